@@ -1,0 +1,3 @@
+module github.com/stride-oss/stride
+
+go 1.26

@@ -1,0 +1,253 @@
+package delivery
+
+import (
+	"time"
+)
+
+// Period is the half-open interval [From, To) in UTC.
+type Period struct {
+	From time.Time
+	To   time.Time
+}
+
+// Contains reports whether t lies in [From, To).
+func (p Period) Contains(t time.Time) bool {
+	return !t.Before(p.From) && t.Before(p.To)
+}
+
+// Team owns services.
+type Team struct {
+	Name string
+}
+
+// Service is the unit that is deployed. Repositories name the repositories
+// whose commits it ships; when empty, the service's own name is taken as its
+// only repository.
+type Service struct {
+	Name         string
+	Team         string
+	Repositories []string
+}
+
+// Change is a commit, identified by (Repository, SHA). CommitTime is the
+// committer date, which lead time reads; AuthorTime is kept for flow metrics.
+// Parents give the commit graph that decides which deployment ships a change.
+type Change struct {
+	Repository string
+	SHA        string
+	Parents    []string
+	Author     string
+	AuthorTime time.Time
+	CommitTime time.Time
+	// Title is the first line of the commit message.
+	Title string
+	// Incident names an incident this change is linked to (a fix for it);
+	// a deployment shipping such a change counts as unplanned (rework).
+	Incident string
+}
+
+// DeploymentStatus is the state of a deployment. Only the last three are
+// terminal; metrics read terminal deployments only.
+type DeploymentStatus string
+
+const (
+	DeploymentPending    DeploymentStatus = "pending"
+	DeploymentInProgress DeploymentStatus = "in_progress"
+	DeploymentSuccess    DeploymentStatus = "success"
+	DeploymentFailure    DeploymentStatus = "failure"
+	DeploymentRolledBack DeploymentStatus = "rolled_back"
+)
+
+// statusRank orders statuses so that a later stage wins when two events of
+// one deployment carry the same time: a deployment is never moved back from
+// finished to pending by a late "started" event.
+var statusRank = map[DeploymentStatus]int{
+	DeploymentPending:    1,
+	DeploymentInProgress: 2,
+	DeploymentSuccess:    3,
+	DeploymentFailure:    4,
+	DeploymentRolledBack: 5,
+}
+
+// Valid reports whether s is a known status.
+func (s DeploymentStatus) Valid() bool { return statusRank[s] > 0 }
+
+// Terminal reports whether the deployment has finished.
+func (s DeploymentStatus) Terminal() bool {
+	return s == DeploymentSuccess || s == DeploymentFailure || s == DeploymentRolledBack
+}
+
+// Failed reports whether the deployment failed or was rolled back.
+func (s DeploymentStatus) Failed() bool {
+	return s == DeploymentFailure || s == DeploymentRolledBack
+}
+
+// EnvironmentProduction is the canonical name of the production environment.
+const EnvironmentProduction = "production"
+
+// Default ring names: internal users, preview customers, everyone.
+const (
+	RingInternal = "ring0"
+	RingPreview  = "ring1"
+	RingGA       = "ring2"
+)
+
+// Deployment is one deployment of a service to an environment, identified by
+// (Service, Environment, ID).
+type Deployment struct {
+	Service     string
+	Environment string
+	ID          string
+	Status      DeploymentStatus
+	StartedAt   time.Time
+	FinishedAt  time.Time
+	// SHA is the deployed commit of Repository (the service's repository
+	// when empty). For a config-repository bump, it is the application sha.
+	SHA        string
+	Repository string
+	Ring       string
+	// Hotfix and Rollback mark an unplanned deployment (rework); Rollback
+	// means this deployment itself rolls back to an earlier version.
+	Hotfix   bool
+	Rollback bool
+	// UpdatedAt is the time of the event that reported this state; of two
+	// reports, the later one's status wins.
+	UpdatedAt time.Time
+}
+
+// Key returns the deployment's identity.
+func (d Deployment) Key() DeploymentKey {
+	return DeploymentKey{Service: d.Service, Environment: d.Environment, ID: d.ID}
+}
+
+// DeploymentKey identifies a deployment.
+type DeploymentKey struct {
+	Service     string
+	Environment string
+	ID          string
+}
+
+func (k DeploymentKey) String() string { return k.Service + "/" + k.Environment + "/" + k.ID }
+
+// Severities run from 0 (critical) to 3 (user-reported bug).
+const (
+	SeverityCritical = 0
+	SeverityMajor    = 1
+	SeverityMinor    = 2
+	SeverityLow      = 3
+)
+
+// AcknowledgeWithin is the response SLA of each severity.
+var AcknowledgeWithin = [4]time.Duration{30 * time.Minute, time.Hour, 24 * time.Hour, 48 * time.Hour}
+
+// Incident is a production incident of a service, identified by (Service, ID).
+type Incident struct {
+	Service        string
+	ID             string
+	Title          string
+	Severity       int
+	OpenedAt       time.Time
+	AcknowledgedAt time.Time
+	ResolvedAt     time.Time
+	// CauseDeployment is the ID of the production deployment that caused the
+	// incident, when someone said so; otherwise the cause is inferred.
+	CauseDeployment string
+	UpdatedAt       time.Time
+}
+
+// PullRequest is identified by (Repository, Number). Times are zero when not
+// known (yet).
+type PullRequest struct {
+	Repository     string
+	Number         int
+	Title          string
+	Author         string
+	State          PullRequestState
+	CreatedAt      time.Time
+	ReadyAt        time.Time // marked ready for review (drafts)
+	FirstCommitAt  time.Time
+	FirstReviewAt  time.Time // first review or review comment by someone other than the author
+	ApprovedAt     time.Time
+	MergedAt       time.Time
+	ClosedAt       time.Time
+	Additions      int
+	Deletions      int
+	ChangedFiles   int
+	Comments       int // issue comments on the PR
+	ReviewComments int
+	MergeSHA       string
+	// Commits are the PR's own commit shas, so that a merge commit or a
+	// rebase still links the PR to the deployment that ships it.
+	Commits   []string
+	Labels    []string
+	UpdatedAt time.Time
+}
+
+// PullRequestState is open, closed or merged.
+type PullRequestState string
+
+const (
+	PullRequestOpen   PullRequestState = "open"
+	PullRequestClosed PullRequestState = "closed"
+	PullRequestMerged PullRequestState = "merged"
+)
+
+var prStateRank = map[PullRequestState]int{"": 0, PullRequestOpen: 1, PullRequestClosed: 2, PullRequestMerged: 3}
+
+// WorkItem is an issue of an issue tracker (a Jira story, bug or task),
+// identified by (Tracker, Key).
+type WorkItem struct {
+	Tracker  string // e.g. "jira"
+	Key      string // e.g. "PAY-123"
+	Project  string
+	Team     string
+	Type     string // story, bug, task, incident, ...
+	Title    string
+	Status   string
+	Category WorkItemCategory
+	// StoryPoints is nil when the item carries no estimate, which is not
+	// the same as an estimate of zero.
+	StoryPoints        *float64
+	Sprint             string
+	SprintEnd          time.Time
+	AcceptanceCriteria bool
+	CreatedAt          time.Time
+	ResolvedAt         time.Time
+	Deleted            bool
+	UpdatedAt          time.Time
+}
+
+// WorkItemCategory is the tracker's status category.
+type WorkItemCategory string
+
+const (
+	CategoryToDo       WorkItemCategory = "todo"
+	CategoryInProgress WorkItemCategory = "in_progress"
+	CategoryDone       WorkItemCategory = "done"
+)
+
+// Build is a CI run (a GitHub workflow run, a GitLab pipeline), identified
+// by (Repository, ID).
+type Build struct {
+	Repository string
+	ID         string
+	Name       string
+	SHA        string
+	Branch     string
+	Status     BuildStatus
+	StartedAt  time.Time
+	FinishedAt time.Time
+	UpdatedAt  time.Time
+}
+
+// BuildStatus is the state of a build.
+type BuildStatus string
+
+const (
+	BuildRunning   BuildStatus = "running"
+	BuildSuccess   BuildStatus = "success"
+	BuildFailure   BuildStatus = "failure"
+	BuildCancelled BuildStatus = "cancelled"
+)
+
+var buildRank = map[BuildStatus]int{"": 0, BuildRunning: 1, BuildSuccess: 2, BuildFailure: 3, BuildCancelled: 4}

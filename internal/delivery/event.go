@@ -1,0 +1,261 @@
+package delivery
+
+import (
+	"strings"
+	"time"
+)
+
+// Kind names what an event carries.
+type Kind string
+
+const (
+	KindChange      Kind = "change"
+	KindDeployment  Kind = "deployment"
+	KindIncident    Kind = "incident"
+	KindPullRequest Kind = "pull_request"
+	KindWorkItem    Kind = "work_item"
+	KindBuild       Kind = "build"
+)
+
+// Event is one fact from a source: exactly one of its entity fields is set,
+// the one its Kind names. Key is the idempotency key: an event whose key was
+// seen before changes nothing.
+type Event struct {
+	Key    string
+	Kind   Kind
+	Source string // "api", "git", "github", ...
+
+	Change      *Change
+	Deployment  *Deployment
+	Incident    *Incident
+	PullRequest *PullRequest
+	WorkItem    *WorkItem
+	Build       *Build
+}
+
+// MaxKeyLength bounds idempotency keys and identifiers, so one event cannot
+// bloat an index.
+const MaxKeyLength = 512
+
+// Validate checks the event and normalises it in place: times to UTC at
+// microsecond precision (what both stores keep), defaults filled in. The
+// returned error is an *Error naming the field.
+func (e *Event) Validate() error {
+	if strings.TrimSpace(e.Key) == "" {
+		return FieldError("key", "is required (the idempotency key)")
+	}
+	if len(e.Key) > MaxKeyLength {
+		return FieldError("key", "is longer than %d bytes", MaxKeyLength)
+	}
+	set := 0
+	for _, p := range []bool{e.Change != nil, e.Deployment != nil, e.Incident != nil, e.PullRequest != nil, e.WorkItem != nil, e.Build != nil} {
+		if p {
+			set++
+		}
+	}
+	if set != 1 {
+		return FieldError("kind", "an event carries exactly one entity, found %d", set)
+	}
+	switch e.Kind {
+	case KindChange:
+		if e.Change == nil {
+			return FieldError("kind", "is change but no change is given")
+		}
+		return validateChange(e.Change)
+	case KindDeployment:
+		if e.Deployment == nil {
+			return FieldError("kind", "is deployment but no deployment is given")
+		}
+		return validateDeployment(e.Deployment)
+	case KindIncident:
+		if e.Incident == nil {
+			return FieldError("kind", "is incident but no incident is given")
+		}
+		return validateIncident(e.Incident)
+	case KindPullRequest:
+		if e.PullRequest == nil {
+			return FieldError("kind", "is pull_request but no pull request is given")
+		}
+		return validatePullRequest(e.PullRequest)
+	case KindWorkItem:
+		if e.WorkItem == nil {
+			return FieldError("kind", "is work_item but no work item is given")
+		}
+		return validateWorkItem(e.WorkItem)
+	case KindBuild:
+		if e.Build == nil {
+			return FieldError("kind", "is build but no build is given")
+		}
+		return validateBuild(e.Build)
+	case "":
+		return FieldError("kind", "is required")
+	default:
+		return FieldError("kind", "unknown kind %q (want change, deployment, incident, pull_request, work_item or build)", e.Kind)
+	}
+}
+
+// NormalizeTime returns t in UTC at microsecond precision, the precision both
+// stores keep, so a value reads back equal to what was written.
+func NormalizeTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+func required(field, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return FieldError(field, "is required")
+	}
+	if len(v) > MaxKeyLength {
+		return FieldError(field, "is longer than %d bytes", MaxKeyLength)
+	}
+	return nil
+}
+
+func validateChange(c *Change) error {
+	if err := required("change.repository", c.Repository); err != nil {
+		return err
+	}
+	if err := required("change.sha", c.SHA); err != nil {
+		return err
+	}
+	if c.CommitTime.IsZero() {
+		return FieldError("change.commit_time", "is required")
+	}
+	c.CommitTime = NormalizeTime(c.CommitTime)
+	c.AuthorTime = NormalizeTime(c.AuthorTime)
+	if c.AuthorTime.IsZero() {
+		c.AuthorTime = c.CommitTime
+	}
+	for i, p := range c.Parents {
+		if strings.TrimSpace(p) == "" {
+			return FieldError("change.parents", "parent %d is empty", i)
+		}
+	}
+	return nil
+}
+
+func validateDeployment(d *Deployment) error {
+	if err := required("deployment.service", d.Service); err != nil {
+		return err
+	}
+	if err := required("deployment.id", d.ID); err != nil {
+		return err
+	}
+	if d.Environment == "" {
+		d.Environment = EnvironmentProduction
+	}
+	if d.Status == "" {
+		return FieldError("deployment.status", "is required")
+	}
+	if !d.Status.Valid() {
+		return FieldError("deployment.status", "unknown status %q (want pending, in_progress, success, failure or rolled_back)", d.Status)
+	}
+	d.StartedAt = NormalizeTime(d.StartedAt)
+	d.FinishedAt = NormalizeTime(d.FinishedAt)
+	d.UpdatedAt = NormalizeTime(d.UpdatedAt)
+	if d.Status.Terminal() && d.FinishedAt.IsZero() {
+		return FieldError("deployment.finished_at", "is required when the status is %s", d.Status)
+	}
+	if d.Status == DeploymentSuccess && d.SHA == "" {
+		return FieldError("deployment.sha", "is required for a successful deployment")
+	}
+	if d.Repository == "" {
+		d.Repository = d.Service
+	}
+	if d.UpdatedAt.IsZero() {
+		d.UpdatedAt = latest(d.FinishedAt, d.StartedAt)
+	}
+	return nil
+}
+
+func validateIncident(in *Incident) error {
+	if err := required("incident.service", in.Service); err != nil {
+		return err
+	}
+	if err := required("incident.id", in.ID); err != nil {
+		return err
+	}
+	if in.Severity < 0 || in.Severity > 3 {
+		return FieldError("incident.severity", "must be 0 (critical) to 3, got %d", in.Severity)
+	}
+	if in.OpenedAt.IsZero() {
+		return FieldError("incident.opened_at", "is required")
+	}
+	in.OpenedAt = NormalizeTime(in.OpenedAt)
+	in.AcknowledgedAt = NormalizeTime(in.AcknowledgedAt)
+	in.ResolvedAt = NormalizeTime(in.ResolvedAt)
+	in.UpdatedAt = NormalizeTime(in.UpdatedAt)
+	if in.UpdatedAt.IsZero() {
+		in.UpdatedAt = latest(in.ResolvedAt, in.AcknowledgedAt, in.OpenedAt)
+	}
+	return nil
+}
+
+func validatePullRequest(p *PullRequest) error {
+	if err := required("pull_request.repository", p.Repository); err != nil {
+		return err
+	}
+	if p.Number <= 0 {
+		return FieldError("pull_request.number", "must be a positive number")
+	}
+	if p.State != "" && prStateRank[p.State] == 0 {
+		return FieldError("pull_request.state", "unknown state %q (want open, closed or merged)", p.State)
+	}
+	if p.Additions < 0 || p.Deletions < 0 || p.ChangedFiles < 0 || p.Comments < 0 || p.ReviewComments < 0 {
+		return FieldError("pull_request", "counts cannot be negative")
+	}
+	for _, t := range []*time.Time{&p.CreatedAt, &p.ReadyAt, &p.FirstCommitAt, &p.FirstReviewAt, &p.ApprovedAt, &p.MergedAt, &p.ClosedAt, &p.UpdatedAt} {
+		*t = NormalizeTime(*t)
+	}
+	if !p.MergedAt.IsZero() {
+		p.State = PullRequestMerged
+	}
+	return nil
+}
+
+func validateWorkItem(w *WorkItem) error {
+	if err := required("work_item.tracker", w.Tracker); err != nil {
+		return err
+	}
+	if err := required("work_item.key", w.Key); err != nil {
+		return err
+	}
+	if w.StoryPoints != nil && *w.StoryPoints < 0 {
+		return FieldError("work_item.story_points", "cannot be negative")
+	}
+	for _, t := range []*time.Time{&w.SprintEnd, &w.CreatedAt, &w.ResolvedAt, &w.UpdatedAt} {
+		*t = NormalizeTime(*t)
+	}
+	return nil
+}
+
+func validateBuild(b *Build) error {
+	if err := required("build.repository", b.Repository); err != nil {
+		return err
+	}
+	if err := required("build.id", b.ID); err != nil {
+		return err
+	}
+	if b.Status != "" && buildRank[b.Status] == 0 {
+		return FieldError("build.status", "unknown status %q (want running, success, failure or cancelled)", b.Status)
+	}
+	for _, t := range []*time.Time{&b.StartedAt, &b.FinishedAt, &b.UpdatedAt} {
+		*t = NormalizeTime(*t)
+	}
+	if b.UpdatedAt.IsZero() {
+		b.UpdatedAt = latest(b.FinishedAt, b.StartedAt)
+	}
+	return nil
+}
+
+func latest(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
+}

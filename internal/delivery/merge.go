@@ -1,0 +1,275 @@
+package delivery
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// The Merge functions combine two reports of one entity into the state
+// Stride keeps. Each is a join: commutative, associative and idempotent, so
+// the stored state does not depend on the order events arrive in nor on how
+// often one is delivered. Mutable fields come from the later report (by
+// UpdatedAt, then by how far its status has progressed); a report that
+// leaves a field empty does not erase it; first-seen times keep the earliest.
+
+// order compares two reports: +1 when a is the later, -1 when b is, 0 when
+// neither is (then each field takes the greater value, so the result is still
+// the same whichever comes first).
+func order(aAt, bAt time.Time, aRank, bRank int) int {
+	switch {
+	case aAt.After(bAt):
+		return 1
+	case bAt.After(aAt):
+		return -1
+	case aRank > bRank:
+		return 1
+	case bRank > aRank:
+		return -1
+	}
+	return 0
+}
+
+func pickString(a, b string, ord int) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	case ord > 0:
+		return a
+	case ord < 0:
+		return b
+	}
+	return max(a, b)
+}
+
+func pickTime(a, b time.Time, ord int) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero():
+		return a
+	case ord > 0:
+		return a
+	case ord < 0:
+		return b
+	}
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func pickInt(a, b int, ord int) int {
+	switch {
+	case ord > 0:
+		return a
+	case ord < 0:
+		return b
+	}
+	return max(a, b)
+}
+
+func earliest(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero():
+		return a
+	case b.Before(a):
+		return b
+	}
+	return a
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// union returns the sorted union of two string sets; nil when both are nil,
+// so "not reported" stays distinct from "reported empty".
+func union(a, b []string) []string {
+	if a == nil && b == nil {
+		return nil
+	}
+	out := make([]string, 0, len(a)+len(b))
+	out = append(out, a...)
+	out = append(out, b...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// MergeChange joins two reports of one commit. A commit does not change, so
+// this only fills what one report lacked, deterministically.
+func MergeChange(a, b Change) Change {
+	m := a
+	m.Author = pickString(a.Author, b.Author, 0)
+	m.Title = pickString(a.Title, b.Title, 0)
+	m.Incident = pickString(a.Incident, b.Incident, 0)
+	m.AuthorTime = earliest(a.AuthorTime, b.AuthorTime)
+	m.CommitTime = earliest(a.CommitTime, b.CommitTime)
+	switch {
+	case len(b.Parents) > len(a.Parents):
+		m.Parents = b.Parents
+	case len(b.Parents) == len(a.Parents) && strings.Join(b.Parents, ",") > strings.Join(a.Parents, ","):
+		m.Parents = b.Parents
+	}
+	return m
+}
+
+// MergeDeployment joins two reports of one deployment.
+func MergeDeployment(a, b Deployment) Deployment {
+	ord := order(a.UpdatedAt, b.UpdatedAt, statusRank[a.Status], statusRank[b.Status])
+	m := a
+	switch {
+	case ord < 0:
+		m.Status = b.Status
+	case ord == 0 && statusRank[b.Status] > statusRank[a.Status]:
+		m.Status = b.Status
+	}
+	m.StartedAt = earliest(a.StartedAt, b.StartedAt)
+	m.FinishedAt = pickTime(a.FinishedAt, b.FinishedAt, ord)
+	m.SHA = pickString(a.SHA, b.SHA, ord)
+	m.Repository = pickString(a.Repository, b.Repository, ord)
+	m.Ring = pickString(a.Ring, b.Ring, ord)
+	m.Hotfix = a.Hotfix || b.Hotfix
+	m.Rollback = a.Rollback || b.Rollback
+	m.UpdatedAt = laterOf(a.UpdatedAt, b.UpdatedAt)
+	return m
+}
+
+// MergeIncident joins two reports of one incident. Opened and acknowledged
+// keep the earliest time reported; severity and resolution follow the later
+// report.
+func MergeIncident(a, b Incident) Incident {
+	ord := order(a.UpdatedAt, b.UpdatedAt, 0, 0)
+	m := a
+	m.Title = pickString(a.Title, b.Title, ord)
+	switch {
+	case ord < 0:
+		m.Severity = b.Severity
+	case ord == 0:
+		m.Severity = min(a.Severity, b.Severity)
+	}
+	m.OpenedAt = earliest(a.OpenedAt, b.OpenedAt)
+	m.AcknowledgedAt = earliest(a.AcknowledgedAt, b.AcknowledgedAt)
+	m.ResolvedAt = pickTime(a.ResolvedAt, b.ResolvedAt, ord)
+	m.CauseDeployment = pickString(a.CauseDeployment, b.CauseDeployment, ord)
+	m.UpdatedAt = laterOf(a.UpdatedAt, b.UpdatedAt)
+	return m
+}
+
+// MergePullRequest joins two reports of one pull request. Milestones keep
+// the earliest time reported (the first review is the first, whichever
+// webhook told of it first); counts keep the highest; state and labels follow
+// the later report.
+func MergePullRequest(a, b PullRequest) PullRequest {
+	ord := order(a.UpdatedAt, b.UpdatedAt, prStateRank[a.State], prStateRank[b.State])
+	m := a
+	m.Title = pickString(a.Title, b.Title, ord)
+	m.Author = pickString(a.Author, b.Author, ord)
+	switch {
+	case a.State == "":
+		m.State = b.State
+	case b.State == "":
+	case ord < 0:
+		m.State = b.State
+	case ord == 0 && prStateRank[b.State] > prStateRank[a.State]:
+		m.State = b.State
+	}
+	m.CreatedAt = earliest(a.CreatedAt, b.CreatedAt)
+	m.ReadyAt = earliest(a.ReadyAt, b.ReadyAt)
+	m.FirstCommitAt = earliest(a.FirstCommitAt, b.FirstCommitAt)
+	m.FirstReviewAt = earliest(a.FirstReviewAt, b.FirstReviewAt)
+	m.ApprovedAt = earliest(a.ApprovedAt, b.ApprovedAt)
+	m.MergedAt = earliest(a.MergedAt, b.MergedAt)
+	m.ClosedAt = pickTime(a.ClosedAt, b.ClosedAt, ord)
+	if !m.MergedAt.IsZero() {
+		m.State = PullRequestMerged
+	}
+	m.Additions = max(a.Additions, b.Additions)
+	m.Deletions = max(a.Deletions, b.Deletions)
+	m.ChangedFiles = max(a.ChangedFiles, b.ChangedFiles)
+	m.Comments = max(a.Comments, b.Comments)
+	m.ReviewComments = max(a.ReviewComments, b.ReviewComments)
+	m.MergeSHA = pickString(a.MergeSHA, b.MergeSHA, ord)
+	m.Commits = union(a.Commits, b.Commits)
+	switch {
+	case a.Labels == nil:
+		m.Labels = b.Labels
+	case b.Labels == nil:
+	case ord < 0:
+		m.Labels = b.Labels
+	case ord == 0:
+		m.Labels = union(a.Labels, b.Labels)
+	}
+	m.UpdatedAt = laterOf(a.UpdatedAt, b.UpdatedAt)
+	return m
+}
+
+// MergeWorkItem joins two reports of one tracker issue: the later report's
+// state wins, creation keeps the earliest time.
+func MergeWorkItem(a, b WorkItem) WorkItem {
+	ord := order(a.UpdatedAt, b.UpdatedAt, 0, 0)
+	if ord == 0 && workItemDigest(b) > workItemDigest(a) {
+		ord = -1
+	}
+	m := a
+	if ord < 0 {
+		m = b
+	}
+	lo := b
+	if ord < 0 {
+		lo = a
+	}
+	m.Project = pickString(m.Project, lo.Project, 1)
+	m.Team = pickString(m.Team, lo.Team, 1)
+	m.Title = pickString(m.Title, lo.Title, 1)
+	m.Type = pickString(m.Type, lo.Type, 1)
+	m.CreatedAt = earliest(a.CreatedAt, b.CreatedAt)
+	m.UpdatedAt = laterOf(a.UpdatedAt, b.UpdatedAt)
+	return m
+}
+
+// workItemDigest orders two same-time reports of a work item so that the
+// choice between them does not depend on arrival order.
+func workItemDigest(w WorkItem) string {
+	pts := ""
+	if w.StoryPoints != nil {
+		pts = time.Duration(*w.StoryPoints * 1000).String()
+	}
+	return strings.Join([]string{string(w.Category), w.Status, w.Sprint, pts, w.ResolvedAt.String(), boolString(w.Deleted), boolString(w.AcceptanceCriteria)}, "\x00")
+}
+
+func boolString(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// MergeBuild joins two reports of one CI run.
+func MergeBuild(a, b Build) Build {
+	ord := order(a.UpdatedAt, b.UpdatedAt, buildRank[a.Status], buildRank[b.Status])
+	m := a
+	m.Name = pickString(a.Name, b.Name, ord)
+	m.SHA = pickString(a.SHA, b.SHA, ord)
+	m.Branch = pickString(a.Branch, b.Branch, ord)
+	switch {
+	case a.Status == "":
+		m.Status = b.Status
+	case b.Status == "":
+	case ord < 0:
+		m.Status = b.Status
+	case ord == 0 && buildRank[b.Status] > buildRank[a.Status]:
+		m.Status = b.Status
+	}
+	m.StartedAt = earliest(a.StartedAt, b.StartedAt)
+	m.FinishedAt = pickTime(a.FinishedAt, b.FinishedAt, ord)
+	m.UpdatedAt = laterOf(a.UpdatedAt, b.UpdatedAt)
+	return m
+}

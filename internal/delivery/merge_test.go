@@ -1,0 +1,145 @@
+package delivery
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+// joinLaws checks that merge is a join over reports: the result does not
+// depend on the order or the repetition of reports.
+func joinLaws[T any](t *testing.T, merge func(a, b T) T, reports []T) {
+	t.Helper()
+	for i, a := range reports {
+		if got := merge(a, a); !reflect.DeepEqual(got, a) {
+			t.Errorf("report %d merged with itself changed: %+v", i, got)
+		}
+		for j, b := range reports {
+			if ab, ba := merge(a, b), merge(b, a); !reflect.DeepEqual(ab, ba) {
+				t.Errorf("merge(%d,%d) != merge(%d,%d):\n%+v\n%+v", i, j, j, i, ab, ba)
+			}
+			for k, c := range reports {
+				if l, r := merge(merge(a, b), c), merge(a, merge(b, c)); !reflect.DeepEqual(l, r) {
+					t.Errorf("merge not associative on %d,%d,%d:\n%+v\n%+v", i, j, k, l, r)
+				}
+			}
+		}
+	}
+}
+
+func TestMergeDeploymentIsAJoin(t *testing.T) {
+	base := Deployment{Service: "api", Environment: "production", ID: "42", Repository: "api"}
+	started, done, failed, late := base, base, base, base
+	started.Status, started.StartedAt, started.UpdatedAt = DeploymentInProgress, t0, t0
+	done.Status, done.FinishedAt, done.SHA, done.UpdatedAt = DeploymentSuccess, t0.Add(time.Minute), "abc", t0.Add(time.Minute)
+	failed.Status, failed.FinishedAt, failed.SHA, failed.UpdatedAt = DeploymentFailure, t0.Add(time.Minute), "abc", t0.Add(time.Minute)
+	late.Status, late.FinishedAt, late.SHA, late.UpdatedAt, late.Ring = DeploymentRolledBack, t0.Add(time.Hour), "abc", t0.Add(time.Hour), "ring2"
+	joinLaws(t, MergeDeployment, []Deployment{base, started, done, failed, late})
+
+	got := MergeDeployment(done, started)
+	if got.Status != DeploymentSuccess || !got.StartedAt.Equal(t0) || got.SHA != "abc" {
+		t.Errorf("a late 'started' report moved a finished deployment back: %+v", got)
+	}
+	if got := MergeDeployment(MergeDeployment(late, done), started); got.Status != DeploymentRolledBack || got.Ring != "ring2" {
+		t.Errorf("the latest report did not win: %+v", got)
+	}
+}
+
+func TestMergeIncidentIsAJoin(t *testing.T) {
+	base := Incident{Service: "api", ID: "INC-1", Severity: 2, OpenedAt: t0, UpdatedAt: t0}
+	ack, resolved, escalated := base, base, base
+	ack.AcknowledgedAt, ack.UpdatedAt = t0.Add(10*time.Minute), t0.Add(10*time.Minute)
+	escalated.Severity, escalated.UpdatedAt = 0, t0.Add(20*time.Minute)
+	// The resolution is reported after the escalation, so it carries severity 0.
+	resolved.ResolvedAt, resolved.UpdatedAt, resolved.Severity = t0.Add(time.Hour), t0.Add(time.Hour), 0
+	joinLaws(t, MergeIncident, []Incident{base, ack, resolved, escalated})
+	got := MergeIncident(MergeIncident(resolved, escalated), MergeIncident(ack, base))
+	want := Incident{Service: "api", ID: "INC-1", Severity: 0, OpenedAt: t0, AcknowledgedAt: t0.Add(10 * time.Minute), ResolvedAt: t0.Add(time.Hour), UpdatedAt: t0.Add(time.Hour)}
+	if got != want {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestMergePullRequestIsAJoin(t *testing.T) {
+	base := PullRequest{Repository: "acme/api", Number: 7}
+	opened, review, merged := base, base, base
+	opened.State, opened.CreatedAt, opened.Author, opened.Labels, opened.UpdatedAt = PullRequestOpen, t0, "ann", []string{}, t0
+	review.FirstReviewAt, review.UpdatedAt = t0.Add(2*time.Hour), t0.Add(2*time.Hour)
+	merged.State, merged.MergedAt, merged.MergeSHA, merged.Comments, merged.Labels, merged.UpdatedAt = PullRequestMerged, t0.Add(3*time.Hour), "m1", 4, []string{"hotfix"}, t0.Add(3*time.Hour)
+	joinLaws(t, MergePullRequest, []PullRequest{base, opened, review, merged})
+	got := MergePullRequest(merged, MergePullRequest(review, opened))
+	if got.State != PullRequestMerged || !got.CreatedAt.Equal(t0) || !got.FirstReviewAt.Equal(t0.Add(2*time.Hour)) || got.Comments != 4 || len(got.Labels) != 1 {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func TestMergeWorkItemAndBuildAreJoins(t *testing.T) {
+	three, five := 3.0, 5.0
+	w1 := WorkItem{Tracker: "jira", Key: "P-1", Status: "To Do", Category: CategoryToDo, StoryPoints: &three, CreatedAt: t0, UpdatedAt: t0}
+	w2 := WorkItem{Tracker: "jira", Key: "P-1", Status: "Done", Category: CategoryDone, StoryPoints: &five, ResolvedAt: t0.Add(time.Hour), UpdatedAt: t0.Add(time.Hour)}
+	w3 := WorkItem{Tracker: "jira", Key: "P-1", Status: "In Progress", Category: CategoryInProgress, UpdatedAt: t0.Add(time.Hour)}
+	joinLaws(t, MergeWorkItem, []WorkItem{w1, w2, w3})
+	b1 := Build{Repository: "r", ID: "1", Status: BuildRunning, StartedAt: t0, UpdatedAt: t0}
+	b2 := Build{Repository: "r", ID: "1", Status: BuildSuccess, FinishedAt: t0.Add(time.Minute), UpdatedAt: t0.Add(time.Minute), SHA: "x"}
+	joinLaws(t, MergeBuild, []Build{b1, b2})
+	c1 := Change{Repository: "r", SHA: "a", CommitTime: t0, Parents: []string{"p"}}
+	c2 := Change{Repository: "r", SHA: "a", CommitTime: t0, Author: "ann", Title: "fix"}
+	joinLaws(t, MergeChange, []Change{c1, c2})
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	cases := []struct {
+		name  string
+		event Event
+		field string
+	}{
+		{"no key", Event{Kind: KindChange, Change: &Change{Repository: "r", SHA: "a", CommitTime: t0}}, "key"},
+		{"unknown kind", Event{Key: "k", Kind: "bogus", Change: &Change{}}, "kind"},
+		{"kind without entity", Event{Key: "k", Kind: KindDeployment, Change: &Change{}}, "kind"},
+		{"change without sha", Event{Key: "k", Kind: KindChange, Change: &Change{Repository: "r", CommitTime: t0}}, "change.sha"},
+		{"success without finish", Event{Key: "k", Kind: KindDeployment, Deployment: &Deployment{Service: "s", ID: "1", Status: DeploymentSuccess, SHA: "a"}}, "deployment.finished_at"},
+		{"bad status", Event{Key: "k", Kind: KindDeployment, Deployment: &Deployment{Service: "s", ID: "1", Status: "done"}}, "deployment.status"},
+		{"severity out of range", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", Severity: 4, OpenedAt: t0}}, "incident.severity"},
+		{"pr number", Event{Key: "k", Kind: KindPullRequest, PullRequest: &PullRequest{Repository: "r"}}, "pull_request.number"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.event.Validate()
+			e, ok := err.(*Error)
+			if !ok || e.Field != c.field || e.Code != EINVALID {
+				t.Fatalf("got %v, want an invalid error on %s", err, c.field)
+			}
+		})
+	}
+	ok := Event{Key: "k", Kind: KindDeployment, Deployment: &Deployment{Service: "s", ID: "1", Status: DeploymentSuccess, SHA: "a", FinishedAt: t0.In(time.FixedZone("x", 3600))}}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if d := ok.Deployment; d.Environment != EnvironmentProduction || d.Repository != "s" || d.FinishedAt.Location() != time.UTC || !d.UpdatedAt.Equal(t0) {
+		t.Errorf("defaults not filled: %+v", d)
+	}
+}
+
+func TestMappingServices(t *testing.T) {
+	m := Mapping{Services: []ServiceMapping{
+		{Name: "web", Team: "front", Repositories: []string{"acme/mono"}, Paths: []string{"web/"}},
+		{Name: "api", Team: "core", Repositories: []string{"acme/mono"}, Paths: []string{"api"}},
+	}}
+	if got := m.ServicesOf("acme/mono", []string{"api/main.go"}); len(got) != 1 || got[0].Name != "api" {
+		t.Errorf("monorepo path: %+v", got)
+	}
+	if got := m.ServicesOf("acme/mono", nil); len(got) != 2 {
+		t.Errorf("no paths should give every service of the repo: %+v", got)
+	}
+	if got := m.Service("acme/other"); got.Name != "other" {
+		t.Errorf("unmapped repository: %+v", got)
+	}
+	if m.Environment("PROD") != EnvironmentProduction || m.Environment("staging") != "staging" {
+		t.Error("production aliases")
+	}
+	if !m.IsIncident([]string{"bug", "Incident"}) || m.IsHotfix([]string{"bug"}) {
+		t.Error("labels")
+	}
+}
