@@ -1,0 +1,57 @@
+// Package dora computes the DORA keys, their performance tiers and the
+// records behind each figure, as ../shared/design/METRICS.md defines them.
+// It is pure: the store gathers the records, this package does the counting.
+package dora
+
+import (
+	"time"
+
+	"github.com/stride-oss/stride/internal/delivery"
+)
+
+// Input is everything one report reads, for one scope (a service, a team's
+// services, or the org) and one period.
+type Input struct {
+	Period delivery.Period
+	// Deployments are the scope's production deployments with a terminal
+	// status: at least those finished in Period, plus later successful ones,
+	// which recovery time needs to find the fix after a failure.
+	Deployments []delivery.Deployment
+	// Shipments are the changes shipped by each of those deployments, as the
+	// store assigned them (each change shipped once, by the first successful
+	// production deployment that contains it).
+	Shipments []Shipment
+	// Incidents are the scope's incidents opened or resolved up to Period.To,
+	// with the deployment each was linked to.
+	Incidents []IncidentLink
+	// Thresholds are the tier boundaries; the zero value means the defaults
+	// of METRICS.md (DefaultThresholds).
+	Thresholds *Thresholds
+}
+
+// Shipment is one change shipped by one deployment.
+type Shipment struct {
+	Deployment delivery.DeploymentKey
+	Repository string
+	SHA        string
+	CommitTime time.Time
+	// Incident is set when the change is linked to an incident (a fix),
+	// which makes the deployment unplanned (rework).
+	Incident string
+}
+
+// IncidentLink is an incident with the production deployment it is linked
+// to: given explicitly by the source, or inferred by the store as the latest
+// successful production deployment of the service that finished before the
+// incident opened. Deployment is nil when there is none (an incident before
+// any deployment).
+type IncidentLink struct {
+	Incident   delivery.Incident
+	Deployment *delivery.DeploymentKey
+	// Inferred is true when the link was inferred, not given.
+	Inferred bool
+}
+
+// Thresholds are the tier boundaries of METRICS.md; the dora helper that
+// computes tiers fills in DefaultThresholds and their use.
+type Thresholds struct{}

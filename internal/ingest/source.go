@@ -1,0 +1,55 @@
+// Package ingest holds what every source connector shares: the Source
+// interface that the HTTP layer drives, and the errors a connector returns.
+// Each connector lives in its own sub-package (github, gitlab, pagerduty, ...)
+// and translates a foreign payload into domain events; it does no I/O.
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/stride-oss/stride/internal/delivery"
+)
+
+// Source is one webhook connector. The HTTP layer reads the body (bounded),
+// calls Verify, stores the raw delivery, then calls Translate and ingests the
+// events through the same path as the native API. Reprocessing calls
+// Translate again on stored deliveries, so Translate must depend only on its
+// arguments and the connector's configuration.
+type Source interface {
+	// Name is the source's name, as in the endpoint /webhooks/<name>.
+	Name() string
+	// Verify checks the delivery's authenticity (signature, token). It
+	// returns a *delivery.Error with code EUNAUTHORIZED when it fails.
+	Verify(h http.Header, body []byte) error
+	// DeliveryID returns the source's own id for the delivery (such as
+	// X-GitHub-Delivery), or a digest of the body when the source has none,
+	// so a redelivery is recognised.
+	DeliveryID(h http.Header, body []byte) string
+	// Translate maps the delivery to domain events, each with a stable
+	// idempotency key derived from the payload (never from the time of
+	// receipt). It returns an error wrapping ErrIgnored for an event type
+	// or action Stride does not use, and a *delivery.Error with code
+	// EINVALID for a malformed body.
+	Translate(h http.Header, body []byte) ([]delivery.Event, error)
+}
+
+// ErrIgnored marks a delivery that is valid but carries nothing Stride uses;
+// it is stored raw and answered with 202.
+var ErrIgnored = errors.New("event ignored")
+
+// Ignored returns an error wrapping ErrIgnored with the reason.
+func Ignored(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrIgnored, fmt.Sprintf(format, args...))
+}
+
+// Malformed returns an EINVALID error for a body that cannot be read.
+func Malformed(format string, args ...any) error {
+	return delivery.Errorf(delivery.EINVALID, format, args...)
+}
+
+// Unauthorized returns an EUNAUTHORIZED error for a failed check.
+func Unauthorized(format string, args ...any) error {
+	return delivery.Errorf(delivery.EUNAUTHORIZED, format, args...)
+}
