@@ -1,0 +1,183 @@
+// Package store keeps Stride's state in SQLite (the embedded default) or
+// PostgreSQL (for several replicas on one database), chosen by the URL. The
+// same queries serve both: they are written with ? placeholders, rebound for
+// PostgreSQL, and times are integer microseconds in both.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver (pure Go, no cgo)
+
+	"github.com/stride-oss/stride/internal/delivery"
+)
+
+// Dialect is the kind of database behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is Stride's store.
+type DB struct {
+	dialect Dialect
+	// write is the pool writes go through. SQLite allows one writer at a
+	// time, so there it holds a single connection and transactions queue in
+	// Go instead of failing with SQLITE_BUSY; readers use read, which in WAL
+	// mode never blocks on the writer. On PostgreSQL both are one pool.
+	write *sql.DB
+	read  *sql.DB
+
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Open opens the database named by url and applies pending migrations. A
+// postgres:// or postgresql:// URL selects PostgreSQL; anything else is a
+// SQLite file path (an optional "sqlite:" or "file:" prefix is removed).
+func Open(ctx context.Context, url string) (*DB, error) {
+	db, err := open(url)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func open(url string) (*DB, error) {
+	db := &DB{Now: time.Now}
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		pool, err := sql.Open("pgx", url)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		pool.SetMaxOpenConns(16)
+		pool.SetMaxIdleConns(16)
+		db.dialect, db.write, db.read = Postgres, pool, pool
+		return db, nil
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
+	if path == "" {
+		return nil, errors.New("open sqlite: empty path")
+	}
+	dsn := func(txlock string) string {
+		return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=" + txlock
+	}
+	w, err := sql.Open("sqlite", dsn("immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", dsn("deferred"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	db.dialect, db.write, db.read = SQLite, w, r
+	return db, nil
+}
+
+// Dialect reports which database is behind db.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Close closes the database.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers; /readyz calls it.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping %s: %w", db.dialect, err)
+	}
+	return nil
+}
+
+// q rewrites a query written with ? placeholders for the dialect: PostgreSQL
+// wants $1, $2, ... Queries here never hold a literal question mark.
+func (db *DB) q(query string) string {
+	if db.dialect != Postgres || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// inTx runs fn in a write transaction, committing when it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// micros turns a time into the stored integer; the zero time is NULL.
+func micros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+// fromMicros is the inverse of micros.
+func fromMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// placeholders returns "(?, ?, ?), (?, ?, ?)" for rows rows of n columns.
+func placeholders(rows, n int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
+}
+
+// notFound returns the domain's not-found error.
+func notFound(format string, args ...any) error {
+	return delivery.Errorf(delivery.ENOTFOUND, format, args...)
+}

@@ -1,0 +1,17 @@
+package store
+
+import "context"
+
+// ExecForTest runs a statement, for tests that set up states the API cannot
+// reach (a schema from the future).
+func (db *DB) ExecForTest(ctx context.Context, query string) error {
+	_, err := db.write.ExecContext(ctx, query)
+	return err
+}
+
+// CountForTest runs a COUNT query.
+func (db *DB) CountForTest(ctx context.Context, query string) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, query).Scan(&n)
+	return n, err
+}

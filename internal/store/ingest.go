@@ -1,0 +1,423 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/stride-oss/stride/internal/delivery"
+)
+
+// MaxBatch is the most events one Ingest call takes.
+const MaxBatch = 5000
+
+// IngestResult says what a batch did.
+type IngestResult struct {
+	// Added counts events whose idempotency key was new.
+	Added int
+	// Duplicates counts events whose key was seen before (or twice in the
+	// batch); they changed nothing.
+	Duplicates int
+}
+
+// Ingest validates and stores a batch of events in one transaction: all or
+// nothing. An event whose idempotency key was stored before changes nothing;
+// a new report of a known entity is merged into it with the delivery.Merge
+// rules, so the stored state does not depend on arrival order. It returns
+// after the commit, so a caller may acknowledge on success.
+func (db *DB) Ingest(ctx context.Context, events []delivery.Event) (IngestResult, error) {
+	var res IngestResult
+	if len(events) > MaxBatch {
+		return res, delivery.Errorf(delivery.EINVALID, "a batch holds at most %d events, got %d", MaxBatch, len(events))
+	}
+	for i := range events {
+		if events[i].Source == "" {
+			events[i].Source = "api"
+		}
+		if err := events[i].Validate(); err != nil {
+			var e *delivery.Error
+			if errors.As(err, &e) {
+				e.Index = i
+			}
+			return res, err
+		}
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		fresh, err := db.recordKeys(ctx, tx, events)
+		if err != nil {
+			return err
+		}
+		res.Added = len(fresh)
+		res.Duplicates = len(events) - len(fresh)
+		return db.apply(ctx, tx, fresh)
+	})
+	if err != nil {
+		return IngestResult{}, fmt.Errorf("ingest %d events: %w", len(events), err)
+	}
+	return res, nil
+}
+
+// recordKeys stores the idempotency keys of the batch and returns the events
+// whose key was new, in batch order, each key once.
+func (db *DB) recordKeys(ctx context.Context, tx *sql.Tx, events []delivery.Event) ([]delivery.Event, error) {
+	now := db.Now().UnixMicro()
+	seen := make(map[string]bool, len(events))
+	var unique []delivery.Event
+	for _, e := range events {
+		if !seen[e.Key] {
+			seen[e.Key] = true
+			unique = append(unique, e)
+		}
+	}
+	inserted := make(map[string]bool, len(unique))
+	const cols = 4
+	for start := 0; start < len(unique); start += 1000 {
+		chunk := unique[start:min(start+1000, len(unique))]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, e := range chunk {
+			args = append(args, e.Key, string(e.Kind), e.Source, now)
+		}
+		rows, err := tx.QueryContext(ctx, db.q("INSERT INTO events (key, kind, source, received_at) VALUES "+
+			placeholders(len(chunk), cols)+" ON CONFLICT (key) DO NOTHING RETURNING key"), args...)
+		if err != nil {
+			return nil, fmt.Errorf("record event keys: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("record event keys: %w", err)
+			}
+			inserted[k] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("record event keys: %w", err)
+		}
+	}
+	fresh := unique[:0:0]
+	for _, e := range unique {
+		if inserted[e.Key] {
+			fresh = append(fresh, e)
+		}
+	}
+	return fresh, nil
+}
+
+type changeKey struct{ repository, sha string }
+type prKey struct {
+	repository string
+	number     int
+}
+type itemKey struct{ tracker, key string }
+type buildKey struct{ repository, id string }
+type incidentKey struct{ service, id string }
+
+// batch holds the entities of new events, already merged within the batch,
+// so each entity is read and written once.
+type batch struct {
+	changes     map[changeKey]delivery.Change
+	deployments map[delivery.DeploymentKey]delivery.Deployment
+	incidents   map[incidentKey]delivery.Incident
+	prs         map[prKey]delivery.PullRequest
+	items       map[itemKey]delivery.WorkItem
+	builds      map[buildKey]delivery.Build
+}
+
+func mergeInto[K comparable, V any](m map[K]V, k K, v V, merge func(a, b V) V) {
+	if old, ok := m[k]; ok {
+		v = merge(old, v)
+	}
+	m[k] = v
+}
+
+// apply merges the entities of events into the store.
+func (db *DB) apply(ctx context.Context, tx *sql.Tx, events []delivery.Event) error {
+	b := batch{
+		changes:     map[changeKey]delivery.Change{},
+		deployments: map[delivery.DeploymentKey]delivery.Deployment{},
+		incidents:   map[incidentKey]delivery.Incident{},
+		prs:         map[prKey]delivery.PullRequest{},
+		items:       map[itemKey]delivery.WorkItem{},
+		builds:      map[buildKey]delivery.Build{},
+	}
+	for _, e := range events {
+		switch e.Kind {
+		case delivery.KindChange:
+			mergeInto(b.changes, changeKey{e.Change.Repository, e.Change.SHA}, *e.Change, delivery.MergeChange)
+		case delivery.KindDeployment:
+			mergeInto(b.deployments, e.Deployment.Key(), *e.Deployment, delivery.MergeDeployment)
+		case delivery.KindIncident:
+			mergeInto(b.incidents, incidentKey{e.Incident.Service, e.Incident.ID}, *e.Incident, delivery.MergeIncident)
+		case delivery.KindPullRequest:
+			mergeInto(b.prs, prKey{e.PullRequest.Repository, e.PullRequest.Number}, *e.PullRequest, delivery.MergePullRequest)
+		case delivery.KindWorkItem:
+			mergeInto(b.items, itemKey{e.WorkItem.Tracker, e.WorkItem.Key}, *e.WorkItem, delivery.MergeWorkItem)
+		case delivery.KindBuild:
+			mergeInto(b.builds, buildKey{e.Build.Repository, e.Build.ID}, *e.Build, delivery.MergeBuild)
+		}
+	}
+	if err := db.applyChanges(ctx, tx, b.changes); err != nil {
+		return err
+	}
+	for _, d := range b.deployments {
+		if err := db.upsertDeployment(ctx, tx, d); err != nil {
+			return err
+		}
+	}
+	for _, in := range b.incidents {
+		if err := db.upsertIncident(ctx, tx, in); err != nil {
+			return err
+		}
+	}
+	for k, pr := range b.prs {
+		if err := upsertJSON(ctx, db, tx, "pull_requests", []string{"repository", "number"}, []any{k.repository, k.number}, pr, delivery.MergePullRequest,
+			func(p delivery.PullRequest) ([]string, []any) {
+				return []string{"merged_at", "merge_sha"}, []any{micros(p.MergedAt), p.MergeSHA}
+			}); err != nil {
+			return err
+		}
+	}
+	for k, w := range b.items {
+		if err := upsertJSON(ctx, db, tx, "work_items", []string{"tracker", "key"}, []any{k.tracker, k.key}, w, delivery.MergeWorkItem,
+			func(w delivery.WorkItem) ([]string, []any) {
+				return []string{"team", "resolved_at"}, []any{w.Team, micros(w.ResolvedAt)}
+			}); err != nil {
+			return err
+		}
+	}
+	for k, bl := range b.builds {
+		if err := upsertJSON(ctx, db, tx, "builds", []string{"repository", "id"}, []any{k.repository, k.id}, bl, delivery.MergeBuild,
+			func(b delivery.Build) ([]string, []any) {
+				return []string{"sha", "finished_at"}, []any{b.SHA, micros(b.FinishedAt)}
+			}); err != nil {
+			return err
+		}
+	}
+	return db.markStale(ctx, tx, b)
+}
+
+// applyChanges inserts new commits in bulk; a commit already known is read,
+// merged and written back, which is rare (a commit does not change).
+func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, changes map[changeKey]delivery.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	all := make([]delivery.Change, 0, len(changes))
+	for _, c := range changes {
+		all = append(all, c)
+	}
+	const cols = 8
+	inserted := make(map[changeKey]bool, len(all))
+	for start := 0; start < len(all); start += 500 {
+		chunk := all[start:min(start+500, len(all))]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, c := range chunk {
+			args = append(args, c.Repository, c.SHA, strings.Join(c.Parents, " "), c.Author, micros(c.AuthorTime), c.CommitTime.UnixMicro(), c.Title, c.Incident)
+		}
+		rows, err := tx.QueryContext(ctx, db.q(`INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident) VALUES `+
+			placeholders(len(chunk), cols)+` ON CONFLICT (repository, sha) DO NOTHING RETURNING repository, sha`), args...)
+		if err != nil {
+			return fmt.Errorf("insert changes: %w", err)
+		}
+		for rows.Next() {
+			var k changeKey
+			if err := rows.Scan(&k.repository, &k.sha); err != nil {
+				rows.Close()
+				return fmt.Errorf("insert changes: %w", err)
+			}
+			inserted[k] = true
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("insert changes: %w", err)
+		}
+	}
+	for _, c := range all {
+		if inserted[changeKey{c.Repository, c.SHA}] {
+			continue
+		}
+		old, err := db.change(ctx, tx, c.Repository, c.SHA)
+		if err != nil {
+			return err
+		}
+		m := delivery.MergeChange(old, c)
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE changes SET parents = ?, author = ?, author_time = ?, commit_time = ?, title = ?, incident = ?
+			WHERE repository = ? AND sha = ?`),
+			strings.Join(m.Parents, " "), m.Author, micros(m.AuthorTime), m.CommitTime.UnixMicro(), m.Title, m.Incident, m.Repository, m.SHA); err != nil {
+			return fmt.Errorf("update change %s: %w", c.SHA, err)
+		}
+	}
+	return nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (db *DB) change(ctx context.Context, q querier, repository, sha string) (delivery.Change, error) {
+	c := delivery.Change{Repository: repository, SHA: sha}
+	var parents string
+	var at, ct sql.NullInt64
+	err := q.QueryRowContext(ctx, db.q(`SELECT parents, author, author_time, commit_time, title, incident FROM changes WHERE repository = ? AND sha = ?`),
+		repository, sha).Scan(&parents, &c.Author, &at, &ct, &c.Title, &c.Incident)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, notFound("change %s of %s not found", sha, repository)
+	}
+	if err != nil {
+		return c, fmt.Errorf("read change %s: %w", sha, err)
+	}
+	c.Parents = strings.Fields(parents)
+	c.AuthorTime, c.CommitTime = fromMicros(at), fromMicros(ct)
+	return c, nil
+}
+
+const deploymentColumns = "service, environment, id, status, started_at, finished_at, sha, repository, ring, hotfix, rollback, updated_at"
+
+func scanDeployment(s interface{ Scan(...any) error }) (delivery.Deployment, error) {
+	var d delivery.Deployment
+	var status string
+	var started, finished, updated sql.NullInt64
+	var hotfix, rollback int
+	err := s.Scan(&d.Service, &d.Environment, &d.ID, &status, &started, &finished, &d.SHA, &d.Repository, &d.Ring, &hotfix, &rollback, &updated)
+	d.Status = delivery.DeploymentStatus(status)
+	d.StartedAt, d.FinishedAt, d.UpdatedAt = fromMicros(started), fromMicros(finished), fromMicros(updated)
+	d.Hotfix, d.Rollback = hotfix != 0, rollback != 0
+	return d, err
+}
+
+func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, d delivery.Deployment) error {
+	old, err := scanDeployment(tx.QueryRowContext(ctx, db.q(`SELECT `+deploymentColumns+` FROM deployments WHERE service = ? AND environment = ? AND id = ?`),
+		d.Service, d.Environment, d.ID))
+	switch {
+	case err == nil:
+		d = delivery.MergeDeployment(old, d)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("read deployment %s: %w", d.Key(), err)
+	}
+	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO deployments (`+deploymentColumns+`) VALUES `+placeholders(1, 12)+`
+		ON CONFLICT (service, environment, id) DO UPDATE SET status = excluded.status, started_at = excluded.started_at,
+		finished_at = excluded.finished_at, sha = excluded.sha, repository = excluded.repository, ring = excluded.ring,
+		hotfix = excluded.hotfix, rollback = excluded.rollback, updated_at = excluded.updated_at`),
+		d.Service, d.Environment, d.ID, string(d.Status), micros(d.StartedAt), micros(d.FinishedAt), d.SHA, d.Repository, d.Ring,
+		boolInt(d.Hotfix), boolInt(d.Rollback), micros(d.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("write deployment %s: %w", d.Key(), err)
+	}
+	return db.ensureService(ctx, tx, d.Service, d.Repository)
+}
+
+const incidentColumns = "service, id, title, severity, opened_at, acknowledged_at, resolved_at, cause_deployment, updated_at"
+
+func scanIncident(s interface{ Scan(...any) error }) (delivery.Incident, error) {
+	var in delivery.Incident
+	var opened, acked, resolved, updated sql.NullInt64
+	err := s.Scan(&in.Service, &in.ID, &in.Title, &in.Severity, &opened, &acked, &resolved, &in.CauseDeployment, &updated)
+	in.OpenedAt, in.AcknowledgedAt, in.ResolvedAt, in.UpdatedAt = fromMicros(opened), fromMicros(acked), fromMicros(resolved), fromMicros(updated)
+	return in, err
+}
+
+func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incident) error {
+	old, err := scanIncident(tx.QueryRowContext(ctx, db.q(`SELECT `+incidentColumns+` FROM incidents WHERE service = ? AND id = ?`), in.Service, in.ID))
+	switch {
+	case err == nil:
+		in = delivery.MergeIncident(old, in)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("read incident %s/%s: %w", in.Service, in.ID, err)
+	}
+	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 9)+`
+		ON CONFLICT (service, id) DO UPDATE SET title = excluded.title, severity = excluded.severity, opened_at = excluded.opened_at,
+		acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at, cause_deployment = excluded.cause_deployment,
+		updated_at = excluded.updated_at`),
+		in.Service, in.ID, in.Title, in.Severity, micros(in.OpenedAt), micros(in.AcknowledgedAt), micros(in.ResolvedAt), in.CauseDeployment, micros(in.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("write incident %s/%s: %w", in.Service, in.ID, err)
+	}
+	return db.ensureService(ctx, tx, in.Service, "")
+}
+
+// ensureService records a service first seen in an event, so it can be
+// listed and given a team later.
+func (db *DB) ensureService(ctx context.Context, tx *sql.Tx, name, repository string) error {
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO services (name, repositories) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`), name, repository); err != nil {
+		return fmt.Errorf("record service %s: %w", name, err)
+	}
+	return nil
+}
+
+// upsertJSON merges an entity kept as JSON with the stored one and writes
+// it back with its indexed columns.
+func upsertJSON[T any](ctx context.Context, db *DB, tx *sql.Tx, table string, keyCols []string, keyVals []any, v T, merge func(a, b T) T, columns func(T) ([]string, []any)) error {
+	where := strings.Join(keyCols, " = ? AND ") + " = ?"
+	var data string
+	err := tx.QueryRowContext(ctx, db.q("SELECT data FROM "+table+" WHERE "+where), keyVals...).Scan(&data)
+	switch {
+	case err == nil:
+		var old T
+		if err := json.Unmarshal([]byte(data), &old); err != nil {
+			return fmt.Errorf("read %s %v: %w", table, keyVals, err)
+		}
+		v = merge(old, v)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("read %s %v: %w", table, keyVals, err)
+	}
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s %v: %w", table, keyVals, err)
+	}
+	extra, extraVals := columns(v)
+	cols := append(append(append([]string{}, keyCols...), extra...), "data")
+	vals := append(append(append([]any{}, keyVals...), extraVals...), string(body))
+	set := make([]string, 0, len(extra)+1)
+	for _, c := range append(extra, "data") {
+		set = append(set, c+" = excluded."+c)
+	}
+	_, err = tx.ExecContext(ctx, db.q("INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES "+placeholders(1, len(cols))+
+		" ON CONFLICT ("+strings.Join(keyCols, ", ")+") DO UPDATE SET "+strings.Join(set, ", ")), vals...)
+	if err != nil {
+		return fmt.Errorf("write %s %v: %w", table, keyVals, err)
+	}
+	return nil
+}
+
+// markStale flags the services whose shipments the batch may have changed:
+// those with a new production deployment, and those deployed from a
+// repository that received commits.
+func (db *DB) markStale(ctx context.Context, tx *sql.Tx, b batch) error {
+	services := map[string]bool{}
+	for k := range b.deployments {
+		if k.Environment == delivery.EnvironmentProduction {
+			services[k.Service] = true
+		}
+	}
+	repos := map[string]bool{}
+	for k := range b.changes {
+		repos[k.repository] = true
+	}
+	for repo := range repos {
+		rows, err := tx.QueryContext(ctx, db.q(`SELECT DISTINCT service FROM deployments WHERE repository = ?`), repo)
+		if err != nil {
+			return fmt.Errorf("find services of %s: %w", repo, err)
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return fmt.Errorf("find services of %s: %w", repo, err)
+			}
+			services[s] = true
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("find services of %s: %w", repo, err)
+		}
+	}
+	for s := range services {
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO shipping_state (service, dirty) VALUES (?, 1)
+			ON CONFLICT (service) DO UPDATE SET dirty = shipping_state.dirty + 1`), s); err != nil {
+			return fmt.Errorf("mark %s stale: %w", s, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/dora"
+)
+
+// Scope selects the services a report covers: one service, a team's
+// services, or (both empty) every service.
+type Scope struct {
+	Service string
+	Team    string
+}
+
+// ScopeServices returns the names of the services in scope. A named service
+// or team that has nothing stored is a not-found error, so a typo does not
+// read as "no deployments".
+func (db *DB) ScopeServices(ctx context.Context, s Scope) ([]string, error) {
+	var rows *sql.Rows
+	var err error
+	switch {
+	case s.Service != "":
+		var n int
+		if err := db.read.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM services WHERE name = ?`), s.Service).Scan(&n); err != nil {
+			return nil, fmt.Errorf("find service %s: %w", s.Service, err)
+		}
+		if n == 0 {
+			return nil, notFound("no service named %q has any data", s.Service)
+		}
+		return []string{s.Service}, nil
+	case s.Team != "":
+		rows, err = db.read.QueryContext(ctx, db.q(`SELECT name FROM services WHERE team = ? ORDER BY name`), s.Team)
+	default:
+		rows, err = db.read.QueryContext(ctx, `SELECT name FROM services ORDER BY name`)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("list services: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	if s.Team != "" && len(out) == 0 {
+		return nil, notFound("team %q has no services", s.Team)
+	}
+	return out, nil
+}
+
+// inList returns "(?, ?, ?)" and the arguments for a list of strings.
+func inList(vals []string) (string, []any) {
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")", args
+}
+
+// DORAInput gathers what a DORA report over scope and period reads. It
+// first brings stale shipments up to date.
+func (db *DB) DORAInput(ctx context.Context, scope Scope, period delivery.Period) (dora.Input, error) {
+	in := dora.Input{Period: period}
+	services, err := db.ScopeServices(ctx, scope)
+	if err != nil || len(services) == 0 {
+		return in, err
+	}
+	if _, err := db.RefreshShipments(ctx, services...); err != nil {
+		return in, err
+	}
+	list, svcArgs := inList(services)
+	from, to := period.From.UnixMicro(), period.To.UnixMicro()
+
+	// Terminal production deployments finished in the period.
+	args := append(append([]any{}, svcArgs...), delivery.EnvironmentProduction, from, to)
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+deploymentColumns+` FROM deployments
+		WHERE service IN `+list+` AND environment = ? AND status IN ('success', 'failure', 'rolled_back')
+		AND finished_at >= ? AND finished_at < ?`), args...)
+	if err != nil {
+		return in, fmt.Errorf("read deployments: %w", err)
+	}
+	if in.Deployments, err = collect(rows, scanDeployment); err != nil {
+		return in, fmt.Errorf("read deployments: %w", err)
+	}
+	// The first success after the period, per service: the fix that ends a
+	// failure near the period's end.
+	for _, s := range services {
+		d, err := scanDeployment(db.read.QueryRowContext(ctx, db.q(`SELECT `+deploymentColumns+` FROM deployments
+			WHERE service = ? AND environment = ? AND status = ? AND finished_at >= ? ORDER BY finished_at LIMIT 1`),
+			s, delivery.EnvironmentProduction, string(delivery.DeploymentSuccess), to))
+		switch {
+		case err == nil:
+			in.Deployments = append(in.Deployments, d)
+		case !errors.Is(err, sql.ErrNoRows):
+			return in, fmt.Errorf("read next deployment of %s: %w", s, err)
+		}
+	}
+
+	rows, err = db.read.QueryContext(ctx, db.q(`SELECT service, environment, deployment_id, repository, sha, commit_time, incident
+		FROM shipments WHERE service IN `+list+` AND finished_at >= ? AND finished_at < ?`), append(append([]any{}, svcArgs...), from, to)...)
+	if err != nil {
+		return in, fmt.Errorf("read shipments: %w", err)
+	}
+	in.Shipments, err = collect(rows, func(s interface{ Scan(...any) error }) (dora.Shipment, error) {
+		var sh dora.Shipment
+		var ct int64
+		err := s.Scan(&sh.Deployment.Service, &sh.Deployment.Environment, &sh.Deployment.ID, &sh.Repository, &sh.SHA, &ct, &sh.Incident)
+		sh.CommitTime = fromMicros(sql.NullInt64{Int64: ct, Valid: true})
+		return sh, err
+	})
+	if err != nil {
+		return in, fmt.Errorf("read shipments: %w", err)
+	}
+
+	// Incidents that opened or were resolved from the period's start on:
+	// one opened after the period may still be caused by a deployment in it.
+	rows, err = db.read.QueryContext(ctx, db.q(`SELECT `+incidentColumns+` FROM incidents
+		WHERE service IN `+list+` AND (opened_at >= ? OR resolved_at >= ?)`), append(append([]any{}, svcArgs...), from, from)...)
+	if err != nil {
+		return in, fmt.Errorf("read incidents: %w", err)
+	}
+	incidents, err := collect(rows, scanIncident)
+	if err != nil {
+		return in, fmt.Errorf("read incidents: %w", err)
+	}
+	for _, inc := range incidents {
+		link, err := db.linkIncident(ctx, inc)
+		if err != nil {
+			return in, err
+		}
+		in.Incidents = append(in.Incidents, link)
+	}
+	return in, nil
+}
+
+// linkIncident finds the deployment that caused an incident: the one named
+// by the source, or else the latest successful production deployment of the
+// service that finished before the incident opened.
+func (db *DB) linkIncident(ctx context.Context, inc delivery.Incident) (dora.IncidentLink, error) {
+	link := dora.IncidentLink{Incident: inc}
+	if inc.CauseDeployment != "" {
+		link.Deployment = &delivery.DeploymentKey{Service: inc.Service, Environment: delivery.EnvironmentProduction, ID: inc.CauseDeployment}
+		return link, nil
+	}
+	var id string
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT id FROM deployments WHERE service = ? AND environment = ? AND status = ? AND finished_at < ?
+		ORDER BY finished_at DESC, id DESC LIMIT 1`), inc.Service, delivery.EnvironmentProduction, string(delivery.DeploymentSuccess), inc.OpenedAt.UnixMicro()).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return link, nil
+	case err != nil:
+		return link, fmt.Errorf("link incident %s/%s: %w", inc.Service, inc.ID, err)
+	}
+	link.Deployment = &delivery.DeploymentKey{Service: inc.Service, Environment: delivery.EnvironmentProduction, ID: id}
+	link.Inferred = true
+	return link, nil
+}
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// SetService records a service's team, repositories and history base
+// (commits before the base are not counted as shipped), as configuration says.
+func (db *DB) SetService(ctx context.Context, s delivery.Service, base []string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO services (name, team, repositories, base) VALUES (?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET team = excluded.team, repositories = excluded.repositories, base = excluded.base`),
+			s.Name, s.Team, strings.Join(s.Repositories, " "), strings.Join(base, " "))
+		if err != nil {
+			return fmt.Errorf("set service %s: %w", s.Name, err)
+		}
+		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO shipping_state (service, dirty) VALUES (?, 1)
+			ON CONFLICT (service) DO UPDATE SET dirty = shipping_state.dirty + 1`), s.Name)
+		if err != nil {
+			return fmt.Errorf("mark %s stale: %w", s.Name, err)
+		}
+		return nil
+	})
+}

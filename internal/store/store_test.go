@@ -1,0 +1,226 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/store"
+	"github.com/stride-oss/stride/internal/store/storetest"
+)
+
+var (
+	ctx = context.Background()
+	t0  = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) // a Monday
+)
+
+func change(repo, sha string, at time.Time, parents ...string) delivery.Event {
+	return delivery.Event{Key: "c:" + repo + ":" + sha, Kind: delivery.KindChange,
+		Change: &delivery.Change{Repository: repo, SHA: sha, Parents: parents, CommitTime: at}}
+}
+
+func deploy(service, id, sha string, status delivery.DeploymentStatus, at time.Time) delivery.Event {
+	return delivery.Event{Key: "d:" + service + ":" + id + ":" + string(status), Kind: delivery.KindDeployment,
+		Deployment: &delivery.Deployment{Service: service, ID: id, SHA: sha, Status: status, FinishedAt: at}}
+}
+
+func ingest(t *testing.T, db *store.DB, events ...delivery.Event) store.IngestResult {
+	t.Helper()
+	res, err := db.Ingest(ctx, events)
+	if err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	return res
+}
+
+func TestMigrationsRecordTheirVersionAndRefuseANewerSchema(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		v, err := db.SchemaVersion(ctx)
+		if err != nil || v < 1 {
+			t.Fatalf("version %d, %v", v, err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatalf("migrating twice must be a no-op: %v", err)
+		}
+		if err := db.ExecForTest(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future.sql', 0)"); err != nil {
+			t.Fatal(err)
+		}
+		err = db.Migrate(ctx)
+		if err == nil || !strings.Contains(err.Error(), "version 999") {
+			t.Fatalf("an older binary on a newer schema must refuse clearly, got %v", err)
+		}
+	})
+}
+
+func TestResentEventsChangeNothing(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		batch := []delivery.Event{change("app", "a", t0), change("app", "b", t0.Add(time.Hour), "a"), deploy("app", "1", "b", delivery.DeploymentSuccess, t0.Add(2*time.Hour))}
+		if res := ingest(t, db, batch...); res.Added != 3 || res.Duplicates != 0 {
+			t.Fatalf("first send: %+v", res)
+		}
+		if res := ingest(t, db, batch...); res.Added != 0 || res.Duplicates != 3 {
+			t.Fatalf("resend: %+v", res)
+		}
+		dup := batch[0]
+		if res := ingest(t, db, dup, dup); res.Added != 0 || res.Duplicates != 2 {
+			t.Fatalf("duplicate inside a batch: %+v", res)
+		}
+		in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(in.Deployments) != 1 || len(in.Shipments) != 1 {
+			t.Fatalf("resending multiplied records: %d deployments, %d shipments", len(in.Deployments), len(in.Shipments))
+		}
+	})
+}
+
+func TestABatchWithOneBadEventStoresNothing(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		bad := deploy("app", "2", "", delivery.DeploymentSuccess, t0) // success without sha
+		_, err := db.Ingest(ctx, []delivery.Event{change("app", "a", t0), bad})
+		var e *delivery.Error
+		if !errors.As(err, &e) || e.Index != 1 || e.Field != "deployment.sha" {
+			t.Fatalf("want an invalid error on event 1 deployment.sha, got %v", err)
+		}
+		// The good event of the failed batch was not stored: sending it now adds it.
+		if res := ingest(t, db, change("app", "a", t0)); res.Added != 1 {
+			t.Fatalf("the good event of a rejected batch was stored: %+v", res)
+		}
+	})
+}
+
+func TestDeploymentStateDoesNotDependOnArrivalOrder(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		started := delivery.Event{Key: "s", Kind: delivery.KindDeployment, Deployment: &delivery.Deployment{
+			Service: "app", ID: "7", Status: delivery.DeploymentInProgress, StartedAt: t0, SHA: "a"}}
+		done := deploy("app", "7", "a", delivery.DeploymentSuccess, t0.Add(10*time.Minute))
+		ingest(t, db, change("app", "a", t0.Add(-time.Hour)))
+		ingest(t, db, done)
+		ingest(t, db, started) // arrives late
+		in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(in.Deployments) != 1 {
+			t.Fatalf("deployments: %+v", in.Deployments)
+		}
+		d := in.Deployments[0]
+		if d.Status != delivery.DeploymentSuccess || !d.StartedAt.Equal(t0) || !d.FinishedAt.Equal(t0.Add(10*time.Minute)) {
+			t.Errorf("a late 'started' report undid the finish: %+v", d)
+		}
+	})
+}
+
+func TestShipmentsFollowTheCommitGraphWhateverTheOrder(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		// a ← b ← c ← d; v1 deploys b, v2 deploys d. The deployments arrive
+		// before the commits and v2 before v1.
+		ingest(t, db, deploy("app", "v2", "d", delivery.DeploymentSuccess, t0.Add(10*time.Hour)))
+		ingest(t, db, deploy("app", "v1", "b", delivery.DeploymentSuccess, t0.Add(5*time.Hour)))
+		ingest(t, db, change("app", "d", t0.Add(4*time.Hour), "c"), change("app", "c", t0.Add(3*time.Hour), "b"))
+		ingest(t, db, change("app", "b", t0.Add(time.Hour), "a"), change("app", "a", t0))
+		in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]string{}
+		for _, s := range in.Shipments {
+			got[s.Deployment.ID] = append(got[s.Deployment.ID], s.SHA)
+		}
+		for _, v := range got {
+			slices.Sort(v)
+		}
+		// v1 is the first deployment: only its own commit; v2 ships c and d.
+		if !slices.Equal(got["v1"], []string{"b"}) || !slices.Equal(got["v2"], []string{"c", "d"}) {
+			t.Fatalf("shipments %v", got)
+		}
+		// A new commit and deployment make the service stale again.
+		ingest(t, db, change("app", "e", t0.Add(11*time.Hour), "d"), deploy("app", "v3", "e", delivery.DeploymentSuccess, t0.Add(12*time.Hour)))
+		in, err = db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0.Add(11 * time.Hour), To: t0.Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(in.Shipments) != 1 || in.Shipments[0].SHA != "e" || !in.Shipments[0].CommitTime.Equal(t0.Add(11*time.Hour)) {
+			t.Fatalf("after v3: %+v", in.Shipments)
+		}
+	})
+}
+
+func TestIncidentsLinkToTheirCause(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ingest(t, db, change("app", "a", t0), change("app", "b", t0, "a"),
+			deploy("app", "v1", "a", delivery.DeploymentSuccess, t0.Add(time.Hour)),
+			deploy("app", "v2", "b", delivery.DeploymentSuccess, t0.Add(3*time.Hour)))
+		inc := func(id string, opened time.Time, cause string) delivery.Event {
+			return delivery.Event{Key: "i:" + id, Kind: delivery.KindIncident, Incident: &delivery.Incident{
+				Service: "app", ID: id, Severity: 1, OpenedAt: opened, CauseDeployment: cause}}
+		}
+		ingest(t, db, inc("before-any", t0.Add(30*time.Minute), ""), inc("inferred", t0.Add(2*time.Hour), ""), inc("explicit", t0.Add(4*time.Hour), "v1"))
+		in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		links := map[string]string{}
+		for _, l := range in.Incidents {
+			switch {
+			case l.Deployment == nil:
+				links[l.Incident.ID] = "none"
+			case l.Inferred:
+				links[l.Incident.ID] = "inferred " + l.Deployment.ID
+			default:
+				links[l.Incident.ID] = "explicit " + l.Deployment.ID
+			}
+		}
+		want := map[string]string{"before-any": "none", "inferred": "inferred v1", "explicit": "explicit v1"}
+		if len(links) != 3 || links["before-any"] != want["before-any"] || links["inferred"] != want["inferred"] || links["explicit"] != want["explicit"] {
+			t.Fatalf("links %v, want %v", links, want)
+		}
+	})
+}
+
+func TestScopeServices(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		if _, err := db.ScopeServices(ctx, store.Scope{Service: "nope"}); delivery.ErrorCode(err) != delivery.ENOTFOUND {
+			t.Fatalf("unknown service: %v", err)
+		}
+		if err := db.SetService(ctx, delivery.Service{Name: "api", Team: "core"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		ingest(t, db, deploy("web", "1", "x", delivery.DeploymentFailure, t0))
+		got, err := db.ScopeServices(ctx, store.Scope{Team: "core"})
+		if err != nil || !slices.Equal(got, []string{"api"}) {
+			t.Fatalf("team: %v %v", got, err)
+		}
+		got, err = db.ScopeServices(ctx, store.Scope{})
+		if err != nil || !slices.Equal(got, []string{"api", "web"}) {
+			t.Fatalf("org: %v %v", got, err)
+		}
+	})
+}
+
+func TestTokens(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		tok, secret, err := db.CreateToken(ctx, "ci", store.ScopeIngest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Authenticate(ctx, secret)
+		if err != nil || got.ID != tok.ID || !got.Allows(store.ScopeIngest) || got.Allows(store.ScopeRead) {
+			t.Fatalf("authenticate: %+v %v", got, err)
+		}
+		if _, err := db.Authenticate(ctx, secret+"x"); delivery.ErrorCode(err) != delivery.EUNAUTHORIZED {
+			t.Fatalf("wrong secret: %v", err)
+		}
+		if _, _, err := db.CreateToken(ctx, "x", "root"); delivery.ErrorCode(err) != delivery.EINVALID {
+			t.Fatalf("bad scope: %v", err)
+		}
+		if n, err := db.CountForTest(ctx, "SELECT COUNT(*) FROM tokens WHERE hash LIKE '%"+secret[len(secret)-8:]+"%'"); err != nil || n != 0 {
+			t.Fatalf("the secret must not be stored: %d %v", n, err)
+		}
+	})
+}
