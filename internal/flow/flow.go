@@ -307,9 +307,6 @@ func Compute(in Input) Report {
 		},
 		Warnings: warnings,
 	}
-	if r.PRsPerContributor.Merged > 0 {
-		ratio := float64(r.PRsPerContributor.Merged) / float64(r.PRsPerContributor.Contributors)
-		r.PRsPerContributor.Ratio = &ratio
-	}
+	r.PRsPerContributor.Ratio = ratio(r.PRsPerContributor.Merged, r.PRsPerContributor.Contributors)
 	return r
 }
