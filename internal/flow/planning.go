@@ -28,8 +28,8 @@ type PlanningInput struct {
 
 // PlanningReport holds the planning figures of one team and period.
 type PlanningReport struct {
-	From                       time.Time `json:"from"`
-	To                         time.Time `json:"to"`
+	From                       time.Time          `json:"from"`
+	To                         time.Time          `json:"to"`
 	StoryPointCoverage         StoryPointCoverage `json:"story_point_coverage"`
 	AcceptanceCriteriaCoverage CriteriaCoverage   `json:"acceptance_criteria_coverage"`
 	Velocity                   Velocity           `json:"velocity"`
@@ -95,9 +95,9 @@ func Plan(in PlanningInput) PlanningReport {
 		n = DefaultSprints
 	}
 	r := PlanningReport{
-		From:                       in.Period.From,
-		To:                         in.Period.To,
-		Velocity:                   Velocity{Sprints: []SprintVelocity{}},
+		From:     in.Period.From,
+		To:       in.Period.To,
+		Velocity: Velocity{Sprints: []SprintVelocity{}},
 	}
 	sprints := map[string]*SprintVelocity{}
 	for i := range in.Items {

@@ -36,9 +36,9 @@ func median(v []int64) float64 {
 }
 
 // p90 returns the nearest-rank 90th percentile of the sorted v: its
-// ⌈0.9·n⌉-th smallest value. The rank is computed in integers because
-// 0.9·n in floating point rounds up past whole numbers (0.9·30 is
-// 27.000000000000004, whose ceiling would wrongly be 28).
+// ⌈0.9·n⌉-th smallest value. The rank is computed in integers,
+// ⌈9n/10⌉ = ⌊(9n+9)/10⌋, so it is exact by construction rather than by the
+// luck of floating-point rounding.
 func p90(v []int64) int64 {
 	rank := (9*len(v) + 9) / 10
 	return v[rank-1]
