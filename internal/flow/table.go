@@ -17,8 +17,8 @@ const none = "—"
 // figure with its median, p90 and count, then the warnings.
 func WriteTable(w io.Writer, r Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "flow %s – %s\n", day(r.From), day(r.To))
-	fmt.Fprintln(tw, "figure\tmedian\tp90\tcount\t")
+	fmt.Fprintf(tw, "flow [%s, %s)\n", day(r.From), day(r.To))
+	fmt.Fprintln(tw, "figure\tmedian\tp90\tcount")
 	durations := []struct {
 		label string
 		s     *DurationStat
@@ -32,10 +32,10 @@ func WriteTable(w io.Writer, r Report) error {
 	}
 	for _, d := range durations {
 		if d.s == nil {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t0\t\n", d.label, none, none)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t0\n", d.label, none, none)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t\n", d.label, humanDuration(d.s.MedianSeconds), humanDuration(d.s.P90Seconds), d.s.Count)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", d.label, humanDuration(d.s.MedianSeconds), humanDuration(d.s.P90Seconds), d.s.Count)
 	}
 	counts := []struct {
 		label string
@@ -47,14 +47,16 @@ func WriteTable(w io.Writer, r Report) error {
 	}
 	for _, c := range counts {
 		if c.s == nil {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t0\t\n", c.label, none, none)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t0\n", c.label, none, none)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t\n", c.label, number(c.s.Median), number(c.s.P90), c.s.Count)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", c.label, number(c.s.Median), number(c.s.P90), c.s.Count)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
 	}
 	pc := r.PRsPerContributor
-	fmt.Fprintf(tw, "PRs per contributor\t%s\t\t\t\n", ratioText(pc.Ratio, fmt.Sprintf("%d merged ÷ %d authors", pc.Merged, pc.Contributors), false))
-	if err := tw.Flush(); err != nil {
+	if _, err := fmt.Fprintf(w, "\nPRs per contributor: %s\n", ratioText(pc.Ratio, fmt.Sprintf("%d merged ÷ %d authors", pc.Merged, pc.Contributors), false)); err != nil {
 		return err
 	}
 	if len(r.Warnings) == 0 {
@@ -75,27 +77,30 @@ func WriteTable(w io.Writer, r Report) error {
 // row per completed sprint and the average velocity.
 func WritePlanningTable(w io.Writer, r PlanningReport) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "planning %s – %s\n", day(r.From), day(r.To))
+	fmt.Fprintf(tw, "planning [%s, %s)\n", day(r.From), day(r.To))
 	sp, ac := r.StoryPointCoverage, r.AcceptanceCriteriaCoverage
-	fmt.Fprintf(tw, "story-point coverage\t%s\t\n", ratioText(sp.Ratio, fmt.Sprintf("%d of %d resolved", sp.Estimated, sp.Resolved), true))
-	fmt.Fprintf(tw, "acceptance-criteria coverage\t%s\t\n", ratioText(ac.Ratio, fmt.Sprintf("%d of %d resolved", ac.WithCriteria, ac.Resolved), true))
+	fmt.Fprintf(tw, "story-point coverage\t%s\n", ratioText(sp.Ratio, fmt.Sprintf("%d of %d resolved", sp.Estimated, sp.Resolved), true))
+	fmt.Fprintf(tw, "acceptance-criteria coverage\t%s\n", ratioText(ac.Ratio, fmt.Sprintf("%d of %d resolved", ac.WithCriteria, ac.Resolved), true))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if _, err := fmt.Fprintln(w); err != nil {
 		return err
 	}
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "sprint\tend\tpoints\titems\tunestimated\t")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "sprint\tend\tpoints\titems\tunestimated")
 	for _, s := range r.Velocity.Sprints {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t\n", s.Name, day(s.End), number(s.Points), s.Items, s.Unestimated)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\n", s.Name, day(s.End), number(s.Points), s.Items, s.Unestimated)
 	}
 	avg := none
 	if r.Velocity.AveragePoints != nil {
 		avg = number(*r.Velocity.AveragePoints)
 	}
-	fmt.Fprintf(tw, "average of last %d\t\t%s\t\t\t\n", r.Velocity.OverSprints, avg)
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\naverage velocity: %s points over the last %d sprint(s)\n", avg, r.Velocity.OverSprints)
+	return err
 }
 
 func day(t time.Time) string {
