@@ -77,7 +77,7 @@ func Explain(in Input, name string) (Explanation, error) {
 				item.Excluded, item.Reason = true, "negative duration: "+warningMessages[f]
 			}
 		}
-		if s.deployed != nil {
+		if !s.deployed.FinishedAt.IsZero() {
 			item.Deployment = s.deployed.Deployment.String()
 		}
 		e.Items = append(e.Items, item)

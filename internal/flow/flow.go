@@ -174,8 +174,9 @@ type sample struct {
 	value int64 // nanoseconds for durations, otherwise a count
 	start time.Time
 	end   time.Time
-	// deployed is set for the figures that end at a deployment.
-	deployed *Deployed
+	// deployed is the deployment that ended the duration, for deploy time
+	// and cycle time; its FinishedAt is zero for the other figures.
+	deployed Deployed
 }
 
 // collect walks the pull requests once and hands every sample of every
@@ -191,21 +192,21 @@ func collect(in Input, emit func(figure, sample)) {
 			start = pr.CreatedAt
 		}
 		dep, isDeployed := shippedBy(in.Deployed, pr)
-		span := func(f figure, from, to time.Time, d *Deployed) {
+		span := func(f figure, from, to time.Time, d Deployed) {
 			emit(f, sample{pr: i, value: int64(to.Sub(from)), start: from, end: to, deployed: d})
 		}
 		if in.Period.Contains(pr.MergedAt) {
 			if !pr.FirstCommitAt.IsZero() && !pr.CreatedAt.IsZero() {
-				span(codingTime, pr.FirstCommitAt, pr.CreatedAt, nil)
+				span(codingTime, pr.FirstCommitAt, pr.CreatedAt, Deployed{})
 			}
 			if !pr.FirstReviewAt.IsZero() {
 				if ready := readyAt(pr); !ready.IsZero() {
-					span(pickupTime, ready, pr.FirstReviewAt, nil)
+					span(pickupTime, ready, pr.FirstReviewAt, Deployed{})
 				}
-				span(reviewTime, pr.FirstReviewAt, pr.MergedAt, nil)
+				span(reviewTime, pr.FirstReviewAt, pr.MergedAt, Deployed{})
 			}
 			if !start.IsZero() && (!isDeployed || !dep.FinishedAt.Before(in.Period.To)) {
-				span(cycleTimeToMerge, start, pr.MergedAt, nil)
+				span(cycleTimeToMerge, start, pr.MergedAt, Deployed{})
 			}
 			emit(prSize, sample{pr: i, value: int64(pr.Additions) + int64(pr.Deletions)})
 			emit(changedFiles, sample{pr: i, value: int64(pr.ChangedFiles)})
@@ -213,9 +214,9 @@ func collect(in Input, emit func(figure, sample)) {
 			emit(prsPerContributor, sample{pr: i, value: 1})
 		}
 		if isDeployed && in.Period.Contains(dep.FinishedAt) {
-			span(deployTime, pr.MergedAt, dep.FinishedAt, &dep)
+			span(deployTime, pr.MergedAt, dep.FinishedAt, dep)
 			if !start.IsZero() {
-				span(cycleTime, start, dep.FinishedAt, &dep)
+				span(cycleTime, start, dep.FinishedAt, dep)
 			}
 		}
 	}
@@ -266,6 +267,9 @@ func shippedBy(deployed map[CommitKey]Deployed, pr *delivery.PullRequest) (Deplo
 // Compute returns the flow report of in.
 func Compute(in Input) Report {
 	var values [numFigures][]int64
+	for f := range values {
+		values[f] = make([]int64, 0, len(in.PullRequests))
+	}
 	authors := map[string]struct{}{}
 	warnings := []Warning{}
 	collect(in, func(f figure, s sample) {
