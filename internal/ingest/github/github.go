@@ -133,16 +133,17 @@ func (s *Source) Translate(h http.Header, body []byte) ([]delivery.Event, error)
 	if !ok {
 		return nil, ingest.Ignored("github: Stride does not use %q events", name)
 	}
-	if !json.Valid(body) {
-		return nil, ingest.Malformed("github: %s: the body is not valid JSON", name)
-	}
 	events, err := tr(s, body)
 	if err != nil {
-		if errors.Is(err, ingest.ErrIgnored) || delivery.ErrorCode(err) != delivery.EINTERNAL {
+		var syntax *json.SyntaxError
+		switch {
+		case errors.Is(err, ingest.ErrIgnored) || delivery.ErrorCode(err) != delivery.EINTERNAL:
 			return nil, err
+		case errors.As(err, &syntax):
+			return nil, ingest.Malformed("github: %s: the body is not valid JSON: %v", name, err)
 		}
-		// Decoding errors (a string where a number belongs, a bad time)
-		// are the sender's fault, not ours.
+		// Other decoding errors (a string where a number belongs, a bad
+		// time) are the sender's fault too, not Stride's.
 		return nil, ingest.Malformed("github: %s: %v", name, err)
 	}
 	for i := range events {
