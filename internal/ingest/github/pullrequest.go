@@ -92,6 +92,9 @@ func (s *Source) pullRequestReview(body []byte) ([]delivery.Event, error) {
 	if e.Review.User != nil {
 		reviewer = e.Review.User.Login
 	}
+	if reviewer == "" {
+		return nil, ingest.Ignored("github: review of %s#%d by an unknown user", repo, pr.Number)
+	}
 	if selfReview(reviewer, pr.author()) {
 		return nil, ingest.Ignored("github: %s reviewed their own pull request %s#%d", reviewer, repo, pr.Number)
 	}
@@ -124,6 +127,9 @@ func (s *Source) pullRequestReviewComment(body []byte) ([]delivery.Event, error)
 	commenter := ""
 	if e.Comment.User != nil {
 		commenter = e.Comment.User.Login
+	}
+	if commenter == "" {
+		return nil, ingest.Ignored("github: review comment on %s#%d by an unknown user", repo, pr.Number)
 	}
 	if selfReview(commenter, pr.author()) {
 		return nil, ingest.Ignored("github: %s commented on their own pull request %s#%d", commenter, repo, pr.Number)
@@ -206,10 +212,11 @@ func partialPR(repo string, pr *pullRequest, at time.Time) *delivery.PullRequest
 }
 
 // selfReview reports whether a review is the author's own, which does not
-// count as the review starting. An unknown reviewer is treated as the author:
-// without a name Stride cannot tell, and an early pickup time would flatter.
+// count as the review starting. Logins are compared without case, as GitHub
+// does. (An unknown reviewer is ignored before this: without a name Stride
+// cannot tell, and an early pickup time would flatter.)
 func selfReview(reviewer, author string) bool {
-	return reviewer == "" || strings.EqualFold(reviewer, author)
+	return strings.EqualFold(reviewer, author)
 }
 
 func deref(p *int) int {
