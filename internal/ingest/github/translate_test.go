@@ -171,6 +171,12 @@ func TestPullRequestReviews(t *testing.T) {
 			ignored: "reviewed their own pull request",
 		},
 		{
+			name:    "a review by an unknown user is ignored, since it may be the author's",
+			event:   "pull_request_review",
+			body:    `{"action":"submitted","review":{"id":4,"user":null,"state":"approved","submitted_at":"2024-03-01T11:00:00Z"},` + prJSON + `,` + repoJSON + `}`,
+			ignored: "unknown user",
+		},
+		{
 			name:    "a dismissed review is ignored",
 			event:   "pull_request_review",
 			body:    `{"action":"dismissed","review":{"id":2,"user":{"login":"bob"},"state":"dismissed","submitted_at":"2024-03-01T11:30:00Z"},` + prJSON + `,` + repoJSON + `}`,
