@@ -131,6 +131,9 @@ func (s *Source) Translate(h http.Header, body []byte) ([]delivery.Event, error)
 	case "":
 		return nil, ingest.Malformed("gitlab: neither object_kind nor a known X-Gitlab-Event header (%q)", h.Get("X-Gitlab-Event"))
 	default:
+		if why, ok := ignoredWhy[kind]; ok {
+			return nil, ingest.Ignored("gitlab: %s events are not used: %s", kind, why)
+		}
 		return nil, ingest.Ignored("gitlab: %s events are not used", kind)
 	}
 	if err != nil {
@@ -143,6 +146,14 @@ func (s *Source) Translate(h http.Header, body []byte) ([]delivery.Event, error)
 		}
 	}
 	return events, nil
+}
+
+// ignoredWhy says, for the events a GitLab webhook commonly sends that Stride
+// leaves aside, why; the reason is stored with the raw delivery.
+var ignoredWhy = map[string]string{
+	"build":    "deployments come from deployment events, builds from pipeline events",
+	"tag_push": "tags ship nothing until a deployment names them",
+	"release":  "releases ship nothing until a deployment names them",
 }
 
 // key builds an idempotency key from payload values. A key that would exceed
