@@ -47,13 +47,19 @@ var _ ingest.Source = (*Source)(nil)
 func (s *Source) Name() string { return Name }
 
 // Verify accepts a delivery whose X-Gitlab-Token equals the configured token.
-// GitLab does not sign bodies; the shared token is all it offers. The
-// comparison takes constant time so the token cannot be guessed byte by byte.
+// GitLab does not sign bodies; the shared token is all it offers. Without
+// X-Gitlab-Token, X-Stride-Token is read instead: the HTTP layer puts a
+// ?token= query parameter there, for relays that drop GitLab's header. A
+// wrong X-Gitlab-Token is not rescued by the other. The comparison takes
+// constant time so the token cannot be guessed byte by byte.
 func (s *Source) Verify(h http.Header, _ []byte) error {
 	if s.cfg.Token == "" {
 		return ingest.Unauthorized("gitlab: no webhook token is configured")
 	}
 	got := h.Get("X-Gitlab-Token")
+	if got == "" {
+		got = h.Get("X-Stride-Token")
+	}
 	if got == "" {
 		return ingest.Unauthorized("gitlab: missing X-Gitlab-Token header")
 	}

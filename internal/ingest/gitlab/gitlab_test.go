@@ -60,6 +60,11 @@ func TestVerifyFixtures(t *testing.T) {
 				t.Fatalf("Verify: %v", err)
 			}
 		})
+		t.Run(name+" is accepted with the right ?token= passed on as X-Stride-Token", func(t *testing.T) {
+			if err := s.Verify(header("X-Stride-Token", testToken), body); err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+		})
 		for _, tc := range []struct {
 			name string
 			h    http.Header
@@ -67,7 +72,9 @@ func TestVerifyFixtures(t *testing.T) {
 			{"a wrong token", header("X-Gitlab-Token", "not-the-token")},
 			{"a token that is a prefix of the right one", header("X-Gitlab-Token", testToken[:4])},
 			{"no token", header()},
-			{"the token in another header", header("X-Stride-Token", testToken)},
+			{"a wrong ?token=", header("X-Stride-Token", "not-the-token")},
+			{"a wrong header and a right ?token=", header("X-Gitlab-Token", "not-the-token", "X-Stride-Token", testToken)},
+			{"the token in an unrelated header", header("Authorization", testToken)},
 		} {
 			t.Run(name+" is rejected with "+tc.name, func(t *testing.T) {
 				err := s.Verify(tc.h, body)
