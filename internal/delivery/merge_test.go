@@ -143,3 +143,19 @@ func TestMappingServices(t *testing.T) {
 		t.Error("labels")
 	}
 }
+
+func TestParsePeriod(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	p, err := ParsePeriod("2025-01-01", "2026-01-01T00:00:00+01:00", now)
+	if err != nil || !p.From.Equal(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) || !p.To.Equal(time.Date(2025, 12, 31, 23, 0, 0, 0, time.UTC)) {
+		t.Fatalf("%+v %v", p, err)
+	}
+	if p, err := ParsePeriod("", "", now); err != nil || !p.To.Equal(now) || p.To.Sub(p.From) != DefaultPeriodLength {
+		t.Fatalf("defaults: %+v %v", p, err)
+	}
+	for _, c := range [][2]string{{"2026-02-01", "2026-01-01"}, {"yesterday", ""}, {"", "2026-13-01"}} {
+		if _, err := ParsePeriod(c[0], c[1], now); ErrorCode(err) != EINVALID {
+			t.Errorf("%v: want invalid, got %v", c, err)
+		}
+	}
+}

@@ -30,6 +30,22 @@ type IngestResult struct {
 // after the commit, so a caller may acknowledge on success.
 func (db *DB) Ingest(ctx context.Context, events []delivery.Event) (IngestResult, error) {
 	var res IngestResult
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = db.ingestTx(ctx, tx, events, false)
+		return err
+	})
+	if err != nil {
+		return IngestResult{}, fmt.Errorf("ingest %d events: %w", len(events), err)
+	}
+	return res, nil
+}
+
+// ingestTx validates and applies events inside tx. With replay, events are
+// applied even when their key was seen, which reprocessing needs: the merge
+// rules make that safe.
+func (db *DB) ingestTx(ctx context.Context, tx *sql.Tx, events []delivery.Event, replay bool) (IngestResult, error) {
+	var res IngestResult
 	if len(events) > MaxBatch {
 		return res, delivery.Errorf(delivery.EINVALID, "a batch holds at most %d events, got %d", MaxBatch, len(events))
 	}
@@ -45,19 +61,16 @@ func (db *DB) Ingest(ctx context.Context, events []delivery.Event) (IngestResult
 			return res, err
 		}
 	}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		fresh, err := db.recordKeys(ctx, tx, events)
-		if err != nil {
-			return err
-		}
-		res.Added = len(fresh)
-		res.Duplicates = len(events) - len(fresh)
-		return db.apply(ctx, tx, fresh)
-	})
+	fresh, err := db.recordKeys(ctx, tx, events)
 	if err != nil {
-		return IngestResult{}, fmt.Errorf("ingest %d events: %w", len(events), err)
+		return res, err
 	}
-	return res, nil
+	res.Added = len(fresh)
+	res.Duplicates = len(events) - len(fresh)
+	if replay {
+		fresh = events
+	}
+	return res, db.apply(ctx, tx, fresh)
 }
 
 // recordKeys stores the idempotency keys of the batch and returns the events

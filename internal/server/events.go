@@ -1,0 +1,260 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/stride-oss/stride/internal/delivery"
+)
+
+// The native event format of POST /api/v1/events: one object, or an array
+// of up to store.MaxBatch of them, each naming its kind and carrying the
+// entity under a field of that name:
+//
+//	{"key": "deploy-42-done", "kind": "deployment",
+//	 "deployment": {"service": "api", "id": "42", "status": "success",
+//	                "sha": "9fceb02", "finished_at": "2026-03-02T10:00:00Z"}}
+//
+// Unknown fields are rejected, so a misspelt field is a clear 400 and not a
+// silently missing value.
+type wireEvent struct {
+	Key            string           `json:"key"`
+	IdempotencyKey string           `json:"idempotency_key"`
+	Kind           string           `json:"kind"`
+	Change         *wireChange      `json:"change"`
+	Deployment     *wireDeployment  `json:"deployment"`
+	Incident       *wireIncident    `json:"incident"`
+	PullRequest    *wirePullRequest `json:"pull_request"`
+	WorkItem       *wireWorkItem    `json:"work_item"`
+	Build          *wireBuild       `json:"build"`
+}
+
+type wireChange struct {
+	Repository string    `json:"repository"`
+	SHA        string    `json:"sha"`
+	Parents    []string  `json:"parents"`
+	Author     string    `json:"author"`
+	AuthorTime time.Time `json:"author_time"`
+	CommitTime time.Time `json:"commit_time"`
+	Title      string    `json:"title"`
+	Incident   string    `json:"incident"`
+}
+
+type wireDeployment struct {
+	Service     string    `json:"service"`
+	Environment string    `json:"environment"`
+	ID          string    `json:"id"`
+	Status      string    `json:"status"`
+	StartedAt   time.Time `json:"started_at"`
+	FinishedAt  time.Time `json:"finished_at"`
+	SHA         string    `json:"sha"`
+	Repository  string    `json:"repository"`
+	Ring        string    `json:"ring"`
+	Hotfix      bool      `json:"hotfix"`
+	Rollback    bool      `json:"rollback"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+type wireIncident struct {
+	Service         string    `json:"service"`
+	ID              string    `json:"id"`
+	Title           string    `json:"title"`
+	Severity        *int      `json:"severity"`
+	OpenedAt        time.Time `json:"opened_at"`
+	AcknowledgedAt  time.Time `json:"acknowledged_at"`
+	ResolvedAt      time.Time `json:"resolved_at"`
+	CauseDeployment string    `json:"cause_deployment"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+type wirePullRequest struct {
+	Repository     string    `json:"repository"`
+	Number         int       `json:"number"`
+	Title          string    `json:"title"`
+	Author         string    `json:"author"`
+	State          string    `json:"state"`
+	CreatedAt      time.Time `json:"created_at"`
+	ReadyAt        time.Time `json:"ready_at"`
+	FirstCommitAt  time.Time `json:"first_commit_at"`
+	FirstReviewAt  time.Time `json:"first_review_at"`
+	ApprovedAt     time.Time `json:"approved_at"`
+	MergedAt       time.Time `json:"merged_at"`
+	ClosedAt       time.Time `json:"closed_at"`
+	Additions      int       `json:"additions"`
+	Deletions      int       `json:"deletions"`
+	ChangedFiles   int       `json:"changed_files"`
+	Comments       int       `json:"comments"`
+	ReviewComments int       `json:"review_comments"`
+	MergeSHA       string    `json:"merge_sha"`
+	Commits        []string  `json:"commits"`
+	Labels         []string  `json:"labels"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+type wireWorkItem struct {
+	Tracker            string    `json:"tracker"`
+	Key                string    `json:"key"`
+	Project            string    `json:"project"`
+	Team               string    `json:"team"`
+	Type               string    `json:"type"`
+	Title              string    `json:"title"`
+	Status             string    `json:"status"`
+	Category           string    `json:"category"`
+	StoryPoints        *float64  `json:"story_points"`
+	Sprint             string    `json:"sprint"`
+	SprintEnd          time.Time `json:"sprint_end"`
+	AcceptanceCriteria bool      `json:"acceptance_criteria"`
+	CreatedAt          time.Time `json:"created_at"`
+	ResolvedAt         time.Time `json:"resolved_at"`
+	Deleted            bool      `json:"deleted"`
+	UpdatedAt          time.Time `json:"updated_at"`
+}
+
+type wireBuild struct {
+	Repository string    `json:"repository"`
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	SHA        string    `json:"sha"`
+	Branch     string    `json:"branch"`
+	Status     string    `json:"status"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// decodeEvents reads one event or an array of events. Errors are
+// *delivery.Error values naming the event index and, where it can, the field.
+func decodeEvents(body []byte, maxEvents int) ([]delivery.Event, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil, delivery.Errorf(delivery.EINVALID, "empty body: send one event object or an array of events")
+	}
+	var raws []json.RawMessage
+	if body[0] == '[' {
+		if err := json.Unmarshal(body, &raws); err != nil {
+			return nil, jsonError(-1, err)
+		}
+		if len(raws) == 0 {
+			return nil, delivery.Errorf(delivery.EINVALID, "empty array: send at least one event")
+		}
+		if len(raws) > maxEvents {
+			return nil, delivery.Errorf(delivery.EINVALID, "a batch holds at most %d events, got %d", maxEvents, len(raws))
+		}
+	} else {
+		raws = []json.RawMessage{body}
+	}
+	events := make([]delivery.Event, len(raws))
+	for i, raw := range raws {
+		var w wireEvent
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&w); err != nil {
+			return nil, jsonError(i, err)
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return nil, &delivery.Error{Code: delivery.EINVALID, Index: i, Message: "trailing data after the JSON value"}
+		}
+		e, err := w.event()
+		if err != nil {
+			var de *delivery.Error
+			if errors.As(err, &de) {
+				de.Index = i
+			}
+			return nil, err
+		}
+		if err := e.Validate(); err != nil {
+			var de *delivery.Error
+			if errors.As(err, &de) {
+				de.Index = i
+			}
+			return nil, err
+		}
+		events[i] = e
+	}
+	return events, nil
+}
+
+// jsonError turns a decoding error into a message that names the field.
+func jsonError(index int, err error) error {
+	e := &delivery.Error{Code: delivery.EINVALID, Index: index}
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	var timeErr *time.ParseError
+	switch {
+	case errors.As(err, &typeErr):
+		e.Field = typeErr.Field
+		e.Message = fmt.Sprintf("must be a JSON %s, got %s", typeName(typeErr.Type.String()), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		e.Message = fmt.Sprintf("malformed JSON at byte %d: %v", syntaxErr.Offset, err)
+	case errors.As(err, &timeErr):
+		e.Message = fmt.Sprintf("a time must be RFC 3339 (2026-03-02T10:00:00Z): %q", timeErr.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		e.Field = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		e.Message = "unknown field"
+	default:
+		e.Message = "malformed JSON: " + err.Error()
+	}
+	return e
+}
+
+func typeName(goType string) string {
+	switch {
+	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
+		return "number"
+	case goType == "string":
+		return "string"
+	case goType == "bool":
+		return "boolean"
+	case strings.HasPrefix(goType, "[]"):
+		return "array"
+	}
+	return "object"
+}
+
+func (w wireEvent) event() (delivery.Event, error) {
+	key := w.Key
+	if key == "" {
+		key = w.IdempotencyKey
+	}
+	e := delivery.Event{Key: key, Kind: delivery.Kind(w.Kind), Source: "api"}
+	if c := w.Change; c != nil {
+		e.Change = &delivery.Change{Repository: c.Repository, SHA: c.SHA, Parents: c.Parents, Author: c.Author,
+			AuthorTime: c.AuthorTime, CommitTime: c.CommitTime, Title: c.Title, Incident: c.Incident}
+	}
+	if d := w.Deployment; d != nil {
+		e.Deployment = &delivery.Deployment{Service: d.Service, Environment: d.Environment, ID: d.ID,
+			Status: delivery.DeploymentStatus(d.Status), StartedAt: d.StartedAt, FinishedAt: d.FinishedAt, SHA: d.SHA,
+			Repository: d.Repository, Ring: d.Ring, Hotfix: d.Hotfix, Rollback: d.Rollback, UpdatedAt: d.UpdatedAt}
+	}
+	if in := w.Incident; in != nil {
+		if in.Severity == nil {
+			return e, delivery.FieldError("incident.severity", "is required (0 critical to 3)")
+		}
+		e.Incident = &delivery.Incident{Service: in.Service, ID: in.ID, Title: in.Title, Severity: *in.Severity,
+			OpenedAt: in.OpenedAt, AcknowledgedAt: in.AcknowledgedAt, ResolvedAt: in.ResolvedAt,
+			CauseDeployment: in.CauseDeployment, UpdatedAt: in.UpdatedAt}
+	}
+	if p := w.PullRequest; p != nil {
+		e.PullRequest = &delivery.PullRequest{Repository: p.Repository, Number: p.Number, Title: p.Title, Author: p.Author,
+			State: delivery.PullRequestState(p.State), CreatedAt: p.CreatedAt, ReadyAt: p.ReadyAt, FirstCommitAt: p.FirstCommitAt,
+			FirstReviewAt: p.FirstReviewAt, ApprovedAt: p.ApprovedAt, MergedAt: p.MergedAt, ClosedAt: p.ClosedAt,
+			Additions: p.Additions, Deletions: p.Deletions, ChangedFiles: p.ChangedFiles, Comments: p.Comments,
+			ReviewComments: p.ReviewComments, MergeSHA: p.MergeSHA, Commits: p.Commits, Labels: p.Labels, UpdatedAt: p.UpdatedAt}
+	}
+	if x := w.WorkItem; x != nil {
+		e.WorkItem = &delivery.WorkItem{Tracker: x.Tracker, Key: x.Key, Project: x.Project, Team: x.Team, Type: x.Type,
+			Title: x.Title, Status: x.Status, Category: delivery.WorkItemCategory(x.Category), StoryPoints: x.StoryPoints,
+			Sprint: x.Sprint, SprintEnd: x.SprintEnd, AcceptanceCriteria: x.AcceptanceCriteria, CreatedAt: x.CreatedAt,
+			ResolvedAt: x.ResolvedAt, Deleted: x.Deleted, UpdatedAt: x.UpdatedAt}
+	}
+	if b := w.Build; b != nil {
+		e.Build = &delivery.Build{Repository: b.Repository, ID: b.ID, Name: b.Name, SHA: b.SHA, Branch: b.Branch,
+			Status: delivery.BuildStatus(b.Status), StartedAt: b.StartedAt, FinishedAt: b.FinishedAt, UpdatedAt: b.UpdatedAt}
+	}
+	return e, nil
+}

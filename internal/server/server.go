@@ -1,0 +1,311 @@
+// Package server is Stride's HTTP layer: the native ingest API, webhooks,
+// the report API, health checks and metrics. It maps domain errors to HTTP
+// statuses in one place (writeError) and holds no domain logic of its own.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/ingest"
+	"github.com/stride-oss/stride/internal/store"
+)
+
+// Limits of request bodies. Webhook sources send up to 25 MB (GitHub's cap).
+const (
+	MaxEventsBody  = 10 << 20
+	MaxWebhookBody = 25 << 20
+)
+
+// Server serves Stride's HTTP API.
+type Server struct {
+	DB     *store.DB
+	Logger *slog.Logger
+	// Sources are the configured webhook connectors by name.
+	Sources map[string]ingest.Source
+	// Dev turns authentication off. Run refuses it unless the listener is
+	// on a loopback address.
+	Dev bool
+	// RefreshEvery is how often stale shipments are recomputed in the
+	// background, so dashboards do not pay for it (0: 2 s).
+	RefreshEvery time.Duration
+	// Now is the clock for default report periods.
+	Now func() time.Time
+
+	metrics metrics
+	mux     *http.ServeMux
+	once    sync.Once
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.Default()
+	}
+	return s.Logger
+}
+
+func (s *Server) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
+
+// Handler returns the server's routes.
+func (s *Server) Handler() http.Handler {
+	s.once.Do(func() {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /healthz", s.healthz)
+		mux.HandleFunc("GET /readyz", s.readyz)
+		mux.HandleFunc("GET /metrics", s.serveMetrics)
+		mux.Handle("POST /api/v1/events", s.auth(store.ScopeIngest, s.postEvents))
+		mux.Handle("GET /api/v1/dora", s.auth(store.ScopeRead, s.getDORA))
+		mux.Handle("GET /api/v1/dora/explain", s.auth(store.ScopeRead, s.getDORAExplain))
+		mux.HandleFunc("POST /webhooks/{source}", s.postWebhook)
+		s.routes(mux)
+		s.mux = mux
+	})
+	return s.logRequests(s.mux)
+}
+
+// routes is where later features add their endpoints.
+func (s *Server) routes(mux *http.ServeMux) {
+	mux.Handle("GET /api/v1/flow", s.auth(store.ScopeRead, s.getFlow))
+	mux.Handle("GET /api/v1/flow/explain", s.auth(store.ScopeRead, s.getFlowExplain))
+	mux.Handle("GET /api/v1/planning", s.auth(store.ScopeRead, s.getPlanning))
+}
+
+// Run serves on l until ctx is cancelled, then stops accepting, waits for
+// in-flight requests (an acknowledged event is committed before its
+// response, so none is lost) and stops the background refresher.
+func (s *Server) Run(ctx context.Context, l net.Listener) error {
+	if s.Dev {
+		if !isLoopback(l.Addr()) {
+			return fmt.Errorf("--dev turns authentication off and is only allowed on a loopback address, not %s", l.Addr())
+		}
+		s.logger().Warn("DEVELOPMENT MODE: authentication is OFF; anyone on this machine can read and write", "addr", l.Addr().String())
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
+	}
+	refreshCtx, stopRefresh := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.refreshLoop(refreshCtx)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	s.logger().Info("stride serving", "addr", l.Addr().String(), "db", string(s.DB.Dialect()))
+
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		s.logger().Info("shutting down: draining in-flight requests")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = srv.Shutdown(shutdownCtx)
+		cancel()
+	}
+	stopRefresh()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *Server) refreshLoop(ctx context.Context) {
+	every := s.RefreshEvery
+	if every <= 0 {
+		every = 2 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.DB.RefreshShipments(ctx); err != nil && ctx.Err() == nil {
+				s.logger().Error("refresh shipments", "err", err)
+			} else if n > 0 {
+				s.logger().Debug("refreshed shipments", "services", n)
+			}
+		}
+	}
+}
+
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.DB.Ping(ctx); err != nil {
+		s.logger().Error("readyz", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database unreachable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// postEvents is the native ingest API. It answers only after the batch is
+// committed.
+func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r, MaxEventsBody)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	events, err := decodeEvents(body, store.MaxBatch)
+	if err != nil {
+		s.metrics.add("stride_events_rejected_total", "api", 1)
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.DB.Ingest(r.Context(), events)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.metrics.add("stride_events_ingested_total", "api", res.Added)
+	s.metrics.add("stride_events_duplicate_total", "api", res.Duplicates)
+	writeJSON(w, http.StatusOK, map[string]int{"accepted": len(events), "added": res.Added, "duplicates": res.Duplicates})
+}
+
+// errBodyTooLarge is answered with 413.
+var errBodyTooLarge = errors.New("body too large")
+
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, fmt.Errorf("%w: the limit is %d bytes", errBodyTooLarge, limit)
+	}
+	if err != nil {
+		return nil, delivery.Errorf(delivery.EINVALID, "read body: %v", err)
+	}
+	return body, nil
+}
+
+// writeError is the one place that maps errors to statuses.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusInternalServerError
+	body := map[string]any{}
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		status = http.StatusRequestEntityTooLarge
+		body["error"] = err.Error()
+	default:
+		switch delivery.ErrorCode(err) {
+		case delivery.EINVALID:
+			status = http.StatusBadRequest
+		case delivery.ENOTFOUND:
+			status = http.StatusNotFound
+		case delivery.ECONFLICT:
+			status = http.StatusConflict
+		case delivery.EUNAUTHORIZED:
+			status = http.StatusUnauthorized
+		case delivery.EFORBIDDEN:
+			status = http.StatusForbidden
+		}
+		body["error"] = delivery.ErrorMessage(err)
+		var e *delivery.Error
+		if errors.As(err, &e) {
+			if e.Index >= 0 {
+				body["index"] = e.Index
+			}
+			if e.Field != "" {
+				body["field"] = e.Field
+			}
+		}
+	}
+	if status == http.StatusInternalServerError {
+		s.logger().Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="stride"`)
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+type ctxKey int
+
+const tokenKey ctxKey = 0
+
+// auth requires a bearer token with scope (admin covers all). In dev mode
+// every request passes.
+func (s *Server) auth(scope string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Dev {
+			h(w, r)
+			return
+		}
+		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || strings.TrimSpace(secret) == "" {
+			s.writeError(w, r, delivery.Errorf(delivery.EUNAUTHORIZED, "a bearer token is required (Authorization: Bearer <token>; create one with 'stride token create')"))
+			return
+		}
+		tok, err := s.DB.Authenticate(r.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if !tok.Allows(scope) {
+			s.writeError(w, r, delivery.Errorf(delivery.EFORBIDDEN, "token %q has scope %s; this endpoint needs %s", tok.Name, tok.Scope, scope))
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), tokenKey, tok)))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) logRequests(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		s.metrics.add("stride_http_requests_total", fmt.Sprintf("%d", rec.status), 1)
+		s.logger().Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+	})
+}
