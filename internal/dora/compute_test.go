@@ -501,3 +501,24 @@ func TestDuplicateDeploymentsAreMergedAndCountedOnce(t *testing.T) {
 		t.Error("Compute modified its input")
 	}
 }
+
+func TestMedianP90AgreesWithSorting(t *testing.T) {
+	// Selection must give what sorting gives, for every size around the
+	// insertion-sort cut-off and for inputs full of equal values.
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 1; n <= 300; n++ {
+		for _, spread := range []int64{3, 1 << 40} {
+			v := make([]int64, n)
+			for i := range v {
+				v[i] = rng.Int64N(spread)
+			}
+			sorted := slices.Clone(v)
+			slices.Sort(sorted)
+			wantP90 := float64(sorted[p90Rank(n)-1])
+			med, p90, _ := medianP90(v)
+			if med != medianSorted(sorted) || p90 != wantP90 {
+				t.Fatalf("n=%d spread=%d: got %v, %v; want %v, %v", n, spread, med, p90, medianSorted(sorted), wantP90)
+			}
+		}
+	}
+}
