@@ -270,7 +270,7 @@ func TestTimeToRestore(t *testing.T) {
 			incident("I3", 2*day, 2*day-hour, "", false),
 			incident("I4", -2*day, 6*hour, "", false),
 			incident("I5", 6*day, week+hour, "", false),
-			incident("I6", 6*day, -1, "", false),
+			incident("I6", 6*day, unresolved, "", false),
 		},
 	}
 	r := Compute(in)
@@ -342,7 +342,7 @@ func TestRecoveryTime(t *testing.T) {
 		deps: []delivery.Deployment{dep("d1", success, day), dep("d2", success, day+5*hour)},
 		incs: []IncidentLink{
 			incident("I1", day+10*time.Minute, day+hour, "d1", true),
-			incident("I2", day+20*time.Minute, -1, "d1", false),
+			incident("I2", day+20*time.Minute, unresolved, "d1", false),
 		},
 		median: secs(5 * hour), p90: secs(5 * hour), count: 1,
 	}, {

@@ -2,6 +2,7 @@ package dora
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -44,11 +45,14 @@ func ship(id, sha string, committed time.Duration) Shipment {
 	return Shipment{Deployment: key(id), Repository: "api", SHA: sha, CommitTime: at(committed)}
 }
 
-// incident is opened at t0+opened and resolved at t0+resolved (resolved < 0
-// means not resolved), linked to deployment id ("" for none).
+// unresolved, as an incident's resolved offset, means it is still open.
+const unresolved = time.Duration(math.MinInt64)
+
+// incident is opened at t0+opened and resolved at t0+resolved (or not, with
+// unresolved), linked to deployment id ("" for none).
 func incident(id string, opened, resolved time.Duration, depID string, inferred bool) IncidentLink {
 	l := IncidentLink{Incident: delivery.Incident{Service: "api", ID: id, Severity: 1, OpenedAt: at(opened)}, Inferred: inferred}
-	if resolved >= 0 {
+	if resolved != unresolved {
 		l.Incident.ResolvedAt = at(resolved)
 	}
 	if depID != "" {
