@@ -69,7 +69,7 @@ func (x *index) frequency() frequency {
 	return f
 }
 
-// deploymentsPerMonth is the medium tier's figure: deployment days per
+// daysPerMonth is the medium tier's figure: deployment days per
 // average month of the period.
 func (f frequency) daysPerMonth() float64 {
 	return float64(f.days) / (f.periodDays / daysPerMonth)
