@@ -24,8 +24,8 @@ type Input struct {
 	// Incidents are the scope's incidents opened or resolved up to Period.To,
 	// with the deployment each was linked to.
 	Incidents []IncidentLink
-	// Thresholds are the tier boundaries; the zero value means the defaults
-	// of METRICS.md (DefaultThresholds).
+	// Thresholds are the tier boundaries; nil means the defaults of
+	// METRICS.md (DefaultThresholds).
 	Thresholds *Thresholds
 }
 
@@ -51,7 +51,3 @@ type IncidentLink struct {
 	// Inferred is true when the link was inferred, not given.
 	Inferred bool
 }
-
-// Thresholds are the tier boundaries of METRICS.md; the dora helper that
-// computes tiers fills in DefaultThresholds and their use.
-type Thresholds struct{}
