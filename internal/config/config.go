@@ -1,0 +1,132 @@
+// Package config reads stride.yaml: the database, the listen address, the
+// services with their teams and repositories, the mapping rules and the
+// webhook sources with their secrets. Values may name environment variables
+// (${GITHUB_WEBHOOK_SECRET}), so secrets stay out of the file.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/stride-oss/stride/internal/delivery"
+)
+
+// Config is the content of stride.yaml.
+type Config struct {
+	DB                     string    `yaml:"db"`
+	Addr                   string    `yaml:"addr"`
+	ProductionEnvironments []string  `yaml:"production_environments"`
+	IncidentLabels         []string  `yaml:"incident_labels"`
+	HotfixLabels           []string  `yaml:"hotfix_labels"`
+	Services               []Service `yaml:"services"`
+	Sources                Sources   `yaml:"sources"`
+}
+
+// Service is one service's entry.
+type Service struct {
+	Name         string   `yaml:"name"`
+	Team         string   `yaml:"team"`
+	Repositories []string `yaml:"repositories"`
+	// Paths are monorepo path prefixes.
+	Paths []string `yaml:"paths"`
+	// Base names commits whose history predates Stride: changes reachable
+	// from them are not counted as shipped.
+	Base []string `yaml:"base"`
+}
+
+// Sources holds each webhook source's settings; a nil entry is a source
+// that is not enabled.
+type Sources struct {
+	GitHub *struct {
+		Secret                string `yaml:"secret"`
+		ReleasesAsDeployments bool   `yaml:"releases_as_deployments"`
+		DefaultSeverity       *int   `yaml:"default_severity"`
+	} `yaml:"github"`
+	GitLab *struct {
+		Token string `yaml:"token"`
+	} `yaml:"gitlab"`
+	Jira *struct {
+		Secret                  string            `yaml:"secret"`
+		StoryPointsField        string            `yaml:"story_points_field"`
+		SprintField             string            `yaml:"sprint_field"`
+		AcceptanceCriteriaField string            `yaml:"acceptance_criteria_field"`
+		IncidentIssueTypes      []string          `yaml:"incident_issue_types"`
+		ProjectTeams            map[string]string `yaml:"project_teams"`
+	} `yaml:"jira"`
+	PagerDuty *struct {
+		Secrets  []string          `yaml:"secrets"`
+		Services map[string]string `yaml:"services"`
+	} `yaml:"pagerduty"`
+	Alertmanager *struct {
+		Token         string         `yaml:"token"`
+		SeverityLabel string         `yaml:"severity_label"`
+		Severity      map[string]int `yaml:"severity"`
+		ServiceLabel  string         `yaml:"service_label"`
+	} `yaml:"alertmanager"`
+	ArgoCD *struct {
+		Token string `yaml:"token"`
+	} `yaml:"argocd"`
+	CDEvents *struct {
+		Token string `yaml:"token"`
+	} `yaml:"cdevents"`
+}
+
+// Load reads path; a missing file is an empty configuration when optional.
+func Load(path string, optional bool) (Config, error) {
+	var c Config
+	body, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && optional {
+		return c, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("read config: %w", err)
+	}
+	expanded := os.Expand(string(body), func(name string) string { return os.Getenv(name) })
+	dec := yaml.NewDecoder(bytes.NewReader([]byte(expanded)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, errEOF(err)) {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, c.Validate()
+}
+
+// errEOF lets an empty file through: yaml.v3 reports it as io.EOF.
+func errEOF(err error) error {
+	if err != nil && err.Error() == "EOF" {
+		return err
+	}
+	return errors.New("not eof")
+}
+
+// Validate checks what a mistake in the file would otherwise make silent.
+func (c Config) Validate() error {
+	seen := map[string]bool{}
+	for i, s := range c.Services {
+		if strings.TrimSpace(s.Name) == "" {
+			return fmt.Errorf("config: services[%d]: name is required", i)
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("config: service %q is listed twice", s.Name)
+		}
+		seen[s.Name] = true
+	}
+	return nil
+}
+
+// Mapping returns the mapping rules the connectors apply.
+func (c Config) Mapping() delivery.Mapping {
+	m := delivery.Mapping{
+		ProductionEnvironments: c.ProductionEnvironments,
+		IncidentLabels:         c.IncidentLabels,
+		HotfixLabels:           c.HotfixLabels,
+	}
+	for _, s := range c.Services {
+		m.Services = append(m.Services, delivery.ServiceMapping{Name: s.Name, Team: s.Team, Repositories: s.Repositories, Paths: s.Paths})
+	}
+	return m
+}

@@ -1,0 +1,99 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/report"
+	"github.com/stride-oss/stride/internal/store"
+)
+
+// scopeAndPeriod reads ?service=&team=&from=&to= shared by the reports.
+func (s *Server) scopeAndPeriod(r *http.Request) (store.Scope, delivery.Period, error) {
+	q := r.URL.Query()
+	scope := store.Scope{Service: q.Get("service"), Team: q.Get("team")}
+	if scope.Service != "" && scope.Team != "" {
+		return scope, delivery.Period{}, delivery.FieldError("team", "give a service or a team, not both")
+	}
+	p, err := delivery.ParsePeriod(q.Get("from"), q.Get("to"), s.now())
+	return scope, p, err
+}
+
+func (s *Server) getDORA(w http.ResponseWriter, r *http.Request) {
+	scope, period, err := s.scopeAndPeriod(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rep, err := report.DORA(r.Context(), s.DB, scope, period, nil)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+func (s *Server) getDORAExplain(w http.ResponseWriter, r *http.Request) {
+	scope, period, err := s.scopeAndPeriod(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	e, err := report.DORAExplain(r.Context(), s.DB, scope, period, r.URL.Query().Get("figure"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) {
+	scope, period, err := s.scopeAndPeriod(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rep, err := report.Flow(r.Context(), s.DB, scope, period)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+func (s *Server) getFlowExplain(w http.ResponseWriter, r *http.Request) {
+	scope, period, err := s.scopeAndPeriod(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	e, err := report.FlowExplain(r.Context(), s.DB, scope, period, r.URL.Query().Get("figure"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+func (s *Server) getPlanning(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	period, err := delivery.ParsePeriod(q.Get("from"), q.Get("to"), s.now())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sprints := 0
+	if v := q.Get("sprints"); v != "" {
+		if sprints, err = strconv.Atoi(v); err != nil || sprints < 1 {
+			s.writeError(w, r, delivery.FieldError("sprints", "must be a positive whole number"))
+			return
+		}
+	}
+	rep, err := report.Planning(r.Context(), s.DB, q.Get("team"), period, sprints)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
