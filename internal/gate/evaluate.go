@@ -23,7 +23,7 @@ const (
 type Criterion struct {
 	Name      string   `json:"name"`
 	Measured  *float64 `json:"measured"`
-	Op        string   `json:"op"` // ">=" or "<="
+	Op        string   `json:"op"` // ">=", "<=", or "" for a criterion without a figure
 	Threshold float64  `json:"threshold"`
 	Unit      string   `json:"unit,omitempty"` // "%", "ms", "s" or ""
 	Status    Status   `json:"status"`
@@ -77,7 +77,7 @@ func Evaluate(c Criteria, r Reports, now time.Time) Result {
 	}))
 	if r.JUnit != nil {
 		n := float64(r.JUnit.Tests)
-		add(judge(Criterion{Name: "tests", Measured: &n, Op: ">=", Threshold: float64(c.MinTests)}, fmt.Sprintf("%.1f s", r.JUnit.Time)))
+		add(judge(Criterion{Name: "tests", Measured: &n, Op: ">=", Threshold: float64(c.MinTests)}, fmt.Sprintf("ran in %s s", number(r.JUnit.Time, ""))))
 	} else {
 		add(skipped(Criterion{Name: "tests", Op: ">=", Threshold: float64(c.MinTests)}, "junit"))
 	}
@@ -129,7 +129,7 @@ func Evaluate(c Criteria, r Reports, now time.Time) Result {
 // answer and recomputes the verdict: a frozen service fails the gate unless
 // the run is marked as a fix.
 func (r *Result) AddErrorBudget(resp Response) {
-	c := Criterion{Name: "error budget", Op: "<=", Threshold: 0}
+	c := Criterion{Name: "error budget"} // a state, not a figure: no op, no threshold
 	switch {
 	case resp.Frozen && r.Fix:
 		c.Status, c.Detail = Pass, "service is frozen (error budget spent); allowed because this is a fix"

@@ -26,6 +26,7 @@ func Write(w io.Writer, r Result, format string) error {
 	case FormatJSON:
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		if err := enc.Encode(r); err != nil {
 			return fmt.Errorf("write json: %w", err)
 		}
@@ -38,18 +39,19 @@ func Write(w io.Writer, r Result, format string) error {
 }
 
 func writeText(w io.Writer, r Result) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	for _, c := range r.Criteria {
-		detail := ""
-		if c.Detail != "" {
-			detail = "  " + c.Detail
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\n", strings.ToUpper(string(c.Status)), c.Name, measured(c), threshold(c), detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", strings.ToUpper(string(c.Status)), c.Name, measured(c), threshold(c), c.Detail)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write text: %w", err)
 	}
-	_, err := fmt.Fprintf(w, "verdict: %s (%s)%s\n", strings.ToUpper(string(r.Verdict)), tally(r), subject(r))
+	var b strings.Builder
+	for line := range strings.Lines(table.String()) {
+		b.WriteString(strings.TrimRight(line, " \n") + "\n")
+	}
+	_, err := fmt.Fprintf(w, "%sverdict: %s (%s)%s\n", b.String(), strings.ToUpper(string(r.Verdict)), tally(r), subject(r))
 	if err != nil {
 		return fmt.Errorf("write text: %w", err)
 	}
@@ -110,7 +112,10 @@ func measured(c Criterion) string {
 }
 
 func threshold(c Criterion) string {
-	op := map[string]string{">=": "≥", "<=": "≤"}[c.Op]
+	op, ok := map[string]string{">=": "≥", "<=": "≤"}[c.Op]
+	if !ok {
+		return "-"
+	}
 	return op + " " + withUnit(number(c.Threshold, ""), c.Unit)
 }
 
