@@ -1,12 +1,14 @@
 package gate
 
 import (
+	"bufio"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"unicode"
 
 	"golang.org/x/tools/cover"
 )
@@ -154,6 +156,43 @@ func ParseCobertura(r io.Reader) (Coverage, error) {
 		if hit {
 			c.Covered++
 		}
+	}
+	return c, nil
+}
+
+// ReadCoverage reads a coverage report in either format, told apart by its
+// first non-blank byte: Cobertura is XML, a Go coverprofile starts "mode:".
+func ReadCoverage(path string) (Coverage, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Coverage{}, fmt.Errorf("coverage: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	var first byte
+	for {
+		b, err := br.ReadByte()
+		if errors.Is(err, io.EOF) {
+			return Coverage{}, fmt.Errorf("coverage %s: empty file", path)
+		}
+		if err != nil {
+			return Coverage{}, fmt.Errorf("coverage %s: %w", path, err)
+		}
+		if !unicode.IsSpace(rune(b)) && b != 0xEF { // 0xEF starts a UTF-8 byte-order mark
+			first = b
+			break
+		}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return Coverage{}, fmt.Errorf("coverage %s: %w", path, err)
+	}
+	parse, kind := ParseCoverprofile, "coverprofile"
+	if first == '<' {
+		parse, kind = ParseCobertura, "cobertura"
+	}
+	c, err := parse(f)
+	if err != nil {
+		return Coverage{}, fmt.Errorf("%s %s: %w", kind, path, err)
 	}
 	return c, nil
 }

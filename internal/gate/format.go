@@ -141,5 +141,8 @@ func number(v float64, op string) string {
 	default:
 		v = math.Round(v*100) / 100
 	}
+	if v == 0 {
+		v = 0 // no "-0" from rounding a tiny negative error up
+	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }

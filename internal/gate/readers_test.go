@@ -287,3 +287,41 @@ func TestReadCoverprofileFromGoTest(t *testing.T) {
 		t.Errorf("profiles = %v, want one for example.com/covermod/calc.go", got.Profiles)
 	}
 }
+
+func TestReadCoverageSniffsTheFormat(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "cover.out")
+	if err := os.WriteFile(profile, []byte("mode: set\nexample.com/m/a.go:1.1,3.2 3 1\nexample.com/m/a.go:4.1,5.2 1 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path, format string
+		covered, all int64
+		wantErr      string
+	}{
+		{path: profile, format: "go", covered: 3, all: 4},
+		{path: filepath.Join("testdata", "cobertura", "pass.xml"), format: "cobertura", covered: 96, all: 100},
+		{path: filepath.Join("testdata", "cobertura", "zero-bytes.xml"), wantErr: "empty file"},
+		{path: filepath.Join("testdata", "cobertura", "malformed.xml"), wantErr: "cobertura"},
+		{path: filepath.Join("testdata", "junit", "not-junit.xml"), wantErr: "parse xml"},
+		{path: filepath.Join("testdata", "k6", "pass.json"), wantErr: "bad mode line"},
+		{path: filepath.Join(dir, "missing.out"), wantErr: "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.path), func(t *testing.T) {
+			got, err := ReadCoverage(tt.path)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Format != tt.format || got.Covered != tt.covered || got.Total != tt.all {
+				t.Errorf("got %s %d of %d", got.Format, got.Covered, got.Total)
+			}
+		})
+	}
+}
