@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -287,5 +288,52 @@ func TestPromote(t *testing.T) {
 				t.Errorf("exit %d, stderr %q, want 2 and %q", code, stderr, tt.stderr)
 			}
 		})
+	}
+}
+
+// TestGateDiffBase judges coverage of changed lines only: the commit
+// changes a line inside an uncovered block, so the total coverage (75 %)
+// is not what is judged but the changed block's (0 %).
+func TestGateDiffBase(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git on PATH")
+	}
+	repo := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(repo, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitRun := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	write("go.mod", "module example.com/m\n\ngo 1.22\n")
+	write("a.go", "package m\n\nfunc A() int {\n\treturn 1\n}\n\nfunc B() int {\n\treturn 2\n}\n")
+	gitRun("init", "-q")
+	gitRun("add", ".")
+	gitRun("commit", "-q", "-m", "base")
+	write("a.go", "package m\n\nfunc A() int {\n\treturn 1\n}\n\nfunc B() int {\n\treturn 3\n}\n")
+	write("cover.out", "mode: set\nexample.com/m/a.go:3.14,5.2 3 1\nexample.com/m/a.go:7.14,9.2 1 0\n")
+	t.Chdir(repo)
+
+	code, stdout, stderr := run(t, gateCmd, []string{"--service", "api", "--coverage", "cover.out", "--diff-base", "HEAD"})
+	if code != 1 || !strings.Contains(norm(stdout), "FAIL coverage (changed lines) 0 % ≥ 95 % 0 of 1 covered") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = run(t, gateCmd, []string{"--service", "api", "--coverage", "cover.out"})
+	if code != 1 || !strings.Contains(norm(stdout), "FAIL coverage 75 % ≥ 95 % 3 of 4 covered") {
+		t.Errorf("without a diff base: exit %d\n%s", code, stdout)
+	}
+	code, _, stderr = run(t, gateCmd, []string{"--service", "api", "--coverage", "cover.out", "--diff-base", "no-such-rev"})
+	if code != 2 || !strings.Contains(stderr, "git diff -U0 no-such-rev") {
+		t.Errorf("unknown revision: exit %d, stderr %q", code, stderr)
 	}
 }
