@@ -1,0 +1,3 @@
+module example.com/covermod
+
+go 1.22
