@@ -93,8 +93,9 @@ func TagKey(repository, tag string) string { return "git:" + repository + ":tag:
 // the history, so memory stays bounded by the batch size, not the history.
 //
 // Every commit reachable from a branch, a tag, a remote-tracking branch or
-// HEAD (also a detached HEAD) is imported; notes, the stash and replace refs
-// are left out because their commits are not code that ships. A tag pointing
+// HEAD (also a detached HEAD) is imported; other refs (notes, the stash,
+// the refs/pull/* of a mirror clone) are left out because their commits are
+// not code that ships, or not yet. A tag pointing
 // at a tree or a blob is skipped. A tag's deployment finishes at the tag's
 // creation: the tagger date of an annotated tag, the committer date of the
 // commit of a lightweight one.

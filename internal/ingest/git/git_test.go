@@ -629,7 +629,7 @@ func TestProgressLines(t *testing.T) {
 	}
 }
 
-func TestImportLeavesOutNotesAndStash(t *testing.T) {
+func TestImportLeavesOutNotesStashAndPullRequests(t *testing.T) {
 	r := newRepo(t)
 	if err := os.WriteFile(r.dir+"/a.txt", []byte("one\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -641,8 +641,13 @@ func TestImportLeavesOutNotesAndStash(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.git(hour(2), "stash", "push", "-q")
-	if all := r.lines("rev-list", "--all"); len(all) < 3 {
-		t.Fatalf("rev-list --all = %v, want the note and stash commits too", all)
+	r.git(time.Time{}, "switch", "-q", "-c", "pr")
+	pr := r.commit(hour(3), "an unmerged pull request")
+	r.git(time.Time{}, "update-ref", "refs/pull/1/head", pr)
+	r.git(time.Time{}, "switch", "-q", "main")
+	r.git(time.Time{}, "branch", "-q", "-D", "pr")
+	if all := r.lines("rev-list", "--all"); len(all) < 4 {
+		t.Fatalf("rev-list --all = %v, want the note, stash and pull request commits too", all)
 	}
 	sink := &keySink{}
 	if _, err := Import(context.Background(), Options{Dir: r.dir, Service: "ledger"}, sink); err != nil {

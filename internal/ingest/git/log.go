@@ -28,15 +28,17 @@ type commit struct {
 // -z, the record's terminator is the NUL after the last field.
 const logFields = 7
 
-// logArgs walk every commit reachable from the refs and HEAD except notes,
-// the stash and replace refs, whose commits are bookkeeping, not code. %aN and
-// %aE apply the repository's .mailmap, so one person with two addresses is
-// one author. The order is git's default: it streams from the first commit,
-// where --topo-order would first walk the whole graph.
+// logArgs walk every commit reachable from a branch, a tag, a
+// remote-tracking branch or HEAD (also a detached one; --ignore-missing lets
+// an empty repository's unborn HEAD pass). Other refs are left out on
+// purpose: notes, the stash and replace refs hold bookkeeping, not code, and
+// the refs/pull/* of a mirror clone hold every pull request ever opened,
+// merged or not. %aN and %aE apply the repository's .mailmap, so one person
+// with two addresses is one author. The order is git's default: it streams
+// from the first commit, where --topo-order would first walk the whole graph.
 var logArgs = []string{
 	"--no-replace-objects", "-c", "log.showSignature=false",
-	"log",
-	"--exclude=refs/notes/*", "--exclude=refs/stash", "--exclude=refs/replace/*", "--all",
+	"log", "--ignore-missing", "--branches", "--tags", "--remotes", "HEAD",
 	"-z", "--format=%H%x00%P%x00%aN%x00%aE%x00%at%x00%ct%x00%s",
 }
 
