@@ -1,0 +1,218 @@
+package git
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stride-oss/stride/internal/delivery"
+)
+
+// The benchmark repository: a history of this many commits, with a merge of
+// a one-commit topic branch every mergeEvery commits and this many annotated
+// release tags spread evenly over main.
+const (
+	benchCommits = 20000
+	benchTags    = 500
+	mergeEvery   = 50
+)
+
+// benchRepos are the two states of the benchmark repository: as git
+// fast-import leaves it (one pack, no commit-graph), and after git gc, which
+// a real repository has usually been through; its commit-graph lets
+// `git log --format=%H` walk without reading a single commit object.
+var benchRepos = []struct {
+	name string
+	gc   bool
+}{{"fast-import", false}, {"gc", true}}
+
+// benchRepo returns a bare repository generated with git fast-import, cached
+// under the temporary directory keyed by its size, so only the first run of
+// the benchmarks pays for building it.
+func benchRepo(b *testing.B, gc bool) string {
+	b.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		b.Skip("git is not installed")
+	}
+	state := "fast-import"
+	if gc {
+		state = "gc"
+	}
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("stride-bench-git-%d-%d-%s-v3", benchCommits, benchTags, state))
+	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err == nil {
+		return dir
+	}
+	tmp, err := os.MkdirTemp(os.TempDir(), "stride-bench-git-*.tmp")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	if out, err := exec.Command("git", "init", "-q", "--bare", "-b", "main", tmp).CombinedOutput(); err != nil {
+		b.Fatalf("git init: %v\n%s", err, out)
+	}
+	cmd := exec.Command("git", "-C", tmp, "fast-import", "--quiet")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	werr := writeHistory(in, benchCommits, benchTags)
+	in.Close()
+	if err := cmd.Wait(); err != nil || werr != nil {
+		b.Fatalf("git fast-import: %v %v", err, werr)
+	}
+	if gc {
+		if out, err := exec.Command("git", "-C", tmp, "gc", "--quiet").CombinedOutput(); err != nil {
+			b.Fatalf("git gc: %v\n%s", err, out)
+		}
+	}
+	// Another run may have built it meanwhile; either copy will do.
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, statErr := os.Stat(filepath.Join(dir, "HEAD")); statErr != nil {
+			b.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// writeHistory writes a fast-import stream of n commits and tags annotated
+// tags: main is a line of commits, one file changed by each; every
+// mergeEvery-th commit merges a topic commit branched off ten commits
+// earlier.
+func writeHistory(w io.Writer, n, tags int) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	data := func(s string) { fmt.Fprintf(bw, "data %d\n%s\n", len(s), s) }
+	main := make([]int, 0, n) // marks of main's commits, oldest first
+	tagEvery := n / tags
+	tagged := 0
+	for mark := 1; mark <= n; mark++ {
+		at := base + int64(mark)*600
+		who := fmt.Sprintf("Dev %d <dev%d@example.com> %d +0000", mark%37, mark%37, at)
+		if mark%mergeEvery == 0 && len(main) > 10 && mark < n {
+			// A topic commit off an earlier main commit, merged next.
+			fmt.Fprintf(bw, "commit refs/heads/topic\nmark :%d\nauthor %s\ncommitter %s\n", mark, who, who)
+			data("topic work " + strconv.Itoa(mark))
+			fmt.Fprintf(bw, "from :%d\nM 644 inline topic-%d.txt\n", main[len(main)-10], mark%100)
+			data(strconv.Itoa(mark))
+			mark++
+			at++
+			who = fmt.Sprintf("Dev %d <dev%d@example.com> %d +0000", mark%37, mark%37, at)
+			fmt.Fprintf(bw, "commit refs/heads/main\nmark :%d\nauthor %s\ncommitter %s\n", mark, who, who)
+			data("Merge topic " + strconv.Itoa(mark-1))
+			fmt.Fprintf(bw, "from :%d\nmerge :%d\n", main[len(main)-1], mark-1)
+		} else {
+			fmt.Fprintf(bw, "commit refs/heads/main\nmark :%d\nauthor %s\ncommitter %s\n", mark, who, who)
+			data("change number " + strconv.Itoa(mark))
+			if len(main) > 0 {
+				fmt.Fprintf(bw, "from :%d\n", main[len(main)-1])
+			}
+			fmt.Fprintf(bw, "M 644 inline file-%d.txt\n", mark%100)
+			data(strconv.Itoa(mark))
+		}
+		main = append(main, mark)
+		if tagged < tags && mark >= (tagged+1)*tagEvery {
+			tagged++
+			fmt.Fprintf(bw, "tag v%d.0.0\nfrom :%d\ntagger Release <release@example.com> %d +0000\n", tagged, mark, at+1800)
+			data("release " + strconv.Itoa(tagged))
+		}
+	}
+	return bw.Flush()
+}
+
+// discard is a sink that keeps nothing, so the benchmark measures reading
+// and mapping only.
+type discard struct{}
+
+func (discard) Ingest(_ context.Context, events []delivery.Event) (int, error) {
+	return len(events), nil
+}
+
+func BenchmarkImport(b *testing.B) {
+	for _, r := range benchRepos {
+		b.Run(r.name, func(b *testing.B) {
+			dir := benchRepo(b, r.gc)
+			var sum Summary
+			for b.Loop() {
+				var err error
+				sum, err = Import(context.Background(), Options{Dir: dir, Service: "bench"}, discard{})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(sum.Commits), "commits")
+			b.ReportMetric(float64(sum.Deployments), "tags")
+		})
+	}
+}
+
+// BenchmarkGitLogAll is the floor Import is compared with: git listing the
+// same commits and doing nothing else.
+func BenchmarkGitLogAll(b *testing.B) {
+	for _, r := range benchRepos {
+		b.Run(r.name, func(b *testing.B) {
+			dir := benchRepo(b, r.gc)
+			for b.Loop() {
+				gitToDiscard(b, "-C", dir, "log", "--all", "--format=%H")
+			}
+		})
+	}
+}
+
+// BenchmarkGitLogImportFormat runs the log pass of Import without parsing
+// it, which splits Import's cost into git's part and Stride's.
+func BenchmarkGitLogImportFormat(b *testing.B) {
+	for _, r := range benchRepos {
+		b.Run(r.name, func(b *testing.B) {
+			dir := benchRepo(b, r.gc)
+			for b.Loop() {
+				gitToDiscard(b, append([]string{"-C", dir}, logArgs...)...)
+			}
+		})
+	}
+}
+
+func gitToDiscard(b *testing.B, args ...string) {
+	b.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Stdout = io.Discard
+	if err := cmd.Run(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkShip assigns the imported history to the imported releases, as the
+// store does after an import.
+func BenchmarkShip(b *testing.B) {
+	dir := benchRepo(b, false)
+	sink := &keySink{}
+	if _, err := Import(context.Background(), Options{Dir: dir, Service: "bench"}, sink); err != nil {
+		b.Fatal(err)
+	}
+	parents := make(map[string][]string, len(sink.events))
+	var deps []delivery.Deployment
+	for _, e := range sink.events {
+		if e.Change != nil {
+			parents[e.Change.SHA] = e.Change.Parents
+		} else {
+			deps = append(deps, *e.Deployment)
+		}
+	}
+	var s delivery.Shipping
+	for b.Loop() {
+		s = delivery.ShipChanges(parents, deps, nil)
+	}
+	if len(s.Missing) != 0 || len(s.Changes) != len(deps) {
+		b.Fatalf("shipping: %d deployments shipped, %d missing", len(s.Changes), len(s.Missing))
+	}
+}

@@ -1,0 +1,659 @@
+package git
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stride-oss/stride/internal/delivery"
+)
+
+// t0 is the time of the first commit of the test repository; every other
+// time is a whole number of hours after it.
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func hour(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+
+// repo drives the git command in a temporary repository with fixed dates and
+// an identity that does not depend on the machine's configuration.
+type repo struct {
+	t   *testing.T
+	dir string
+}
+
+func newRepo(t *testing.T) *repo {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	r := &repo{t: t, dir: t.TempDir()}
+	r.git(time.Time{}, "init", "-q", "-b", "main")
+	r.git(time.Time{}, "config", "user.name", "Ada Lovelace")
+	r.git(time.Time{}, "config", "user.email", "ada@example.com")
+	r.git(time.Time{}, "config", "advice.nestedTag", "false")
+	r.git(time.Time{}, "config", "advice.detachedHead", "false")
+	return r
+}
+
+// git runs git in the repository. When at is not zero, it is the committer
+// and tagger date, and the author date is half an hour earlier, so that tests
+// can tell the two apart.
+func (r *repo) git(at time.Time, args ...string) string {
+	r.t.Helper()
+	out, err := r.run(at, args...)
+	if err != nil {
+		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+func (r *repo) run(at time.Time, args ...string) (string, error) {
+	cmd := exec.Command("git", append([]string{"-C", r.dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	if !at.IsZero() {
+		cmd.Env = append(cmd.Env,
+			"GIT_AUTHOR_DATE="+gitDate(at.Add(-30*time.Minute)),
+			"GIT_COMMITTER_DATE="+gitDate(at))
+	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func gitDate(t time.Time) string { return fmt.Sprintf("@%d +0000", t.Unix()) }
+
+func (r *repo) commit(at time.Time, msg string) string {
+	r.t.Helper()
+	r.git(at, "commit", "-q", "--allow-empty", "-m", msg)
+	return r.git(time.Time{}, "rev-parse", "HEAD")
+}
+
+// stdin runs git with the given input.
+func (r *repo) stdin(in string, args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", r.dir}, args...)...)
+	cmd.Stdin = strings.NewReader(in)
+	out, err := cmd.Output()
+	if err != nil {
+		r.t.Fatalf("git %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// lines runs git and returns its output lines.
+func (r *repo) lines(args ...string) []string {
+	r.t.Helper()
+	out := r.git(time.Time{}, args...)
+	if out == "" {
+		return nil
+	}
+	return strings.Split(out, "\n")
+}
+
+// history is the test repository, oldest first:
+//
+//	main:        c1 ← c2 ← c3 ← c4 ← m ← c5      (HEAD detached at d1 ← c5)
+//	release-1.0:        ↖ r1       ↗
+//	feature:               c3 ← f1
+//
+// Tags: v1.0.0 (annotated, c2, h2), v1.1.0-rc1 (annotated, c4, h7),
+// v1.1.0 (annotated, m, h9), v1.0.1 (annotated, r1, h10: the release branch
+// tagged out of line, after v1.1.0), v1.2.0 (lightweight, c5, h11),
+// alias-1.1.0 (annotated tag of the tag v1.1.0, h12) and docs-tree
+// (lightweight, of a tree, which ships nothing).
+type history struct {
+	*repo
+	c1, c2, c3, r1, f1, c4, m, c5, d1 string
+}
+
+func newHistory(t *testing.T) *history {
+	h := &history{repo: newRepo(t)}
+	h.c1 = h.commit(hour(0), "initial commit")
+	h.c2 = h.commit(hour(1), "add the ledger")
+	h.git(hour(2), "tag", "-a", "v1.0.0", "-m", "release 1.0.0")
+	h.c3 = h.commit(hour(3), "add interest")
+	h.git(time.Time{}, "switch", "-q", "-c", "release-1.0", "v1.0.0")
+	h.r1 = h.commit(hour(4), "fix rounding on 1.0")
+	h.git(time.Time{}, "switch", "-q", "-c", "feature", h.c3)
+	h.f1 = h.commit(hour(5), "add statements")
+	h.git(time.Time{}, "switch", "-q", "main")
+	h.c4 = h.commit(hour(6), "speed up posting")
+	h.git(hour(7), "tag", "-a", "v1.1.0-rc1", "-m", "candidate")
+	h.git(hour(8), "merge", "-q", "--no-ff", "-m", "Merge branch 'feature'", "feature")
+	h.m = h.git(time.Time{}, "rev-parse", "HEAD")
+	h.git(hour(9), "tag", "-a", "v1.1.0", "-m", "release 1.1.0")
+	h.git(hour(10), "tag", "-a", "v1.0.1", "-m", "release 1.0.1", h.r1)
+	h.c5 = h.commit(hour(11), "add exports")
+	h.git(time.Time{}, "tag", "v1.2.0")
+	h.git(hour(12), "tag", "-a", "alias-1.1.0", "-m", "same as 1.1.0", "v1.1.0")
+	h.git(time.Time{}, "tag", "docs-tree", "HEAD^{tree}")
+	h.git(time.Time{}, "switch", "-q", "--detach", "HEAD")
+	h.d1 = h.commit(hour(13), "experiment on a detached HEAD")
+	return h
+}
+
+// keySink is a stand-in for the store's idempotency: it adds an event only
+// when its key is new, and records what it was sent.
+type keySink struct {
+	seen    map[string]bool
+	events  []delivery.Event
+	batches []int
+	err     error
+}
+
+func (s *keySink) Ingest(_ context.Context, events []delivery.Event) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.seen == nil {
+		s.seen = make(map[string]bool)
+	}
+	s.batches = append(s.batches, len(events))
+	added := 0
+	for _, e := range events {
+		if !s.seen[e.Key] {
+			s.seen[e.Key] = true
+			s.events = append(s.events, e)
+			added++
+		}
+	}
+	return added, nil
+}
+
+func (s *keySink) changes() map[string]delivery.Change {
+	out := make(map[string]delivery.Change)
+	for _, e := range s.events {
+		if e.Change != nil {
+			out[e.Change.SHA] = *e.Change
+		}
+	}
+	return out
+}
+
+func (s *keySink) deployments() map[string]delivery.Deployment {
+	out := make(map[string]delivery.Deployment)
+	for _, e := range s.events {
+		if e.Deployment != nil {
+			out[e.Deployment.ID] = *e.Deployment
+		}
+	}
+	return out
+}
+
+func releases(dir string) Options {
+	return Options{Dir: dir, Service: "ledger", DeployTags: []string{"v*"}, ExcludeTags: []string{"*-rc*"}}
+}
+
+func TestImportReadsWhatGitReads(t *testing.T) {
+	h := newHistory(t)
+	sink := &keySink{}
+	sum, err := Import(context.Background(), releases(h.dir), sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("the summary counts commits, tags that point at commits, and matching tags", func(t *testing.T) {
+		want := Summary{Commits: 9, Tags: 6, Deployments: 4, EventsAdded: 13}
+		sum.Duration = 0
+		if sum != want {
+			t.Errorf("summary = %+v, want %+v", sum, want)
+		}
+	})
+
+	changes := sink.changes()
+	t.Run("the commits are those of git rev-list --all", func(t *testing.T) {
+		got := slices.Sorted(maps.Keys(changes))
+		want := h.lines("rev-list", "--all")
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("commits = %v, want %v", got, want)
+		}
+		if !slices.Contains(got, h.d1) {
+			t.Errorf("the commit on the detached HEAD %s is missing", h.d1)
+		}
+	})
+
+	t.Run("the parents are those of git rev-list --parents", func(t *testing.T) {
+		for _, line := range h.lines("rev-list", "--all", "--parents") {
+			f := strings.Fields(line)
+			if got := changes[f[0]].Parents; !slices.Equal(got, f[1:]) {
+				t.Errorf("parents of %s = %v, want %v", f[0], got, f[1:])
+			}
+		}
+		if got := changes[h.m].Parents; !slices.Equal(got, []string{h.c4, h.f1}) {
+			t.Errorf("parents of the merge = %v, want [c4 f1]", got)
+		}
+		if got := changes[h.c1].Parents; len(got) != 0 {
+			t.Errorf("parents of the root = %v, want none", got)
+		}
+	})
+
+	t.Run("a change carries its author, both times and its title", func(t *testing.T) {
+		want := delivery.Change{
+			Repository: "ledger",
+			SHA:        h.c3,
+			Parents:    []string{h.c2},
+			Author:     "Ada Lovelace <ada@example.com>",
+			AuthorTime: hour(3).Add(-30 * time.Minute),
+			CommitTime: hour(3),
+			Title:      "add interest",
+		}
+		if got := changes[h.c3]; !reflect.DeepEqual(got, want) {
+			t.Errorf("change = %+v\nwant %+v", got, want)
+		}
+	})
+
+	t.Run("the deployments are the matching tags at their peeled commits and creation times", func(t *testing.T) {
+		cases := []struct {
+			tag string
+			sha string
+			at  time.Time
+		}{
+			{"v1.0.0", h.c2, hour(2)},
+			{"v1.1.0", h.m, hour(9)},
+			{"v1.0.1", h.r1, hour(10)},
+			{"v1.2.0", h.c5, hour(11)}, // lightweight: the commit's committer date
+		}
+		deps := sink.deployments()
+		if len(deps) != len(cases) {
+			t.Errorf("deployments = %v, want %d", slices.Sorted(maps.Keys(deps)), len(cases))
+		}
+		for _, c := range cases {
+			d, ok := deps[c.tag]
+			if !ok {
+				t.Errorf("no deployment for %s", c.tag)
+				continue
+			}
+			if peeled := h.git(time.Time{}, "rev-parse", c.tag+"^{commit}"); d.SHA != peeled || d.SHA != c.sha {
+				t.Errorf("%s: sha = %s, want %s (git: %s)", c.tag, d.SHA, c.sha, peeled)
+			}
+			want := delivery.Deployment{
+				Service: "ledger", Environment: delivery.EnvironmentProduction, ID: c.tag,
+				Status: delivery.DeploymentSuccess, StartedAt: c.at, FinishedAt: c.at, UpdatedAt: c.at,
+				SHA: c.sha, Repository: "ledger",
+			}
+			if !reflect.DeepEqual(d, want) {
+				t.Errorf("%s = %+v\nwant %+v", c.tag, d, want)
+			}
+		}
+	})
+
+	t.Run("every event is valid and keyed by repository and commit or tag", func(t *testing.T) {
+		for _, e := range sink.events {
+			if err := e.Validate(); err != nil {
+				t.Errorf("%s: %v", e.Key, err)
+			}
+			if e.Source != "git" {
+				t.Errorf("%s: source %q", e.Key, e.Source)
+			}
+			var want string
+			switch {
+			case e.Change != nil:
+				want = "git:ledger:commit:" + e.Change.SHA
+			case e.Deployment != nil:
+				want = "git:ledger:tag:" + e.Deployment.ID
+			}
+			if e.Key != want {
+				t.Errorf("key = %q, want %q", e.Key, want)
+			}
+		}
+	})
+}
+
+func TestShipChangesOnImportedHistory(t *testing.T) {
+	h := newHistory(t)
+	sink := &keySink{}
+	if _, err := Import(context.Background(), releases(h.dir), sink); err != nil {
+		t.Fatal(err)
+	}
+	changes := sink.changes()
+	parents := make(map[string][]string, len(changes))
+	for sha, c := range changes {
+		parents[sha] = c.Parents
+	}
+	var deps []delivery.Deployment
+	for _, d := range sink.deployments() {
+		deps = append(deps, d)
+	}
+	shipping := delivery.ShipChanges(parents, deps, nil)
+	if len(shipping.Missing) != 0 {
+		t.Errorf("missing = %v, want none", shipping.Missing)
+	}
+
+	delivery.SortByFinish(deps)
+	if ids := []string{deps[0].ID, deps[1].ID, deps[2].ID, deps[3].ID}; !slices.Equal(ids, []string{"v1.0.0", "v1.1.0", "v1.0.1", "v1.2.0"}) {
+		t.Fatalf("deployments by finish = %v", ids)
+	}
+	t.Run("each deployment ships what git rev-list <tag> --not <earlier tags> lists", func(t *testing.T) {
+		for i, d := range deps {
+			got := slices.Sorted(slices.Values(shipping.Changes[d.Key()]))
+			var want []string
+			if i == 0 {
+				// METRICS.md: the very first deployment ships only its
+				// own commit, not the history before it.
+				want = []string{d.SHA}
+			} else {
+				args := []string{"rev-list", d.ID, "--not"}
+				for _, e := range deps[:i] {
+					args = append(args, e.SHA)
+				}
+				want = h.lines(args...)
+				slices.Sort(want)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s ships %v, want %v", d.ID, got, want)
+			}
+		}
+	})
+
+	t.Run("lead time is the deployment's finish minus the change's commit time", func(t *testing.T) {
+		shippedBy := make(map[string]delivery.Deployment)
+		for _, d := range deps {
+			for _, sha := range shipping.Changes[d.Key()] {
+				shippedBy[sha] = d
+			}
+		}
+		cases := []struct {
+			name   string
+			sha    string
+			by     string
+			leadTm time.Duration
+		}{
+			{"a commit on main waits for the next release", h.c3, "v1.1.0", 6 * time.Hour},
+			{"a feature commit ships with its merge", h.f1, "v1.1.0", 4 * time.Hour},
+			{"the merge commit ships at once", h.m, "v1.1.0", time.Hour},
+			{"a fix on the release branch ships with the out-of-line release", h.r1, "v1.0.1", 6 * time.Hour},
+			{"a lightweight tag ships its commit with no wait", h.c5, "v1.2.0", 0},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				d, ok := shippedBy[c.sha]
+				if !ok {
+					t.Fatalf("%s is not shipped", c.sha)
+				}
+				if d.ID != c.by {
+					t.Errorf("shipped by %s, want %s", d.ID, c.by)
+				}
+				if lt := d.FinishedAt.Sub(changes[c.sha].CommitTime); lt != c.leadTm {
+					t.Errorf("lead time = %s, want %s", lt, c.leadTm)
+				}
+			})
+		}
+		for _, sha := range []string{h.c1, h.d1} {
+			if d, ok := shippedBy[sha]; ok {
+				t.Errorf("%s is shipped by %s, want not shipped", sha, d.ID)
+			}
+		}
+	})
+}
+
+func TestTagSelection(t *testing.T) {
+	h := newHistory(t)
+	cases := []struct {
+		name    string
+		deploy  []string
+		exclude []string
+		want    []string
+	}{
+		{
+			name: "without patterns every tag of a commit deploys, a tag of a tag at its commit",
+			want: []string{"alias-1.1.0", "v1.0.0", "v1.0.1", "v1.1.0", "v1.1.0-rc1", "v1.2.0"},
+		},
+		{
+			name:   "a pattern keeps the matching tags",
+			deploy: []string{"v*"},
+			want:   []string{"v1.0.0", "v1.0.1", "v1.1.0", "v1.1.0-rc1", "v1.2.0"},
+		},
+		{
+			name:    "an exclusion drops release candidates",
+			deploy:  []string{"v*"},
+			exclude: []string{"*-rc*"},
+			want:    []string{"v1.0.0", "v1.0.1", "v1.1.0", "v1.2.0"},
+		},
+		{
+			name:   "several patterns are alternatives",
+			deploy: []string{"v1.0.*", "alias-*"},
+			want:   []string{"alias-1.1.0", "v1.0.0", "v1.0.1"},
+		},
+		{
+			name:    "an exclusion applies without deploy patterns",
+			exclude: []string{"v1.0.*", "*-rc*"},
+			want:    []string{"alias-1.1.0", "v1.1.0", "v1.2.0"},
+		},
+		{
+			name:   "no matching tag gives no deployments",
+			deploy: []string{"release/*"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sink := &keySink{}
+			opts := Options{Dir: h.dir, Service: "ledger", DeployTags: c.deploy, ExcludeTags: c.exclude}
+			sum, err := Import(context.Background(), opts, sink)
+			if err != nil {
+				t.Fatal(err)
+			}
+			deps := sink.deployments()
+			if got := slices.Sorted(maps.Keys(deps)); !slices.Equal(got, c.want) {
+				t.Errorf("deployments = %v, want %v", got, c.want)
+			}
+			if sum.Tags != 6 || sum.Deployments != len(c.want) || sum.Commits != 9 {
+				t.Errorf("summary = %+v", sum)
+			}
+			if d, ok := deps["alias-1.1.0"]; ok && (d.SHA != h.m || !d.FinishedAt.Equal(hour(12))) {
+				t.Errorf("alias-1.1.0 = %s at %s, want %s at %s", d.SHA, d.FinishedAt, h.m, hour(12))
+			}
+		})
+	}
+}
+
+func TestImportAgainAddsOnlyWhatIsNew(t *testing.T) {
+	h := newHistory(t)
+	sink := &keySink{}
+	opts := releases(h.dir)
+	steps := []struct {
+		name   string
+		before func()
+		want   int
+	}{
+		{"the first import adds every commit and release", nil, 13},
+		{"a second import adds nothing", nil, 0},
+		{"after one commit and one tag it adds two events", func() {
+			h.git(time.Time{}, "switch", "-q", "main")
+			h.commit(hour(20), "add audit log")
+			h.git(hour(21), "tag", "-a", "v1.3.0", "-m", "release 1.3.0")
+		}, 2},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			if s.before != nil {
+				s.before()
+			}
+			sum, err := Import(context.Background(), opts, sink)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.EventsAdded != s.want {
+				t.Errorf("added %d events, want %d", sum.EventsAdded, s.want)
+			}
+		})
+	}
+}
+
+func TestImportEmptyRepository(t *testing.T) {
+	r := newRepo(t)
+	sink := &keySink{}
+	sum, err := Import(context.Background(), Options{Dir: r.dir, Service: "ledger"}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum.Duration = 0
+	if sum != (Summary{}) {
+		t.Errorf("summary = %+v, want zero", sum)
+	}
+	if len(sink.batches) != 0 {
+		t.Errorf("sink called with %v, want no calls", sink.batches)
+	}
+}
+
+func TestBatchesSendCommitsThenTags(t *testing.T) {
+	h := newHistory(t)
+	sink := &keySink{}
+	opts := releases(h.dir)
+	opts.BatchSize = 4
+	if _, err := Import(context.Background(), opts, sink); err != nil {
+		t.Fatal(err)
+	}
+	// 9 commits in batches of 4, the last one short, then 4 tags.
+	if want := []int{4, 4, 1, 4}; !slices.Equal(sink.batches, want) {
+		t.Errorf("batches = %v, want %v", sink.batches, want)
+	}
+	for i, e := range sink.events {
+		if want := i < 9; (e.Change != nil) != want {
+			t.Errorf("event %d is %s, want commits first", i, e.Kind)
+		}
+	}
+}
+
+func TestImportInvalidUTF8(t *testing.T) {
+	// git commit would repair the title itself (reading it as Latin-1),
+	// so the commit is written raw, as an old or foreign tool may have.
+	r := newRepo(t)
+	tree := r.stdin("", "mktree")
+	raw := fmt.Sprintf("tree %s\nauthor A <a@example.com> %d +0000\ncommitter A <a@example.com> %d +0000\n\ncaf\xe9 latin-1 title\n",
+		tree, hour(0).Unix(), hour(0).Unix())
+	sha := r.stdin(raw, "hash-object", "-t", "commit", "-w", "--stdin")
+	r.git(time.Time{}, "update-ref", "refs/heads/main", sha)
+	sink := &keySink{}
+	if _, err := Import(context.Background(), Options{Dir: r.dir, Service: "ledger"}, sink); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sink.changes()[sha].Title, "caf\uFFFD latin-1 title"; got != want {
+		t.Errorf("title = %q, want %q", got, want)
+	}
+}
+
+func TestImportErrors(t *testing.T) {
+	h := newHistory(t)
+	errSink := errors.New("store is read-only")
+	cases := []struct {
+		name    string
+		opts    Options
+		sinkErr error
+		want    string
+	}{
+		{"a directory that is not a repository", Options{Dir: t.TempDir(), Service: "ledger"}, nil, "not a git repository"},
+		{"a directory that does not exist", Options{Dir: h.dir + "/nope", Service: "ledger"}, nil, "nope"},
+		{"no directory", Options{Service: "ledger"}, nil, "directory is required"},
+		{"no service", Options{Dir: h.dir}, nil, "service is required"},
+		{"a malformed deploy pattern", Options{Dir: h.dir, Service: "ledger", DeployTags: []string{"v["}}, nil, `"v["`},
+		{"a malformed exclude pattern", Options{Dir: h.dir, Service: "ledger", ExcludeTags: []string{"[-"}}, nil, `"[-"`},
+		{"a failing sink", Options{Dir: h.dir, Service: "ledger"}, errSink, "store is read-only"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Import(context.Background(), c.opts, &keySink{err: c.sinkErr})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want one containing %q", err, c.want)
+			}
+			if c.sinkErr != nil && !errors.Is(err, c.sinkErr) {
+				t.Errorf("err = %v does not wrap the sink's error", err)
+			}
+		})
+	}
+}
+
+func TestImportCancelled(t *testing.T) {
+	h := newHistory(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Import(ctx, releases(h.dir), &keySink{})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestProgress(t *testing.T) {
+	h := newHistory(t)
+	var buf bytes.Buffer
+	opts := releases(h.dir)
+	opts.Progress = &buf
+	if _, err := Import(context.Background(), opts, &keySink{}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.Contains(out, "\r") {
+		t.Errorf("progress to a buffer redraws lines: %q", out)
+	}
+	want := "imported 9 commits and 6 tags (4 deployments): 13 events sent, 13 new, in "
+	if !strings.HasPrefix(out, want) || strings.Count(out, "\n") != 1 {
+		t.Errorf("progress = %q, want one line starting %q", out, want)
+	}
+}
+
+func TestProgressLines(t *testing.T) {
+	cases := []struct {
+		name    string
+		tty     bool
+		commits int
+		want    string
+	}{
+		{"a log gets a line every ten thousand commits", false, 25000,
+			"10000 commits read, 2 tags, 0 events sent, 0 added\n20000 commits read, 2 tags, 0 events sent, 0 added\n"},
+		{"a terminal redraws one line every thousand commits", true, 2500,
+			"\r1000 commits read, 2 tags, 0 events sent, 0 added\r2000 commits read, 2 tags, 0 events sent, 0 added"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			p := newProgress(&buf)
+			if c.tty {
+				p.tty, p.every = true, terminalEvery
+			}
+			p.tags(2)
+			for n := 1; n <= c.commits; n++ {
+				p.commits(n)
+			}
+			if got := buf.String(); got != c.want {
+				t.Errorf("progress = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestImportLeavesOutNotesStashAndPullRequests(t *testing.T) {
+	r := newRepo(t)
+	if err := os.WriteFile(r.dir+"/a.txt", []byte("one\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.git(time.Time{}, "add", "a.txt")
+	sha := r.commit(hour(0), "add a")
+	r.git(hour(1), "notes", "add", "-m", "reviewed", sha)
+	if err := os.WriteFile(r.dir+"/a.txt", []byte("two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.git(hour(2), "stash", "push", "-q")
+	r.git(time.Time{}, "switch", "-q", "-c", "pr")
+	pr := r.commit(hour(3), "an unmerged pull request")
+	r.git(time.Time{}, "update-ref", "refs/pull/1/head", pr)
+	r.git(time.Time{}, "switch", "-q", "main")
+	r.git(time.Time{}, "branch", "-q", "-D", "pr")
+	if all := r.lines("rev-list", "--all"); len(all) < 4 {
+		t.Fatalf("rev-list --all = %v, want the note, stash and pull request commits too", all)
+	}
+	sink := &keySink{}
+	if _, err := Import(context.Background(), Options{Dir: r.dir, Service: "ledger"}, sink); err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Collect(maps.Keys(sink.changes())); !slices.Equal(got, []string{sha}) {
+		t.Errorf("commits = %v, want only %s", got, sha)
+	}
+}
