@@ -48,7 +48,7 @@ func with(args []string, flag, value string) []string {
 	return append(out, flag, value)
 }
 
-func run(t *testing.T, fn func(context.Context, []string, *bytes.Buffer, *bytes.Buffer) int, args []string) (int, string, string) {
+func runCmd(t *testing.T, fn func(context.Context, []string, *bytes.Buffer, *bytes.Buffer) int, args []string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := fn(context.Background(), args, &stdout, &stderr)
@@ -101,7 +101,7 @@ func TestGateExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := run(t, gateCmd, tt.args)
+			code, stdout, stderr := runCmd(t, gateCmd, tt.args)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
 			}
@@ -120,7 +120,7 @@ func TestGateExitCodes(t *testing.T) {
 
 func TestGateFormats(t *testing.T) {
 	args := with(passingArgs(t), "--junit", td("junit", "fail.xml"))
-	code, stdout, _ := run(t, gateCmd, with(args, "--format", "json"))
+	code, stdout, _ := runCmd(t, gateCmd, with(args, "--format", "json"))
 	if code != 1 {
 		t.Errorf("json: exit %d, want 1", code)
 	}
@@ -132,13 +132,13 @@ func TestGateFormats(t *testing.T) {
 		t.Errorf("json result = %+v", r)
 	}
 
-	code, stdout, _ = run(t, gateCmd, with(args, "--format", "markdown"))
+	code, stdout, _ = runCmd(t, gateCmd, with(args, "--format", "markdown"))
 	if code != 1 || !strings.HasPrefix(stdout, "### ❌ Stride gate: **FAIL** for api @ abc123") ||
 		!strings.Contains(stdout, "| ❌ | failed tests | 1 | ≤ 0 |") {
 		t.Errorf("markdown: exit %d\n%s", code, stdout)
 	}
 
-	code, stdout, _ = run(t, gateCmd, args)
+	code, stdout, _ = runCmd(t, gateCmd, args)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	if code != 1 || len(lines) != 12 || !strings.HasPrefix(lines[11], "verdict: FAIL") {
 		t.Errorf("text: exit %d, %d lines\n%s", code, len(lines), stdout)
@@ -197,7 +197,7 @@ func TestGateServer(t *testing.T) {
 			if tt.fix {
 				args = append(args, "--fix")
 			}
-			code, stdout, stderr := run(t, gateCmd, args)
+			code, stdout, stderr := runCmd(t, gateCmd, args)
 			if code != tt.code || !strings.Contains(norm(stdout), norm(tt.stdout)) || !strings.Contains(stderr, tt.stderr) {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
 			}
@@ -217,7 +217,7 @@ func TestGateServer(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		url := srv.URL
 		srv.Close()
-		code, stdout, stderr := run(t, gateCmd, append(base, "--server", url))
+		code, stdout, stderr := runCmd(t, gateCmd, append(base, "--server", url))
 		if code != 2 || stdout != "" || !strings.Contains(stderr, "server unreachable") {
 			t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 		}
@@ -256,7 +256,7 @@ func TestPromote(t *testing.T) {
 			srv := httptest.NewServer(fake)
 			defer srv.Close()
 			a := append(append(append([]string(nil), args...), "--server", srv.URL), tt.extra...)
-			code, stdout, stderr := run(t, promoteCmd, a)
+			code, stdout, stderr := runCmd(t, promoteCmd, a)
 			if code != tt.code || !strings.Contains(stdout, tt.stdout) || !strings.Contains(stderr, tt.stderr) {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
 			}
@@ -283,7 +283,7 @@ func TestPromote(t *testing.T) {
 		{"an unreachable server", append(args, "--server", "http://127.0.0.1:1"), "server unreachable"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := run(t, promoteCmd, tt.args)
+			code, _, stderr := runCmd(t, promoteCmd, tt.args)
 			if code != 2 || !strings.Contains(stderr, tt.stderr) {
 				t.Errorf("exit %d, stderr %q, want 2 and %q", code, stderr, tt.stderr)
 			}
@@ -324,15 +324,15 @@ func TestGateDiffBase(t *testing.T) {
 	write("cover.out", "mode: set\nexample.com/m/a.go:3.14,5.2 3 1\nexample.com/m/a.go:7.14,9.2 1 0\n")
 	t.Chdir(repo)
 
-	code, stdout, stderr := run(t, gateCmd, []string{"--service", "api", "--coverage", "cover.out", "--diff-base", "HEAD"})
+	code, stdout, stderr := runCmd(t, gateCmd, []string{"--service", "api", "--coverage", "cover.out", "--diff-base", "HEAD"})
 	if code != 1 || !strings.Contains(norm(stdout), "FAIL coverage (changed lines) 0 % ≥ 95 % 0 of 1 covered") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	code, stdout, _ = run(t, gateCmd, []string{"--service", "api", "--coverage", "cover.out"})
+	code, stdout, _ = runCmd(t, gateCmd, []string{"--service", "api", "--coverage", "cover.out"})
 	if code != 1 || !strings.Contains(norm(stdout), "FAIL coverage 75 % ≥ 95 % 3 of 4 covered") {
 		t.Errorf("without a diff base: exit %d\n%s", code, stdout)
 	}
-	code, _, stderr = run(t, gateCmd, []string{"--service", "api", "--coverage", "cover.out", "--diff-base", "no-such-rev"})
+	code, _, stderr = runCmd(t, gateCmd, []string{"--service", "api", "--coverage", "cover.out", "--diff-base", "no-such-rev"})
 	if code != 2 || !strings.Contains(stderr, "git diff -U0 no-such-rev") {
 		t.Errorf("unknown revision: exit %d, stderr %q", code, stderr)
 	}

@@ -125,15 +125,6 @@ func (c *common) load(ctx context.Context) (config.Config, *store.DB, error) {
 	return cfg, db, nil
 }
 
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // newFlags returns a flag set that reports errors instead of exiting.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("stride "+name, flag.ContinueOnError)
