@@ -97,10 +97,9 @@ func TagKey(repository, tag string) string { return "git:" + repository + ":tag:
 // Every commit reachable from a branch, a tag, a remote-tracking branch or
 // HEAD (also a detached HEAD) is imported; other refs (notes, the stash,
 // the refs/pull/* of a mirror clone) are left out because their commits are
-// not code that ships, or not yet. A tag pointing
-// at a tree or a blob is skipped. A tag's deployment finishes at the tag's
-// creation: the tagger date of an annotated tag, the committer date of the
-// commit of a lightweight one.
+// not code that ships, or not yet. A tag pointing at a tree or a blob is
+// skipped. A tag's deployment finishes at the tag's creation: the tagger date
+// of an annotated tag, the committer date of the commit of a lightweight one.
 func Import(ctx context.Context, opts Options, sink Sink) (Summary, error) {
 	start := time.Now()
 	var sum Summary
