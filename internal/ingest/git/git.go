@@ -59,7 +59,9 @@ type Options struct {
 // Sink receives the imported events. The store implements it; it adds the
 // events whose idempotency key it has not seen before and reports how many
 // it added, which makes a repeated import cheap and exact: it adds only the
-// commits and tags that are new since the last run.
+// commits and tags that are new since the last run. Import calls Ingest from
+// a goroutine of its own, so that the store writes while git reads, but never
+// twice at once; the sink may keep the slice it is given.
 type Sink interface {
 	Ingest(ctx context.Context, events []delivery.Event) (added int, err error)
 }
@@ -95,10 +97,9 @@ func TagKey(repository, tag string) string { return "git:" + repository + ":tag:
 // Every commit reachable from a branch, a tag, a remote-tracking branch or
 // HEAD (also a detached HEAD) is imported; other refs (notes, the stash,
 // the refs/pull/* of a mirror clone) are left out because their commits are
-// not code that ships, or not yet. A tag pointing
-// at a tree or a blob is skipped. A tag's deployment finishes at the tag's
-// creation: the tagger date of an annotated tag, the committer date of the
-// commit of a lightweight one.
+// not code that ships, or not yet. A tag pointing at a tree or a blob is
+// skipped. A tag's deployment finishes at the tag's creation: the tagger date
+// of an annotated tag, the committer date of the commit of a lightweight one.
 func Import(ctx context.Context, opts Options, sink Sink) (Summary, error) {
 	start := time.Now()
 	var sum Summary
@@ -128,30 +129,24 @@ func Import(ctx context.Context, opts Options, sink Sink) (Summary, error) {
 		}
 	}
 
-	b := batcher{ctx: ctx, sink: sink, size: opts.BatchSize, prog: prog, sum: &sum}
-	b.events = make([]delivery.Event, 0, b.size)
-	err = readCommits(ctx, opts.Dir, func(c commit) error {
+	p := startPipeline(ctx, sink, opts.BatchSize, prog)
+	err = readCommits(p.ctx, opts.Dir, func(c commit) error {
 		if _, ok := needTime[c.sha]; ok {
 			needTime[c.sha] = c.commitTime
 		}
 		sum.Commits++
 		prog.commits(sum.Commits)
-		return b.add(changeEvent(opts.Repository, c))
+		return p.add(changeEvent(opts.Repository, c))
 	})
-	if err != nil {
-		return sum, err
+	if err == nil {
+		// The last short batch of commits goes before the first of tags.
+		err = p.flush()
 	}
-	if err := b.flush(); err != nil {
-		return sum, err
-	}
-
-	for _, t := range tags {
+	for i := 0; err == nil && i < len(tags); i++ {
+		t := tags[i]
 		sum.Tags++
-		ok, err := opts.deploys(t.name)
-		if err != nil {
-			return sum, err
-		}
-		if !ok {
+		var ok bool
+		if ok, err = opts.deploys(t.name); err != nil || !ok {
 			continue
 		}
 		if t.time == 0 {
@@ -164,11 +159,18 @@ func Import(ctx context.Context, opts Options, sink Sink) (Summary, error) {
 			continue
 		}
 		sum.Deployments++
-		if err := b.add(deploymentEvent(opts.Service, opts.Repository, t)); err != nil {
-			return sum, err
-		}
+		err = p.add(deploymentEvent(opts.Service, opts.Repository, t))
 	}
-	if err := b.flush(); err != nil {
+	if err == nil {
+		err = p.flush()
+	}
+	added, sinkErr := p.close()
+	sum.EventsAdded = added
+	if sinkErr != nil {
+		// The sink's failure stopped git; it is the cause, not git's exit.
+		return sum, sinkErr
+	}
+	if err != nil {
 		return sum, err
 	}
 	sum.Duration = time.Since(start)
@@ -262,41 +264,87 @@ func deploymentEvent(service, repository string, t tag) delivery.Event {
 	}
 }
 
-// batcher validates events and hands them to the sink in batches.
-type batcher struct {
-	ctx    context.Context
-	sink   Sink
-	size   int
-	events []delivery.Event
-	prog   *progress
-	sum    *Summary
-	sent   int
+// pipeline validates events, gathers them into batches and hands the batches
+// to the sink on a goroutine of its own, one batch at a time, so that the
+// store writes one batch while git reads the next.
+type pipeline struct {
+	// ctx is cancelled when the sink fails, which stops git.
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	sink    Sink
+	size    int
+	events  []delivery.Event
+	batches chan []delivery.Event
+	done    chan struct{}
+	prog    *progress
+
+	// Written by the sending goroutine; read after done is closed.
+	sent, added int
+	err         error
 }
 
-func (b *batcher) add(e delivery.Event) error {
+func startPipeline(ctx context.Context, sink Sink, size int, prog *progress) *pipeline {
+	ctx, cancel := context.WithCancelCause(ctx)
+	p := &pipeline{
+		ctx: ctx, cancel: cancel, sink: sink, size: size, prog: prog,
+		events:  make([]delivery.Event, 0, size),
+		batches: make(chan []delivery.Event, 1),
+		done:    make(chan struct{}),
+	}
+	go p.run()
+	return p
+}
+
+func (p *pipeline) run() {
+	defer close(p.done)
+	for batch := range p.batches {
+		if p.err != nil {
+			continue // drain, so that a sender is never blocked
+		}
+		added, err := p.sink.Ingest(p.ctx, batch)
+		if err != nil {
+			p.err = fmt.Errorf("ingest %d events (after %d sent): %w", len(batch), p.sent, err)
+			p.cancel(p.err)
+			continue
+		}
+		p.sent += len(batch)
+		p.added += added
+		p.prog.sent(p.sent, p.added)
+	}
+}
+
+func (p *pipeline) add(e delivery.Event) error {
 	if err := e.Validate(); err != nil {
 		return fmt.Errorf("import %s: %w", e.Key, err)
 	}
-	b.events = append(b.events, e)
-	if len(b.events) >= b.size {
-		return b.flush()
+	p.events = append(p.events, e)
+	if len(p.events) >= p.size {
+		return p.flush()
 	}
 	return nil
 }
 
-func (b *batcher) flush() error {
-	if len(b.events) == 0 {
+// flush queues the gathered events as one batch.
+func (p *pipeline) flush() error {
+	if len(p.events) == 0 {
 		return nil
 	}
-	added, err := b.sink.Ingest(b.ctx, b.events)
-	if err != nil {
-		return fmt.Errorf("ingest %d events (after %d sent): %w", len(b.events), b.sent, err)
+	select {
+	case p.batches <- p.events:
+	case <-p.ctx.Done():
+		return context.Cause(p.ctx)
 	}
-	b.sent += len(b.events)
-	b.sum.EventsAdded += added
-	b.prog.sent(b.sent, b.sum.EventsAdded)
-	// A fresh slice, not a truncated one: the sink may keep the events it
-	// was given.
-	b.events = make([]delivery.Event, 0, b.size)
+	// A fresh slice, not a truncated one: the sink owns the batch it was
+	// given.
+	p.events = make([]delivery.Event, 0, p.size)
 	return nil
+}
+
+// close waits for the queued batches to be sent and returns the number of
+// events the sink added and its error, if it failed.
+func (p *pipeline) close() (added int, err error) {
+	close(p.batches)
+	<-p.done
+	p.cancel(nil)
+	return p.added, p.err
 }

@@ -147,10 +147,14 @@ type keySink struct {
 	events  []delivery.Event
 	batches []int
 	err     error
+	// failAt, when not zero, is the call that fails with err.
+	failAt int
+	calls  int
 }
 
 func (s *keySink) Ingest(_ context.Context, events []delivery.Event) (int, error) {
-	if s.err != nil {
+	s.calls++
+	if s.err != nil && (s.failAt == 0 || s.calls == s.failAt) {
 		return 0, s.err
 	}
 	if s.seen == nil {
@@ -568,6 +572,24 @@ func TestImportErrors(t *testing.T) {
 				t.Errorf("err = %v does not wrap the sink's error", err)
 			}
 		})
+	}
+}
+
+func TestSinkFailingMidwayStopsTheImport(t *testing.T) {
+	h := newHistory(t)
+	errSink := errors.New("disk full")
+	sink := &keySink{err: errSink, failAt: 2}
+	opts := releases(h.dir)
+	opts.BatchSize = 2
+	sum, err := Import(context.Background(), opts, sink)
+	if !errors.Is(err, errSink) {
+		t.Fatalf("err = %v, want the sink's error", err)
+	}
+	if sink.calls != 2 {
+		t.Errorf("the sink was called %d times, want no call after the failing second", sink.calls)
+	}
+	if sum.EventsAdded != 2 {
+		t.Errorf("added = %d, want the 2 of the first batch", sum.EventsAdded)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 )
 
 // Progress intervals, in commits: a terminal line is redrawn often, since it
@@ -13,8 +14,10 @@ const (
 	lineEvery     = 10000
 )
 
-// progress writes progress lines; a nil *progress is silent.
+// progress writes progress lines; a nil *progress is silent. The commit
+// reader and the goroutine sending batches both report to it.
 type progress struct {
+	mu    sync.Mutex
 	w     io.Writer
 	tty   bool
 	every int
@@ -44,6 +47,8 @@ func (p *progress) tags(n int) {
 	if p == nil {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.nTags = n
 }
 
@@ -51,6 +56,8 @@ func (p *progress) commits(n int) {
 	if p == nil {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.nCommit = n
 	if n%p.every == 0 {
 		p.line()
@@ -61,6 +68,8 @@ func (p *progress) sent(n, added int) {
 	if p == nil {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.nSent, p.nAdded = n, added
 	if p.tty {
 		p.line()
@@ -83,6 +92,8 @@ func (p *progress) done(s Summary) {
 	if p == nil {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.drawn {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
