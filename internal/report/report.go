@@ -14,7 +14,7 @@ import (
 
 // DORA computes the DORA report of scope over period.
 func DORA(ctx context.Context, db *store.DB, scope store.Scope, period delivery.Period, th *dora.Thresholds) (dora.Report, error) {
-	in, err := db.DORAInput(ctx, scope, period)
+	in, err := db.DORASummaryInput(ctx, scope, period)
 	if err != nil {
 		return dora.Report{}, err
 	}

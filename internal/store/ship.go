@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -57,67 +58,136 @@ func (db *DB) RefreshShipments(ctx context.Context, services ...string) (int, er
 	return len(stale), nil
 }
 
-// ship recomputes one service's shipments.
+// shipmentRow is one stored shipment, keyed by (repository, sha).
+type shipmentRow struct {
+	environment, deploymentID string
+	commitTime, finishedAt    int64
+	incident                  string
+}
+
+// ship recomputes one service's shipments. The inputs are read outside the
+// write transaction, so a refresh of a large history does not hold the
+// writer (SQLite has one) while it reads and computes; the write applies
+// only the difference to what is stored, and only if the inputs did not
+// change meanwhile (the generation is still gen). Otherwise the service
+// stays stale and the next refresh starts over.
 func (db *DB) ship(ctx context.Context, service string, gen int64) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		deployments, err := db.successfulDeployments(ctx, tx, service)
+	deployments, err := db.successfulDeployments(ctx, db.read, service)
+	if err != nil {
+		return err
+	}
+	var base string
+	err = db.read.QueryRowContext(ctx, db.q(`SELECT base FROM services WHERE name = ?`), service).Scan(&base)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read service %s: %w", service, err)
+	}
+	byRepo := map[string][]delivery.Deployment{}
+	for _, d := range deployments {
+		byRepo[d.Repository] = append(byRepo[d.Repository], d)
+	}
+	type rowKey struct{ repository, sha string }
+	want := map[rowKey]shipmentRow{}
+	missing := 0
+	for repo, ds := range byRepo {
+		graph, err := db.graph(ctx, db.read, repo)
 		if err != nil {
 			return err
 		}
-		var base string
-		err = tx.QueryRowContext(ctx, db.q(`SELECT base FROM services WHERE name = ?`), service).Scan(&base)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read service %s: %w", service, err)
+		shipping := delivery.ShipChanges(graph.parents, ds, strings.Fields(base))
+		missing += len(shipping.Missing)
+		finished := make(map[delivery.DeploymentKey]int64, len(ds))
+		for _, d := range ds {
+			finished[d.Key()] = d.FinishedAt.UnixMicro()
 		}
-		byRepo := map[string][]delivery.Deployment{}
-		for _, d := range deployments {
-			byRepo[d.Repository] = append(byRepo[d.Repository], d)
-		}
-		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM shipments WHERE service = ?`), service); err != nil {
-			return fmt.Errorf("clear shipments of %s: %w", service, err)
-		}
-		missing := 0
-		for repo, ds := range byRepo {
-			graph, err := db.graph(ctx, tx, repo)
-			if err != nil {
-				return err
+		for key, shas := range shipping.Changes {
+			for _, sha := range shas {
+				c := graph.info[sha]
+				want[rowKey{repo, sha}] = shipmentRow{key.Environment, key.ID, c.commitTime, finished[key], c.incident}
 			}
-			shipping := delivery.ShipChanges(graph.parents, ds, strings.Fields(base))
-			missing += len(shipping.Missing)
-			finished := make(map[delivery.DeploymentKey]int64, len(ds))
-			for _, d := range ds {
-				finished[d.Key()] = d.FinishedAt.UnixMicro()
+		}
+	}
+	// Each deployment's commit times, for the summary rows; and which
+	// deployments' sets changed, so only their summaries are rewritten.
+	summaries := map[delivery.DeploymentKey][]int64{}
+	finishedAt := map[delivery.DeploymentKey]int64{}
+	for _, r := range want {
+		k := delivery.DeploymentKey{Service: service, Environment: r.environment, ID: r.deploymentID}
+		finishedAt[k] = r.finishedAt
+		if r.incident == "" {
+			summaries[k] = append(summaries[k], r.commitTime)
+		}
+	}
+	changed := map[delivery.DeploymentKey]bool{}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT repository, sha, environment, deployment_id, commit_time, finished_at, incident
+		FROM shipments WHERE service = ?`), service)
+	if err != nil {
+		return fmt.Errorf("read shipments of %s: %w", service, err)
+	}
+	var stale []rowKey
+	for rows.Next() {
+		var k rowKey
+		var r shipmentRow
+		if err := rows.Scan(&k.repository, &k.sha, &r.environment, &r.deploymentID, &r.commitTime, &r.finishedAt, &r.incident); err != nil {
+			rows.Close()
+			return fmt.Errorf("read shipments of %s: %w", service, err)
+		}
+		if w, ok := want[k]; !ok {
+			stale = append(stale, k)
+			changed[delivery.DeploymentKey{Service: service, Environment: r.environment, ID: r.deploymentID}] = true
+		} else if w == r {
+			delete(want, k) // already stored as it should be
+		} else {
+			changed[delivery.DeploymentKey{Service: service, Environment: r.environment, ID: r.deploymentID}] = true
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("read shipments of %s: %w", service, err)
+	}
+
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var current int64
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT dirty FROM shipping_state WHERE service = ?`), service).Scan(&current); err != nil {
+			return fmt.Errorf("read state of %s: %w", service, err)
+		}
+		if current != gen {
+			return nil // new events arrived while computing: leave it stale
+		}
+		for _, k := range stale {
+			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM shipments WHERE service = ? AND repository = ? AND sha = ?`), service, k.repository, k.sha); err != nil {
+				return fmt.Errorf("delete shipment of %s: %w", service, err)
 			}
-			const cols = 8
-			var args []any
-			flush := func() error {
-				if len(args) == 0 {
-					return nil
-				}
-				_, err := tx.ExecContext(ctx, db.q(`INSERT INTO shipments (service, environment, deployment_id, repository, sha, commit_time, finished_at, incident) VALUES `+
-					placeholders(len(args)/cols, cols)), args...)
-				args = args[:0]
-				if err != nil {
-					return fmt.Errorf("write shipments of %s: %w", service, err)
-				}
+		}
+		const cols = 8
+		args := make([]any, 0, 500*cols)
+		flush := func() error {
+			if len(args) == 0 {
 				return nil
 			}
-			for key, shas := range shipping.Changes {
-				for _, sha := range shas {
-					c := graph.info[sha]
-					args = append(args, service, key.Environment, key.ID, repo, sha, c.commitTime, finished[key], c.incident)
-					if len(args) >= 500*cols {
-						if err := flush(); err != nil {
-							return err
-						}
-					}
+			_, err := tx.ExecContext(ctx, db.q(`INSERT INTO shipments (service, environment, deployment_id, repository, sha, commit_time, finished_at, incident) VALUES `+
+				placeholders(len(args)/cols, cols)+` ON CONFLICT (service, repository, sha) DO UPDATE SET environment = excluded.environment,
+				deployment_id = excluded.deployment_id, commit_time = excluded.commit_time, finished_at = excluded.finished_at, incident = excluded.incident`), args...)
+			args = args[:0]
+			if err != nil {
+				return fmt.Errorf("write shipments of %s: %w", service, err)
+			}
+			return nil
+		}
+		for k, r := range want {
+			changed[delivery.DeploymentKey{Service: service, Environment: r.environment, ID: r.deploymentID}] = true
+			args = append(args, service, r.environment, r.deploymentID, k.repository, k.sha, r.commitTime, r.finishedAt, r.incident)
+			if len(args) >= 500*cols {
+				if err := flush(); err != nil {
+					return err
 				}
 			}
-			if err := flush(); err != nil {
-				return err
-			}
 		}
-		_, err = tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, computed_at = ?, missing = ? WHERE service = ? AND dirty = ?`),
+		if err := flush(); err != nil {
+			return err
+		}
+		if err := db.writeSummaries(ctx, tx, changed, summaries, finishedAt); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, computed_at = ?, missing = ? WHERE service = ? AND dirty = ?`),
 			db.Now().UnixMicro(), missing, service, gen)
 		if err != nil {
 			return fmt.Errorf("mark %s fresh: %w", service, err)
@@ -171,4 +241,28 @@ func (db *DB) graph(ctx context.Context, q querier, repository string) (commitGr
 		g.info[sha] = commitInfo{commitTime: ct, incident: incident}
 	}
 	return g, rows.Err()
+}
+
+// writeSummaries rewrites the deployment_changes rows of the deployments
+// whose shipped changes changed.
+func (db *DB) writeSummaries(ctx context.Context, tx *sql.Tx, changed map[delivery.DeploymentKey]bool, summaries map[delivery.DeploymentKey][]int64, finishedAt map[delivery.DeploymentKey]int64) error {
+	for k := range changed {
+		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM deployment_changes WHERE service = ? AND environment = ? AND deployment_id = ?`),
+			k.Service, k.Environment, k.ID); err != nil {
+			return fmt.Errorf("clear summary of %s: %w", k, err)
+		}
+		times := summaries[k]
+		if len(times) == 0 {
+			continue
+		}
+		packed := make([]byte, 8*len(times))
+		for i, t := range times {
+			binary.LittleEndian.PutUint64(packed[8*i:], uint64(t))
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO deployment_changes (service, environment, deployment_id, finished_at, commit_times) VALUES (?, ?, ?, ?, ?)`),
+			k.Service, k.Environment, k.ID, finishedAt[k], packed); err != nil {
+			return fmt.Errorf("write summary of %s: %w", k, err)
+		}
+	}
+	return nil
 }

@@ -41,7 +41,7 @@ func URLs(t *testing.T) map[string]string {
 }
 
 // SQLite opens a migrated store in a temporary directory.
-func SQLite(t *testing.T) *store.DB {
+func SQLite(t testing.TB) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "stride.db"))
 	if err != nil {
@@ -54,7 +54,7 @@ func SQLite(t *testing.T) *store.DB {
 // Postgres opens a migrated store in a new schema of the test server. It
 // fails the test, rather than skipping it, when the server does not answer:
 // a suite that was asked to run on PostgreSQL must not pass without it.
-func Postgres(t *testing.T) *store.DB {
+func Postgres(t testing.TB) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), PostgresSchemaURL(t))
 	if err != nil {
@@ -66,7 +66,7 @@ func Postgres(t *testing.T) *store.DB {
 
 // PostgresSchemaURL creates a schema for the test, drops it at cleanup, and
 // returns a URL whose connections use it.
-func PostgresSchemaURL(t *testing.T) string {
+func PostgresSchemaURL(t testing.TB) string {
 	t.Helper()
 	base := PostgresURL()
 	if base == "" {

@@ -106,6 +106,20 @@ CREATE TABLE shipments (
 );
 CREATE INDEX shipments_finished ON shipments (service, finished_at);
 CREATE INDEX shipments_deployment ON shipments (service, environment, deployment_id);
+CREATE INDEX shipments_incident ON shipments (service, finished_at) WHERE incident <> '';
+
+-- One row per deployment: the commit times of the changes it shipped (not
+-- linked to an incident), packed as 8-byte little-endian microseconds, so a
+-- report over 200,000 changes reads 10,000 rows. Rebuilt with shipments.
+CREATE TABLE deployment_changes (
+    service       TEXT NOT NULL,
+    environment   TEXT NOT NULL,
+    deployment_id TEXT NOT NULL,
+    finished_at   BIGINT NOT NULL,
+    commit_times  BYTEA NOT NULL,
+    PRIMARY KEY (service, environment, deployment_id)
+);
+CREATE INDEX deployment_changes_finished ON deployment_changes (service, finished_at);
 
 -- Services whose shipments are stale.
 CREATE TABLE shipping_state (
