@@ -177,7 +177,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	// The address line lets scripts and tests that listen on :0 find the port.
 	fmt.Fprintf(stdout, "stride listening on http://%s\n", l.Addr())
-	srv := &server.Server{DB: db, Logger: logger, Sources: sources, Dev: *dev}
+	srv := &server.Server{DB: db, Logger: logger, Sources: sources, Dev: *dev, Rings: cfg.Rings}
 	if err := srv.Run(ctx, l); err != nil {
 		logger.Error("serve", "err", err)
 		return 1

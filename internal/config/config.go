@@ -37,6 +37,8 @@ type Service struct {
 	// Base names commits whose history predates Stride: changes reachable
 	// from them are not counted as shipped.
 	Base []string `yaml:"base"`
+	// Rings is the service's rollout, in order; rings.DefaultConfig when empty.
+	Rings []Ring `yaml:"rings"`
 }
 
 // Sources holds each webhook source's settings; a nil entry is a source
@@ -114,6 +116,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config: service %q is listed twice", s.Name)
 		}
 		seen[s.Name] = true
+		if _, err := s.ringConfig(); err != nil {
+			return fmt.Errorf("config: service %q: %w", s.Name, err)
+		}
 	}
 	return nil
 }

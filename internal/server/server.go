@@ -18,6 +18,7 @@ import (
 
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/ingest"
+	"github.com/stride-oss/stride/internal/rings"
 	"github.com/stride-oss/stride/internal/store"
 )
 
@@ -41,6 +42,9 @@ type Server struct {
 	RefreshEvery time.Duration
 	// Now is the clock for default report periods.
 	Now func() time.Time
+	// Rings returns a service's rollout rings (stride.yaml); nil means
+	// rings.DefaultConfig for every service.
+	Rings func(service string) rings.Config
 
 	metrics metrics
 	mux     *http.ServeMux
@@ -83,6 +87,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/flow", s.auth(store.ScopeRead, s.getFlow))
 	mux.Handle("GET /api/v1/flow/explain", s.auth(store.ScopeRead, s.getFlowExplain))
 	mux.Handle("GET /api/v1/planning", s.auth(store.ScopeRead, s.getPlanning))
+	mux.Handle("POST /api/v1/gates", s.auth(store.ScopeIngest, s.postGate))
+	mux.Handle("POST /api/v1/promotions", s.auth(store.ScopeIngest, s.postPromotion))
+	mux.Handle("GET /api/v1/promotions", s.auth(store.ScopeRead, s.getPromotions))
+	mux.Handle("GET /api/v1/rings", s.auth(store.ScopeRead, s.getRings))
 }
 
 // Run serves on l until ctx is cancelled, then stops accepting, waits for

@@ -1,0 +1,258 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/gate"
+	"github.com/stride-oss/stride/internal/rings"
+	"github.com/stride-oss/stride/internal/store"
+)
+
+// MaxGateBody bounds a gate result or promotion request: a few dozen
+// criteria, far below this.
+const MaxGateBody = 1 << 20
+
+// Limits of the promotion history a GET returns.
+const (
+	defaultHistory = 100
+	maxHistory     = 1000
+)
+
+func (s *Server) ringConfig(service string) (rings.Config, error) {
+	c := rings.DefaultConfig(service)
+	if s.Rings != nil {
+		c = s.Rings(service)
+	}
+	if err := c.Validate(); err != nil {
+		// Configuration is validated when it is loaded; reaching here is a
+		// fault of the server's wiring, not of the request.
+		return c, fmt.Errorf("ring configuration of %s: %s", service, err.Error())
+	}
+	return c, nil
+}
+
+// decodeJSON decodes one JSON object; strict refuses unknown fields.
+func decodeJSON(body []byte, v any, strict bool) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		return delivery.Errorf(delivery.EINVALID, "invalid JSON body: %v", err)
+	}
+	if dec.More() {
+		return delivery.Errorf(delivery.EINVALID, "invalid JSON body: more than one value")
+	}
+	return nil
+}
+
+// postGate records a gate result CI posted (stride gate --server) and
+// answers with the service's error-budget state. No SLOs exist yet, so the
+// answer says the budget was not checked and the service is not frozen.
+// Unknown fields are ignored, so a newer CLI can post to an older server.
+func (s *Server) postGate(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r, MaxGateBody)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var res gate.Result
+	if err := decodeJSON(body, &res, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, err := s.DB.RecordGate(r.Context(), res)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	msg := fmt.Sprintf("recorded gate %q of %s @ %s (%s); no SLOs are configured for %s, so the error budget was not checked",
+		store.GateName(res), res.Service, res.SHA, res.Verdict, res.Service)
+	if res.SHA == "" {
+		msg = fmt.Sprintf("recorded gate %q of %s without a commit sha (%s): it cannot count toward a promotion; no SLOs are configured for %s, so the error budget was not checked",
+			store.GateName(res), res.Service, res.Verdict, res.Service)
+	}
+	writeJSON(w, http.StatusCreated, gate.Response{ID: id, Frozen: false, SLOsConfigured: false, Message: msg})
+}
+
+// promotionAnswer is the answer to POST /api/v1/promotions: the decision,
+// plus the id of the recorded promotion (absent for a dry run).
+type promotionAnswer struct {
+	rings.PromotionResponse
+	ID string `json:"id,omitempty"`
+}
+
+// postPromotion decides whether a commit may move to a ring, from the facts
+// in the store, and records the decision unless it is a dry run. Allowed or
+// refused, the answer is 200: a refusal is a decision, not an error. An
+// unknown ring is a malformed request (400).
+func (s *Server) postPromotion(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r, MaxGateBody)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// Strict: a misspelt dry_run must not turn a question into a record.
+	var req rings.PromotionRequest
+	if err := decodeJSON(body, &req, true); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := req.Validate(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cfg, err := s.ringConfig(req.Service)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if cfg.Index(req.To) < 0 {
+		s.writeError(w, r, delivery.FieldError("to", "%q is not a ring of %s (rings: %s)", req.To, req.Service, ringNames(cfg)))
+		return
+	}
+	ctx := r.Context()
+	facts := rings.Facts{Config: cfg, SHA: req.SHA, To: req.To, Fix: req.Fix, Now: s.now(),
+		Budget: rings.Budget{Known: false}} // no SLOs yet: Decide skips the budget
+	if facts.Gates, err = s.DB.GateRuns(ctx, req.Service, req.SHA); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if facts.Deployments, err = s.DB.CommitDeployments(ctx, req.Service, req.SHA); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if facts.Incidents, err = s.DB.OpenIncidents(ctx, req.Service); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ans := promotionAnswer{PromotionResponse: rings.PromotionResponse{Decision: rings.Decide(facts), DryRun: req.DryRun}}
+	if !req.DryRun {
+		p := store.Promotion{Decision: ans.Decision, Fix: req.Fix, DecidedAt: facts.Now}
+		if tok, ok := ctx.Value(tokenKey).(store.Token); ok {
+			p.RequestedBy = tok.Name
+		}
+		if ans.ID, err = s.DB.RecordPromotion(ctx, p); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// promotionJSON is a recorded promotion as the API shows it.
+type promotionJSON struct {
+	ID          string            `json:"id"`
+	Service     string            `json:"service"`
+	SHA         string            `json:"sha"`
+	From        string            `json:"from,omitempty"`
+	To          string            `json:"to"`
+	Allowed     bool              `json:"allowed"`
+	Fix         bool              `json:"fix"`
+	Conditions  []rings.Condition `json:"conditions"`
+	RequestedBy string            `json:"requested_by,omitempty"`
+	DecidedAt   time.Time         `json:"decided_at"`
+}
+
+func promotionsJSON(ps []store.Promotion) []promotionJSON {
+	out := make([]promotionJSON, 0, len(ps))
+	for _, p := range ps {
+		d := p.Decision
+		out = append(out, promotionJSON{ID: p.ID, Service: d.Service, SHA: d.SHA, From: d.From, To: d.To, Allowed: d.Allowed,
+			Fix: p.Fix, Conditions: d.Conditions, RequestedBy: p.RequestedBy, DecidedAt: p.DecidedAt})
+	}
+	return out
+}
+
+// historyQuery reads ?service= (required), ?sha= and ?limit=.
+func historyQuery(r *http.Request, needSHA bool) (service, sha string, limit int, err error) {
+	q := r.URL.Query()
+	service, sha, limit = q.Get("service"), q.Get("sha"), defaultHistory
+	switch {
+	case service == "":
+		return "", "", 0, delivery.FieldError("service", "is required")
+	case needSHA && sha == "":
+		return "", "", 0, delivery.FieldError("sha", "is required")
+	}
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxHistory {
+			return "", "", 0, delivery.FieldError("limit", "must be a whole number from 1 to %d", maxHistory)
+		}
+	}
+	return service, sha, limit, nil
+}
+
+// getPromotions lists a service's recorded promotion decisions, newest
+// first, optionally of one commit (?sha=).
+func (s *Server) getPromotions(w http.ResponseWriter, r *http.Request) {
+	service, sha, limit, err := historyQuery(r, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ps, err := s.DB.Promotions(r.Context(), service, sha, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"service": service, "promotions": promotionsJSON(ps)})
+}
+
+// ringsAnswer is a commit's rollout: its state in each ring, the gate runs
+// that count for it, and its promotion history, newest first.
+type ringsAnswer struct {
+	rings.Position
+	Gates      []rings.GateRun `json:"gates"`
+	Promotions []promotionJSON `json:"promotions"`
+}
+
+// getRings shows how far a commit has rolled out.
+func (s *Server) getRings(w http.ResponseWriter, r *http.Request) {
+	service, sha, limit, err := historyQuery(r, true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cfg, err := s.ringConfig(service)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	deps, err := s.DB.CommitDeployments(ctx, service, sha)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	gates, err := s.DB.GateRuns(ctx, service, sha)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ps, err := s.DB.Promotions(ctx, service, sha, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if gates == nil {
+		gates = []rings.GateRun{}
+	}
+	writeJSON(w, http.StatusOK, ringsAnswer{Position: rings.Locate(cfg, sha, deps, s.now()), Gates: gates, Promotions: promotionsJSON(ps)})
+}
+
+func ringNames(c rings.Config) string {
+	var b bytes.Buffer
+	for i, r := range c.Rings {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(r.Name)
+	}
+	return b.String()
+}
