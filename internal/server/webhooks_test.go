@@ -79,10 +79,14 @@ func sourceCases() []sourceCase {
 				"X-Atlassian-Webhook-Identifier", "jira-2"),
 		},
 		{
-			name:      "pagerduty",
-			auth:      func(b []byte) http.Header { return headers(pagerduty.SignatureHeader, "v1="+hmacHex(pagerdutySecret, b)) },
-			wrongAuth: func(b []byte) http.Header { return headers(pagerduty.SignatureHeader, "v1="+hmacHex("not-the-secret", b)) },
-			valid:     fixture(filepath.Join("..", "ingest", "pagerduty", "testdata", "incident.triggered.json")),
+			name: "pagerduty",
+			auth: func(b []byte) http.Header {
+				return headers(pagerduty.SignatureHeader, "v1="+hmacHex(pagerdutySecret, b))
+			},
+			wrongAuth: func(b []byte) http.Header {
+				return headers(pagerduty.SignatureHeader, "v1="+hmacHex("not-the-secret", b))
+			},
+			valid: fixture(filepath.Join("..", "ingest", "pagerduty", "testdata", "incident.triggered.json")),
 			// PagerDuty's delivery id is the event's id.
 			id: "01DEN6YDZE0ZM4V3XX2CT8MS9A", entity: "incidents",
 			ignored: fixture(filepath.Join("..", "ingest", "pagerduty", "testdata", "service.updated.json")),
