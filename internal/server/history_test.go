@@ -420,3 +420,101 @@ func TestHistoryByWebhooks(t *testing.T) {
 		}
 	})
 }
+
+// nativeHistory is the same history told through the native API, as a
+// deployment pipeline or a script would tell it. With firstCommit, the pull
+// request also carries the time of its first commit, which the native
+// format has a field for and GitHub's pull_request payload does not.
+func nativeHistory(firstCommit bool) []map[string]any {
+	change := func(sha, parent, who, title string, when time.Time) map[string]any {
+		c := map[string]any{"repository": repo, "sha": sha, "author": who, "commit_time": ts(when), "title": title}
+		if parent != "" {
+			c["parents"] = []string{parent}
+		}
+		return map[string]any{"key": "change-" + sha, "kind": "change", "change": c}
+	}
+	deployment := func(id, sha string, started, finished time.Time) map[string]any {
+		return map[string]any{"key": "deployment-" + id, "kind": "deployment", "deployment": map[string]any{
+			"service": "shop", "environment": "production", "id": id, "status": "success",
+			"started_at": ts(started), "finished_at": ts(finished), "sha": sha, "repository": repo}}
+	}
+	pr := map[string]any{"repository": repo, "number": 7, "title": "Faster checkout", "author": "alice",
+		"created_at": ts(tPROpen), "first_review_at": ts(tReview), "approved_at": ts(tReview),
+		"merged_at": ts(tMerge), "closed_at": ts(tMerge), "merge_sha": shaM1,
+		"additions": 30, "deletions": 10, "changed_files": 3, "comments": 2, "review_comments": 1, "labels": []string{}}
+	if firstCommit {
+		pr["first_commit_at"] = ts(tF1)
+	}
+	return []map[string]any{
+		change(shaA1, "", "carol", "Set up checkout", tA1),
+		change(shaF1, shaA1, "alice", "Cache the basket", tF1),
+		change(shaF2, shaF1, "alice", "Batch the price lookups", tF2),
+		change(shaM1, shaF2, "alice", "Merge pull request #7 from acme/faster-checkout", tM1),
+		deployment("1001", shaA1, tDep1, tDep1Done),
+		deployment("1002", shaM1, tDep2, tDep2Done),
+		{"key": "pull-request-7", "kind": "pull_request", "pull_request": pr},
+		{"key": "incident-Q1SHOP", "kind": "incident", "incident": map[string]any{
+			"service": "shop", "id": "Q1SHOP", "title": "Checkout errors", "severity": 1,
+			"opened_at": ts(tIncident), "resolved_at": ts(tFixed)}},
+	}
+}
+
+func (h *harness) postEvents(t testing.TB, events []map[string]any) {
+	t.Helper()
+	body, err := json.Marshal(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.post(t, "/api/v1/events", headers("Authorization", "Bearer "+h.token, "Content-Type", "application/json"), body)
+	if r.status != http.StatusOK || r.body["added"] != float64(len(events)) {
+		t.Fatalf("POST /api/v1/events: %d %s", r.status, r.text)
+	}
+}
+
+// TestHistoryNativeEqualsWebhooks tells the history once through webhooks
+// and once through the native API: the reports must be the same, field by
+// field. The one legitimate difference is the pull request's first commit
+// time: the native API can give it and GitHub's pull_request webhook does
+// not carry it (Stride would have to call GitHub's API for the PR's
+// commits), so only a native sender gets coding time, and its cycle time
+// starts at the first commit rather than at the pull request's creation.
+func TestHistoryNativeEqualsWebhooks(t *testing.T) {
+	forEachDB(t, func(t *testing.T, open func(t *testing.T) *harness) {
+		hooks := open(t)
+		sendAll(t, hooks, history(t))
+		_, _, want := reports(t, hooks.db)
+
+		t.Run("with what a GitHub webhook knows, the reports are equal", func(t *testing.T) {
+			native := open(t)
+			native.postEvents(t, nativeHistory(false))
+			d, f, got := reports(t, native.db)
+			if got != want {
+				t.Errorf("native reports:\n%s\nwebhook reports:\n%s", got, want)
+			}
+			checkHistoryDORA(t, d)
+			checkHistoryFlow(t, f)
+		})
+		t.Run("with the first commit time, only coding and cycle time differ", func(t *testing.T) {
+			native := open(t)
+			native.postEvents(t, nativeHistory(true))
+			d, f, _ := reports(t, native.db)
+			checkHistoryDORA(t, d)
+			// Coding time: first commit 09:40 → opened 10:00. Cycle time:
+			// 09:40 → deployed 14:00, 4 h 20 instead of 4 h.
+			if c := f.CodingTime; c == nil || c.Count != 1 || c.MedianSeconds != secs(20*time.Minute) {
+				t.Errorf("coding time %+v, want one of 20 min", c)
+			}
+			if c := f.CycleTime; c == nil || c.Count != 1 || c.MedianSeconds != secs(4*time.Hour+20*time.Minute) {
+				t.Errorf("cycle time %+v, want one of 4 h 20", c)
+			}
+			// Everything else is as the webhooks told it.
+			_, webhookFlow, _ := reports(t, hooks.db)
+			f.CodingTime, f.CycleTime = webhookFlow.CodingTime, webhookFlow.CycleTime
+			a, _ := json.Marshal(f)
+			b, _ := json.Marshal(webhookFlow)
+			if string(a) != string(b) {
+				t.Errorf("flow besides coding and cycle time:\n%s\nwebhooks:\n%s", a, b)
+			}
+		})
+	})
+}
