@@ -169,18 +169,17 @@ func TestWebhookSources(t *testing.T) {
 				// Sources that sign the body (the others send a token)
 				// must refuse a body that is not the one signed.
 				signsBody := sc.name == "github" || sc.name == "jira" || sc.name == "pagerduty"
-				t.Run("a body other than the one signed is refused", func(t *testing.T) {
-					if !signsBody {
-						return
-					}
-					before := h.counts(t)
-					tampered := bytes.Replace(vbody, []byte("{"), []byte("{ "), 1)
-					r := h.post(t, path, mergeHeaders(vh, sc.auth(vbody)), tampered)
-					if r.status != http.StatusUnauthorized {
-						t.Fatalf("status %d, want 401: %s", r.status, r.text)
-					}
-					assertNothingStored(t, h, before)
-				})
+				if signsBody {
+					t.Run("a body other than the one signed is refused", func(t *testing.T) {
+						before := h.counts(t)
+						tampered := bytes.Replace(vbody, []byte("{"), []byte("{ "), 1)
+						r := h.post(t, path, mergeHeaders(vh, sc.auth(vbody)), tampered)
+						if r.status != http.StatusUnauthorized {
+							t.Fatalf("status %d, want 401: %s", r.status, r.text)
+						}
+						assertNothingStored(t, h, before)
+					})
+				}
 				t.Run("a malformed body is a 400 and nothing is stored", func(t *testing.T) {
 					before := h.counts(t)
 					body := []byte(`{"this is": not json`)
