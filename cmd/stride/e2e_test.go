@@ -57,7 +57,9 @@ func serve(t *testing.T, db string) (string, func() int) {
 	if err := os.WriteFile(cfg, []byte("# no sources\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	go func() { done <- run(ctx, []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--config", cfg}, stdout, stderr) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--config", cfg}, stdout, stderr)
+	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if line, ok := strings.CutPrefix(strings.TrimSpace(stdout.String()), "stride listening on "); ok {

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,8 +16,6 @@ import (
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
 )
-
-var ctx = context.Background()
 
 // testServer is a real server over a real store with an ingest and a read
 // token.
@@ -77,9 +74,9 @@ func deployJSON(key, id, sha, status, at string) string {
 	return fmt.Sprintf(`{"key":%q,"kind":"deployment","deployment":{"service":"app","id":%q,"sha":%q,"status":%q,"finished_at":%q}}`, key, id, sha, status, at)
 }
 
-// history is a small service history whose DORA figures are worked out in
+// apiHistory is a small service apiHistory whose DORA figures are worked out in
 // TestEventsInReportOut.
-var history = "[" + strings.Join([]string{
+var apiHistory = "[" + strings.Join([]string{
 	changeJSON("c1", "a", "2026-03-02T08:00:00Z"),
 	changeJSON("c2", "b", "2026-03-02T09:00:00Z", "a"),
 	changeJSON("c3", "c", "2026-03-03T10:00:00Z", "b"),
@@ -91,7 +88,7 @@ var history = "[" + strings.Join([]string{
 func TestEventsInReportOut(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ts := newTestServer(t, db)
-		code, body := ts.do(t, "POST", "/api/v1/events", ts.ingest, []byte(history))
+		code, body := ts.do(t, "POST", "/api/v1/events", ts.ingest, []byte(apiHistory))
 		if code != 200 || body["added"] != 6.0 {
 			t.Fatalf("ingest: %d %v", code, body)
 		}
@@ -154,9 +151,9 @@ func TestBadInputIsRejectedAndStoresNothing(t *testing.T) {
 			{"a misspelt field", ts.ingest, `{"key":"k","kind":"change","change":{"repository":"app","sah":"a"}}`, 400, "unknown field", "sah", 0},
 			{"a wrong type", ts.ingest, `{"key":"k","kind":"incident","incident":{"service":"app","id":"1","severity":"high"}}`, 400, "number", "incident.severity", 0},
 			{"a bad time", ts.ingest, `{"key":"k","kind":"change","change":{"repository":"app","sha":"a","commit_time":"yesterday"}}`, 400, "RFC 3339", "", 0},
-			{"no token", "", history, 401, "bearer token", "", -1},
-			{"a wrong token", "stride_nope", history, 401, "invalid token", "", -1},
-			{"a read token", ts.read, history, 403, "scope", "", -1},
+			{"no token", "", apiHistory, 401, "bearer token", "", -1},
+			{"a wrong token", "stride_nope", apiHistory, 401, "invalid token", "", -1},
+			{"a read token", ts.read, apiHistory, 403, "scope", "", -1},
 			{"a batch with one bad event", ts.ingest, "[" + changeJSON("ok1", "a", "2026-03-02T08:00:00Z") + "," + deployJSON("bad", "v1", "", "success", "2026-03-02T12:00:00Z") + "]", 400, "sha", "deployment.sha", 1},
 			{"an oversized body", ts.ingest, string(huge), 413, "too large", "", -1},
 		}
@@ -191,28 +188,28 @@ func TestResendingAndReorderingGiveTheSameReport(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ts := newTestServer(t, db)
 		var events []json.RawMessage
-		if err := json.Unmarshal([]byte(history), &events); err != nil {
+		if err := json.Unmarshal([]byte(apiHistory), &events); err != nil {
 			t.Fatal(err)
 		}
-		// Send the history backwards, one event at a time, then all again.
+		// Send the apiHistory backwards, one event at a time, then all again.
 		for i := len(events) - 1; i >= 0; i-- {
 			if code, body := ts.do(t, "POST", "/api/v1/events", ts.ingest, events[i]); code != 200 {
 				t.Fatalf("event %d: %d %v", i, code, body)
 			}
 		}
-		code, body := ts.do(t, "POST", "/api/v1/events", ts.ingest, []byte(history))
+		code, body := ts.do(t, "POST", "/api/v1/events", ts.ingest, []byte(apiHistory))
 		if code != 200 || body["added"] != 0.0 || body["duplicates"] != 6.0 {
 			t.Fatalf("resend: %d %v", code, body)
 		}
 		_, got := ts.do(t, "GET", "/api/v1/dora?service=app&from=2026-03-02&to=2026-03-09", ts.read, nil)
 
 		fresh := newTestServer(t, storetest.SQLite(t))
-		fresh.do(t, "POST", "/api/v1/events", fresh.ingest, []byte(history))
+		fresh.do(t, "POST", "/api/v1/events", fresh.ingest, []byte(apiHistory))
 		_, want := fresh.do(t, "GET", "/api/v1/dora?service=app&from=2026-03-02&to=2026-03-09", fresh.read, nil)
 		g, _ := json.Marshal(got)
 		w, _ := json.Marshal(want)
 		if !bytes.Equal(g, w) {
-			t.Errorf("reordered and resent history gives another report:\n%s\n%s", g, w)
+			t.Errorf("reordered and resent apiHistory gives another report:\n%s\n%s", g, w)
 		}
 	})
 }
