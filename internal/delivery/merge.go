@@ -61,16 +61,6 @@ func pickTime(a, b time.Time, ord int) time.Time {
 	return b
 }
 
-func pickInt(a, b int, ord int) int {
-	switch {
-	case ord > 0:
-		return a
-	case ord < 0:
-		return b
-	}
-	return max(a, b)
-}
-
 func earliest(a, b time.Time) time.Time {
 	switch {
 	case a.IsZero():

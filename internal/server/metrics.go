@@ -38,12 +38,6 @@ func (m *metrics) add(name, label string, n int) {
 	m.counters[name][label] += int64(n)
 }
 
-func (m *metrics) value(name, label string) int64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.counters[name][label]
-}
-
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	s.metrics.mu.Lock()
 	defer s.metrics.mu.Unlock()
