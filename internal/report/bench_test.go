@@ -57,20 +57,29 @@ func history(tb testing.TB, db *store.DB, deployments, changes int) delivery.Per
 }
 
 // BenchmarkDORAReport is a whole-history DORA report over a service with
-// 10,000 deployments and 200,000 changes, read from SQLite.
+// 10,000 deployments and 200,000 changes, read from SQLite and, when
+// STRIDE_TEST_POSTGRES is set, PostgreSQL.
 func BenchmarkDORAReport(b *testing.B) {
-	db := storetest.SQLite(b)
-	period := history(b, db, 10_000, 200_000)
-	ctx := context.Background()
-	b.ResetTimer()
-	for b.Loop() {
-		r, err := report.DORA(ctx, db, store.Scope{Service: "svc"}, period, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if r.LeadTime.Count != 200_000-19 { // the first deployment ships only its own commit: c0..c18 are history
-			b.Fatalf("lead time over %d changes", r.LeadTime.Count)
-		}
+	dbs := map[string]func(testing.TB) *store.DB{"sqlite": storetest.SQLite}
+	if storetest.PostgresURL() != "" {
+		dbs["postgres"] = storetest.Postgres
+	}
+	for name, open := range dbs {
+		b.Run(name, func(b *testing.B) {
+			db := open(b)
+			period := history(b, db, 10_000, 200_000)
+			ctx := context.Background()
+			b.ResetTimer()
+			for b.Loop() {
+				r, err := report.DORA(ctx, db, store.Scope{Service: "svc"}, period, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if r.LeadTime.Count != 200_000-19 { // the first deployment ships only its own commit: c0..c18 are history
+					b.Fatalf("lead time over %d changes", r.LeadTime.Count)
+				}
+			}
+		})
 	}
 }
 
