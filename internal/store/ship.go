@@ -144,7 +144,8 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 		return fmt.Errorf("read shipments of %s: %w", service, err)
 	}
 
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	written := 0
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		var current int64
 		if err := tx.QueryRowContext(ctx, db.q(`SELECT dirty FROM shipping_state WHERE service = ?`), service).Scan(&current); err != nil {
 			return fmt.Errorf("read state of %s: %w", service, err)
@@ -187,6 +188,7 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 		if err := db.writeSummaries(ctx, tx, changed, summaries, finishedAt); err != nil {
 			return err
 		}
+		written = len(stale) + len(want)
 		_, err := tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, computed_at = ?, missing = ? WHERE service = ? AND dirty = ?`),
 			db.Now().UnixMicro(), missing, service, gen)
 		if err != nil {
@@ -194,6 +196,18 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// After a large rewrite (a first import), refresh PostgreSQL's planner
+	// statistics now rather than when autovacuum gets to it: with none, it
+	// plans for empty tables.
+	if db.dialect == Postgres && written >= 10000 {
+		if _, err := db.write.ExecContext(ctx, `ANALYZE changes, deployments, shipments, deployment_changes`); err != nil {
+			return fmt.Errorf("analyze after refreshing %s: %w", service, err)
+		}
+	}
+	return nil
 }
 
 func (db *DB) successfulDeployments(ctx context.Context, q querier, service string) ([]delivery.Deployment, error) {
