@@ -58,5 +58,6 @@ func buildSources(cfg config.Config) (map[string]ingest.Source, error) {
 func newJSONEncoder(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // messages quote <token> and the like
 	return enc
 }
