@@ -177,7 +177,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	// The address line lets scripts and tests that listen on :0 find the port.
 	fmt.Fprintf(stdout, "stride listening on http://%s\n", l.Addr())
-	srv := &server.Server{DB: db, Logger: logger, Sources: sources, Dev: *dev, Rings: cfg.Rings}
+	th, err := cfg.DORAThresholds()
+	if err != nil {
+		return fail(stderr, err)
+	}
+	srv := &server.Server{DB: db, Logger: logger, Sources: sources, Dev: *dev, Thresholds: &th, Rings: cfg.Rings}
 	if err := srv.Run(ctx, l); err != nil {
 		logger.Error("serve", "err", err)
 		return 1
@@ -281,11 +285,15 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return fail(stderr, err)
 	}
-	_, db, err := c.load(ctx)
+	cfg, db, err := c.load(ctx)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	defer db.Close()
+	th, err := cfg.DORAThresholds()
+	if err != nil {
+		return fail(stderr, err)
+	}
 	scope := store.Scope{Service: *service, Team: *team}
 	var out any
 	var table func() error
@@ -297,7 +305,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		out, table = e, func() error { return dora.WriteExplanation(stdout, e) }
 	case kind == "dora":
-		r, err := report.DORA(ctx, db, scope, period, nil)
+		r, err := report.DORA(ctx, db, scope, period, &th)
 		if err != nil {
 			return fail(stderr, err)
 		}

@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/dora"
 )
 
 // Config is the content of stride.yaml.
@@ -25,6 +27,33 @@ type Config struct {
 	HotfixLabels           []string  `yaml:"hotfix_labels"`
 	Services               []Service `yaml:"services"`
 	Sources                Sources   `yaml:"sources"`
+	// Thresholds overrides the DORA tier boundaries of METRICS.md; a value
+	// left out keeps its default.
+	Thresholds Thresholds `yaml:"thresholds"`
+}
+
+// Thresholds are the overridable tier boundaries. Durations are Go
+// durations ("24h", "168h").
+type Thresholds struct {
+	DeploymentFrequency struct {
+		EliteDaysPerWeek   *float64 `yaml:"elite_days_per_week"`
+		HighDaysPerWeek    *float64 `yaml:"high_days_per_week"`
+		MediumDaysPerMonth *float64 `yaml:"medium_days_per_month"`
+	} `yaml:"deployment_frequency"`
+	LeadTime          DurationThresholds `yaml:"lead_time"`
+	ChangeFailureRate struct {
+		Elite  *float64 `yaml:"elite"`
+		High   *float64 `yaml:"high"`
+		Medium *float64 `yaml:"medium"`
+	} `yaml:"change_failure_rate"`
+	TimeToRestore DurationThresholds `yaml:"time_to_restore"`
+}
+
+// DurationThresholds are the three upper bounds of a duration key.
+type DurationThresholds struct {
+	Elite  *time.Duration `yaml:"elite"`
+	High   *time.Duration `yaml:"high"`
+	Medium *time.Duration `yaml:"medium"`
 }
 
 // Service is one service's entry.
@@ -94,7 +123,13 @@ func Load(path string, optional bool) (Config, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, errEOF(err)) {
 		return c, fmt.Errorf("config %s: %w", path, err)
 	}
-	return c, c.Validate()
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	if _, err := c.DORAThresholds(); err != nil {
+		return c, err
+	}
+	return c, nil
 }
 
 // errEOF lets an empty file through: yaml.v3 reports it as io.EOF.
@@ -121,6 +156,48 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// DORAThresholds returns the tier boundaries: the defaults with the
+// configured overrides applied. Boundaries out of order (a "high" stricter
+// than "elite") are an error, since every team would land in one tier.
+func (c Config) DORAThresholds() (dora.Thresholds, error) {
+	th := dora.DefaultThresholds()
+	t := c.Thresholds
+	setF := func(dst *float64, src *float64) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	setD := func(dst *time.Duration, src *time.Duration) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	setF(&th.DeploymentFrequency.EliteDaysPerWeek, t.DeploymentFrequency.EliteDaysPerWeek)
+	setF(&th.DeploymentFrequency.HighDaysPerWeek, t.DeploymentFrequency.HighDaysPerWeek)
+	setF(&th.DeploymentFrequency.MediumDaysPerMonth, t.DeploymentFrequency.MediumDaysPerMonth)
+	setF(&th.ChangeFailureRate.Elite, t.ChangeFailureRate.Elite)
+	setF(&th.ChangeFailureRate.High, t.ChangeFailureRate.High)
+	setF(&th.ChangeFailureRate.Medium, t.ChangeFailureRate.Medium)
+	setD(&th.LeadTime.Elite, t.LeadTime.Elite)
+	setD(&th.LeadTime.High, t.LeadTime.High)
+	setD(&th.LeadTime.Medium, t.LeadTime.Medium)
+	setD(&th.TimeToRestore.Elite, t.TimeToRestore.Elite)
+	setD(&th.TimeToRestore.High, t.TimeToRestore.High)
+	setD(&th.TimeToRestore.Medium, t.TimeToRestore.Medium)
+	df, lt, cfr, ttr := th.DeploymentFrequency, th.LeadTime, th.ChangeFailureRate, th.TimeToRestore
+	switch {
+	case df.EliteDaysPerWeek < df.HighDaysPerWeek:
+		return th, errors.New("config: thresholds.deployment_frequency: elite_days_per_week is below high_days_per_week")
+	case lt.Elite > lt.High || lt.High > lt.Medium:
+		return th, errors.New("config: thresholds.lead_time: want elite ≤ high ≤ medium")
+	case cfr.Elite > cfr.High || cfr.High > cfr.Medium:
+		return th, errors.New("config: thresholds.change_failure_rate: want elite ≤ high ≤ medium")
+	case ttr.Elite > ttr.High || ttr.High > ttr.Medium:
+		return th, errors.New("config: thresholds.time_to_restore: want elite ≤ high ≤ medium")
+	}
+	return th, nil
 }
 
 // Mapping returns the mapping rules the connectors apply.

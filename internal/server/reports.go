@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/store"
 )
@@ -26,7 +27,7 @@ func (s *Server) getDORA(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	rep, err := report.DORA(r.Context(), s.DB, scope, period, nil)
+	rep, err := report.DORA(r.Context(), s.DB, scope, period, s.Thresholds)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -96,4 +97,38 @@ func (s *Server) getPlanning(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// thresholdsJSON is the tier table as a dashboard shows it: durations in
+// seconds, ratios as fractions.
+type thresholdsJSON struct {
+	DeploymentFrequency struct {
+		EliteDaysPerWeek   float64 `json:"elite_days_per_week"`
+		HighDaysPerWeek    float64 `json:"high_days_per_week"`
+		MediumDaysPerMonth float64 `json:"medium_days_per_month"`
+	} `json:"deployment_frequency"`
+	LeadTime          tierBounds `json:"lead_time_seconds"`
+	ChangeFailureRate tierBounds `json:"change_failure_rate"`
+	TimeToRestore     tierBounds `json:"time_to_restore_seconds"`
+}
+
+type tierBounds struct {
+	Elite  float64 `json:"elite"`
+	High   float64 `json:"high"`
+	Medium float64 `json:"medium"`
+}
+
+func (s *Server) getThresholds(w http.ResponseWriter, r *http.Request) {
+	th := dora.DefaultThresholds()
+	if s.Thresholds != nil {
+		th = *s.Thresholds
+	}
+	var out thresholdsJSON
+	out.DeploymentFrequency.EliteDaysPerWeek = th.DeploymentFrequency.EliteDaysPerWeek
+	out.DeploymentFrequency.HighDaysPerWeek = th.DeploymentFrequency.HighDaysPerWeek
+	out.DeploymentFrequency.MediumDaysPerMonth = th.DeploymentFrequency.MediumDaysPerMonth
+	out.LeadTime = tierBounds{th.LeadTime.Elite.Seconds(), th.LeadTime.High.Seconds(), th.LeadTime.Medium.Seconds()}
+	out.ChangeFailureRate = tierBounds{th.ChangeFailureRate.Elite, th.ChangeFailureRate.High, th.ChangeFailureRate.Medium}
+	out.TimeToRestore = tierBounds{th.TimeToRestore.Elite.Seconds(), th.TimeToRestore.High.Seconds(), th.TimeToRestore.Medium.Seconds()}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/ingest"
 	"github.com/stride-oss/stride/internal/rings"
 	"github.com/stride-oss/stride/internal/store"
@@ -42,6 +43,8 @@ type Server struct {
 	RefreshEvery time.Duration
 	// Now is the clock for default report periods.
 	Now func() time.Time
+	// Thresholds are the DORA tier boundaries (nil: METRICS.md's).
+	Thresholds *dora.Thresholds
 	// Rings returns a service's rollout rings (stride.yaml); nil means
 	// rings.DefaultConfig for every service.
 	Rings func(service string) rings.Config
@@ -75,6 +78,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("POST /api/v1/events", s.auth(store.ScopeIngest, s.postEvents))
 		mux.Handle("GET /api/v1/dora", s.auth(store.ScopeRead, s.getDORA))
 		mux.Handle("GET /api/v1/dora/explain", s.auth(store.ScopeRead, s.getDORAExplain))
+		mux.Handle("GET /api/v1/dora/thresholds", s.auth(store.ScopeRead, s.getThresholds))
 		mux.HandleFunc("POST /webhooks/{source}", s.postWebhook)
 		s.routes(mux)
 		s.mux = mux

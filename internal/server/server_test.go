@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/server"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
@@ -238,5 +239,29 @@ func TestDevModeIsRefusedOffLoopback(t *testing.T) {
 	defer l.Close()
 	if err := srv.Run(ctx, l); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("dev mode on 0.0.0.0 must be refused, got %v", err)
+	}
+}
+
+func TestConfiguredThresholdsMoveTheTier(t *testing.T) {
+	db := storetest.SQLite(t)
+	ts := newTestServer(t, db)
+	ts.do(t, "POST", "/api/v1/events", ts.ingest, []byte(apiHistory))
+	_, rep := ts.do(t, "GET", "/api/v1/dora?service=app&from=2026-03-02&to=2026-03-09", ts.read, nil)
+	// A median lead time of 4.5 h is elite under the default (< 1 day).
+	if tier := rep["lead_time"].(map[string]any)["tier"]; tier != "elite" {
+		t.Fatalf("default tier %v", tier)
+	}
+	th := dora.DefaultThresholds()
+	th.LeadTime.Elite = time.Hour // a team that wants changes out within the hour
+	strict := httptest.NewServer((&server.Server{DB: db, Thresholds: &th}).Handler())
+	defer strict.Close()
+	ts2 := &testServer{Server: strict, db: db, ingest: ts.ingest, read: ts.read}
+	_, rep = ts2.do(t, "GET", "/api/v1/dora?service=app&from=2026-03-02&to=2026-03-09", ts.read, nil)
+	if tier := rep["lead_time"].(map[string]any)["tier"]; tier != "high" {
+		t.Errorf("with elite < 1 h, 4.5 h is high, got %v", tier)
+	}
+	_, table := ts2.do(t, "GET", "/api/v1/dora/thresholds", ts.read, nil)
+	if lt := table["lead_time_seconds"].(map[string]any); lt["elite"] != 3600.0 || lt["high"] != 7*86400.0 {
+		t.Errorf("thresholds table %v", table)
 	}
 }
