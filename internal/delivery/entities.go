@@ -140,6 +140,23 @@ const (
 // AcknowledgeWithin is the response SLA of each severity.
 var AcknowledgeWithin = [4]time.Duration{30 * time.Minute, time.Hour, 24 * time.Hour, 48 * time.Hour}
 
+// IncidentStatus says whether a report found an incident open or resolved.
+// The empty status means the report did not say, which is not the same as
+// open: a report that only changes a priority must not reopen an incident.
+type IncidentStatus string
+
+const (
+	IncidentOpen     IncidentStatus = "open"
+	IncidentResolved IncidentStatus = "resolved"
+)
+
+// incidentStatusRank breaks a tie between two statuses reported at the same
+// instant: resolved wins, as a non-empty resolution did before statuses.
+var incidentStatusRank = map[IncidentStatus]int{"": 0, IncidentOpen: 1, IncidentResolved: 2}
+
+// Valid reports whether s is empty or a known status.
+func (s IncidentStatus) Valid() bool { _, ok := incidentStatusRank[s]; return ok }
+
 // Incident is a production incident of a service, identified by (Service, ID).
 type Incident struct {
 	Service        string
@@ -148,7 +165,16 @@ type Incident struct {
 	Severity       int
 	OpenedAt       time.Time
 	AcknowledgedAt time.Time
-	ResolvedAt     time.Time
+	// ResolvedAt is the resolution time while Status is resolved; a
+	// reopened incident has none until it is resolved again.
+	ResolvedAt time.Time
+	// Status is the state the latest report that gave one found, so a
+	// reopened incident loses its resolution; empty when no report said.
+	Status IncidentStatus
+	// StatusAt is the UpdatedAt of the report Status came from. Merging by
+	// it, rather than by UpdatedAt, keeps a later report that says nothing
+	// of the status from hiding an earlier one that did, whatever the order.
+	StatusAt time.Time
 	// CauseDeployment is the ID of the production deployment that caused the
 	// incident, when someone said so; otherwise the cause is inferred.
 	CauseDeployment string

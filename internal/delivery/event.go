@@ -190,6 +190,30 @@ func validateIncident(in *Incident) error {
 	if in.UpdatedAt.IsZero() {
 		in.UpdatedAt = latest(in.ResolvedAt, in.AcknowledgedAt, in.OpenedAt)
 	}
+	if !in.Status.Valid() {
+		return FieldError("incident.status", "unknown status %q (want open or resolved)", in.Status)
+	}
+	// A resolution without a status is a report that the incident is
+	// resolved (as every report meant before statuses existed).
+	if in.Status == "" && !in.ResolvedAt.IsZero() {
+		in.Status = IncidentResolved
+	}
+	switch in.Status {
+	case IncidentOpen:
+		if !in.ResolvedAt.IsZero() {
+			return FieldError("incident.resolved_at", "must be empty when the status is open")
+		}
+	case IncidentResolved:
+		if in.ResolvedAt.IsZero() {
+			return FieldError("incident.resolved_at", "is required when the status is resolved")
+		}
+	}
+	// The status dates from this report; a report without one must not
+	// carry a time that would outrank a real status when merged.
+	in.StatusAt = time.Time{}
+	if in.Status != "" {
+		in.StatusAt = in.UpdatedAt
+	}
 	return nil
 }
 

@@ -133,8 +133,9 @@ func MergeDeployment(a, b Deployment) Deployment {
 }
 
 // MergeIncident joins two reports of one incident. Opened and acknowledged
-// keep the earliest time reported; severity and resolution follow the later
-// report.
+// keep the earliest time reported; severity follows the later report; status
+// and resolution follow the latest report that gave a status, so a reopened
+// incident has no resolution until a still later report resolves it.
 func MergeIncident(a, b Incident) Incident {
 	ord := order(a.UpdatedAt, b.UpdatedAt, 0, 0)
 	m := a
@@ -147,10 +148,30 @@ func MergeIncident(a, b Incident) Incident {
 	}
 	m.OpenedAt = earliest(a.OpenedAt, b.OpenedAt)
 	m.AcknowledgedAt = earliest(a.AcknowledgedAt, b.AcknowledgedAt)
-	m.ResolvedAt = pickTime(a.ResolvedAt, b.ResolvedAt, ord)
+	// Status, StatusAt and ResolvedAt travel together from one report: the
+	// greatest by (StatusAt, status rank, ResolvedAt). A maximum under a
+	// total order is a join whatever the values, and for validated reports
+	// it is the latest report that said open or resolved.
+	if statusAfter(b, a) {
+		m.Status, m.StatusAt, m.ResolvedAt = b.Status, b.StatusAt, b.ResolvedAt
+	}
 	m.CauseDeployment = pickString(a.CauseDeployment, b.CauseDeployment, ord)
 	m.UpdatedAt = laterOf(a.UpdatedAt, b.UpdatedAt)
 	return m
+}
+
+// statusAfter reports whether b's status report is greater than a's.
+func statusAfter(b, a Incident) bool {
+	if c := b.StatusAt.Compare(a.StatusAt); c != 0 {
+		return c > 0
+	}
+	if rb, ra := incidentStatusRank[b.Status], incidentStatusRank[a.Status]; rb != ra {
+		return rb > ra
+	}
+	if c := b.ResolvedAt.Compare(a.ResolvedAt); c != 0 {
+		return c > 0
+	}
+	return b.Status > a.Status // unknown statuses, never validated: still one order
 }
 
 // MergePullRequest joins two reports of one pull request. Milestones keep

@@ -62,6 +62,66 @@ func TestMergeIncidentIsAJoin(t *testing.T) {
 	}
 }
 
+// validIncident returns the report as Validate normalises it, which is what
+// the store merges.
+func validIncident(t *testing.T, in Incident) Incident {
+	t.Helper()
+	e := Event{Key: "k", Kind: KindIncident, Incident: &in}
+	if err := e.Validate(); err != nil {
+		t.Fatalf("%+v: %v", in, err)
+	}
+	return in
+}
+
+func TestMergeIncidentFollowsReopening(t *testing.T) {
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	report := func(m int, status IncidentStatus, resolved time.Time) Incident {
+		return validIncident(t, Incident{Service: "api", ID: "INC-1", Severity: 1, OpenedAt: t0, Status: status, ResolvedAt: resolved, UpdatedAt: at(m)})
+	}
+	opened := report(0, IncidentOpen, time.Time{})
+	resolved := report(60, IncidentResolved, at(60))
+	reopened := report(90, IncidentOpen, time.Time{})
+	// A report that says nothing of the status, later than the reopening
+	// (a priority change): it must neither resolve nor hide the reopening.
+	silent := report(100, "", time.Time{})
+	resolvedAgain := report(120, IncidentResolved, at(120))
+	// A resolution from a source that knows no statuses: Validate reads it
+	// as resolved.
+	legacy := report(95, "", at(95))
+	reports := []Incident{opened, resolved, reopened, silent, resolvedAgain, legacy}
+	joinLaws(t, MergeIncident, reports)
+
+	merge := func(rs ...Incident) Incident {
+		m := rs[0]
+		for _, r := range rs[1:] {
+			m = MergeIncident(m, r)
+		}
+		return m
+	}
+	cases := []struct {
+		name     string
+		reports  []Incident
+		status   IncidentStatus
+		resolved time.Time
+	}{
+		{"a resolved incident is resolved", []Incident{opened, resolved}, IncidentResolved, at(60)},
+		{"a later reopening clears the resolution", []Incident{resolved, reopened}, IncidentOpen, time.Time{}},
+		{"an earlier reopening arriving late changes nothing", []Incident{reopened, resolvedAgain, resolved}, IncidentResolved, at(120)},
+		{"a report without a status does not hide the reopening", []Incident{resolved, silent, reopened}, IncidentOpen, time.Time{}},
+		{"a report without a status does not hide a later resolution", []Incident{reopened, silent, resolvedAgain}, IncidentResolved, at(120)},
+		{"a status-less resolution after the reopening resolves it", []Incident{resolved, reopened, legacy, silent}, IncidentResolved, at(95)},
+		{"resolved again after reopening", []Incident{opened, resolved, reopened, silent, resolvedAgain}, IncidentResolved, at(120)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := merge(c.reports...)
+			if got.Status != c.status || !got.ResolvedAt.Equal(c.resolved) {
+				t.Errorf("got status %q resolved %v, want %q %v", got.Status, got.ResolvedAt, c.status, c.resolved)
+			}
+		})
+	}
+}
+
 func TestMergePullRequestIsAJoin(t *testing.T) {
 	base := PullRequest{Repository: "acme/api", Number: 7}
 	opened, review, merged := base, base, base
@@ -102,6 +162,9 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"success without finish", Event{Key: "k", Kind: KindDeployment, Deployment: &Deployment{Service: "s", ID: "1", Status: DeploymentSuccess, SHA: "a"}}, "deployment.finished_at"},
 		{"bad status", Event{Key: "k", Kind: KindDeployment, Deployment: &Deployment{Service: "s", ID: "1", Status: "done"}}, "deployment.status"},
 		{"severity out of range", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", Severity: 4, OpenedAt: t0}}, "incident.severity"},
+		{"unknown incident status", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", OpenedAt: t0, Status: "closed"}}, "incident.status"},
+		{"open with a resolution", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", OpenedAt: t0, Status: IncidentOpen, ResolvedAt: t0}}, "incident.resolved_at"},
+		{"resolved without a resolution", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", OpenedAt: t0, Status: IncidentResolved}}, "incident.resolved_at"},
 		{"pr number", Event{Key: "k", Kind: KindPullRequest, PullRequest: &PullRequest{Repository: "r"}}, "pull_request.number"},
 	}
 	for _, c := range cases {

@@ -70,6 +70,9 @@ type wireIncident struct {
 	ResolvedAt      time.Time `json:"resolved_at"`
 	CauseDeployment string    `json:"cause_deployment"`
 	UpdatedAt       time.Time `json:"updated_at"`
+	// Status is "open" or "resolved"; omitted, a report says nothing of it
+	// (a resolved_at alone still means resolved).
+	Status string `json:"status"`
 }
 
 type wirePullRequest struct {
@@ -237,7 +240,7 @@ func (w wireEvent) event() (delivery.Event, error) {
 		}
 		e.Incident = &delivery.Incident{Service: in.Service, ID: in.ID, Title: in.Title, Severity: *in.Severity,
 			OpenedAt: in.OpenedAt, AcknowledgedAt: in.AcknowledgedAt, ResolvedAt: in.ResolvedAt,
-			CauseDeployment: in.CauseDeployment, UpdatedAt: in.UpdatedAt}
+			CauseDeployment: in.CauseDeployment, UpdatedAt: in.UpdatedAt, Status: delivery.IncidentStatus(in.Status)}
 	}
 	if p := w.PullRequest; p != nil {
 		e.PullRequest = &delivery.PullRequest{Repository: p.Repository, Number: p.Number, Title: p.Title, Author: p.Author,

@@ -322,13 +322,15 @@ func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, d delivery.Deplo
 	return db.ensureService(ctx, tx, d.Service, d.Repository)
 }
 
-const incidentColumns = "service, id, title, severity, opened_at, acknowledged_at, resolved_at, cause_deployment, updated_at"
+const incidentColumns = "service, id, title, severity, opened_at, acknowledged_at, resolved_at, cause_deployment, updated_at, status, status_at"
 
 func scanIncident(s interface{ Scan(...any) error }) (delivery.Incident, error) {
 	var in delivery.Incident
-	var opened, acked, resolved, updated sql.NullInt64
-	err := s.Scan(&in.Service, &in.ID, &in.Title, &in.Severity, &opened, &acked, &resolved, &in.CauseDeployment, &updated)
+	var opened, acked, resolved, updated, statusAt sql.NullInt64
+	var status string
+	err := s.Scan(&in.Service, &in.ID, &in.Title, &in.Severity, &opened, &acked, &resolved, &in.CauseDeployment, &updated, &status, &statusAt)
 	in.OpenedAt, in.AcknowledgedAt, in.ResolvedAt, in.UpdatedAt = fromMicros(opened), fromMicros(acked), fromMicros(resolved), fromMicros(updated)
+	in.Status, in.StatusAt = delivery.IncidentStatus(status), fromMicros(statusAt)
 	return in, err
 }
 
@@ -340,11 +342,12 @@ func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incide
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("read incident %s/%s: %w", in.Service, in.ID, err)
 	}
-	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 9)+`
+	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 11)+`
 		ON CONFLICT (service, id) DO UPDATE SET title = excluded.title, severity = excluded.severity, opened_at = excluded.opened_at,
 		acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at, cause_deployment = excluded.cause_deployment,
-		updated_at = excluded.updated_at`),
-		in.Service, in.ID, in.Title, in.Severity, micros(in.OpenedAt), micros(in.AcknowledgedAt), micros(in.ResolvedAt), in.CauseDeployment, micros(in.UpdatedAt))
+		updated_at = excluded.updated_at, status = excluded.status, status_at = excluded.status_at`),
+		in.Service, in.ID, in.Title, in.Severity, micros(in.OpenedAt), micros(in.AcknowledgedAt), micros(in.ResolvedAt), in.CauseDeployment, micros(in.UpdatedAt),
+		string(in.Status), micros(in.StatusAt))
 	if err != nil {
 		return fmt.Errorf("write incident %s/%s: %w", in.Service, in.ID, err)
 	}

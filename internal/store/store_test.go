@@ -224,3 +224,45 @@ func TestTokens(t *testing.T) {
 		}
 	})
 }
+
+func TestAReopenedIncidentLosesItsResolutionUntilResolvedAgain(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		report := func(key string, minutes int, status delivery.IncidentStatus, resolved bool) delivery.Event {
+			at := t0.Add(time.Duration(minutes) * time.Minute)
+			in := &delivery.Incident{Service: "app", ID: "INC-7", Severity: 1, OpenedAt: t0, Status: status, UpdatedAt: at}
+			if resolved {
+				in.ResolvedAt = at
+			}
+			return delivery.Event{Key: key, Kind: delivery.KindIncident, Incident: in}
+		}
+		read := func() delivery.Incident {
+			t.Helper()
+			in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(in.Incidents) != 1 {
+				t.Fatalf("incidents: %+v", in.Incidents)
+			}
+			return in.Incidents[0].Incident
+		}
+		steps := []struct {
+			name     string
+			event    delivery.Event
+			status   delivery.IncidentStatus
+			resolved time.Time
+		}{
+			{"resolved", report("resolved", 60, delivery.IncidentResolved, true), delivery.IncidentResolved, t0.Add(time.Hour)},
+			{"reopened later", report("reopened", 90, delivery.IncidentOpen, false), delivery.IncidentOpen, time.Time{}},
+			{"the opening arrives late", report("opened", 0, delivery.IncidentOpen, false), delivery.IncidentOpen, time.Time{}},
+			{"a status-less update", report("renamed", 100, "", false), delivery.IncidentOpen, time.Time{}},
+			{"resolved again", report("resolved-again", 120, delivery.IncidentResolved, true), delivery.IncidentResolved, t0.Add(2 * time.Hour)},
+		}
+		for _, s := range steps {
+			ingest(t, db, s.event)
+			if got := read(); got.Status != s.status || !got.ResolvedAt.Equal(s.resolved) {
+				t.Fatalf("after %s: status %q resolved %v, want %q %v", s.name, got.Status, got.ResolvedAt, s.status, s.resolved)
+			}
+		}
+	})
+}

@@ -395,7 +395,7 @@ func labelSeverity(l string) (int, bool) {
 // sent only for incidents too; and a label the Mapping names marks one.
 // Other issues are ignored: Stride reads planning from the issue tracker
 // connectors. A closed incident is resolved at closed_at (or, without it,
-// at the update that closed it); an acknowledged escalation status sets
+// at the update that closed it), an open (or reopened) one is open; an acknowledged escalation status sets
 // AcknowledgedAt.
 func (s *Source) issue(body []byte) ([]delivery.Event, error) {
 	var e issueEvent
@@ -439,11 +439,16 @@ func (s *Source) issue(body []byte) ([]delivery.Event, error) {
 		OpenedAt:  a.CreatedAt.Time,
 		UpdatedAt: a.UpdatedAt.Time,
 	}
-	if a.State == "closed" {
-		in.ResolvedAt = a.ClosedAt.Time
+	// The state comes with every issue event: "opened" (also after a
+	// reopen) clears an earlier resolution when this report is the later.
+	switch {
+	case a.State == "closed" || a.Action == "close":
+		in.Status, in.ResolvedAt = delivery.IncidentResolved, a.ClosedAt.Time
 		if in.ResolvedAt.IsZero() {
 			in.ResolvedAt = a.UpdatedAt.Time
 		}
+	case a.State == "opened" || a.Action == "reopen":
+		in.Status = delivery.IncidentOpen
 	}
 	if a.EscalationStatus == "acknowledged" {
 		in.AcknowledgedAt = a.UpdatedAt.Time

@@ -1,0 +1,7 @@
+-- Reopened incidents: the status the latest report gave (open, resolved;
+-- empty when none did) and when that report was made, so a reopening clears
+-- the resolution and a still later report resolves it again. Rows from
+-- before had a status only through resolved_at.
+ALTER TABLE incidents ADD COLUMN status TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN status_at BIGINT;
+UPDATE incidents SET status = 'resolved', status_at = updated_at WHERE resolved_at IS NOT NULL;
