@@ -137,6 +137,16 @@ const (
 	SeverityLow      = 3
 )
 
+// SeverityUnknown marks a report that gives no severity (a CDEvents incident
+// without customData.severity, an issue without a severity label). It is not
+// a severity: merging prefers any reported severity to it, and the store
+// keeps an incident no report gave a severity as SeverityDefault.
+const SeverityUnknown = -1
+
+// SeverityDefault is the severity an incident is stored and reported with
+// when no report ever gave one: it notifies without paging.
+const SeverityDefault = SeverityMinor
+
 // AcknowledgeWithin is the response SLA of each severity.
 var AcknowledgeWithin = [4]time.Duration{30 * time.Minute, time.Hour, 24 * time.Hour, 48 * time.Hour}
 
@@ -159,10 +169,15 @@ func (s IncidentStatus) Valid() bool { _, ok := incidentStatusRank[s]; return ok
 
 // Incident is a production incident of a service, identified by (Service, ID).
 type Incident struct {
-	Service        string
-	ID             string
-	Title          string
-	Severity       int
+	Service string
+	ID      string
+	Title   string
+	// Severity is 0–3, or SeverityUnknown when the report did not say.
+	Severity int
+	// SeverityAt is the UpdatedAt of the report Severity came from (zero
+	// while unknown), so a later report without a severity cannot hide an
+	// earlier one that had it, whatever the order they are merged in.
+	SeverityAt     time.Time
 	OpenedAt       time.Time
 	AcknowledgedAt time.Time
 	// ResolvedAt is the resolution time while Status is resolved; a

@@ -177,7 +177,7 @@ func validateIncident(in *Incident) error {
 	if err := required("incident.id", in.ID); err != nil {
 		return err
 	}
-	if in.Severity < 0 || in.Severity > 3 {
+	if (in.Severity < 0 || in.Severity > 3) && in.Severity != SeverityUnknown {
 		return FieldError("incident.severity", "must be 0 (critical) to 3, got %d", in.Severity)
 	}
 	if in.OpenedAt.IsZero() {
@@ -207,6 +207,12 @@ func validateIncident(in *Incident) error {
 		if in.ResolvedAt.IsZero() {
 			return FieldError("incident.resolved_at", "is required when the status is resolved")
 		}
+	}
+	// A severity dates from this report; an unknown one has no date, so
+	// any reported severity outranks it when merged.
+	in.SeverityAt = time.Time{}
+	if in.Severity != SeverityUnknown {
+		in.SeverityAt = in.UpdatedAt
 	}
 	// The status dates from this report; a report without one must not
 	// carry a time that would outrank a real status when merged.

@@ -133,18 +133,19 @@ func MergeDeployment(a, b Deployment) Deployment {
 }
 
 // MergeIncident joins two reports of one incident. Opened and acknowledged
-// keep the earliest time reported; severity follows the later report; status
+// keep the earliest time reported; severity follows the latest report that
+// gave one (a known severity beats an unknown one in any order); status
 // and resolution follow the latest report that gave a status, so a reopened
 // incident has no resolution until a still later report resolves it.
 func MergeIncident(a, b Incident) Incident {
 	ord := order(a.UpdatedAt, b.UpdatedAt, 0, 0)
 	m := a
 	m.Title = pickString(a.Title, b.Title, ord)
-	switch {
-	case ord < 0:
-		m.Severity = b.Severity
-	case ord == 0:
-		m.Severity = min(a.Severity, b.Severity)
+	// Severity and SeverityAt travel together from the greatest report by
+	// (SeverityAt, known, more severe): a join for any values. Unknown
+	// severities carry no time, so every reported severity outranks them.
+	if severityAfter(b, a) {
+		m.Severity, m.SeverityAt = b.Severity, b.SeverityAt
 	}
 	m.OpenedAt = earliest(a.OpenedAt, b.OpenedAt)
 	m.AcknowledgedAt = earliest(a.AcknowledgedAt, b.AcknowledgedAt)
@@ -158,6 +159,18 @@ func MergeIncident(a, b Incident) Incident {
 	m.CauseDeployment = pickString(a.CauseDeployment, b.CauseDeployment, ord)
 	m.UpdatedAt = laterOf(a.UpdatedAt, b.UpdatedAt)
 	return m
+}
+
+// severityAfter reports whether b's severity report is greater than a's;
+// of two given at the same instant, the more severe.
+func severityAfter(b, a Incident) bool {
+	if c := b.SeverityAt.Compare(a.SeverityAt); c != 0 {
+		return c > 0
+	}
+	if kb, ka := b.Severity != SeverityUnknown, a.Severity != SeverityUnknown; kb != ka {
+		return kb
+	}
+	return b.Severity < a.Severity
 }
 
 // statusAfter reports whether b's status report is greater than a's.

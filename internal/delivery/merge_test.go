@@ -122,6 +122,38 @@ func TestMergeIncidentFollowsReopening(t *testing.T) {
 	}
 }
 
+func TestMergeIncidentPrefersAKnownSeverity(t *testing.T) {
+	report := func(minutes, severity int) Incident {
+		return validIncident(t, Incident{Service: "api", ID: "INC-1", Severity: severity, OpenedAt: t0, UpdatedAt: t0.Add(time.Duration(minutes) * time.Minute)})
+	}
+	sev1, sev0, unknownLater, deescalated, unknownFirst := report(20, 1), report(25, 0), report(30, SeverityUnknown), report(40, 2), report(0, SeverityUnknown)
+	joinLaws(t, MergeIncident, []Incident{sev1, sev0, unknownLater, deescalated, unknownFirst})
+	cases := []struct {
+		name    string
+		reports []Incident
+		want    int
+	}{
+		{"only unknown stays unknown", []Incident{unknownFirst, unknownLater}, SeverityUnknown},
+		{"a later unknown does not overwrite a known severity", []Incident{sev1, unknownLater}, 1},
+		{"an earlier unknown does not either", []Incident{unknownLater, sev1}, 1},
+		// The later known report wins even when an unknown one, later than
+		// both, was merged with the earlier first.
+		{"the latest known severity wins whatever the grouping", []Incident{sev1, unknownLater, sev0}, 0},
+		{"de-escalation is followed", []Incident{sev0, deescalated, sev1, unknownLater}, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := c.reports[0]
+			for _, r := range c.reports[1:] {
+				m = MergeIncident(m, r)
+			}
+			if m.Severity != c.want {
+				t.Errorf("severity %d, want %d", m.Severity, c.want)
+			}
+		})
+	}
+}
+
 func TestMergePullRequestIsAJoin(t *testing.T) {
 	base := PullRequest{Repository: "acme/api", Number: 7}
 	opened, review, merged := base, base, base
@@ -162,6 +194,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"success without finish", Event{Key: "k", Kind: KindDeployment, Deployment: &Deployment{Service: "s", ID: "1", Status: DeploymentSuccess, SHA: "a"}}, "deployment.finished_at"},
 		{"bad status", Event{Key: "k", Kind: KindDeployment, Deployment: &Deployment{Service: "s", ID: "1", Status: "done"}}, "deployment.status"},
 		{"severity out of range", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", Severity: 4, OpenedAt: t0}}, "incident.severity"},
+		{"severity below unknown", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", Severity: -2, OpenedAt: t0}}, "incident.severity"},
 		{"unknown incident status", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", OpenedAt: t0, Status: "closed"}}, "incident.status"},
 		{"open with a resolution", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", OpenedAt: t0, Status: IncidentOpen, ResolvedAt: t0}}, "incident.resolved_at"},
 		{"resolved without a resolution", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", OpenedAt: t0, Status: IncidentResolved}}, "incident.resolved_at"},

@@ -235,10 +235,13 @@ func (w wireEvent) event() (delivery.Event, error) {
 			Repository: d.Repository, Ring: d.Ring, Hotfix: d.Hotfix, Rollback: d.Rollback, UpdatedAt: d.UpdatedAt}
 	}
 	if in := w.Incident; in != nil {
-		if in.Severity == nil {
-			return e, delivery.FieldError("incident.severity", "is required (0 critical to 3)")
+		// An omitted severity is unknown: it leaves a severity another
+		// report gave in place (and is 2 if none ever does).
+		severity := delivery.SeverityUnknown
+		if in.Severity != nil {
+			severity = *in.Severity
 		}
-		e.Incident = &delivery.Incident{Service: in.Service, ID: in.ID, Title: in.Title, Severity: *in.Severity,
+		e.Incident = &delivery.Incident{Service: in.Service, ID: in.ID, Title: in.Title, Severity: severity,
 			OpenedAt: in.OpenedAt, AcknowledgedAt: in.AcknowledgedAt, ResolvedAt: in.ResolvedAt,
 			CauseDeployment: in.CauseDeployment, UpdatedAt: in.UpdatedAt, Status: delivery.IncidentStatus(in.Status)}
 	}

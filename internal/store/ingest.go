@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
 )
@@ -322,13 +323,14 @@ func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, d delivery.Deplo
 	return db.ensureService(ctx, tx, d.Service, d.Repository)
 }
 
-const incidentColumns = "service, id, title, severity, opened_at, acknowledged_at, resolved_at, cause_deployment, updated_at, status, status_at"
+const incidentColumns = "service, id, title, severity, opened_at, acknowledged_at, resolved_at, cause_deployment, updated_at, status, status_at, severity_at"
 
 func scanIncident(s interface{ Scan(...any) error }) (delivery.Incident, error) {
 	var in delivery.Incident
-	var opened, acked, resolved, updated, statusAt sql.NullInt64
+	var opened, acked, resolved, updated, statusAt, severityAt sql.NullInt64
 	var status string
-	err := s.Scan(&in.Service, &in.ID, &in.Title, &in.Severity, &opened, &acked, &resolved, &in.CauseDeployment, &updated, &status, &statusAt)
+	err := s.Scan(&in.Service, &in.ID, &in.Title, &in.Severity, &opened, &acked, &resolved, &in.CauseDeployment, &updated, &status, &statusAt, &severityAt)
+	in.SeverityAt = fromMicros(severityAt)
 	in.OpenedAt, in.AcknowledgedAt, in.ResolvedAt, in.UpdatedAt = fromMicros(opened), fromMicros(acked), fromMicros(resolved), fromMicros(updated)
 	in.Status, in.StatusAt = delivery.IncidentStatus(status), fromMicros(statusAt)
 	return in, err
@@ -342,12 +344,19 @@ func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incide
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("read incident %s/%s: %w", in.Service, in.ID, err)
 	}
-	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 11)+`
+	// No report gave a severity: store the default, with no severity_at.
+	// Read back it is the default at time zero, which every reported
+	// severity outranks, so it merges as the unknown it stands for.
+	if in.Severity == delivery.SeverityUnknown {
+		in.Severity, in.SeverityAt = delivery.SeverityDefault, time.Time{}
+	}
+	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 12)+`
 		ON CONFLICT (service, id) DO UPDATE SET title = excluded.title, severity = excluded.severity, opened_at = excluded.opened_at,
 		acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at, cause_deployment = excluded.cause_deployment,
-		updated_at = excluded.updated_at, status = excluded.status, status_at = excluded.status_at`),
+		updated_at = excluded.updated_at, status = excluded.status, status_at = excluded.status_at,
+		severity_at = excluded.severity_at`),
 		in.Service, in.ID, in.Title, in.Severity, micros(in.OpenedAt), micros(in.AcknowledgedAt), micros(in.ResolvedAt), in.CauseDeployment, micros(in.UpdatedAt),
-		string(in.Status), micros(in.StatusAt))
+		string(in.Status), micros(in.StatusAt), micros(in.SeverityAt))
 	if err != nil {
 		return fmt.Errorf("write incident %s/%s: %w", in.Service, in.ID, err)
 	}

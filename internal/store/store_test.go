@@ -266,3 +266,32 @@ func TestAReopenedIncidentLosesItsResolutionUntilResolvedAgain(t *testing.T) {
 		}
 	})
 }
+
+func TestAnUnknownSeverityIsTheDefaultOnlyWhileNoReportGaveOne(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		report := func(key string, minutes, severity int) delivery.Event {
+			return delivery.Event{Key: key, Kind: delivery.KindIncident, Incident: &delivery.Incident{
+				Service: "app", ID: "INC-9", Severity: severity, OpenedAt: t0, UpdatedAt: t0.Add(time.Duration(minutes) * time.Minute)}}
+		}
+		steps := []struct {
+			name  string
+			event delivery.Event
+			want  int
+		}{
+			{"no report gave a severity: the default", report("u1", 30, delivery.SeverityUnknown), delivery.SeverityDefault},
+			{"an earlier report gives one: it replaces the default", report("k1", 10, delivery.SeverityCritical), delivery.SeverityCritical},
+			{"a later report without one keeps it", report("u2", 50, delivery.SeverityUnknown), delivery.SeverityCritical},
+			{"a later report with one replaces it", report("k2", 40, delivery.SeverityLow), delivery.SeverityLow},
+		}
+		for _, s := range steps {
+			ingest(t, db, s.event)
+			in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(in.Incidents) != 1 || in.Incidents[0].Incident.Severity != s.want {
+				t.Fatalf("after %s: %+v, want severity %d", s.name, in.Incidents, s.want)
+			}
+		}
+	})
+}

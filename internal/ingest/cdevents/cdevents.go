@@ -506,7 +506,9 @@ func (s *Source) incident(t translation, predicate string) (delivery.Event, erro
 	if c.Service == nil || c.Service.ID == "" {
 		return delivery.Event{}, ingest.Malformed("cdevents: incident %s: subject.content.service.id is missing", t.ev.Subject.ID)
 	}
-	severity := delivery.SeverityMinor
+	// Without a severity the report leaves it unknown, so a resolution that
+	// omits it does not overwrite the one the detection gave.
+	severity := delivery.SeverityUnknown
 	if v, ok := incidentSeverity[strings.ToLower(t.custom.Severity)]; ok {
 		severity = v
 	}

@@ -88,7 +88,8 @@ func (s *Source) incidentService(repo string, labels []string) string {
 	return s.cfg.Mapping.Service(repo).Name
 }
 
-// severity reads the most severe severity label, or the configured default.
+// severity reads the most severe severity label, or else the configured
+// default, or else delivery.SeverityUnknown.
 func (s *Source) severity(labels []string) int {
 	sev := -1
 	for _, l := range labels {

@@ -359,9 +359,11 @@ var severityNames = map[string]int{
 	"low":      delivery.SeverityLow,
 }
 
-// defaultSeverity is given to an incident whose severity is unknown: GitLab's
-// own default, "unknown", pages nobody, and medium is the middle ground.
-const defaultSeverity = delivery.SeverityMinor
+// defaultSeverity is given to an incident whose severity is not known (no
+// label, GitLab's own "unknown"): the report leaves it unknown, so it does not
+// overwrite a severity another report gave; the store keeps an incident that
+// never had one at medium.
+const defaultSeverity = delivery.SeverityUnknown
 
 // labelSeverity reads a severity label: "severity::high" (GitLab's scoped
 // label), "severity::1".."severity::4" or "S1".."S4" on GitLab's scale, where

@@ -152,6 +152,7 @@ func TestTranslateFields(t *testing.T) {
 			e := events[0]
 			want := c.want
 			want.Service, want.ID, want.Title, want.OpenedAt = "API Service", "pagerduty-PGR0VU2", "Checkout latency above SLO", opened
+			want.SeverityAt = want.UpdatedAt // every PagerDuty report gives a severity
 			if e.Kind != delivery.KindIncident || e.Source != Name || *e.Incident != want {
 				t.Errorf("got %+v %+v\nwant %+v", e, e.Incident, want)
 			}

@@ -5,3 +5,9 @@
 ALTER TABLE incidents ADD COLUMN status TEXT NOT NULL DEFAULT '';
 ALTER TABLE incidents ADD COLUMN status_at BIGINT;
 UPDATE incidents SET status = 'resolved', status_at = updated_at WHERE resolved_at IS NOT NULL;
+
+-- Unknown severities: severity_at is the time of the report the severity came
+-- from, NULL when no report gave one (then severity holds the default, 2), so
+-- any reported severity replaces the default whatever the order.
+ALTER TABLE incidents ADD COLUMN severity_at BIGINT;
+UPDATE incidents SET severity_at = updated_at;
