@@ -23,10 +23,15 @@ type Team struct {
 // Service is the unit that is deployed. Repositories name the repositories
 // whose commits it ships; when empty, the service's own name is taken as its
 // only repository.
+//
+// Paths, when given, are path prefixes inside a monorepo: a deployment of the
+// service ships only the changes that touch one of them (or whose paths are
+// unknown).
 type Service struct {
 	Name         string
 	Team         string
 	Repositories []string
+	Paths        []string
 }
 
 // Change is a commit, identified by (Repository, SHA). CommitTime is the
@@ -44,6 +49,10 @@ type Change struct {
 	// Incident names an incident this change is linked to (a fix for it);
 	// a deployment shipping such a change counts as unplanned (rework).
 	Incident string
+	// Paths are the files the commit touched (added, modified, removed),
+	// sorted; nil when the source did not say, which is not the same as an
+	// empty list (a commit that touched nothing of its own, like a merge).
+	Paths []string
 }
 
 // DeploymentStatus is the state of a deployment. Only the last three are

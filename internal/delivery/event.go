@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -132,6 +133,11 @@ func validateChange(c *Change) error {
 		if strings.TrimSpace(p) == "" {
 			return FieldError("change.parents", "parent %d is empty", i)
 		}
+	}
+	if c.Paths != nil {
+		c.Paths = slices.DeleteFunc(slices.Clone(c.Paths), func(p string) bool { return p == "" })
+		slices.Sort(c.Paths)
+		c.Paths = slices.Compact(c.Paths)
 	}
 	return nil
 }

@@ -102,6 +102,9 @@ func MergeChange(a, b Change) Change {
 	m.Incident = pickString(a.Incident, b.Incident, 0)
 	m.AuthorTime = earliest(a.AuthorTime, b.AuthorTime)
 	m.CommitTime = earliest(a.CommitTime, b.CommitTime)
+	// Reports of one commit list the same files, or one does not know
+	// them: the union keeps what any report knew.
+	m.Paths = union(a.Paths, b.Paths)
 	switch {
 	case len(b.Parents) > len(a.Parents):
 		m.Parents = b.Parents

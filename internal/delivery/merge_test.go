@@ -178,7 +178,15 @@ func TestMergeWorkItemAndBuildAreJoins(t *testing.T) {
 	joinLaws(t, MergeBuild, []Build{b1, b2})
 	c1 := Change{Repository: "r", SHA: "a", CommitTime: t0, Parents: []string{"p"}}
 	c2 := Change{Repository: "r", SHA: "a", CommitTime: t0, Author: "ann", Title: "fix"}
-	joinLaws(t, MergeChange, []Change{c1, c2})
+	c3 := Change{Repository: "r", SHA: "a", CommitTime: t0, Paths: []string{"api/main.go", "web/app.ts"}}
+	c4 := Change{Repository: "r", SHA: "a", CommitTime: t0, Paths: []string{}}
+	joinLaws(t, MergeChange, []Change{c1, c2, c3, c4})
+	if got := MergeChange(c1, c2); got.Paths != nil {
+		t.Errorf("unknown paths became known: %#v", got.Paths)
+	}
+	if got := MergeChange(c2, c3); len(got.Paths) != 2 {
+		t.Errorf("known paths were lost: %#v", got.Paths)
+	}
 }
 
 func TestValidateNamesTheField(t *testing.T) {
@@ -237,6 +245,29 @@ func TestMappingServices(t *testing.T) {
 	}
 	if !m.IsIncident([]string{"bug", "Incident"}) || m.IsHotfix([]string{"bug"}) {
 		t.Error("labels")
+	}
+}
+
+func TestTouches(t *testing.T) {
+	cases := []struct {
+		name     string
+		paths    []string
+		prefixes []string
+		want     bool
+	}{
+		{"a service without prefixes takes every change", []string{"web/a"}, nil, true},
+		{"unknown paths are kept", nil, []string{"api"}, true},
+		{"a path under a prefix", []string{"web/a", "api/main.go"}, []string{"api/"}, true},
+		{"a prefix is a directory, not a string prefix", []string{"apis/x"}, []string{"api"}, false},
+		{"a file named by the prefix", []string{"api"}, []string{"api"}, true},
+		{"a change touching nothing of its own", []string{}, []string{"api"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Touches(c.paths, c.prefixes); got != c.want {
+				t.Errorf("Touches(%q, %q) = %v", c.paths, c.prefixes, got)
+			}
+		})
 	}
 }
 

@@ -223,15 +223,15 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, changes map[changeKe
 	for _, c := range changes {
 		all = append(all, c)
 	}
-	const cols = 8
+	const cols = 9
 	inserted := make(map[changeKey]bool, len(all))
 	for start := 0; start < len(all); start += 500 {
 		chunk := all[start:min(start+500, len(all))]
 		args := make([]any, 0, len(chunk)*cols)
 		for _, c := range chunk {
-			args = append(args, c.Repository, c.SHA, strings.Join(c.Parents, " "), c.Author, micros(c.AuthorTime), c.CommitTime.UnixMicro(), c.Title, c.Incident)
+			args = append(args, c.Repository, c.SHA, strings.Join(c.Parents, " "), c.Author, micros(c.AuthorTime), c.CommitTime.UnixMicro(), c.Title, c.Incident, encodePaths(c.Paths))
 		}
-		rows, err := tx.QueryContext(ctx, db.q(`INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident) VALUES `+
+		rows, err := tx.QueryContext(ctx, db.q(`INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident, paths) VALUES `+
 			placeholders(len(chunk), cols)+` ON CONFLICT (repository, sha) DO NOTHING RETURNING repository, sha`), args...)
 		if err != nil {
 			return fmt.Errorf("insert changes: %w", err)
@@ -257,9 +257,9 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, changes map[changeKe
 			return err
 		}
 		m := delivery.MergeChange(old, c)
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE changes SET parents = ?, author = ?, author_time = ?, commit_time = ?, title = ?, incident = ?
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE changes SET parents = ?, author = ?, author_time = ?, commit_time = ?, title = ?, incident = ?, paths = ?
 			WHERE repository = ? AND sha = ?`),
-			strings.Join(m.Parents, " "), m.Author, micros(m.AuthorTime), m.CommitTime.UnixMicro(), m.Title, m.Incident, m.Repository, m.SHA); err != nil {
+			strings.Join(m.Parents, " "), m.Author, micros(m.AuthorTime), m.CommitTime.UnixMicro(), m.Title, m.Incident, encodePaths(m.Paths), m.Repository, m.SHA); err != nil {
 			return fmt.Errorf("update change %s: %w", c.SHA, err)
 		}
 	}
@@ -275,8 +275,9 @@ func (db *DB) change(ctx context.Context, q querier, repository, sha string) (de
 	c := delivery.Change{Repository: repository, SHA: sha}
 	var parents string
 	var at, ct sql.NullInt64
-	err := q.QueryRowContext(ctx, db.q(`SELECT parents, author, author_time, commit_time, title, incident FROM changes WHERE repository = ? AND sha = ?`),
-		repository, sha).Scan(&parents, &c.Author, &at, &ct, &c.Title, &c.Incident)
+	var paths sql.NullString
+	err := q.QueryRowContext(ctx, db.q(`SELECT parents, author, author_time, commit_time, title, incident, paths FROM changes WHERE repository = ? AND sha = ?`),
+		repository, sha).Scan(&parents, &c.Author, &at, &ct, &c.Title, &c.Incident, &paths)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, notFound("change %s of %s not found", sha, repository)
 	}
@@ -285,7 +286,33 @@ func (db *DB) change(ctx context.Context, q querier, repository, sha string) (de
 	}
 	c.Parents = strings.Fields(parents)
 	c.AuthorTime, c.CommitTime = fromMicros(at), fromMicros(ct)
+	if c.Paths, err = decodePaths(paths); err != nil {
+		return c, fmt.Errorf("read change %s: %w", sha, err)
+	}
 	return c, nil
+}
+
+// encodePaths stores a change's paths as a JSON array, which keeps any byte
+// a file name may hold; NULL when they are unknown.
+func encodePaths(paths []string) sql.NullString {
+	if paths == nil {
+		return sql.NullString{}
+	}
+	b, _ := json.Marshal(paths) // a []string always encodes
+	return sql.NullString{String: string(b), Valid: true}
+}
+
+// decodePaths is the inverse of encodePaths: nil for NULL, and never nil
+// for an empty array.
+func decodePaths(v sql.NullString) ([]string, error) {
+	if !v.Valid {
+		return nil, nil
+	}
+	paths := []string{}
+	if err := json.Unmarshal([]byte(v.String), &paths); err != nil {
+		return nil, fmt.Errorf("paths: %w", err)
+	}
+	return paths, nil
 }
 
 const deploymentColumns = "service, environment, id, status, started_at, finished_at, sha, repository, ring, hotfix, rollback, updated_at"

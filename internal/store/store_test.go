@@ -295,3 +295,70 @@ func TestAnUnknownSeverityIsTheDefaultOnlyWhileNoReportGaveOne(t *testing.T) {
 		}
 	})
 }
+
+func TestMonorepoServicesShipOnlyTheirOwnPaths(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		const repo = "acme/mono"
+		for _, s := range []delivery.Service{
+			{Name: "api", Repositories: []string{repo}, Paths: []string{"api/"}},
+			{Name: "web", Repositories: []string{repo}, Paths: []string{"web"}},
+		} {
+			if err := db.SetService(ctx, s, []string{"root"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		commit := func(sha, parent string, hours int, paths ...string) delivery.Event {
+			e := change(repo, sha, t0.Add(time.Duration(hours)*time.Hour), parent)
+			e.Change.Paths = paths
+			return e
+		}
+		ingest(t, db,
+			change(repo, "root", t0),
+			commit("a1", "root", 1, "api/main.go"),
+			commit("w1", "a1", 2, "web/index.html", "README.md"),
+			commit("b1", "w1", 3, "api/db.go", "web/api.ts"), // touches both
+			commit("d1", "b1", 4, "docs/intro.md"),           // touches neither
+			commit("m1", "d1", 5),                            // a merge: nothing of its own
+			change(repo, "u1", t0.Add(6*time.Hour), "m1"),    // paths unknown: kept by both
+			commit("w2", "u1", 7, "web/app.ts"),
+		)
+		m1 := commit("m1", "d1", 5)
+		m1.Key += ":merge"
+		m1.Change.Paths = []string{}
+		ingest(t, db, m1)
+		deployOf := func(service, id, sha string, hours int) delivery.Event {
+			e := deploy(service, id, sha, delivery.DeploymentSuccess, t0.Add(time.Duration(hours)*time.Hour))
+			e.Deployment.Repository = repo
+			return e
+		}
+		ingest(t, db, deployOf("api", "api-1", "w2", 10), deployOf("web", "web-1", "b1", 10), deployOf("web", "web-2", "w2", 11))
+		want := map[string][]string{"api-1": {"a1", "b1", "u1"}, "web-1": {"b1", "w1"}, "web-2": {"u1", "w2"}}
+		got := map[string][]string{}
+		for _, service := range []string{"api", "web"} {
+			in, err := db.DORAInput(ctx, store.Scope{Service: service}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range in.Shipments {
+				got[s.Deployment.ID] = append(got[s.Deployment.ID], s.SHA)
+			}
+			// The summaries the reports read agree with the detail.
+			sum, err := db.DORASummaryInput(ctx, store.Scope{Service: service}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sum.Shipments) != len(in.Shipments) {
+				t.Errorf("%s: %d summarised shipments, %d in detail", service, len(sum.Shipments), len(in.Shipments))
+			}
+		}
+		for id, shas := range got {
+			slices.Sort(shas)
+			if !slices.Equal(shas, want[id]) {
+				t.Errorf("%s shipped %v, want %v", id, shas, want[id])
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("shipments %v, want %v", got, want)
+		}
+	})
+}

@@ -95,6 +95,7 @@ func (s *Source) push(body []byte) ([]delivery.Event, error) {
 				// GitLab's commit timestamp is the committer date.
 				CommitTime: c.Timestamp.Time,
 				Title:      strings.TrimSpace(title),
+				Paths:      ingest.TouchedPaths(c.Added, c.Modified, c.Removed),
 			},
 		})
 	}

@@ -11,3 +11,9 @@ UPDATE incidents SET status = 'resolved', status_at = updated_at WHERE resolved_
 -- any reported severity replaces the default whatever the order.
 ALTER TABLE incidents ADD COLUMN severity_at BIGINT;
 UPDATE incidents SET severity_at = updated_at;
+
+-- Monorepos: the files each commit touched, as a JSON array (NULL when the
+-- source did not say), and each service's path prefixes, one per line; a
+-- service with prefixes ships only the changes that touch one of them.
+ALTER TABLE changes ADD COLUMN paths TEXT;
+ALTER TABLE services ADD COLUMN paths TEXT NOT NULL DEFAULT '';
