@@ -47,6 +47,7 @@ Usage:
   stride reprocess      --source NAME
   stride gate           --service NAME --policy FILE [reports...]   (see stride gate --help)
   stride promote        --service NAME --sha SHA --to RING [--dry-run]
+  stride source add     NAME [--secret S | --token T] [--config stride.yaml]
   stride migrate
   stride version
 
@@ -65,6 +66,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"migrate":   runMigrate,
 	"gate":      runGate,
 	"promote":   runPromote,
+	"source":    runSource,
 	"version": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "stride", version)
 		return 0
