@@ -39,7 +39,7 @@ const usage = `stride: how fast and how safely do we ship?
 
 Usage:
   stride serve          [--db URL] [--addr :8080] [--config stride.yaml] [--dev]
-  stride import git     --repo DIR --service NAME [--deploy-tags 'v*'] [--exclude-tags '*-rc*']
+  stride import git     --repo DIR --service NAME [--deploy-tags 'v*'] [--exclude-tags '*-rc*'] [--paths]
   stride report dora    [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain FIGURE]
   stride report flow    [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain FIGURE]
   stride report planning [--team NAME] [--from DATE] [--to DATE] [--sprints N] [--format table|json]
@@ -47,6 +47,7 @@ Usage:
   stride reprocess      --source NAME
   stride gate           --service NAME --policy FILE [reports...]   (see stride gate --help)
   stride promote        --service NAME --sha SHA --to RING [--dry-run]
+  stride source add     NAME [--secret S | --token T] [--config stride.yaml]
   stride migrate
   stride version
 
@@ -65,6 +66,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"migrate":   runMigrate,
 	"gate":      runGate,
 	"promote":   runPromote,
+	"source":    runSource,
 	"version": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "stride", version)
 		return 0
@@ -117,7 +119,7 @@ func (c *common) load(ctx context.Context) (config.Config, *store.DB, error) {
 		return cfg, nil, err
 	}
 	for _, s := range cfg.Services {
-		if err := db.SetService(ctx, delivery.Service{Name: s.Name, Team: s.Team, Repositories: s.Repositories}, s.Base); err != nil {
+		if err := db.SetService(ctx, delivery.Service{Name: s.Name, Team: s.Team, Repositories: s.Repositories, Paths: s.Paths}, s.Base); err != nil {
 			db.Close()
 			return cfg, nil, err
 		}
@@ -203,6 +205,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	deployTags := fs.String("deploy-tags", "", "comma-separated glob patterns of tags that mark production deployments (default: every tag)")
 	excludeTags := fs.String("exclude-tags", "", "comma-separated glob patterns of tags to leave out, e.g. '*-rc*'")
 	quiet := fs.Bool("quiet", false, "print no progress")
+	paths := fs.Bool("paths", false, "also read the files each commit touched, for services that own paths of a monorepo (slower)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -216,7 +219,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer db.Close()
 	opts := gitimport.Options{Dir: *repo, Service: *service, Repository: *repository,
-		DeployTags: splitList(*deployTags), ExcludeTags: splitList(*excludeTags)}
+		DeployTags: splitList(*deployTags), ExcludeTags: splitList(*excludeTags), Paths: *paths}
 	if !*quiet {
 		opts.Progress = stderr
 	}

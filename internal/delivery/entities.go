@@ -23,10 +23,15 @@ type Team struct {
 // Service is the unit that is deployed. Repositories name the repositories
 // whose commits it ships; when empty, the service's own name is taken as its
 // only repository.
+//
+// Paths, when given, are path prefixes inside a monorepo: a deployment of the
+// service ships only the changes that touch one of them (or whose paths are
+// unknown).
 type Service struct {
 	Name         string
 	Team         string
 	Repositories []string
+	Paths        []string
 }
 
 // Change is a commit, identified by (Repository, SHA). CommitTime is the
@@ -44,6 +49,10 @@ type Change struct {
 	// Incident names an incident this change is linked to (a fix for it);
 	// a deployment shipping such a change counts as unplanned (rework).
 	Incident string
+	// Paths are the files the commit touched (added, modified, removed),
+	// sorted; nil when the source did not say, which is not the same as an
+	// empty list (a commit that touched nothing of its own, like a merge).
+	Paths []string
 }
 
 // DeploymentStatus is the state of a deployment. Only the last three are
@@ -137,18 +146,59 @@ const (
 	SeverityLow      = 3
 )
 
+// SeverityUnknown marks a report that gives no severity (a CDEvents incident
+// without customData.severity, an issue without a severity label). It is not
+// a severity: merging prefers any reported severity to it, and the store
+// keeps an incident no report gave a severity as SeverityDefault.
+const SeverityUnknown = -1
+
+// SeverityDefault is the severity an incident is stored and reported with
+// when no report ever gave one: it notifies without paging.
+const SeverityDefault = SeverityMinor
+
 // AcknowledgeWithin is the response SLA of each severity.
 var AcknowledgeWithin = [4]time.Duration{30 * time.Minute, time.Hour, 24 * time.Hour, 48 * time.Hour}
 
+// IncidentStatus says whether a report found an incident open or resolved.
+// The empty status means the report did not say, which is not the same as
+// open: a report that only changes a priority must not reopen an incident.
+type IncidentStatus string
+
+const (
+	IncidentOpen     IncidentStatus = "open"
+	IncidentResolved IncidentStatus = "resolved"
+)
+
+// incidentStatusRank breaks a tie between two statuses reported at the same
+// instant: resolved wins, as a non-empty resolution did before statuses.
+var incidentStatusRank = map[IncidentStatus]int{"": 0, IncidentOpen: 1, IncidentResolved: 2}
+
+// Valid reports whether s is empty or a known status.
+func (s IncidentStatus) Valid() bool { _, ok := incidentStatusRank[s]; return ok }
+
 // Incident is a production incident of a service, identified by (Service, ID).
 type Incident struct {
-	Service        string
-	ID             string
-	Title          string
-	Severity       int
+	Service string
+	ID      string
+	Title   string
+	// Severity is 0–3, or SeverityUnknown when the report did not say.
+	Severity int
+	// SeverityAt is the UpdatedAt of the report Severity came from (zero
+	// while unknown), so a later report without a severity cannot hide an
+	// earlier one that had it, whatever the order they are merged in.
+	SeverityAt     time.Time
 	OpenedAt       time.Time
 	AcknowledgedAt time.Time
-	ResolvedAt     time.Time
+	// ResolvedAt is the resolution time while Status is resolved; a
+	// reopened incident has none until it is resolved again.
+	ResolvedAt time.Time
+	// Status is the state the latest report that gave one found, so a
+	// reopened incident loses its resolution; empty when no report said.
+	Status IncidentStatus
+	// StatusAt is the UpdatedAt of the report Status came from. Merging by
+	// it, rather than by UpdatedAt, keeps a later report that says nothing
+	// of the status from hiding an earlier one that did, whatever the order.
+	StatusAt time.Time
 	// CauseDeployment is the ID of the production deployment that caused the
 	// incident, when someone said so; otherwise the cause is inferred.
 	CauseDeployment string

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -133,6 +134,11 @@ func validateChange(c *Change) error {
 			return FieldError("change.parents", "parent %d is empty", i)
 		}
 	}
+	if c.Paths != nil {
+		c.Paths = slices.DeleteFunc(slices.Clone(c.Paths), func(p string) bool { return p == "" })
+		slices.Sort(c.Paths)
+		c.Paths = slices.Compact(c.Paths)
+	}
 	return nil
 }
 
@@ -177,7 +183,7 @@ func validateIncident(in *Incident) error {
 	if err := required("incident.id", in.ID); err != nil {
 		return err
 	}
-	if in.Severity < 0 || in.Severity > 3 {
+	if (in.Severity < 0 || in.Severity > 3) && in.Severity != SeverityUnknown {
 		return FieldError("incident.severity", "must be 0 (critical) to 3, got %d", in.Severity)
 	}
 	if in.OpenedAt.IsZero() {
@@ -189,6 +195,36 @@ func validateIncident(in *Incident) error {
 	in.UpdatedAt = NormalizeTime(in.UpdatedAt)
 	if in.UpdatedAt.IsZero() {
 		in.UpdatedAt = latest(in.ResolvedAt, in.AcknowledgedAt, in.OpenedAt)
+	}
+	if !in.Status.Valid() {
+		return FieldError("incident.status", "unknown status %q (want open or resolved)", in.Status)
+	}
+	// A resolution without a status is a report that the incident is
+	// resolved (as every report meant before statuses existed).
+	if in.Status == "" && !in.ResolvedAt.IsZero() {
+		in.Status = IncidentResolved
+	}
+	switch in.Status {
+	case IncidentOpen:
+		if !in.ResolvedAt.IsZero() {
+			return FieldError("incident.resolved_at", "must be empty when the status is open")
+		}
+	case IncidentResolved:
+		if in.ResolvedAt.IsZero() {
+			return FieldError("incident.resolved_at", "is required when the status is resolved")
+		}
+	}
+	// A severity dates from this report; an unknown one has no date, so
+	// any reported severity outranks it when merged.
+	in.SeverityAt = time.Time{}
+	if in.Severity != SeverityUnknown {
+		in.SeverityAt = in.UpdatedAt
+	}
+	// The status dates from this report; a report without one must not
+	// carry a time that would outrank a real status when merged.
+	in.StatusAt = time.Time{}
+	if in.Status != "" {
+		in.StatusAt = in.UpdatedAt
 	}
 	return nil
 }

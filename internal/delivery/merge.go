@@ -102,6 +102,9 @@ func MergeChange(a, b Change) Change {
 	m.Incident = pickString(a.Incident, b.Incident, 0)
 	m.AuthorTime = earliest(a.AuthorTime, b.AuthorTime)
 	m.CommitTime = earliest(a.CommitTime, b.CommitTime)
+	// Reports of one commit list the same files, or one does not know
+	// them: the union keeps what any report knew.
+	m.Paths = union(a.Paths, b.Paths)
 	switch {
 	case len(b.Parents) > len(a.Parents):
 		m.Parents = b.Parents
@@ -133,24 +136,58 @@ func MergeDeployment(a, b Deployment) Deployment {
 }
 
 // MergeIncident joins two reports of one incident. Opened and acknowledged
-// keep the earliest time reported; severity and resolution follow the later
-// report.
+// keep the earliest time reported; severity follows the latest report that
+// gave one (a known severity beats an unknown one in any order); status
+// and resolution follow the latest report that gave a status, so a reopened
+// incident has no resolution until a still later report resolves it.
 func MergeIncident(a, b Incident) Incident {
 	ord := order(a.UpdatedAt, b.UpdatedAt, 0, 0)
 	m := a
 	m.Title = pickString(a.Title, b.Title, ord)
-	switch {
-	case ord < 0:
-		m.Severity = b.Severity
-	case ord == 0:
-		m.Severity = min(a.Severity, b.Severity)
+	// Severity and SeverityAt travel together from the greatest report by
+	// (SeverityAt, known, more severe): a join for any values. Unknown
+	// severities carry no time, so every reported severity outranks them.
+	if severityAfter(b, a) {
+		m.Severity, m.SeverityAt = b.Severity, b.SeverityAt
 	}
 	m.OpenedAt = earliest(a.OpenedAt, b.OpenedAt)
 	m.AcknowledgedAt = earliest(a.AcknowledgedAt, b.AcknowledgedAt)
-	m.ResolvedAt = pickTime(a.ResolvedAt, b.ResolvedAt, ord)
+	// Status, StatusAt and ResolvedAt travel together from one report: the
+	// greatest by (StatusAt, status rank, ResolvedAt). A maximum under a
+	// total order is a join whatever the values, and for validated reports
+	// it is the latest report that said open or resolved.
+	if statusAfter(b, a) {
+		m.Status, m.StatusAt, m.ResolvedAt = b.Status, b.StatusAt, b.ResolvedAt
+	}
 	m.CauseDeployment = pickString(a.CauseDeployment, b.CauseDeployment, ord)
 	m.UpdatedAt = laterOf(a.UpdatedAt, b.UpdatedAt)
 	return m
+}
+
+// severityAfter reports whether b's severity report is greater than a's;
+// of two given at the same instant, the more severe.
+func severityAfter(b, a Incident) bool {
+	if c := b.SeverityAt.Compare(a.SeverityAt); c != 0 {
+		return c > 0
+	}
+	if kb, ka := b.Severity != SeverityUnknown, a.Severity != SeverityUnknown; kb != ka {
+		return kb
+	}
+	return b.Severity < a.Severity
+}
+
+// statusAfter reports whether b's status report is greater than a's.
+func statusAfter(b, a Incident) bool {
+	if c := b.StatusAt.Compare(a.StatusAt); c != 0 {
+		return c > 0
+	}
+	if rb, ra := incidentStatusRank[b.Status], incidentStatusRank[a.Status]; rb != ra {
+		return rb > ra
+	}
+	if c := b.ResolvedAt.Compare(a.ResolvedAt); c != 0 {
+		return c > 0
+	}
+	return b.Status > a.Status // unknown statuses, never validated: still one order
 }
 
 // MergePullRequest joins two reports of one pull request. Milestones keep

@@ -62,6 +62,98 @@ func TestMergeIncidentIsAJoin(t *testing.T) {
 	}
 }
 
+// validIncident returns the report as Validate normalises it, which is what
+// the store merges.
+func validIncident(t *testing.T, in Incident) Incident {
+	t.Helper()
+	e := Event{Key: "k", Kind: KindIncident, Incident: &in}
+	if err := e.Validate(); err != nil {
+		t.Fatalf("%+v: %v", in, err)
+	}
+	return in
+}
+
+func TestMergeIncidentFollowsReopening(t *testing.T) {
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	report := func(m int, status IncidentStatus, resolved time.Time) Incident {
+		return validIncident(t, Incident{Service: "api", ID: "INC-1", Severity: 1, OpenedAt: t0, Status: status, ResolvedAt: resolved, UpdatedAt: at(m)})
+	}
+	opened := report(0, IncidentOpen, time.Time{})
+	resolved := report(60, IncidentResolved, at(60))
+	reopened := report(90, IncidentOpen, time.Time{})
+	// A report that says nothing of the status, later than the reopening
+	// (a priority change): it must neither resolve nor hide the reopening.
+	silent := report(100, "", time.Time{})
+	resolvedAgain := report(120, IncidentResolved, at(120))
+	// A resolution from a source that knows no statuses: Validate reads it
+	// as resolved.
+	legacy := report(95, "", at(95))
+	reports := []Incident{opened, resolved, reopened, silent, resolvedAgain, legacy}
+	joinLaws(t, MergeIncident, reports)
+
+	merge := func(rs ...Incident) Incident {
+		m := rs[0]
+		for _, r := range rs[1:] {
+			m = MergeIncident(m, r)
+		}
+		return m
+	}
+	cases := []struct {
+		name     string
+		reports  []Incident
+		status   IncidentStatus
+		resolved time.Time
+	}{
+		{"a resolved incident is resolved", []Incident{opened, resolved}, IncidentResolved, at(60)},
+		{"a later reopening clears the resolution", []Incident{resolved, reopened}, IncidentOpen, time.Time{}},
+		{"an earlier reopening arriving late changes nothing", []Incident{reopened, resolvedAgain, resolved}, IncidentResolved, at(120)},
+		{"a report without a status does not hide the reopening", []Incident{resolved, silent, reopened}, IncidentOpen, time.Time{}},
+		{"a report without a status does not hide a later resolution", []Incident{reopened, silent, resolvedAgain}, IncidentResolved, at(120)},
+		{"a status-less resolution after the reopening resolves it", []Incident{resolved, reopened, legacy, silent}, IncidentResolved, at(95)},
+		{"resolved again after reopening", []Incident{opened, resolved, reopened, silent, resolvedAgain}, IncidentResolved, at(120)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := merge(c.reports...)
+			if got.Status != c.status || !got.ResolvedAt.Equal(c.resolved) {
+				t.Errorf("got status %q resolved %v, want %q %v", got.Status, got.ResolvedAt, c.status, c.resolved)
+			}
+		})
+	}
+}
+
+func TestMergeIncidentPrefersAKnownSeverity(t *testing.T) {
+	report := func(minutes, severity int) Incident {
+		return validIncident(t, Incident{Service: "api", ID: "INC-1", Severity: severity, OpenedAt: t0, UpdatedAt: t0.Add(time.Duration(minutes) * time.Minute)})
+	}
+	sev1, sev0, unknownLater, deescalated, unknownFirst := report(20, 1), report(25, 0), report(30, SeverityUnknown), report(40, 2), report(0, SeverityUnknown)
+	joinLaws(t, MergeIncident, []Incident{sev1, sev0, unknownLater, deescalated, unknownFirst})
+	cases := []struct {
+		name    string
+		reports []Incident
+		want    int
+	}{
+		{"only unknown stays unknown", []Incident{unknownFirst, unknownLater}, SeverityUnknown},
+		{"a later unknown does not overwrite a known severity", []Incident{sev1, unknownLater}, 1},
+		{"an earlier unknown does not either", []Incident{unknownLater, sev1}, 1},
+		// The later known report wins even when an unknown one, later than
+		// both, was merged with the earlier first.
+		{"the latest known severity wins whatever the grouping", []Incident{sev1, unknownLater, sev0}, 0},
+		{"de-escalation is followed", []Incident{sev0, deescalated, sev1, unknownLater}, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := c.reports[0]
+			for _, r := range c.reports[1:] {
+				m = MergeIncident(m, r)
+			}
+			if m.Severity != c.want {
+				t.Errorf("severity %d, want %d", m.Severity, c.want)
+			}
+		})
+	}
+}
+
 func TestMergePullRequestIsAJoin(t *testing.T) {
 	base := PullRequest{Repository: "acme/api", Number: 7}
 	opened, review, merged := base, base, base
@@ -86,7 +178,15 @@ func TestMergeWorkItemAndBuildAreJoins(t *testing.T) {
 	joinLaws(t, MergeBuild, []Build{b1, b2})
 	c1 := Change{Repository: "r", SHA: "a", CommitTime: t0, Parents: []string{"p"}}
 	c2 := Change{Repository: "r", SHA: "a", CommitTime: t0, Author: "ann", Title: "fix"}
-	joinLaws(t, MergeChange, []Change{c1, c2})
+	c3 := Change{Repository: "r", SHA: "a", CommitTime: t0, Paths: []string{"api/main.go", "web/app.ts"}}
+	c4 := Change{Repository: "r", SHA: "a", CommitTime: t0, Paths: []string{}}
+	joinLaws(t, MergeChange, []Change{c1, c2, c3, c4})
+	if got := MergeChange(c1, c2); got.Paths != nil {
+		t.Errorf("unknown paths became known: %#v", got.Paths)
+	}
+	if got := MergeChange(c2, c3); len(got.Paths) != 2 {
+		t.Errorf("known paths were lost: %#v", got.Paths)
+	}
 }
 
 func TestValidateNamesTheField(t *testing.T) {
@@ -102,6 +202,10 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"success without finish", Event{Key: "k", Kind: KindDeployment, Deployment: &Deployment{Service: "s", ID: "1", Status: DeploymentSuccess, SHA: "a"}}, "deployment.finished_at"},
 		{"bad status", Event{Key: "k", Kind: KindDeployment, Deployment: &Deployment{Service: "s", ID: "1", Status: "done"}}, "deployment.status"},
 		{"severity out of range", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", Severity: 4, OpenedAt: t0}}, "incident.severity"},
+		{"severity below unknown", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", Severity: -2, OpenedAt: t0}}, "incident.severity"},
+		{"unknown incident status", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", OpenedAt: t0, Status: "closed"}}, "incident.status"},
+		{"open with a resolution", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", OpenedAt: t0, Status: IncidentOpen, ResolvedAt: t0}}, "incident.resolved_at"},
+		{"resolved without a resolution", Event{Key: "k", Kind: KindIncident, Incident: &Incident{Service: "s", ID: "1", OpenedAt: t0, Status: IncidentResolved}}, "incident.resolved_at"},
 		{"pr number", Event{Key: "k", Kind: KindPullRequest, PullRequest: &PullRequest{Repository: "r"}}, "pull_request.number"},
 	}
 	for _, c := range cases {
@@ -141,6 +245,29 @@ func TestMappingServices(t *testing.T) {
 	}
 	if !m.IsIncident([]string{"bug", "Incident"}) || m.IsHotfix([]string{"bug"}) {
 		t.Error("labels")
+	}
+}
+
+func TestTouches(t *testing.T) {
+	cases := []struct {
+		name     string
+		paths    []string
+		prefixes []string
+		want     bool
+	}{
+		{"a service without prefixes takes every change", []string{"web/a"}, nil, true},
+		{"unknown paths are kept", nil, []string{"api"}, true},
+		{"a path under a prefix", []string{"web/a", "api/main.go"}, []string{"api/"}, true},
+		{"a prefix is a directory, not a string prefix", []string{"apis/x"}, []string{"api"}, false},
+		{"a file named by the prefix", []string{"api"}, []string{"api"}, true},
+		{"a change touching nothing of its own", []string{}, []string{"api"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Touches(c.paths, c.prefixes); got != c.want {
+				t.Errorf("Touches(%q, %q) = %v", c.paths, c.prefixes, got)
+			}
+		})
 	}
 }
 

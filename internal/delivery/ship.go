@@ -89,6 +89,17 @@ func ShipChanges(parents map[string][]string, deployments []Deployment, base []s
 	return out
 }
 
+// Touches reports whether a change with the given paths belongs to a service
+// with the given monorepo path prefixes: always when the service has none or
+// the change's paths are unknown (nil), else when a path is a prefix or lies
+// under one ("api" and "api/" both take "api/main.go", not "apis/x").
+func Touches(paths, prefixes []string) bool {
+	if len(prefixes) == 0 || paths == nil {
+		return true
+	}
+	return anyUnder(paths, prefixes)
+}
+
 // SortByFinish orders deployments by finish time, then by ID, so that two
 // deployments finishing in the same instant still have one order.
 func SortByFinish(ds []Deployment) {

@@ -53,3 +53,18 @@ func Malformed(format string, args ...any) error {
 func Unauthorized(format string, args ...any) error {
 	return delivery.Errorf(delivery.EUNAUTHORIZED, format, args...)
 }
+
+// TouchedPaths joins the added, modified and removed files a push payload
+// lists for one commit into delivery.Change.Paths: nil when the payload has
+// none of the three lists (the files are unknown), so a change is not taken
+// for one that touched nothing.
+func TouchedPaths(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		if l != nil && out == nil {
+			out = []string{}
+		}
+		out = append(out, l...)
+	}
+	return out
+}

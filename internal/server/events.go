@@ -70,6 +70,9 @@ type wireIncident struct {
 	ResolvedAt      time.Time `json:"resolved_at"`
 	CauseDeployment string    `json:"cause_deployment"`
 	UpdatedAt       time.Time `json:"updated_at"`
+	// Status is "open" or "resolved"; omitted, a report says nothing of it
+	// (a resolved_at alone still means resolved).
+	Status string `json:"status"`
 }
 
 type wirePullRequest struct {
@@ -232,12 +235,15 @@ func (w wireEvent) event() (delivery.Event, error) {
 			Repository: d.Repository, Ring: d.Ring, Hotfix: d.Hotfix, Rollback: d.Rollback, UpdatedAt: d.UpdatedAt}
 	}
 	if in := w.Incident; in != nil {
-		if in.Severity == nil {
-			return e, delivery.FieldError("incident.severity", "is required (0 critical to 3)")
+		// An omitted severity is unknown: it leaves a severity another
+		// report gave in place (and is 2 if none ever does).
+		severity := delivery.SeverityUnknown
+		if in.Severity != nil {
+			severity = *in.Severity
 		}
-		e.Incident = &delivery.Incident{Service: in.Service, ID: in.ID, Title: in.Title, Severity: *in.Severity,
+		e.Incident = &delivery.Incident{Service: in.Service, ID: in.ID, Title: in.Title, Severity: severity,
 			OpenedAt: in.OpenedAt, AcknowledgedAt: in.AcknowledgedAt, ResolvedAt: in.ResolvedAt,
-			CauseDeployment: in.CauseDeployment, UpdatedAt: in.UpdatedAt}
+			CauseDeployment: in.CauseDeployment, UpdatedAt: in.UpdatedAt, Status: delivery.IncidentStatus(in.Status)}
 	}
 	if p := w.PullRequest; p != nil {
 		e.PullRequest = &delivery.PullRequest{Repository: p.Repository, Number: p.Number, Title: p.Title, Author: p.Author,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
 )
@@ -222,15 +223,15 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, changes map[changeKe
 	for _, c := range changes {
 		all = append(all, c)
 	}
-	const cols = 8
+	const cols = 9
 	inserted := make(map[changeKey]bool, len(all))
 	for start := 0; start < len(all); start += 500 {
 		chunk := all[start:min(start+500, len(all))]
 		args := make([]any, 0, len(chunk)*cols)
 		for _, c := range chunk {
-			args = append(args, c.Repository, c.SHA, strings.Join(c.Parents, " "), c.Author, micros(c.AuthorTime), c.CommitTime.UnixMicro(), c.Title, c.Incident)
+			args = append(args, c.Repository, c.SHA, strings.Join(c.Parents, " "), c.Author, micros(c.AuthorTime), c.CommitTime.UnixMicro(), c.Title, c.Incident, encodePaths(c.Paths))
 		}
-		rows, err := tx.QueryContext(ctx, db.q(`INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident) VALUES `+
+		rows, err := tx.QueryContext(ctx, db.q(`INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident, paths) VALUES `+
 			placeholders(len(chunk), cols)+` ON CONFLICT (repository, sha) DO NOTHING RETURNING repository, sha`), args...)
 		if err != nil {
 			return fmt.Errorf("insert changes: %w", err)
@@ -256,9 +257,9 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, changes map[changeKe
 			return err
 		}
 		m := delivery.MergeChange(old, c)
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE changes SET parents = ?, author = ?, author_time = ?, commit_time = ?, title = ?, incident = ?
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE changes SET parents = ?, author = ?, author_time = ?, commit_time = ?, title = ?, incident = ?, paths = ?
 			WHERE repository = ? AND sha = ?`),
-			strings.Join(m.Parents, " "), m.Author, micros(m.AuthorTime), m.CommitTime.UnixMicro(), m.Title, m.Incident, m.Repository, m.SHA); err != nil {
+			strings.Join(m.Parents, " "), m.Author, micros(m.AuthorTime), m.CommitTime.UnixMicro(), m.Title, m.Incident, encodePaths(m.Paths), m.Repository, m.SHA); err != nil {
 			return fmt.Errorf("update change %s: %w", c.SHA, err)
 		}
 	}
@@ -274,8 +275,9 @@ func (db *DB) change(ctx context.Context, q querier, repository, sha string) (de
 	c := delivery.Change{Repository: repository, SHA: sha}
 	var parents string
 	var at, ct sql.NullInt64
-	err := q.QueryRowContext(ctx, db.q(`SELECT parents, author, author_time, commit_time, title, incident FROM changes WHERE repository = ? AND sha = ?`),
-		repository, sha).Scan(&parents, &c.Author, &at, &ct, &c.Title, &c.Incident)
+	var paths sql.NullString
+	err := q.QueryRowContext(ctx, db.q(`SELECT parents, author, author_time, commit_time, title, incident, paths FROM changes WHERE repository = ? AND sha = ?`),
+		repository, sha).Scan(&parents, &c.Author, &at, &ct, &c.Title, &c.Incident, &paths)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, notFound("change %s of %s not found", sha, repository)
 	}
@@ -284,7 +286,33 @@ func (db *DB) change(ctx context.Context, q querier, repository, sha string) (de
 	}
 	c.Parents = strings.Fields(parents)
 	c.AuthorTime, c.CommitTime = fromMicros(at), fromMicros(ct)
+	if c.Paths, err = decodePaths(paths); err != nil {
+		return c, fmt.Errorf("read change %s: %w", sha, err)
+	}
 	return c, nil
+}
+
+// encodePaths stores a change's paths as a JSON array, which keeps any byte
+// a file name may hold; NULL when they are unknown.
+func encodePaths(paths []string) sql.NullString {
+	if paths == nil {
+		return sql.NullString{}
+	}
+	b, _ := json.Marshal(paths) // a []string always encodes
+	return sql.NullString{String: string(b), Valid: true}
+}
+
+// decodePaths is the inverse of encodePaths: nil for NULL, and never nil
+// for an empty array.
+func decodePaths(v sql.NullString) ([]string, error) {
+	if !v.Valid {
+		return nil, nil
+	}
+	paths := []string{}
+	if err := json.Unmarshal([]byte(v.String), &paths); err != nil {
+		return nil, fmt.Errorf("paths: %w", err)
+	}
+	return paths, nil
 }
 
 const deploymentColumns = "service, environment, id, status, started_at, finished_at, sha, repository, ring, hotfix, rollback, updated_at"
@@ -322,13 +350,16 @@ func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, d delivery.Deplo
 	return db.ensureService(ctx, tx, d.Service, d.Repository)
 }
 
-const incidentColumns = "service, id, title, severity, opened_at, acknowledged_at, resolved_at, cause_deployment, updated_at"
+const incidentColumns = "service, id, title, severity, opened_at, acknowledged_at, resolved_at, cause_deployment, updated_at, status, status_at, severity_at"
 
 func scanIncident(s interface{ Scan(...any) error }) (delivery.Incident, error) {
 	var in delivery.Incident
-	var opened, acked, resolved, updated sql.NullInt64
-	err := s.Scan(&in.Service, &in.ID, &in.Title, &in.Severity, &opened, &acked, &resolved, &in.CauseDeployment, &updated)
+	var opened, acked, resolved, updated, statusAt, severityAt sql.NullInt64
+	var status string
+	err := s.Scan(&in.Service, &in.ID, &in.Title, &in.Severity, &opened, &acked, &resolved, &in.CauseDeployment, &updated, &status, &statusAt, &severityAt)
+	in.SeverityAt = fromMicros(severityAt)
 	in.OpenedAt, in.AcknowledgedAt, in.ResolvedAt, in.UpdatedAt = fromMicros(opened), fromMicros(acked), fromMicros(resolved), fromMicros(updated)
+	in.Status, in.StatusAt = delivery.IncidentStatus(status), fromMicros(statusAt)
 	return in, err
 }
 
@@ -340,11 +371,19 @@ func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incide
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("read incident %s/%s: %w", in.Service, in.ID, err)
 	}
-	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 9)+`
+	// No report gave a severity: store the default, with no severity_at.
+	// Read back it is the default at time zero, which every reported
+	// severity outranks, so it merges as the unknown it stands for.
+	if in.Severity == delivery.SeverityUnknown {
+		in.Severity, in.SeverityAt = delivery.SeverityDefault, time.Time{}
+	}
+	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 12)+`
 		ON CONFLICT (service, id) DO UPDATE SET title = excluded.title, severity = excluded.severity, opened_at = excluded.opened_at,
 		acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at, cause_deployment = excluded.cause_deployment,
-		updated_at = excluded.updated_at`),
-		in.Service, in.ID, in.Title, in.Severity, micros(in.OpenedAt), micros(in.AcknowledgedAt), micros(in.ResolvedAt), in.CauseDeployment, micros(in.UpdatedAt))
+		updated_at = excluded.updated_at, status = excluded.status, status_at = excluded.status_at,
+		severity_at = excluded.severity_at`),
+		in.Service, in.ID, in.Title, in.Severity, micros(in.OpenedAt), micros(in.AcknowledgedAt), micros(in.ResolvedAt), in.CauseDeployment, micros(in.UpdatedAt),
+		string(in.Status), micros(in.StatusAt), micros(in.SeverityAt))
 	if err != nil {
 		return fmt.Errorf("write incident %s/%s: %w", in.Service, in.ID, err)
 	}

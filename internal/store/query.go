@@ -201,13 +201,14 @@ func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (
 	return out, rows.Err()
 }
 
-// SetService records a service's team, repositories and history base
-// (commits before the base are not counted as shipped), as configuration says.
+// SetService records a service's team, repositories, monorepo path prefixes
+// and history base (commits before the base are not counted as shipped), as
+// configuration says.
 func (db *DB) SetService(ctx context.Context, s delivery.Service, base []string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO services (name, team, repositories, base) VALUES (?, ?, ?, ?)
-			ON CONFLICT (name) DO UPDATE SET team = excluded.team, repositories = excluded.repositories, base = excluded.base`),
-			s.Name, s.Team, strings.Join(s.Repositories, " "), strings.Join(base, " "))
+		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO services (name, team, repositories, base, paths) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET team = excluded.team, repositories = excluded.repositories, base = excluded.base, paths = excluded.paths`),
+			s.Name, s.Team, strings.Join(s.Repositories, " "), strings.Join(base, " "), strings.Join(s.Paths, "\n"))
 		if err != nil {
 			return fmt.Errorf("set service %s: %w", s.Name, err)
 		}

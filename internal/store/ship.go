@@ -76,10 +76,14 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 	if err != nil {
 		return err
 	}
-	var base string
-	err = db.read.QueryRowContext(ctx, db.q(`SELECT base FROM services WHERE name = ?`), service).Scan(&base)
+	var base, prefixList string
+	err = db.read.QueryRowContext(ctx, db.q(`SELECT base, paths FROM services WHERE name = ?`), service).Scan(&base, &prefixList)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("read service %s: %w", service, err)
+	}
+	var prefixes []string
+	if prefixList != "" {
+		prefixes = strings.Split(prefixList, "\n")
 	}
 	byRepo := map[string][]delivery.Deployment{}
 	for _, d := range deployments {
@@ -89,7 +93,7 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 	want := map[rowKey]shipmentRow{}
 	missing := 0
 	for repo, ds := range byRepo {
-		graph, err := db.graph(ctx, db.read, repo)
+		graph, err := db.graph(ctx, db.read, repo, len(prefixes) > 0)
 		if err != nil {
 			return err
 		}
@@ -99,9 +103,16 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 		for _, d := range ds {
 			finished[d.Key()] = d.FinishedAt.UnixMicro()
 		}
+		// The walk runs over the whole graph, so which deployment first
+		// contains a commit stays exact; a monorepo service then keeps only
+		// the shipped changes that touch its paths (or whose paths are
+		// unknown).
 		for key, shas := range shipping.Changes {
 			for _, sha := range shas {
 				c := graph.info[sha]
+				if !delivery.Touches(c.paths, prefixes) {
+					continue
+				}
 				want[rowKey{repo, sha}] = shipmentRow{key.Environment, key.ID, c.commitTime, finished[key], c.incident}
 			}
 		}
@@ -231,6 +242,7 @@ func (db *DB) successfulDeployments(ctx context.Context, q querier, service stri
 type commitInfo struct {
 	commitTime int64
 	incident   string
+	paths      []string // read only for services with path prefixes
 }
 
 type commitGraph struct {
@@ -238,9 +250,16 @@ type commitGraph struct {
 	info    map[string]commitInfo
 }
 
-func (db *DB) graph(ctx context.Context, q querier, repository string) (commitGraph, error) {
+// graph reads the commit graph of a repository; withPaths also reads the
+// files each commit touched, which only monorepo services need and which
+// would otherwise cost every refresh a large column.
+func (db *DB) graph(ctx context.Context, q querier, repository string, withPaths bool) (commitGraph, error) {
 	g := commitGraph{parents: map[string][]string{}, info: map[string]commitInfo{}}
-	rows, err := q.QueryContext(ctx, db.q(`SELECT sha, parents, commit_time, incident FROM changes WHERE repository = ?`), repository)
+	pathsColumn := "NULL"
+	if withPaths {
+		pathsColumn = "paths"
+	}
+	rows, err := q.QueryContext(ctx, db.q(`SELECT sha, parents, commit_time, incident, `+pathsColumn+` FROM changes WHERE repository = ?`), repository)
 	if err != nil {
 		return g, fmt.Errorf("read commit graph of %s: %w", repository, err)
 	}
@@ -248,11 +267,16 @@ func (db *DB) graph(ctx context.Context, q querier, repository string) (commitGr
 	for rows.Next() {
 		var sha, parents, incident string
 		var ct int64
-		if err := rows.Scan(&sha, &parents, &ct, &incident); err != nil {
+		var pathsJSON sql.NullString
+		if err := rows.Scan(&sha, &parents, &ct, &incident, &pathsJSON); err != nil {
 			return g, fmt.Errorf("read commit graph of %s: %w", repository, err)
 		}
+		paths, err := decodePaths(pathsJSON)
+		if err != nil {
+			return g, fmt.Errorf("read commit graph of %s: %s: %w", repository, sha, err)
+		}
 		g.parents[sha] = strings.Fields(parents)
-		g.info[sha] = commitInfo{commitTime: ct, incident: incident}
+		g.info[sha] = commitInfo{commitTime: ct, incident: incident, paths: paths}
 	}
 	return g, rows.Err()
 }

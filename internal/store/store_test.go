@@ -224,3 +224,141 @@ func TestTokens(t *testing.T) {
 		}
 	})
 }
+
+func TestAReopenedIncidentLosesItsResolutionUntilResolvedAgain(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		report := func(key string, minutes int, status delivery.IncidentStatus, resolved bool) delivery.Event {
+			at := t0.Add(time.Duration(minutes) * time.Minute)
+			in := &delivery.Incident{Service: "app", ID: "INC-7", Severity: 1, OpenedAt: t0, Status: status, UpdatedAt: at}
+			if resolved {
+				in.ResolvedAt = at
+			}
+			return delivery.Event{Key: key, Kind: delivery.KindIncident, Incident: in}
+		}
+		read := func() delivery.Incident {
+			t.Helper()
+			in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(in.Incidents) != 1 {
+				t.Fatalf("incidents: %+v", in.Incidents)
+			}
+			return in.Incidents[0].Incident
+		}
+		steps := []struct {
+			name     string
+			event    delivery.Event
+			status   delivery.IncidentStatus
+			resolved time.Time
+		}{
+			{"resolved", report("resolved", 60, delivery.IncidentResolved, true), delivery.IncidentResolved, t0.Add(time.Hour)},
+			{"reopened later", report("reopened", 90, delivery.IncidentOpen, false), delivery.IncidentOpen, time.Time{}},
+			{"the opening arrives late", report("opened", 0, delivery.IncidentOpen, false), delivery.IncidentOpen, time.Time{}},
+			{"a status-less update", report("renamed", 100, "", false), delivery.IncidentOpen, time.Time{}},
+			{"resolved again", report("resolved-again", 120, delivery.IncidentResolved, true), delivery.IncidentResolved, t0.Add(2 * time.Hour)},
+		}
+		for _, s := range steps {
+			ingest(t, db, s.event)
+			if got := read(); got.Status != s.status || !got.ResolvedAt.Equal(s.resolved) {
+				t.Fatalf("after %s: status %q resolved %v, want %q %v", s.name, got.Status, got.ResolvedAt, s.status, s.resolved)
+			}
+		}
+	})
+}
+
+func TestAnUnknownSeverityIsTheDefaultOnlyWhileNoReportGaveOne(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		report := func(key string, minutes, severity int) delivery.Event {
+			return delivery.Event{Key: key, Kind: delivery.KindIncident, Incident: &delivery.Incident{
+				Service: "app", ID: "INC-9", Severity: severity, OpenedAt: t0, UpdatedAt: t0.Add(time.Duration(minutes) * time.Minute)}}
+		}
+		steps := []struct {
+			name  string
+			event delivery.Event
+			want  int
+		}{
+			{"no report gave a severity: the default", report("u1", 30, delivery.SeverityUnknown), delivery.SeverityDefault},
+			{"an earlier report gives one: it replaces the default", report("k1", 10, delivery.SeverityCritical), delivery.SeverityCritical},
+			{"a later report without one keeps it", report("u2", 50, delivery.SeverityUnknown), delivery.SeverityCritical},
+			{"a later report with one replaces it", report("k2", 40, delivery.SeverityLow), delivery.SeverityLow},
+		}
+		for _, s := range steps {
+			ingest(t, db, s.event)
+			in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(in.Incidents) != 1 || in.Incidents[0].Incident.Severity != s.want {
+				t.Fatalf("after %s: %+v, want severity %d", s.name, in.Incidents, s.want)
+			}
+		}
+	})
+}
+
+func TestMonorepoServicesShipOnlyTheirOwnPaths(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		const repo = "acme/mono"
+		for _, s := range []delivery.Service{
+			{Name: "api", Repositories: []string{repo}, Paths: []string{"api/"}},
+			{Name: "web", Repositories: []string{repo}, Paths: []string{"web"}},
+		} {
+			if err := db.SetService(ctx, s, []string{"root"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		commit := func(sha, parent string, hours int, paths ...string) delivery.Event {
+			e := change(repo, sha, t0.Add(time.Duration(hours)*time.Hour), parent)
+			e.Change.Paths = paths
+			return e
+		}
+		ingest(t, db,
+			change(repo, "root", t0),
+			commit("a1", "root", 1, "api/main.go"),
+			commit("w1", "a1", 2, "web/index.html", "README.md"),
+			commit("b1", "w1", 3, "api/db.go", "web/api.ts"), // touches both
+			commit("d1", "b1", 4, "docs/intro.md"),           // touches neither
+			commit("m1", "d1", 5),                            // a merge: nothing of its own
+			change(repo, "u1", t0.Add(6*time.Hour), "m1"),    // paths unknown: kept by both
+			commit("w2", "u1", 7, "web/app.ts"),
+		)
+		m1 := commit("m1", "d1", 5)
+		m1.Key += ":merge"
+		m1.Change.Paths = []string{}
+		ingest(t, db, m1)
+		deployOf := func(service, id, sha string, hours int) delivery.Event {
+			e := deploy(service, id, sha, delivery.DeploymentSuccess, t0.Add(time.Duration(hours)*time.Hour))
+			e.Deployment.Repository = repo
+			return e
+		}
+		ingest(t, db, deployOf("api", "api-1", "w2", 10), deployOf("web", "web-1", "b1", 10), deployOf("web", "web-2", "w2", 11))
+		want := map[string][]string{"api-1": {"a1", "b1", "u1"}, "web-1": {"b1", "w1"}, "web-2": {"u1", "w2"}}
+		got := map[string][]string{}
+		for _, service := range []string{"api", "web"} {
+			in, err := db.DORAInput(ctx, store.Scope{Service: service}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range in.Shipments {
+				got[s.Deployment.ID] = append(got[s.Deployment.ID], s.SHA)
+			}
+			// The summaries the reports read agree with the detail.
+			sum, err := db.DORASummaryInput(ctx, store.Scope{Service: service}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sum.Shipments) != len(in.Shipments) {
+				t.Errorf("%s: %d summarised shipments, %d in detail", service, len(sum.Shipments), len(in.Shipments))
+			}
+		}
+		for id, shas := range got {
+			slices.Sort(shas)
+			if !slices.Equal(shas, want[id]) {
+				t.Errorf("%s shipped %v, want %v", id, shas, want[id])
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("shipments %v, want %v", got, want)
+		}
+	})
+}

@@ -6,7 +6,6 @@ package alertmanager
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -92,31 +91,10 @@ func (s *Source) Name() string { return Name }
 // as "Authorization: Bearer <token>" or in X-Stride-Token. The comparison
 // is of digests, so it takes the same time whatever the token's length.
 func (s *Source) Verify(h http.Header, body []byte) error {
-	if s.cfg.Token == "" {
-		return ingest.Unauthorized("alertmanager: no token is configured")
-	}
-	got, ok := token(h)
-	if !ok {
-		return ingest.Unauthorized("alertmanager: no bearer token in Authorization or %s", TokenHeader)
-	}
-	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(s.cfg.Token))
-	if subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
-		return ingest.Unauthorized("alertmanager: the token does not match")
+	if err := ingest.VerifyToken(h, s.cfg.Token, "Authorization", TokenHeader); err != nil {
+		return ingest.Unauthorized("alertmanager: %v", err)
 	}
 	return nil
-}
-
-func token(h http.Header) (string, bool) {
-	if v := h.Get("Authorization"); v != "" {
-		scheme, tok, found := strings.Cut(v, " ")
-		if found && strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(tok) != "" {
-			return strings.TrimSpace(tok), true
-		}
-	}
-	if v := strings.TrimSpace(h.Get(TokenHeader)); v != "" {
-		return v, true
-	}
-	return "", false
 }
 
 // DeliveryID returns a digest of the group key and, for each alert, its

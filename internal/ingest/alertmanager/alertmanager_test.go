@@ -133,6 +133,9 @@ func TestTranslateFields(t *testing.T) {
 		Severity:   0,
 		OpenedAt:   start,
 		ResolvedAt: time.Date(2026, 3, 2, 10, 41, 15, 5e8, time.UTC),
+		Status:     delivery.IncidentResolved, // a resolution is a resolved status
+		StatusAt:   time.Date(2026, 3, 2, 10, 41, 15, 5e8, time.UTC),
+		SeverityAt: time.Date(2026, 3, 2, 10, 41, 15, 5e8, time.UTC),
 		UpdatedAt:  time.Date(2026, 3, 2, 10, 41, 15, 5e8, time.UTC),
 	}, {
 		Service:    "checkout", // from the job label
@@ -141,6 +144,9 @@ func TestTranslateFields(t *testing.T) {
 		Severity:   2,
 		OpenedAt:   time.Date(2026, 3, 2, 9, 2, 30, 0, time.UTC),
 		ResolvedAt: time.Date(2026, 3, 2, 9, 20, 0, 0, time.UTC),
+		Status:     delivery.IncidentResolved,
+		StatusAt:   time.Date(2026, 3, 2, 9, 20, 0, 0, time.UTC),
+		SeverityAt: time.Date(2026, 3, 2, 9, 20, 0, 0, time.UTC),
 		UpdatedAt:  time.Date(2026, 3, 2, 9, 20, 0, 0, time.UTC),
 	}}
 	for i, e := range events {

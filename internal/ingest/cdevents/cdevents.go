@@ -9,7 +9,6 @@ package cdevents
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -63,31 +62,10 @@ func (s *Source) Name() string { return Name }
 // as "Authorization: Bearer <token>" or in X-Stride-Token. Digests are
 // compared, so the time taken does not depend on the token's length.
 func (s *Source) Verify(h http.Header, body []byte) error {
-	if s.cfg.Token == "" {
-		return ingest.Unauthorized("cdevents: no token is configured")
-	}
-	got, ok := token(h)
-	if !ok {
-		return ingest.Unauthorized("cdevents: no bearer token in Authorization or %s", TokenHeader)
-	}
-	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(s.cfg.Token))
-	if subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
-		return ingest.Unauthorized("cdevents: the token does not match")
+	if err := ingest.VerifyToken(h, s.cfg.Token, "Authorization", TokenHeader); err != nil {
+		return ingest.Unauthorized("cdevents: %v", err)
 	}
 	return nil
-}
-
-func token(h http.Header) (string, bool) {
-	if v := h.Get("Authorization"); v != "" {
-		scheme, tok, found := strings.Cut(v, " ")
-		if found && strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(tok) != "" {
-			return strings.TrimSpace(tok), true
-		}
-	}
-	if v := strings.TrimSpace(h.Get(TokenHeader)); v != "" {
-		return v, true
-	}
-	return "", false
 }
 
 // DeliveryID returns the CloudEvent's source and id, which together identify
@@ -506,7 +484,9 @@ func (s *Source) incident(t translation, predicate string) (delivery.Event, erro
 	if c.Service == nil || c.Service.ID == "" {
 		return delivery.Event{}, ingest.Malformed("cdevents: incident %s: subject.content.service.id is missing", t.ev.Subject.ID)
 	}
-	severity := delivery.SeverityMinor
+	// Without a severity the report leaves it unknown, so a resolution that
+	// omits it does not overwrite the one the detection gave.
+	severity := delivery.SeverityUnknown
 	if v, ok := incidentSeverity[strings.ToLower(t.custom.Severity)]; ok {
 		severity = v
 	}

@@ -140,20 +140,28 @@ func (discard) Ingest(_ context.Context, events []delivery.Event) (int, error) {
 
 func BenchmarkImport(b *testing.B) {
 	for _, r := range benchRepos {
-		b.Run(r.name, func(b *testing.B) {
-			dir := benchRepo(b, r.gc)
-			var sum Summary
-			for b.Loop() {
-				var err error
-				sum, err = Import(context.Background(), Options{Dir: dir, Service: "bench"}, discard{})
-				if err != nil {
-					b.Fatal(err)
-				}
+		for _, paths := range []bool{false, true} {
+			name := r.name
+			if paths {
+				name += "/paths" // what --paths costs on top
 			}
-			b.ReportMetric(float64(sum.Commits), "commits")
-			b.ReportMetric(float64(sum.Deployments), "tags")
-		})
+			b.Run(name, func(b *testing.B) { benchImport(b, r.gc, paths) })
+		}
 	}
+}
+
+func benchImport(b *testing.B, gc, paths bool) {
+	dir := benchRepo(b, gc)
+	var sum Summary
+	for b.Loop() {
+		var err error
+		sum, err = Import(context.Background(), Options{Dir: dir, Service: "bench", Paths: paths}, discard{})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(sum.Commits), "commits")
+	b.ReportMetric(float64(sum.Deployments), "tags")
 }
 
 // BenchmarkGitLogAll is the floor Import is compared with: git listing the

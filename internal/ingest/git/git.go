@@ -54,6 +54,10 @@ type Options struct {
 	// BatchSize is the number of events per Sink.Ingest call
 	// (default DefaultBatchSize).
 	BatchSize int
+	// Paths reads the files each commit touched in the same log pass, for
+	// services that own paths of a monorepo. It is opt-in because git then
+	// diffs every commit against its parent, which makes the pass slower.
+	Paths bool
 }
 
 // Sink receives the imported events. The store implements it; it adds the
@@ -130,7 +134,7 @@ func Import(ctx context.Context, opts Options, sink Sink) (Summary, error) {
 	}
 
 	p := startPipeline(ctx, sink, opts.BatchSize, prog)
-	err = readCommits(p.ctx, opts.Dir, func(c commit) error {
+	err = readCommits(p.ctx, opts.Dir, opts.Paths, func(c commit) error {
 		if _, ok := needTime[c.sha]; ok {
 			needTime[c.sha] = c.commitTime
 		}
@@ -229,8 +233,14 @@ func changeEvent(repository string, c commit) delivery.Event {
 		}
 		author += "<" + c.authorEmail + ">"
 	}
+	key := CommitKey(repository, c.sha)
+	if c.paths != nil {
+		// Another key than a plain import's, so that importing with paths
+		// a history imported without adds the paths to the stored changes.
+		key += ":paths"
+	}
 	return delivery.Event{
-		Key:    CommitKey(repository, c.sha),
+		Key:    key,
 		Kind:   delivery.KindChange,
 		Source: Source,
 		Change: &delivery.Change{
@@ -241,6 +251,7 @@ func changeEvent(repository string, c commit) delivery.Event {
 			AuthorTime: time.Unix(c.authorTime, 0).UTC(),
 			CommitTime: time.Unix(c.commitTime, 0).UTC(),
 			Title:      c.subject,
+			Paths:      c.paths,
 		},
 	}
 }

@@ -679,3 +679,74 @@ func TestImportLeavesOutNotesStashAndPullRequests(t *testing.T) {
 		t.Errorf("commits = %v, want only %s", got, sha)
 	}
 }
+
+func TestImportWithPathsReadsTheTouchedFiles(t *testing.T) {
+	r := newRepo(t)
+	write := func(name, content string) {
+		t.Helper()
+		full := r.dir + "/" + name
+		if err := os.MkdirAll(full[:strings.LastIndex(full, "/")], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r.git(time.Time{}, "add", "-A")
+	}
+	write("api/main.go", "1")
+	first := r.commit(hour(0), "first")
+	write("web/index.html", "1")
+	write("api/main.go", "2")
+	// Names that would break a line- or space-separated format.
+	write("docs/a name\nwith a newline.md", "1")
+	both := r.commit(hour(1), "second")
+	r.git(time.Time{}, "mv", "api/main.go", "web/main.go")
+	moved := r.commit(hour(2), "move")
+	empty := r.commit(hour(3), "nothing")
+	r.git(time.Time{}, "checkout", "-q", "-b", "topic", first)
+	write("topic/notes.md", "1")
+	topic := r.commit(hour(4), "topic")
+	r.git(time.Time{}, "checkout", "-q", "main")
+	r.git(hour(5), "merge", "-q", "--no-ff", "-m", "merge", "topic")
+	merge := r.git(time.Time{}, "rev-parse", "HEAD")
+
+	want := map[string][]string{
+		first: {"api/main.go"},
+		both:  {"api/main.go", "docs/a name\nwith a newline.md", "web/index.html"},
+		moved: {"api/main.go", "web/main.go"},
+		empty: {},
+		topic: {"topic/notes.md"},
+		merge: {},
+	}
+	sink := &keySink{}
+	if _, err := Import(context.Background(), Options{Dir: r.dir, Service: "mono", Paths: true}, sink); err != nil {
+		t.Fatal(err)
+	}
+	got := sink.changes()
+	for sha, paths := range want {
+		c, ok := got[sha]
+		if !ok || c.Paths == nil || !slices.Equal(c.Paths, paths) {
+			t.Errorf("%s: paths %q, want %q", sha[:7], c.Paths, paths)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d changes, want %d", len(got), len(want))
+	}
+
+	// Without --paths the paths stay unknown, and the keys differ, so a
+	// later import with --paths adds them to the stored changes.
+	plain := &keySink{}
+	if _, err := Import(context.Background(), Options{Dir: r.dir, Service: "mono"}, plain); err != nil {
+		t.Fatal(err)
+	}
+	for sha, c := range plain.changes() {
+		if c.Paths != nil {
+			t.Errorf("%s: paths %q without --paths", sha[:7], c.Paths)
+		}
+	}
+	for k := range plain.seen {
+		if sink.seen[k] && strings.Contains(k, ":commit:") {
+			t.Errorf("key %s is shared by the imports with and without paths", k)
+		}
+	}
+}

@@ -22,6 +22,9 @@ type commit struct {
 	authorTime  int64 // unix seconds
 	commitTime  int64 // unix seconds (committer date)
 	subject     string
+	// paths are the files the commit touched, read only with --paths;
+	// never nil then (a merge lists none of its own).
+	paths []string
 }
 
 // logFields is the number of NUL-terminated fields of one log record; with
@@ -42,12 +45,26 @@ var logArgs = []string{
 	"-z", "--format=%H%x00%P%x00%aN%x00%aE%x00%at%x00%ct%x00%s",
 }
 
+// pathArgs make the same pass list the files each commit touched. Each
+// record then starts with an empty field (the %x00 in front), and the
+// files, which git prints after the record as "\n" then NUL-terminated
+// names, end at the next empty field: a file name is never empty, so the
+// stream stays parseable whatever the names hold. --no-renames lists a
+// moved file under its old and its new path, so a move out of a service's
+// directory counts for both services; merges list nothing of their own.
+var pathArgs = []string{"--name-only", "--no-renames", "--format=%x00%H%x00%P%x00%aN%x00%aE%x00%at%x00%ct%x00%s"}
+
 // readCommits runs one `git log` over the repository in dir and calls fn for
 // each commit as it is read; an error from fn stops git and is returned.
-func readCommits(ctx context.Context, dir string, fn func(commit) error) error {
+// With paths, it also reads the files each commit touched.
+func readCommits(ctx context.Context, dir string, paths bool, fn func(commit) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, logArgs...)...)
+	args := append([]string{"-C", dir}, logArgs...)
+	if paths {
+		args = append(args, pathArgs...) // the later --format wins
+	}
+	cmd := exec.CommandContext(ctx, "git", args...)
 	var stderr tailBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -57,7 +74,7 @@ func readCommits(ctx context.Context, dir string, fn func(commit) error) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("git log in %s: %w", dir, err)
 	}
-	readErr := parseLog(bufio.NewReaderSize(out, 256<<10), fn)
+	readErr := parseLog(bufio.NewReaderSize(out, 256<<10), paths, fn)
 	if readErr != nil {
 		// Stop git before waiting, or it blocks on a pipe no one reads.
 		cancel()
@@ -74,8 +91,18 @@ func readCommits(ctx context.Context, dir string, fn func(commit) error) error {
 	return nil
 }
 
-// parseLog reads NUL-separated log records from r.
-func parseLog(r *bufio.Reader, fn func(commit) error) error {
+// parseLog reads NUL-separated log records from r; withPaths, records in the
+// pathArgs layout, each followed by its files.
+func parseLog(r *bufio.Reader, withPaths bool, fn func(commit) error) error {
+	if withPaths {
+		b, err := r.ReadSlice(0)
+		if err == io.EOF && len(b) == 0 {
+			return nil
+		}
+		if err != nil || len(b) != 1 {
+			return fmt.Errorf("read git log: a record does not start with an empty field")
+		}
+	}
 	var record []byte
 	for n := 0; ; n++ {
 		record = record[:0]
@@ -112,9 +139,43 @@ func parseLog(r *bufio.Reader, fn func(commit) error) error {
 		if err != nil {
 			return fmt.Errorf("read git log record %d: %w", n, err)
 		}
+		more := true
+		if withPaths {
+			if c.paths, more, err = readPaths(r); err != nil {
+				return fmt.Errorf("read git log record %d: %w", n, err)
+			}
+		}
 		if err := fn(c); err != nil {
 			return err
 		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+// readPaths reads the file names after a record up to the empty field that
+// starts the next record (more) or the end of the log.
+func readPaths(r *bufio.Reader) (paths []string, more bool, err error) {
+	paths = []string{}
+	for {
+		b, err := r.ReadBytes(0)
+		switch {
+		case err == io.EOF && len(b) == 0:
+			return paths, false, nil
+		case err == io.EOF:
+			return nil, false, fmt.Errorf("file list: %w", io.ErrUnexpectedEOF)
+		case err != nil:
+			return nil, false, fmt.Errorf("file list: %w", err)
+		case len(b) == 1:
+			return paths, true, nil
+		}
+		name := string(b[:len(b)-1])
+		if len(paths) == 0 {
+			// git separates the file list from the record with a newline.
+			name = strings.TrimPrefix(name, "\n")
+		}
+		paths = append(paths, validUTF8(name))
 	}
 }
 

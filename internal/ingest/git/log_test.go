@@ -63,7 +63,7 @@ func TestParseLog(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var got []commit
-			err := parseLog(bufio.NewReaderSize(strings.NewReader(c.in), 16), func(cm commit) error {
+			err := parseLog(bufio.NewReaderSize(strings.NewReader(c.in), 16), false, func(cm commit) error {
 				got = append(got, cm)
 				return nil
 			})
@@ -89,7 +89,7 @@ func FuzzParseLog(f *testing.F) {
 	f.Add(record(shaA, "", "Ada", "a@x", "1"))
 	f.Fuzz(func(t *testing.T, in string) {
 		n := 0
-		err := parseLog(bufio.NewReaderSize(strings.NewReader(in), 16), func(c commit) error {
+		err := parseLog(bufio.NewReaderSize(strings.NewReader(in), 16), false, func(c commit) error {
 			n++
 			if !isHex(c.sha) {
 				t.Errorf("commit with id %q accepted", c.sha)

@@ -45,8 +45,10 @@ type Config struct {
 	// and who do not use GitHub deployments.
 	ReleasesAsDeployments bool
 	// DefaultSeverity is the severity of an incident issue that carries no
-	// severity label; nil means 2 (major feature down, with a workaround),
-	// which notifies without paging anyone at night.
+	// severity label. When nil the issue's report leaves the severity
+	// unknown, so it does not overwrite one another report gave; an incident
+	// no report gave one is kept at 2 (major feature down, with a
+	// workaround), which notifies without paging anyone at night.
 	DefaultSeverity *int
 }
 
@@ -61,10 +63,10 @@ type Source struct {
 var _ ingest.Source = (*Source)(nil)
 
 // New returns a connector with the configuration cfg. A DefaultSeverity
-// outside 0–3 falls back to 2 rather than failing, so a typo in a config
+// outside 0–3 is treated as none rather than failing, so a typo in a config
 // file cannot make every incident invalid.
 func New(cfg Config) *Source {
-	sev := delivery.SeverityMinor
+	sev := delivery.SeverityUnknown
 	if cfg.DefaultSeverity != nil && *cfg.DefaultSeverity >= 0 && *cfg.DefaultSeverity <= 3 {
 		sev = *cfg.DefaultSeverity
 	}

@@ -55,11 +55,18 @@ func (s *Source) issues(body []byte) ([]delivery.Event, error) {
 		OpenedAt:  is.CreatedAt,
 		UpdatedAt: is.UpdatedAt,
 	}
-	if e.Action == "closed" || is.State == "closed" {
+	// Every issues event carries the issue's state, so each report says
+	// whether the incident is open: a reopened issue loses its resolution.
+	switch {
+	case e.Action == "reopened":
+		in.Status = delivery.IncidentOpen
+	case e.Action == "closed" || is.State == "closed":
 		if is.ClosedAt.IsZero() {
 			return nil, missing("issues", "issue.closed_at")
 		}
-		in.ResolvedAt = is.ClosedAt
+		in.Status, in.ResolvedAt = delivery.IncidentResolved, is.ClosedAt
+	case is.State == "open":
+		in.Status = delivery.IncidentOpen
 	}
 	detail := ""
 	if e.Action == "labeled" && e.Label != nil {
@@ -81,7 +88,8 @@ func (s *Source) incidentService(repo string, labels []string) string {
 	return s.cfg.Mapping.Service(repo).Name
 }
 
-// severity reads the most severe severity label, or the configured default.
+// severity reads the most severe severity label, or else the configured
+// default, or else delivery.SeverityUnknown.
 func (s *Source) severity(labels []string) int {
 	sev := -1
 	for _, l := range labels {

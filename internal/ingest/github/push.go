@@ -79,6 +79,7 @@ func (s *Source) push(body []byte) ([]delivery.Event, error) {
 			Author:     c.Author.who(),
 			CommitTime: c.Timestamp,
 			Title:      firstLine(c.Message),
+			Paths:      ingest.TouchedPaths(c.Added, c.Modified, c.Removed),
 		}
 		if m := incidentRef.FindStringSubmatch(c.Message); m != nil {
 			ch.Incident = issueIncidentID(m[1])

@@ -409,17 +409,22 @@ func TestIncidents(t *testing.T) {
 		severity int
 		resolved time.Time
 		service  string
+		status   delivery.IncidentStatus
 	}{
-		{name: "sev0 is critical", body: issue("opened", `{"name":"incident"},{"name":"sev0"}`, ""), severity: 0},
-		{name: "severity:1 is major", body: issue("labeled", `{"name":"incident"},{"name":"Severity: 1"}`, ""), severity: 1},
-		{name: "P3 is low", body: issue("edited", `{"name":"incident"},{"name":"P3"}`, ""), severity: 3},
-		{name: "the most severe of several labels wins", body: issue("opened", `{"name":"incident"},{"name":"sev-3"},{"name":"p1"}`, ""), severity: 1},
-		{name: "no severity label means 2", body: issue("opened", `{"name":"incident"}`, ""), severity: 2},
-		{name: "the default severity is configurable", cfg: Config{DefaultSeverity: &three}, body: issue("reopened", `{"name":"incident"}`, ""), severity: 3},
-		{name: "a service label names the service", body: issue("opened", `{"name":"incident"},{"name":"service:payments"}`, ""), severity: 2, service: "payments"},
+		{name: "sev0 is critical", body: issue("opened", `{"name":"incident"},{"name":"sev0"}`, ""), severity: 0, status: delivery.IncidentOpen},
+		{name: "severity:1 is major", body: issue("labeled", `{"name":"incident"},{"name":"Severity: 1"}`, ""), severity: 1, status: delivery.IncidentOpen},
+		{name: "P3 is low", body: issue("edited", `{"name":"incident"},{"name":"P3"}`, ""), severity: 3, status: delivery.IncidentOpen},
+		{name: "the most severe of several labels wins", body: issue("opened", `{"name":"incident"},{"name":"sev-3"},{"name":"p1"}`, ""), severity: 1, status: delivery.IncidentOpen},
+		{name: "no severity label leaves it unknown", body: issue("opened", `{"name":"incident"}`, ""), severity: delivery.SeverityUnknown, status: delivery.IncidentOpen},
+		{name: "the default severity is configurable", cfg: Config{DefaultSeverity: &three}, body: issue("reopened", `{"name":"incident"}`, ""), severity: 3, status: delivery.IncidentOpen},
+		{
+			name: "reopening says open even when the payload lags", body: issue("reopened", `{"name":"incident"}`, `,"state":"closed","closed_at":"2024-03-01T10:20:00Z"`),
+			severity: delivery.SeverityUnknown, status: delivery.IncidentOpen,
+		},
+		{name: "a service label names the service", body: issue("opened", `{"name":"incident"},{"name":"service:payments"}`, ""), severity: delivery.SeverityUnknown, service: "payments", status: delivery.IncidentOpen},
 		{
 			name: "closing resolves it", body: issue("closed", `{"name":"incident"}`, `,"state":"closed","closed_at":"2024-03-01T11:00:00Z"`),
-			severity: 2, resolved: ts("2024-03-01T11:00:00Z"),
+			severity: delivery.SeverityUnknown, resolved: ts("2024-03-01T11:00:00Z"), status: delivery.IncidentResolved,
 		},
 		{name: "an issue without an incident label is ignored", body: issue("opened", `{"name":"bug"}`, ""), ignored: "not labelled as an incident"},
 		{name: "other actions are ignored", body: issue("assigned", `{"name":"incident"}`, ""), ignored: `"assigned"`},
@@ -439,7 +444,13 @@ func TestIncidents(t *testing.T) {
 				service = "shop"
 			}
 			want := delivery.Incident{Service: service, ID: "github-issue-12", Title: "Checkout down", Severity: tt.severity,
-				OpenedAt: ts("2024-03-01T10:00:00Z"), ResolvedAt: tt.resolved, UpdatedAt: ts("2024-03-01T10:30:00Z")}
+				OpenedAt: ts("2024-03-01T10:00:00Z"), ResolvedAt: tt.resolved, Status: tt.status, UpdatedAt: ts("2024-03-01T10:30:00Z")}
+			if tt.status != "" {
+				want.StatusAt = want.UpdatedAt // the status dates from the report
+			}
+			if tt.severity != delivery.SeverityUnknown {
+				want.SeverityAt = want.UpdatedAt
+			}
 			if len(events) != 1 || !reflect.DeepEqual(*events[0].Incident, want) {
 				t.Errorf("events %+v, want one incident %+v", events, want)
 			}

@@ -131,6 +131,9 @@ type commit struct {
 		Name  string `json:"name"`
 		Email string `json:"email"`
 	} `json:"author"`
+	Added    []string `json:"added"`
+	Modified []string `json:"modified"`
+	Removed  []string `json:"removed"`
 }
 
 type mergeRequestEvent struct {

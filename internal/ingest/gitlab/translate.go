@@ -95,6 +95,7 @@ func (s *Source) push(body []byte) ([]delivery.Event, error) {
 				// GitLab's commit timestamp is the committer date.
 				CommitTime: c.Timestamp.Time,
 				Title:      strings.TrimSpace(title),
+				Paths:      ingest.TouchedPaths(c.Added, c.Modified, c.Removed),
 			},
 		})
 	}
@@ -359,9 +360,11 @@ var severityNames = map[string]int{
 	"low":      delivery.SeverityLow,
 }
 
-// defaultSeverity is given to an incident whose severity is unknown: GitLab's
-// own default, "unknown", pages nobody, and medium is the middle ground.
-const defaultSeverity = delivery.SeverityMinor
+// defaultSeverity is given to an incident whose severity is not known (no
+// label, GitLab's own "unknown"): the report leaves it unknown, so it does not
+// overwrite a severity another report gave; the store keeps an incident that
+// never had one at medium.
+const defaultSeverity = delivery.SeverityUnknown
 
 // labelSeverity reads a severity label: "severity::high" (GitLab's scoped
 // label), "severity::1".."severity::4" or "S1".."S4" on GitLab's scale, where
@@ -395,7 +398,7 @@ func labelSeverity(l string) (int, bool) {
 // sent only for incidents too; and a label the Mapping names marks one.
 // Other issues are ignored: Stride reads planning from the issue tracker
 // connectors. A closed incident is resolved at closed_at (or, without it,
-// at the update that closed it); an acknowledged escalation status sets
+// at the update that closed it), an open (or reopened) one is open; an acknowledged escalation status sets
 // AcknowledgedAt.
 func (s *Source) issue(body []byte) ([]delivery.Event, error) {
 	var e issueEvent
@@ -439,11 +442,16 @@ func (s *Source) issue(body []byte) ([]delivery.Event, error) {
 		OpenedAt:  a.CreatedAt.Time,
 		UpdatedAt: a.UpdatedAt.Time,
 	}
-	if a.State == "closed" {
-		in.ResolvedAt = a.ClosedAt.Time
+	// The state comes with every issue event: "opened" (also after a
+	// reopen) clears an earlier resolution when this report is the later.
+	switch {
+	case a.State == "closed" || a.Action == "close":
+		in.Status, in.ResolvedAt = delivery.IncidentResolved, a.ClosedAt.Time
 		if in.ResolvedAt.IsZero() {
 			in.ResolvedAt = a.UpdatedAt.Time
 		}
+	case a.State == "opened" || a.Action == "reopen":
+		in.Status = delivery.IncidentOpen
 	}
 	if a.EscalationStatus == "acknowledged" {
 		in.AcknowledgedAt = a.UpdatedAt.Time

@@ -7,7 +7,6 @@ package jira
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
 	"strings"
@@ -108,12 +107,8 @@ func (s *Source) Verify(h http.Header, body []byte) error {
 		}
 		return nil
 	}
-	tok := h.Get("X-Stride-Token")
-	if tok == "" {
-		return ingest.Unauthorized("jira: neither X-Hub-Signature nor a token is given")
-	}
-	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.Secret)) != 1 {
-		return ingest.Unauthorized("jira: wrong token")
+	if err := ingest.VerifyToken(h, s.cfg.Secret, "X-Stride-Token"); err != nil {
+		return ingest.Unauthorized("jira: without X-Hub-Signature, %v", err)
 	}
 	return nil
 }

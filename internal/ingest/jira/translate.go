@@ -212,6 +212,12 @@ func (s *Source) issue(w webhook) ([]delivery.Event, error) {
 	if f.Priority != nil {
 		priority = f.Priority.Name
 	}
+	// Jira sets the resolution date when an issue is resolved and clears it
+	// when the issue is reopened, so each report knows whether it is open.
+	status := delivery.IncidentOpen
+	if !f.ResolutionDate.Time.IsZero() {
+		status = delivery.IncidentResolved
+	}
 	events = append(events, delivery.Event{
 		Key:  k + ":incident",
 		Kind: delivery.KindIncident,
@@ -222,6 +228,7 @@ func (s *Source) issue(w webhook) ([]delivery.Event, error) {
 			Severity:   severity(priority),
 			OpenedAt:   f.Created.Time,
 			ResolvedAt: f.ResolutionDate.Time,
+			Status:     status,
 			UpdatedAt:  updated,
 		},
 	})

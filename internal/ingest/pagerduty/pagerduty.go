@@ -205,8 +205,8 @@ type incident struct {
 }
 
 // incidentEvents are the event types that report an incident's state.
-// Reopened and escalated carry no milestone of their own; they are kept as
-// updates because they may carry a new priority or title.
+// Reopened reopens the incident; escalated carries no milestone of its own
+// and is kept as an update because it may carry a new priority or title.
 var incidentEvents = map[string]bool{
 	"incident.triggered":        true,
 	"incident.acknowledged":     true,
@@ -271,11 +271,16 @@ func (s *Source) Translate(h http.Header, body []byte) ([]delivery.Event, error)
 		OpenedAt:  opened,
 		UpdatedAt: occurred,
 	}
+	// Triggered, acknowledged and reopened say the incident is open at that
+	// moment, so a reopening clears an earlier resolution; priority changes
+	// and escalations say nothing of the status.
 	switch ev.EventType {
+	case "incident.triggered", "incident.reopened":
+		inc.Status = delivery.IncidentOpen
 	case "incident.acknowledged":
-		inc.AcknowledgedAt = occurred
+		inc.Status, inc.AcknowledgedAt = delivery.IncidentOpen, occurred
 	case "incident.resolved":
-		inc.ResolvedAt = occurred
+		inc.Status, inc.ResolvedAt = delivery.IncidentResolved, occurred
 	}
 	key := ev.ID
 	if key == "" {

@@ -134,10 +134,11 @@ func TestTranslateFields(t *testing.T) {
 		name string
 		want delivery.Incident
 	}{
-		{"incident.triggered", delivery.Incident{Severity: 1, UpdatedAt: time.Date(2026, 3, 2, 10, 0, 0, 512e6, time.UTC)}},
+		{"incident.triggered", delivery.Incident{Severity: 1, Status: delivery.IncidentOpen, StatusAt: time.Date(2026, 3, 2, 10, 0, 0, 512e6, time.UTC), UpdatedAt: time.Date(2026, 3, 2, 10, 0, 0, 512e6, time.UTC)}},
 		{"incident.priority_updated", delivery.Incident{Severity: 0, UpdatedAt: time.Date(2026, 3, 2, 10, 4, 10, 3e6, time.UTC)}},
-		{"incident.acknowledged", delivery.Incident{Severity: 0, AcknowledgedAt: time.Date(2026, 3, 2, 10, 7, 31, 250e6, time.UTC), UpdatedAt: time.Date(2026, 3, 2, 10, 7, 31, 250e6, time.UTC)}},
-		{"incident.resolved", delivery.Incident{Severity: 0, ResolvedAt: time.Date(2026, 3, 2, 10, 52, 9, 801e6, time.UTC), UpdatedAt: time.Date(2026, 3, 2, 10, 52, 9, 801e6, time.UTC)}},
+		{"incident.acknowledged", delivery.Incident{Severity: 0, AcknowledgedAt: time.Date(2026, 3, 2, 10, 7, 31, 250e6, time.UTC), Status: delivery.IncidentOpen, StatusAt: time.Date(2026, 3, 2, 10, 7, 31, 250e6, time.UTC), UpdatedAt: time.Date(2026, 3, 2, 10, 7, 31, 250e6, time.UTC)}},
+		{"incident.resolved", delivery.Incident{Severity: 0, ResolvedAt: time.Date(2026, 3, 2, 10, 52, 9, 801e6, time.UTC), Status: delivery.IncidentResolved, StatusAt: time.Date(2026, 3, 2, 10, 52, 9, 801e6, time.UTC), UpdatedAt: time.Date(2026, 3, 2, 10, 52, 9, 801e6, time.UTC)}},
+		{"incident.reopened", delivery.Incident{Severity: 0, Status: delivery.IncidentOpen, StatusAt: time.Date(2026, 3, 2, 11, 10, 0, 0, time.UTC), UpdatedAt: time.Date(2026, 3, 2, 11, 10, 0, 0, time.UTC)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name+" carries the milestone of its type", func(t *testing.T) {
@@ -151,6 +152,7 @@ func TestTranslateFields(t *testing.T) {
 			e := events[0]
 			want := c.want
 			want.Service, want.ID, want.Title, want.OpenedAt = "API Service", "pagerduty-PGR0VU2", "Checkout latency above SLO", opened
+			want.SeverityAt = want.UpdatedAt // every PagerDuty report gives a severity
 			if e.Kind != delivery.KindIncident || e.Source != Name || *e.Incident != want {
 				t.Errorf("got %+v %+v\nwant %+v", e, e.Incident, want)
 			}
