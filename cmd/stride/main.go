@@ -412,16 +412,8 @@ func runReprocess(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "stride reprocess: source %q is not configured\n", *source)
 		return 2
 	}
-	var deliveries, events, skipped int
-	err = db.EachRawDelivery(ctx, *source, func(d store.RawDelivery) error {
-		deliveries++
-		evs, err := src.Translate(d.Headers, d.Body)
-		if err != nil {
-			skipped++
-			return nil
-		}
-		events += len(evs)
-		return db.Replay(ctx, evs)
+	res, err := db.Reprocess(ctx, *source, func(d store.RawDelivery) ([]delivery.Event, error) {
+		return src.Translate(d.Headers, d.Body)
 	})
 	if err != nil {
 		return fail(stderr, err)
@@ -429,7 +421,8 @@ func runReprocess(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if _, err := db.RefreshShipments(ctx); err != nil {
 		return fail(stderr, err)
 	}
-	fmt.Fprintf(stdout, "reprocessed %d %s deliveries: %d events applied, %d deliveries ignored or unreadable\n", deliveries, *source, events, skipped)
+	fmt.Fprintf(stdout, "reprocessed %d %s deliveries: %d events derived, %d deliveries ignored or unreadable; %d entities rebuilt, %d shared with other sources merged into\n",
+		res.Deliveries, *source, res.Events, res.Ignored, res.Rebuilt, res.Kept)
 	return 0
 }
 

@@ -137,10 +137,10 @@ func doraJSON(t *testing.T, config string, scope ...string) dora.Report {
 //     and translated again.
 //   - It re-derives deployments under the newly mapped service, so the new
 //     service gets its full history.
-//   - It cannot take back what the old mapping derived. Replay only adds and
-//     merges; it deletes nothing. The deployment stays under the old service
-//     (named after the repository, "shop") as well, so the org-wide report
-//     counts it twice until that service's rows are removed by hand.
+//   - It takes back what the old mapping derived: the entities only GitHub
+//     reported are removed and rebuilt, so the deployment no longer stays
+//     under the old service (named after the repository, "shop") and the
+//     org-wide report counts it once.
 func TestReprocessAppliesANewMapping(t *testing.T) {
 	urls := storetest.URLs(t)
 	names := slices.Sorted(func(yield func(string) bool) {
@@ -187,8 +187,10 @@ func TestReprocessAppliesANewMapping(t *testing.T) {
 				t.Fatalf("stride reprocess: exit %d: %s", code, stderr.String())
 			}
 			// Three deliveries: the push's two changes, the status's
-			// deployment and the release's deployment, none skipped.
-			if want := "reprocessed 3 github deliveries: 4 events applied, 0 deliveries ignored or unreadable"; !strings.Contains(stdout.String(), want) {
+			// deployment and the release's deployment, none skipped. The
+			// three entities the old mapping derived (two changes, deployment
+			// 501 under shop) are rebuilt.
+			if want := "reprocessed 3 github deliveries: 4 events derived, 0 deliveries ignored or unreadable; 3 entities rebuilt, 0 shared with other sources merged into"; !strings.Contains(stdout.String(), want) {
 				t.Errorf("reprocess said %q, want %q", stdout.String(), want)
 			}
 
@@ -206,13 +208,13 @@ func TestReprocessAppliesANewMapping(t *testing.T) {
 					t.Errorf("team web has %d deployments, want 2", team.DeploymentFrequency.Count)
 				}
 			})
-			t.Run("the old service keeps what the old mapping derived", func(t *testing.T) {
+			t.Run("nothing of the old mapping is left behind", func(t *testing.T) {
 				r := doraJSON(t, config, "--service", "shop")
-				if r.DeploymentFrequency.Count != 1 {
-					t.Errorf("shop has %d deployments after reprocessing, want the 1 it had (reprocess deletes nothing)", r.DeploymentFrequency.Count)
+				if r.DeploymentFrequency.Count != 0 {
+					t.Errorf("shop has %d deployments after reprocessing, want 0: deployment 501 moved to storefront", r.DeploymentFrequency.Count)
 				}
-				if org := doraJSON(t, config); org.DeploymentFrequency.Count != 3 {
-					t.Errorf("the org counts %d deployments, want 3: deployment 501 under both shop and storefront, and the release", org.DeploymentFrequency.Count)
+				if org := doraJSON(t, config); org.DeploymentFrequency.Count != 2 {
+					t.Errorf("the org counts %d deployments, want 2: deployment 501 once, under storefront, and the release", org.DeploymentFrequency.Count)
 				}
 			})
 			t.Run("reprocessing twice changes nothing more", func(t *testing.T) {

@@ -87,14 +87,14 @@ func (db *DB) recordKeys(ctx context.Context, tx *sql.Tx, events []delivery.Even
 		}
 	}
 	inserted := make(map[string]bool, len(unique))
-	const cols = 4
+	const cols = 5
 	for start := 0; start < len(unique); start += 1000 {
 		chunk := unique[start:min(start+1000, len(unique))]
 		args := make([]any, 0, len(chunk)*cols)
 		for _, e := range chunk {
-			args = append(args, e.Key, string(e.Kind), e.Source, now)
+			args = append(args, e.Key, string(e.Kind), e.Source, now, entityOf(e))
 		}
-		rows, err := tx.QueryContext(ctx, db.q("INSERT INTO events (key, kind, source, received_at) VALUES "+
+		rows, err := tx.QueryContext(ctx, db.q("INSERT INTO events (key, kind, source, received_at, entity) VALUES "+
 			placeholders(len(chunk), cols)+" ON CONFLICT (key) DO NOTHING RETURNING key"), args...)
 		if err != nil {
 			return nil, fmt.Errorf("record event keys: %w", err)
@@ -448,6 +448,12 @@ func (db *DB) markStale(ctx context.Context, tx *sql.Tx, b batch) error {
 	for k := range b.changes {
 		repos[k.repository] = true
 	}
+	return db.markServicesStale(ctx, tx, services, repos)
+}
+
+// markServicesStale flags services, and the services deployed from repos,
+// as needing their shipments recomputed.
+func (db *DB) markServicesStale(ctx context.Context, tx *sql.Tx, services, repos map[string]bool) error {
 	for repo := range repos {
 		rows, err := tx.QueryContext(ctx, db.q(`SELECT DISTINCT service FROM deployments WHERE repository = ?`), repo)
 		if err != nil {
