@@ -73,7 +73,7 @@ func open(url string) (*DB, error) {
 		return nil, errors.New("open sqlite: empty path")
 	}
 	dsn := func(txlock string) string {
-		return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=" + txlock
+		return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)&_txlock=" + txlock
 	}
 	w, err := sql.Open("sqlite", dsn("immediate"))
 	if err != nil {

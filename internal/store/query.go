@@ -276,7 +276,7 @@ func (db *DB) deploymentSummaries(ctx context.Context, service string, from, to 
 		return fmt.Errorf("read changes of %s: %w", service, err)
 	}
 
-	rows, err = db.read.QueryContext(ctx, db.q(`SELECT id, status, finished_at, sha, hotfix, rollback FROM deployments
+	rows, err = db.read.QueryContext(ctx, db.q(`SELECT id, status, finished_at, hotfix, rollback FROM deployments
 		WHERE service = ? AND environment = ? AND status IN ('success', 'failure', 'rolled_back')
 		AND finished_at >= ? AND finished_at < ?`), service, delivery.EnvironmentProduction, from, to)
 	if err != nil {
@@ -291,7 +291,7 @@ func (db *DB) deploymentSummaries(ctx context.Context, service string, from, to 
 		var status string
 		var finished int64
 		var hotfix, rollback int
-		if err := rows.Scan(&d.ID, &status, &finished, &d.SHA, &hotfix, &rollback); err != nil {
+		if err := rows.Scan(&d.ID, &status, &finished, &hotfix, &rollback); err != nil {
 			return fmt.Errorf("read deployments of %s: %w", service, err)
 		}
 		d.Status = delivery.DeploymentStatus(status)
