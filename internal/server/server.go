@@ -143,23 +143,29 @@ func (s *Server) Run(ctx context.Context, l net.Listener) error {
 	return err
 }
 
+// refreshLoop recomputes stale shipments in the background. After a pass
+// that took d it waits every + 4d, so on a large history (a refresh of
+// 200,000 changes takes seconds) under steady traffic it uses at most about
+// a fifth of a core; a report still refreshes what it reads on demand.
 func (s *Server) refreshLoop(ctx context.Context) {
 	every := s.RefreshEvery
 	if every <= 0 {
 		every = 2 * time.Second
 	}
-	t := time.NewTicker(every)
+	t := time.NewTimer(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			start := time.Now()
 			if n, err := s.DB.RefreshShipments(ctx); err != nil && ctx.Err() == nil {
 				s.logger().Error("refresh shipments", "err", err)
 			} else if n > 0 {
-				s.logger().Debug("refreshed shipments", "services", n)
+				s.logger().Debug("refreshed shipments", "services", n, "took", time.Since(start))
 			}
+			t.Reset(every + 4*time.Since(start))
 		}
 	}
 }
