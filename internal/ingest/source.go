@@ -5,6 +5,8 @@
 package ingest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -67,4 +69,11 @@ func TouchedPaths(lists ...[]string) []string {
 		out = append(out, l...)
 	}
 	return out
+}
+
+// BodyDigest is the delivery id of a source that sends none: a digest of
+// the body, so the same delivery sent twice has the same id.
+func BodyDigest(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

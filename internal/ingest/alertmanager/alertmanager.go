@@ -104,8 +104,7 @@ func (s *Source) Verify(h http.Header, body []byte) error {
 func (s *Source) DeliveryID(h http.Header, body []byte) string {
 	var p payload
 	if err := json.Unmarshal(body, &p); err != nil {
-		sum := sha256.Sum256(body)
-		return "sha256:" + hex.EncodeToString(sum[:])
+		return ingest.BodyDigest(body)
 	}
 	d := sha256.New()
 	d.Write([]byte(p.GroupKey))

@@ -7,8 +7,6 @@
 package argocd
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -67,8 +65,7 @@ func (s *Source) Verify(h http.Header, body []byte) error {
 // DeliveryID returns a digest of the body: Argo CD sends no delivery id, and
 // a notification sent twice renders the same body.
 func (s *Source) DeliveryID(h http.Header, body []byte) string {
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return ingest.BodyDigest(body)
 }
 
 // Notification is the body the shipped template renders. Its fields are

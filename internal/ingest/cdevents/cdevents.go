@@ -8,7 +8,6 @@
 package cdevents
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -85,8 +84,7 @@ func (s *Source) DeliveryID(h http.Header, body []byte) string {
 	if mode(h) == modeBinary && json.Unmarshal(body, &ev) == nil && ev.Context.ID != "" {
 		return ev.Context.Source + "#" + ev.Context.ID
 	}
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return ingest.BodyDigest(body)
 }
 
 // envelope is a CloudEvent in structured mode (JSON event format).

@@ -118,8 +118,7 @@ func (s *Source) DeliveryID(h http.Header, body []byte) string {
 	if id := strings.TrimSpace(h.Get(HeaderDelivery)); id != "" {
 		return id
 	}
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return ingest.BodyDigest(body)
 }
 
 // Translate maps one delivery to domain events by its X-GitHub-Event header

@@ -67,8 +67,7 @@ func (s *Source) DeliveryID(h http.Header, body []byte) string {
 			return v
 		}
 	}
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return ingest.BodyDigest(body)
 }
 
 // eventKinds maps X-Gitlab-Event values to object_kind values, for the rare

@@ -120,6 +120,5 @@ func (s *Source) DeliveryID(h http.Header, body []byte) string {
 	if v := strings.TrimSpace(h.Get("X-Atlassian-Webhook-Identifier")); v != "" {
 		return v
 	}
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return ingest.BodyDigest(body)
 }

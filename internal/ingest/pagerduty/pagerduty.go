@@ -169,8 +169,7 @@ func (s *Source) DeliveryID(h http.Header, body []byte) string {
 }
 
 func digest(body []byte) string {
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return ingest.BodyDigest(body)
 }
 
 type payload struct {
