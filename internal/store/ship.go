@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/stride-oss/stride/internal/delivery"
@@ -58,13 +61,6 @@ func (db *DB) RefreshShipments(ctx context.Context, services ...string) (int, er
 	return len(stale), nil
 }
 
-// shipmentRow is one stored shipment, keyed by (repository, sha).
-type shipmentRow struct {
-	environment, deploymentID string
-	commitTime, finishedAt    int64
-	incident                  string
-}
-
 // ship recomputes one service's shipments. The inputs are read outside the
 // write transaction, so a refresh of a large history does not hold the
 // writer (SQLite has one) while it reads and computes; the write applies
@@ -89,8 +85,8 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 	for _, d := range deployments {
 		byRepo[d.Repository] = append(byRepo[d.Repository], d)
 	}
-	type rowKey struct{ repository, sha string }
-	want := map[rowKey]shipmentRow{}
+	// The new assignment, grouped by deployment.
+	want := map[delivery.DeploymentKey][]shipment{}
 	missing := 0
 	for repo, ds := range byRepo {
 		graph, err := db.graph(ctx, db.read, repo, len(prefixes) > 0)
@@ -113,46 +109,41 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 				if !delivery.Touches(c.paths, prefixes) {
 					continue
 				}
-				want[rowKey{repo, sha}] = shipmentRow{key.Environment, key.ID, c.commitTime, finished[key], c.incident}
+				want[key] = append(want[key], shipment{repo, sha, c.commitTime, finished[key], c.incident})
 			}
 		}
 	}
-	// Each deployment's commit times, for the summary rows; and which
-	// deployments' sets changed, so only their summaries are rewritten.
-	summaries := map[delivery.DeploymentKey][]int64{}
-	finishedAt := map[delivery.DeploymentKey]int64{}
-	for _, r := range want {
-		k := delivery.DeploymentKey{Service: service, Environment: r.environment, ID: r.deploymentID}
-		finishedAt[k] = r.finishedAt
-		if r.incident == "" {
-			summaries[k] = append(summaries[k], r.commitTime)
-		}
+	digests := make(map[delivery.DeploymentKey]string, len(want))
+	for k, rows := range want {
+		digests[k] = digestShipments(rows)
+	}
+	// Which deployments' shipments differ from what is stored: compared by
+	// digest, so a refresh does not read back every stored shipment.
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT environment, deployment_id, digest FROM deployment_changes WHERE service = ?`), service)
+	if err != nil {
+		return fmt.Errorf("read summaries of %s: %w", service, err)
 	}
 	changed := map[delivery.DeploymentKey]bool{}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT repository, sha, environment, deployment_id, commit_time, finished_at, incident
-		FROM shipments WHERE service = ?`), service)
-	if err != nil {
-		return fmt.Errorf("read shipments of %s: %w", service, err)
-	}
-	var stale []rowKey
+	stored := map[delivery.DeploymentKey]bool{}
 	for rows.Next() {
-		var k rowKey
-		var r shipmentRow
-		if err := rows.Scan(&k.repository, &k.sha, &r.environment, &r.deploymentID, &r.commitTime, &r.finishedAt, &r.incident); err != nil {
+		k := delivery.DeploymentKey{Service: service}
+		var digest string
+		if err := rows.Scan(&k.Environment, &k.ID, &digest); err != nil {
 			rows.Close()
-			return fmt.Errorf("read shipments of %s: %w", service, err)
+			return fmt.Errorf("read summaries of %s: %w", service, err)
 		}
-		if w, ok := want[k]; !ok {
-			stale = append(stale, k)
-			changed[delivery.DeploymentKey{Service: service, Environment: r.environment, ID: r.deploymentID}] = true
-		} else if w == r {
-			delete(want, k) // already stored as it should be
-		} else {
-			changed[delivery.DeploymentKey{Service: service, Environment: r.environment, ID: r.deploymentID}] = true
+		stored[k] = true
+		if digests[k] != digest {
+			changed[k] = true
 		}
 	}
 	if err := rows.Close(); err != nil {
-		return fmt.Errorf("read shipments of %s: %w", service, err)
+		return fmt.Errorf("read summaries of %s: %w", service, err)
+	}
+	for k := range want {
+		if !stored[k] {
+			changed[k] = true
+		}
 	}
 
 	written := 0
@@ -164,9 +155,15 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 		if current != gen {
 			return nil // new events arrived while computing: leave it stale
 		}
-		for _, k := range stale {
-			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM shipments WHERE service = ? AND repository = ? AND sha = ?`), service, k.repository, k.sha); err != nil {
-				return fmt.Errorf("delete shipment of %s: %w", service, err)
+		// Clear every changed deployment first: a change that moved from one
+		// deployment to another must be gone from the first before it is
+		// written under the second.
+		for k := range changed {
+			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM shipments WHERE service = ? AND environment = ? AND deployment_id = ?`), k.Service, k.Environment, k.ID); err != nil {
+				return fmt.Errorf("clear shipments of %s: %w", k, err)
+			}
+			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM deployment_changes WHERE service = ? AND environment = ? AND deployment_id = ?`), k.Service, k.Environment, k.ID); err != nil {
+				return fmt.Errorf("clear summary of %s: %w", k, err)
 			}
 		}
 		const cols = 8
@@ -176,30 +173,34 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 				return nil
 			}
 			_, err := tx.ExecContext(ctx, db.q(`INSERT INTO shipments (service, environment, deployment_id, repository, sha, commit_time, finished_at, incident) VALUES `+
-				placeholders(len(args)/cols, cols)+` ON CONFLICT (service, repository, sha) DO UPDATE SET environment = excluded.environment,
-				deployment_id = excluded.deployment_id, commit_time = excluded.commit_time, finished_at = excluded.finished_at, incident = excluded.incident`), args...)
+				placeholders(len(args)/cols, cols)), args...)
 			args = args[:0]
 			if err != nil {
 				return fmt.Errorf("write shipments of %s: %w", service, err)
 			}
 			return nil
 		}
-		for k, r := range want {
-			changed[delivery.DeploymentKey{Service: service, Environment: r.environment, ID: r.deploymentID}] = true
-			args = append(args, service, r.environment, r.deploymentID, k.repository, k.sha, r.commitTime, r.finishedAt, r.incident)
-			if len(args) >= 500*cols {
-				if err := flush(); err != nil {
-					return err
+		for k := range changed {
+			rows := want[k]
+			if len(rows) == 0 {
+				continue // the deployment ships nothing any more
+			}
+			for _, r := range rows {
+				args = append(args, service, k.Environment, k.ID, r.repository, r.sha, r.commitTime, r.finishedAt, r.incident)
+				if len(args) >= 500*cols {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 			}
+			if err := db.writeSummary(ctx, tx, k, rows, digests[k]); err != nil {
+				return err
+			}
+			written += len(rows)
 		}
 		if err := flush(); err != nil {
 			return err
 		}
-		if err := db.writeSummaries(ctx, tx, changed, summaries, finishedAt); err != nil {
-			return err
-		}
-		written = len(stale) + len(want)
 		_, err := tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, computed_at = ?, missing = ? WHERE service = ? AND dirty = ?`),
 			db.Now().UnixMicro(), missing, service, gen)
 		if err != nil {
@@ -219,6 +220,39 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 		}
 	}
 	return nil
+}
+
+// shipment is one change shipped by a deployment.
+type shipment struct {
+	repository, sha        string
+	commitTime, finishedAt int64
+	incident               string
+}
+
+// digestShipments identifies a deployment's set of shipped changes, in any
+// order, so a refresh can tell whether it changed without reading it back.
+func digestShipments(rows []shipment) string {
+	slices.SortFunc(rows, func(a, b shipment) int {
+		if c := strings.Compare(a.repository, b.repository); c != 0 {
+			return c
+		}
+		return strings.Compare(a.sha, b.sha)
+	})
+	h := sha256.New()
+	var buf [8]byte
+	for _, r := range rows {
+		h.Write([]byte(r.repository))
+		h.Write([]byte{0})
+		h.Write([]byte(r.sha))
+		h.Write([]byte{0})
+		binary.LittleEndian.PutUint64(buf[:], uint64(r.commitTime))
+		h.Write(buf[:])
+		binary.LittleEndian.PutUint64(buf[:], uint64(r.finishedAt))
+		h.Write(buf[:])
+		h.Write([]byte(r.incident))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 func (db *DB) successfulDeployments(ctx context.Context, q querier, service string) ([]delivery.Deployment, error) {
@@ -281,26 +315,20 @@ func (db *DB) graph(ctx context.Context, q querier, repository string, withPaths
 	return g, rows.Err()
 }
 
-// writeSummaries rewrites the deployment_changes rows of the deployments
-// whose shipped changes changed.
-func (db *DB) writeSummaries(ctx context.Context, tx *sql.Tx, changed map[delivery.DeploymentKey]bool, summaries map[delivery.DeploymentKey][]int64, finishedAt map[delivery.DeploymentKey]int64) error {
-	for k := range changed {
-		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM deployment_changes WHERE service = ? AND environment = ? AND deployment_id = ?`),
-			k.Service, k.Environment, k.ID); err != nil {
-			return fmt.Errorf("clear summary of %s: %w", k, err)
+// writeSummary writes a deployment's summary row: the commit times of its
+// changes not linked to an incident, packed, and the digest of all of them.
+func (db *DB) writeSummary(ctx context.Context, tx *sql.Tx, k delivery.DeploymentKey, rows []shipment, digest string) error {
+	packed := make([]byte, 0, 8*len(rows))
+	var finished int64
+	for _, r := range rows {
+		finished = r.finishedAt
+		if r.incident == "" {
+			packed = binary.LittleEndian.AppendUint64(packed, uint64(r.commitTime))
 		}
-		times := summaries[k]
-		if len(times) == 0 {
-			continue
-		}
-		packed := make([]byte, 8*len(times))
-		for i, t := range times {
-			binary.LittleEndian.PutUint64(packed[8*i:], uint64(t))
-		}
-		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO deployment_changes (service, environment, deployment_id, finished_at, commit_times) VALUES (?, ?, ?, ?, ?)`),
-			k.Service, k.Environment, k.ID, finishedAt[k], packed); err != nil {
-			return fmt.Errorf("write summary of %s: %w", k, err)
-		}
+	}
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO deployment_changes (service, environment, deployment_id, finished_at, commit_times, digest) VALUES (?, ?, ?, ?, ?, ?)`),
+		k.Service, k.Environment, k.ID, finished, packed, digest); err != nil {
+		return fmt.Errorf("write summary of %s: %w", k, err)
 	}
 	return nil
 }

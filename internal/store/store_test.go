@@ -362,3 +362,48 @@ func TestMonorepoServicesShipOnlyTheirOwnPaths(t *testing.T) {
 		}
 	})
 }
+
+// TestRefreshMovesChangesBetweenDeployments refreshes after each arrival,
+// so a late deployment moves changes that were already assigned.
+func TestRefreshMovesChangesBetweenDeployments(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		period := delivery.Period{From: t0, To: t0.Add(24 * time.Hour)}
+		shipped := func() map[string]string {
+			t.Helper()
+			in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, period)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := db.DORASummaryInput(ctx, store.Scope{Service: "app"}, period)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sum.Shipments) != len(in.Shipments) {
+				t.Fatalf("the summaries hold %d changes, the shipments %d", len(sum.Shipments), len(in.Shipments))
+			}
+			out := map[string]string{}
+			for _, s := range in.Shipments {
+				out[s.SHA] = s.Deployment.ID
+			}
+			return out
+		}
+		// a ← b ← c ← d
+		ingest(t, db, change("app", "a", t0), change("app", "b", t0.Add(time.Hour), "a"),
+			change("app", "c", t0.Add(2*time.Hour), "b"), change("app", "d", t0.Add(3*time.Hour), "c"))
+		ingest(t, db, deploy("app", "v2", "d", delivery.DeploymentSuccess, t0.Add(10*time.Hour)))
+		if got := shipped(); len(got) != 1 || got["d"] != "v2" {
+			t.Fatalf("v2 alone, the first deployment, ships only d: %v", got)
+		}
+		// v1 finished earlier: it becomes the first, and v2 ships c and d.
+		ingest(t, db, deploy("app", "v1", "b", delivery.DeploymentSuccess, t0.Add(5*time.Hour)))
+		if got := shipped(); len(got) != 3 || got["b"] != "v1" || got["c"] != "v2" || got["d"] != "v2" {
+			t.Fatalf("after v1: %v", got)
+		}
+		// v0 finished earlier still and deployed d: it is the first and
+		// ships only d; v1 and v2 then ship nothing new.
+		ingest(t, db, deploy("app", "v0", "d", delivery.DeploymentSuccess, t0.Add(4*time.Hour)))
+		if got := shipped(); len(got) != 1 || got["d"] != "v0" {
+			t.Fatalf("after v0: %v", got)
+		}
+	})
+}
