@@ -23,7 +23,8 @@ func buildSources(cfg config.Config) (map[string]ingest.Source, error) {
 	out := map[string]ingest.Source{}
 	s := cfg.Sources
 	if g := s.GitHub; g != nil {
-		out["github"] = github.New(github.Config{Secret: g.Secret, Mapping: m, ReleasesAsDeployments: g.ReleasesAsDeployments, DefaultSeverity: g.DefaultSeverity})
+		out["github"] = github.New(github.Config{Secret: g.Secret, Mapping: m, ReleasesAsDeployments: g.ReleasesAsDeployments,
+			DeployTags: g.DeployTags, ExcludeTags: g.ExcludeTags, DefaultSeverity: g.DefaultSeverity})
 	}
 	if g := s.GitLab; g != nil {
 		out["gitlab"] = gitlab.New(gitlab.Config{Token: g.Token, Mapping: m})

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"strings"
 	"time"
 
@@ -76,7 +77,12 @@ type Sources struct {
 	GitHub *struct {
 		Secret                string `yaml:"secret"`
 		ReleasesAsDeployments bool   `yaml:"releases_as_deployments"`
-		DefaultSeverity       *int   `yaml:"default_severity"`
+		// DeployTags and ExcludeTags are glob patterns (path.Match) of
+		// the tags whose releases and tag pushes count as deployments;
+		// no deploy_tags means every tag.
+		DeployTags      []string `yaml:"deploy_tags"`
+		ExcludeTags     []string `yaml:"exclude_tags"`
+		DefaultSeverity *int     `yaml:"default_severity"`
 	} `yaml:"github"`
 	GitLab *struct {
 		Token string `yaml:"token"`
@@ -153,6 +159,19 @@ func (c Config) Validate() error {
 		seen[s.Name] = true
 		if _, err := s.ringConfig(); err != nil {
 			return fmt.Errorf("config: service %q: %w", s.Name, err)
+		}
+	}
+	if g := c.Sources.GitHub; g != nil {
+		for _, f := range []struct {
+			field    string
+			patterns []string
+		}{{"deploy_tags", g.DeployTags}, {"exclude_tags", g.ExcludeTags}} {
+			for _, p := range f.patterns {
+				// A malformed pattern would silently match no tag.
+				if _, err := path.Match(p, ""); err != nil {
+					return fmt.Errorf("config: sources.github.%s: %q is not a valid glob pattern", f.field, p)
+				}
+			}
 		}
 	}
 	return nil

@@ -1,7 +1,10 @@
 package github
 
 import (
+	"fmt"
+	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -214,28 +217,67 @@ func (s *Source) release(body []byte) ([]delivery.Event, error) {
 		return nil, missing("release", "release.published_at")
 	}
 	r := e.Release
+	if r.Prerelease {
+		return nil, ingest.Ignored("github: release %s is a pre-release, not a production deployment", r.TagName)
+	}
+	if ok, why := s.tagCounts(r.TagName); !ok {
+		return nil, ingest.Ignored("github: release %s: %s", r.TagName, why)
+	}
 	if !shaPattern.MatchString(r.TargetCommitish) {
 		// A successful deployment needs the commit it ships, and a branch
-		// name says only where the tag was cut from, not which commit.
-		return nil, ingest.Ignored("github: release %s targets %q, a branch rather than a commit, so the shipped commit is unknown", r.TagName, r.TargetCommitish)
+		// name says only where the tag was cut from, not which commit. The
+		// push of the tag, which GitHub sends with every new release,
+		// carries the commit and reports the same deployment.
+		return nil, ingest.Ignored("github: release %s targets the branch %q rather than a commit; the push of tag %s supplies the deployment (subscribe to Pushes)", r.TagName, r.TargetCommitish, r.TagName)
 	}
 	repo := e.Repository.FullName
+	return s.releaseDeployments("github:release:"+repo+":"+r.TagName, repo, r.TagName, r.TargetCommitish, time.Time{}, r.PublishedAt), nil
+}
+
+// tagCounts reports whether releases and pushes of tag count as
+// deployments under DeployTags and ExcludeTags, and if not, why. A
+// malformed pattern matches nothing (the configuration loader rejects
+// them, so this only protects hand-made configurations).
+func (s *Source) tagCounts(tag string) (bool, string) {
+	if len(s.cfg.DeployTags) > 0 && !slices.ContainsFunc(s.cfg.DeployTags, func(p string) bool { return globMatch(p, tag) }) {
+		return false, fmt.Sprintf("tag %s matches none of deploy_tags %v", tag, s.cfg.DeployTags)
+	}
+	if i := slices.IndexFunc(s.cfg.ExcludeTags, func(p string) bool { return globMatch(p, tag) }); i >= 0 {
+		return false, fmt.Sprintf("tag %s matches exclude_tags pattern %q", tag, s.cfg.ExcludeTags[i])
+	}
+	return true, ""
+}
+
+func globMatch(pattern, name string) bool {
+	ok, err := path.Match(pattern, name)
+	return err == nil && ok
+}
+
+// releaseDeployments returns one successful production deployment of the
+// release tag per service repo maps to. Releases and tag pushes both build
+// their deployments here, so the two reports of one release agree on the
+// ID, environment and services, and merge into one deployment.
+func (s *Source) releaseDeployments(keyPrefix, repo, tag, sha string, started, finished time.Time) []delivery.Event {
 	var events []delivery.Event
 	for _, sm := range s.cfg.Mapping.ServicesOf(repo, nil) {
 		events = append(events, delivery.Event{
-			Key:  "github:release:" + repo + ":" + r.TagName + ":" + sm.Name,
+			Key:  keyPrefix + ":" + sm.Name,
 			Kind: delivery.KindDeployment,
 			Deployment: &delivery.Deployment{
 				Service:     sm.Name,
 				Environment: delivery.EnvironmentProduction,
-				ID:          "release-" + r.TagName,
+				ID:          ReleaseDeploymentID(tag),
 				Status:      delivery.DeploymentSuccess,
-				FinishedAt:  r.PublishedAt,
-				SHA:         r.TargetCommitish,
+				StartedAt:   started,
+				FinishedAt:  finished,
+				SHA:         sha,
 				Repository:  repo,
-				UpdatedAt:   r.PublishedAt,
+				UpdatedAt:   finished,
 			},
 		})
 	}
-	return events, nil
+	return events
 }
+
+// ReleaseDeploymentID is the deployment ID of the release of tag.
+func ReleaseDeploymentID(tag string) string { return "release-" + tag }

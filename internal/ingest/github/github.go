@@ -43,7 +43,19 @@ type Config struct {
 	// ReleasesAsDeployments counts each published release as a successful
 	// production deployment, for teams whose releases are their deployments
 	// and who do not use GitHub deployments.
+	//
+	// A release cut from a branch name carries no commit, so with this on
+	// the push of the release's tag (refs/tags/<tag>) is counted too: it
+	// carries the tagged commit, and its deployment has the release's ID,
+	// release-<tag>, so both reports of one release are one deployment.
 	ReleasesAsDeployments bool
+	// DeployTags are glob patterns (path.Match syntax, where * does not
+	// match a "/") of the tags whose releases and tag pushes count as
+	// deployments; empty means every tag.
+	DeployTags []string
+	// ExcludeTags are glob patterns of tags that never count, even when
+	// they match DeployTags: pre-release tags such as "*-rc*".
+	ExcludeTags []string
 	// DefaultSeverity is the severity of an incident issue that carries no
 	// severity label. When nil the issue's report leaves the severity
 	// unknown, so it does not overwrite one another report gave; an incident

@@ -2,6 +2,8 @@ package github
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -75,15 +77,44 @@ type pushCommit struct {
 }
 
 type pushEvent struct {
-	Ref        string       `json:"ref"`
-	Before     string       `json:"before"`
-	After      string       `json:"after"`
-	Created    bool         `json:"created"`
-	Deleted    bool         `json:"deleted"`
-	Forced     bool         `json:"forced"`
-	Commits    []pushCommit `json:"commits"`
-	HeadCommit *pushCommit  `json:"head_commit"`
-	Repository *repository  `json:"repository"`
+	Ref        string          `json:"ref"`
+	Before     string          `json:"before"`
+	After      string          `json:"after"`
+	Created    bool            `json:"created"`
+	Deleted    bool            `json:"deleted"`
+	Forced     bool            `json:"forced"`
+	Commits    []pushCommit    `json:"commits"`
+	HeadCommit *pushCommit     `json:"head_commit"`
+	Repository *pushRepository `json:"repository"`
+}
+
+// pushRepository is the repository of a push payload, which alone carries
+// pushed_at as a unix timestamp (other payloads carry a string).
+type pushRepository struct {
+	repository
+	PushedAt flexTime `json:"pushed_at"`
+}
+
+// flexTime reads a time given either as unix seconds (a JSON number, as
+// push payloads give repository.pushed_at) or as an RFC 3339 string; null
+// and "" are the zero time.
+type flexTime struct{ time.Time }
+
+func (t *flexTime) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	switch {
+	case s == "null" || s == `""`:
+		t.Time = time.Time{}
+		return nil
+	case strings.HasPrefix(s, `"`):
+		return t.Time.UnmarshalJSON(b)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("a time is neither unix seconds nor an RFC 3339 string: %s", s)
+	}
+	t.Time = time.Unix(n, 0).UTC()
+	return nil
 }
 
 type pullRequest struct {

@@ -18,7 +18,8 @@ var incidentRef = regexp.MustCompile(`(?i)\bincident\s*:?\s*#(\d+)\b`)
 
 // push turns the commits pushed to the default branch into changes. Only
 // the default branch counts: commits on other branches reach production
-// through a merge, which arrives as its own push.
+// through a merge, which arrives as its own push. A tag push is a release's
+// deployment when releases count as deployments (see tagPush).
 func (s *Source) push(body []byte) ([]delivery.Event, error) {
 	var p pushEvent
 	if err := decode(body, &p); err != nil {
@@ -31,6 +32,9 @@ func (s *Source) push(body []byte) ([]delivery.Event, error) {
 		return nil, missing("push", "ref")
 	}
 	repo := p.Repository.FullName
+	if tag, ok := strings.CutPrefix(p.Ref, "refs/tags/"); ok {
+		return s.tagPush(&p, tag)
+	}
 	branch, ok := strings.CutPrefix(p.Ref, "refs/heads/")
 	switch {
 	case !ok:
@@ -91,6 +95,39 @@ func (s *Source) push(body []byte) ([]delivery.Event, error) {
 		})
 	}
 	return events, nil
+}
+
+// tagPush counts the push of a release tag as the release's production
+// deployment when ReleasesAsDeployments is on. The release event itself
+// names no commit when the release was cut from a branch (the usual case);
+// the tag push does, and it has the same deployment ID, release-<tag>, so
+// the two reports of one release merge into one deployment.
+//
+// The tagged commit is head_commit.id: for an annotated tag, "after" is the
+// tag object, not a commit. The deployment finished when the tag was pushed
+// (repository.pushed_at), or else at the commit's time.
+func (s *Source) tagPush(p *pushEvent, tag string) ([]delivery.Event, error) {
+	switch {
+	case !s.cfg.ReleasesAsDeployments:
+		return nil, ingest.Ignored("github: push of tag %s is not a branch push (tag pushes count as deployments only when ReleasesAsDeployments is on)", tag)
+	case p.Deleted:
+		return nil, ingest.Ignored("github: push deletes tag %s", tag)
+	}
+	if ok, why := s.tagCounts(tag); !ok {
+		return nil, ingest.Ignored("github: push of tag %s: %s", tag, why)
+	}
+	if p.HeadCommit == nil || p.HeadCommit.ID == "" {
+		return nil, ingest.Ignored("github: push of tag %s names no commit (head_commit), so the deployed commit is unknown", tag)
+	}
+	at := p.Repository.PushedAt.Time
+	if at.IsZero() {
+		at = p.HeadCommit.Timestamp
+	}
+	if at.IsZero() {
+		return nil, missing("push", "repository.pushed_at")
+	}
+	repo := p.Repository.FullName
+	return s.releaseDeployments("github:tag:"+repo+":"+tag, repo, tag, p.HeadCommit.ID, at, at), nil
 }
 
 func firstLine(s string) string {

@@ -389,10 +389,197 @@ func TestReleases(t *testing.T) {
 			t.Errorf("events %+v, want one deployment %+v", events, want)
 		}
 	})
-	t.Run("that name a branch rather than a commit are ignored", func(t *testing.T) {
+	t.Run("that name a branch rather than a commit are left to the tag push", func(t *testing.T) {
 		_, err := translate(t, Config{ReleasesAsDeployments: true}, "release", release("main"))
-		mustIgnore(t, err, "shipped commit is unknown")
+		mustIgnore(t, err, "the push of tag v1.2.0 supplies the deployment")
 	})
+	t.Run("that are pre-releases are ignored", func(t *testing.T) {
+		body := `{"action":"published","release":{"id":1,"tag_name":"v1.2.0","target_commitish":"` + sha + `","prerelease":true,"published_at":"2024-03-02T08:00:00Z"},` + repoJSON + `}`
+		_, err := translate(t, Config{ReleasesAsDeployments: true}, "release", body)
+		mustIgnore(t, err, "pre-release")
+	})
+	t.Run("of excluded tags are ignored", func(t *testing.T) {
+		_, err := translate(t, Config{ReleasesAsDeployments: true, ExcludeTags: []string{"v1.2.*"}}, "release", release(sha))
+		mustIgnore(t, err, `exclude_tags pattern "v1.2.*"`)
+		_, err = translate(t, Config{ReleasesAsDeployments: true, DeployTags: []string{"release-*"}}, "release", release(sha))
+		mustIgnore(t, err, "matches none of deploy_tags")
+	})
+}
+
+// tagPushBody is the push of tag v1.2.0 of acme/shop: a lightweight tag
+// (after is the commit) unless tagObject is given (an annotated tag, whose
+// after is the tag object). extra is spliced into the repository object.
+func tagPushBody(tag, tagObject, repoExtra string) string {
+	const commit = "0123456789abcdef0123456789abcdef01234567"
+	after := commit
+	if tagObject != "" {
+		after = tagObject
+	}
+	return `{"ref":"refs/tags/` + tag + `","before":"` + zeroSHA + `","after":"` + after + `","created":true,"deleted":false,"forced":false,
+		"base_ref":"refs/heads/main","commits":[],
+		"head_commit":{"id":"` + commit + `","message":"Release","timestamp":"2024-03-01T18:00:00+01:00","author":{"name":"Ada","username":"ada"}},
+		"repository":{"full_name":"acme/shop","default_branch":"main"` + repoExtra + `}}`
+}
+
+func TestTagPushes(t *testing.T) {
+	const (
+		commit    = "0123456789abcdef0123456789abcdef01234567"
+		tagObject = "fedcba9876543210fedcba9876543210fedcba98"
+		pushedAt  = `,"pushed_at":1709366400` // 2024-03-02T08:00:00Z
+	)
+	on := Config{ReleasesAsDeployments: true}
+	dep := func(service string, at time.Time) delivery.Deployment {
+		return delivery.Deployment{Service: service, Environment: "production", ID: "release-v1.2.0", Status: delivery.DeploymentSuccess,
+			StartedAt: at, FinishedAt: at, SHA: commit, Repository: "acme/shop", UpdatedAt: at}
+	}
+	pushed := ts("2024-03-02T08:00:00Z")
+	tests := []struct {
+		name    string
+		cfg     Config
+		body    string
+		ignored string
+		want    []delivery.Deployment
+		keys    []string
+	}{
+		{
+			name: "a lightweight tag deploys the tagged commit when it was pushed",
+			cfg:  on,
+			body: tagPushBody("v1.2.0", "", pushedAt),
+			want: []delivery.Deployment{dep("shop", pushed)},
+			keys: []string{"github:tag:acme/shop:v1.2.0:shop"},
+		},
+		{
+			name: "an annotated tag deploys head_commit, not the tag object in after",
+			cfg:  on,
+			body: tagPushBody("v1.2.0", tagObject, pushedAt),
+			want: []delivery.Deployment{dep("shop", pushed)},
+		},
+		{
+			name: "without pushed_at the commit's time is taken",
+			cfg:  on,
+			body: tagPushBody("v1.2.0", "", ""),
+			want: []delivery.Deployment{dep("shop", ts("2024-03-01T17:00:00Z"))},
+		},
+		{
+			name: "pushed_at may be a string, as in other payloads",
+			cfg:  on,
+			body: tagPushBody("v1.2.0", "", `,"pushed_at":"2024-03-02T08:00:00Z"`),
+			want: []delivery.Deployment{dep("shop", pushed)},
+		},
+		{
+			name: "one deployment per service the repository maps to",
+			cfg: Config{ReleasesAsDeployments: true, Mapping: delivery.Mapping{Services: []delivery.ServiceMapping{
+				{Name: "cart", Repositories: []string{"acme/shop"}}, {Name: "checkout", Repositories: []string{"acme/shop"}}}}},
+			body: tagPushBody("v1.2.0", "", pushedAt),
+			want: []delivery.Deployment{dep("cart", pushed), dep("checkout", pushed)},
+			keys: []string{"github:tag:acme/shop:v1.2.0:cart", "github:tag:acme/shop:v1.2.0:checkout"},
+		},
+		{
+			name: "a tag matching deploy_tags and no exclude_tags counts",
+			cfg:  Config{ReleasesAsDeployments: true, DeployTags: []string{"v*"}, ExcludeTags: []string{"*-rc*"}},
+			body: tagPushBody("v1.2.0", "", pushedAt),
+			want: []delivery.Deployment{dep("shop", pushed)},
+		},
+		{
+			name:    "is ignored when releases are not deployments",
+			cfg:     Config{},
+			body:    tagPushBody("v1.2.0", "", pushedAt),
+			ignored: "ReleasesAsDeployments",
+		},
+		{
+			name: "the deletion of a tag is ignored",
+			cfg:  on,
+			body: `{"ref":"refs/tags/v1.2.0","before":"` + commit + `","after":"` + zeroSHA + `","created":false,"deleted":true,"commits":[],"head_commit":null,
+				"repository":{"full_name":"acme/shop","default_branch":"main","pushed_at":1709366400}}`,
+			ignored: "deletes tag v1.2.0",
+		},
+		{
+			name:    "an excluded pre-release tag is ignored",
+			cfg:     Config{ReleasesAsDeployments: true, ExcludeTags: []string{"*-rc*"}},
+			body:    tagPushBody("v1.3.0-rc1", "", pushedAt),
+			ignored: `exclude_tags pattern "*-rc*"`,
+		},
+		{
+			name:    "a tag outside deploy_tags is ignored",
+			cfg:     Config{ReleasesAsDeployments: true, DeployTags: []string{"v*"}},
+			body:    tagPushBody("nightly-20240302", "", pushedAt),
+			ignored: "matches none of deploy_tags",
+		},
+		{
+			name:    "a tag push without a head commit is ignored",
+			cfg:     on,
+			body:    `{"ref":"refs/tags/v1.2.0","before":"` + zeroSHA + `","after":"` + commit + `","created":true,"commits":[],"head_commit":null,` + repoJSON + `}`,
+			ignored: "names no commit",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events, err := translate(t, tt.cfg, "push", tt.body)
+			if tt.ignored != "" {
+				mustIgnore(t, err, tt.ignored)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []delivery.Deployment
+			var keys []string
+			for _, e := range events {
+				if e.Kind != delivery.KindDeployment || e.Deployment == nil {
+					t.Fatalf("event %s is a %s, want a deployment", e.Key, e.Kind)
+				}
+				got = append(got, *e.Deployment)
+				keys = append(keys, e.Key)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("deployments:\n got %+v\nwant %+v", got, tt.want)
+			}
+			if tt.keys != nil && !reflect.DeepEqual(keys, tt.keys) {
+				t.Errorf("keys %v, want %v", keys, tt.keys)
+			}
+		})
+	}
+}
+
+// TestReleaseAndTagPushMerge checks that the two reports of one release,
+// the release event (targeting a sha) and the push of its tag, describe the
+// same deployment and merge into the same state whichever arrives first.
+func TestReleaseAndTagPushMerge(t *testing.T) {
+	const commit = "0123456789abcdef0123456789abcdef01234567"
+	cfg := Config{ReleasesAsDeployments: true}
+	for _, published := range []string{"2024-03-02T07:59:00Z", "2024-03-02T08:00:00Z", "2024-03-02T08:01:00Z"} {
+		t.Run("published "+published, func(t *testing.T) {
+			rel, err := translate(t, cfg, "release", `{"action":"published","release":{"id":1,"tag_name":"v1.2.0","target_commitish":"`+commit+`","published_at":"`+published+`"},`+repoJSON+`}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tag, err := translate(t, cfg, "push", tagPushBody("v1.2.0", "fedcba9876543210fedcba9876543210fedcba98", `,"pushed_at":1709366400`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rel) != 1 || len(tag) != 1 {
+				t.Fatalf("%d release and %d tag events, want one each", len(rel), len(tag))
+			}
+			a, b := *rel[0].Deployment, *tag[0].Deployment
+			if a.Key() != b.Key() {
+				t.Fatalf("release deployment %v and tag deployment %v are not one deployment", a.Key(), b.Key())
+			}
+			if rel[0].Key == tag[0].Key {
+				t.Errorf("release and tag push share the idempotency key %s, so one would be dropped", rel[0].Key)
+			}
+			ab, ba := delivery.MergeDeployment(a, b), delivery.MergeDeployment(b, a)
+			if !reflect.DeepEqual(ab, ba) {
+				t.Errorf("merge depends on order:\nrelease+tag %+v\ntag+release %+v", ab, ba)
+			}
+			if ab.SHA != commit || ab.Status != delivery.DeploymentSuccess || ab.Environment != delivery.EnvironmentProduction ||
+				ab.StartedAt.IsZero() || ab.FinishedAt.IsZero() {
+				t.Errorf("merged deployment %+v, want a finished production success of %s", ab, commit)
+			}
+			if again := delivery.MergeDeployment(ab, b); !reflect.DeepEqual(again, ab) {
+				t.Errorf("merging a report again changed the state: %+v", again)
+			}
+		})
+	}
 }
 
 func TestIncidents(t *testing.T) {
