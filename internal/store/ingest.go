@@ -33,7 +33,7 @@ func (db *DB) Ingest(ctx context.Context, events []delivery.Event) (IngestResult
 	var res IngestResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		res, err = db.ingestTx(ctx, tx, events, false)
+		res, err = db.ingestTx(ctx, tx, events)
 		return err
 	})
 	if err != nil {
@@ -42,10 +42,8 @@ func (db *DB) Ingest(ctx context.Context, events []delivery.Event) (IngestResult
 	return res, nil
 }
 
-// ingestTx validates and applies events inside tx. With replay, events are
-// applied even when their key was seen, which reprocessing needs: the merge
-// rules make that safe.
-func (db *DB) ingestTx(ctx context.Context, tx *sql.Tx, events []delivery.Event, replay bool) (IngestResult, error) {
+// ingestTx validates and applies events inside tx.
+func (db *DB) ingestTx(ctx context.Context, tx *sql.Tx, events []delivery.Event) (IngestResult, error) {
 	var res IngestResult
 	if len(events) > MaxBatch {
 		return res, delivery.Errorf(delivery.EINVALID, "a batch holds at most %d events, got %d", MaxBatch, len(events))
@@ -68,9 +66,6 @@ func (db *DB) ingestTx(ctx context.Context, tx *sql.Tx, events []delivery.Event,
 	}
 	res.Added = len(fresh)
 	res.Duplicates = len(events) - len(fresh)
-	if replay {
-		fresh = events
-	}
 	return res, db.apply(ctx, tx, fresh)
 }
 

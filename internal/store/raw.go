@@ -47,7 +47,7 @@ func (db *DB) IngestDelivery(ctx context.Context, raw RawDelivery, events []deli
 				events[i].Source = raw.Source
 			}
 		}
-		res, err = db.ingestTx(ctx, tx, events, false)
+		res, err = db.ingestTx(ctx, tx, events)
 		return err
 	})
 	if err != nil {

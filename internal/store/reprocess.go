@@ -169,7 +169,7 @@ func (db *DB) replayDeliveries(ctx context.Context, tx *sql.Tx, source string, t
 		if len(pending) == 0 {
 			return nil
 		}
-		_, err := db.ingestTx(ctx, tx, pending, false)
+		_, err := db.ingestTx(ctx, tx, pending)
 		pending = pending[:0]
 		return err
 	}

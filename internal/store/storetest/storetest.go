@@ -100,15 +100,3 @@ func PostgresSchemaURL(t testing.TB) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
-
-// PostgresAt opens a migrated store at url (a schema URL from
-// PostgresSchemaURL), for tests that also query the schema directly.
-func PostgresAt(t testing.TB, url string) *store.DB {
-	t.Helper()
-	db, err := store.Open(context.Background(), url)
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
