@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/stride-oss/stride/internal/buildinfo"
 	"github.com/stride-oss/stride/internal/config"
 	"github.com/stride-oss/stride/internal/ingest"
 	"github.com/stride-oss/stride/internal/ingest/github"
@@ -117,5 +119,16 @@ func TestServeRefusesAnUnsetSecretVariable(t *testing.T) {
 	}
 	if strings.Contains(stdout.String(), "listening") {
 		t.Errorf("serve started: %s", stdout.String())
+	}
+}
+
+func TestVersionNamesTheBuild(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	info := buildinfo.Read()
+	if got := stdout.String(); got != info.String()+"\n" || !strings.HasPrefix(got, "stride ") || !strings.Contains(got, runtime.Version()) {
+		t.Errorf("stride version printed %q, want %q with the toolchain %s", got, info, runtime.Version())
 	}
 }
