@@ -16,11 +16,11 @@ import (
 func buildSources(cfg config.Config) (map[string]ingest.Source, error) {
 	out := map[string]ingest.Source{}
 	for _, conn := range sources.All {
-		src, err := cfg.NewSource(conn.Name)
+		src, ok, err := cfg.NewSource(conn.Name)
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
-		if src != nil {
+		if ok {
 			out[conn.Name] = src
 		}
 	}

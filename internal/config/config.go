@@ -1,7 +1,8 @@
 // Package config reads stride.yaml: the database, the listen address, the
 // services with their teams and repositories, the mapping rules and the
 // webhook sources with their secrets. Values may name environment variables
-// (${GITHUB_WEBHOOK_SECRET}), so secrets stay out of the file.
+// (${GITHUB_WEBHOOK_SECRET}), so secrets stay out of the file. Each source's
+// section is decoded by its connector, found in the registry of sources.
 package config
 
 import (
@@ -107,18 +108,9 @@ func loadFile(path string, optional bool, env func(string) (string, bool)) (Conf
 		return c, delivery.Errorf(delivery.EINVALID, "read config: %v", err)
 	}
 	if err := c.load(body, env); err != nil {
-		return Config{}, delivery.Errorf(delivery.EINVALID, "config %s: %s", path, strings.TrimPrefix(errorText(err), "config: "))
+		return Config{}, delivery.Errorf(delivery.EINVALID, "config %s: %s", path, strings.TrimPrefix(err.Error(), "config: "))
 	}
 	return c, nil
-}
-
-// errorText is err's text, a domain error's field included.
-func errorText(err error) string {
-	var de *delivery.Error
-	if errors.As(err, &de) && de.Field != "" && err == error(de) {
-		return de.Field + ": " + de.Message
-	}
-	return err.Error()
 }
 
 func (c *Config) load(body []byte, env func(string) (string, bool)) error {
@@ -180,7 +172,7 @@ func (c *Config) loadSources(n *yaml.Node) error {
 			continue
 		}
 		c.Sources[name] = v
-		if _, err := c.NewSource(name); err != nil {
+		if _, _, err := c.NewSource(name); err != nil {
 			return err
 		}
 	}
@@ -204,22 +196,22 @@ func (c Config) SourceConfig(name string) (cfg any, ok bool, err error) {
 }
 
 // NewSource builds the enabled source name from its section and the
-// mapping rules; nil when the source is not enabled.
-func (c Config) NewSource(name string) (ingest.Source, error) {
+// mapping rules. ok is false when the source is not enabled.
+func (c Config) NewSource(name string) (src ingest.Source, ok bool, err error) {
 	cfg, ok, err := c.SourceConfig(name)
 	if !ok || err != nil {
-		return nil, err
+		return nil, ok, err
 	}
 	conn, _ := sources.Lookup(name)
-	src, err := conn.New(cfg, c.Mapping())
+	src, err = conn.New(cfg, c.Mapping())
 	var de *delivery.Error
 	switch {
 	case errors.As(err, &de) && err == error(de) && de.Field != "":
-		return nil, fmt.Errorf("sources.%s.%s: %s", name, de.Field, de.Message)
+		return nil, true, fmt.Errorf("sources.%s.%s: %s", name, de.Field, de.Message)
 	case err != nil:
-		return nil, fmt.Errorf("sources.%s: %w", name, err)
+		return nil, true, fmt.Errorf("sources.%s: %w", name, err)
 	}
-	return src, nil
+	return src, true, nil
 }
 
 // Validate checks what a mistake in the file would otherwise make silent.
@@ -234,7 +226,7 @@ func (c Config) Validate() error {
 		}
 		seen[s.Name] = true
 		if _, err := s.ringConfig(); err != nil {
-			return fmt.Errorf("config: service %q: %s", s.Name, errorText(err))
+			return fmt.Errorf("config: service %q: %w", s.Name, err)
 		}
 	}
 	return nil

@@ -107,10 +107,10 @@ func TestASourceListedWithoutSettingsIsNotEnabled(t *testing.T) {
 	if _, ok := c.Sources["argocd"]; ok {
 		t.Error("argocd: with nothing under it is enabled")
 	}
-	if src, err := c.NewSource("gitlab"); err != nil || src == nil || src.Name() != "gitlab" {
-		t.Errorf("gitlab: %v, %v", src, err)
+	if src, ok, err := c.NewSource("gitlab"); err != nil || !ok || src.Name() != "gitlab" {
+		t.Errorf("gitlab: %v, %v, %v", src, ok, err)
 	}
-	if src, err := c.NewSource("argocd"); src != nil || err != nil {
-		t.Errorf("argocd: %v, %v; want none", src, err)
+	if src, ok, err := c.NewSource("argocd"); ok || err != nil {
+		t.Errorf("argocd: %v, %v, %v; want it not enabled", src, ok, err)
 	}
 }
