@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stride-oss/stride/internal/buildinfo"
 	"github.com/stride-oss/stride/internal/config"
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
@@ -24,9 +25,6 @@ import (
 	"github.com/stride-oss/stride/internal/server"
 	"github.com/stride-oss/stride/internal/store"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -68,7 +66,9 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"promote":   runPromote,
 	"source":    runSource,
 	"version": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-		fmt.Fprintln(stdout, "stride", version)
+		// The module version and VCS revision the toolchain stamped, as
+		// /metrics reports them in stride_build_info.
+		fmt.Fprintln(stdout, buildinfo.Read())
 		return 0
 	},
 }

@@ -11,41 +11,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/stride-oss/stride/internal/config"
+	"github.com/stride-oss/stride/internal/ingest"
+	"github.com/stride-oss/stride/internal/ingest/sources"
 )
-
-// sourceCredential says where each webhook source keeps its credential in
-// stride.yaml and which flag gives it: the name the source's own
-// documentation uses (a signing secret or a shared token).
-type sourceCredential struct {
-	flag  string // "secret" or "token"
-	field string
-	list  bool // pagerduty keeps several secrets, for rotation
-}
-
-var sourceCredentials = map[string]sourceCredential{
-	"github":       {"secret", "secret", false},
-	"jira":         {"secret", "secret", false},
-	"pagerduty":    {"secret", "secrets", true},
-	"gitlab":       {"token", "token", false},
-	"alertmanager": {"token", "token", false},
-	"argocd":       {"token", "token", false},
-	"cdevents":     {"token", "token", false},
-}
-
-func sourceNames() string {
-	names := make([]string, 0, len(sourceCredentials))
-	for n := range sourceCredentials {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
 
 // runSource runs "stride source add <name> [--secret S | --token T]
 // [--config stride.yaml]": it adds the source to stride.yaml, or updates its
@@ -59,7 +32,7 @@ func runSource(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	args = args[1:]
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintf(stderr, "stride source add: name the source first (one of %s)\n", sourceNames())
+		fmt.Fprintf(stderr, "stride source add: name the source first (one of %s)\n", sources.Names())
 		return 2
 	}
 	name := args[0]
@@ -74,21 +47,22 @@ func runSource(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "stride source add: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	cred, ok := sourceCredentials[name]
+	conn, ok := sources.Lookup(name)
+	cred := conn.Credential
 	if !ok {
-		fmt.Fprintf(stderr, "stride source add: unknown source %q (want one of %s)\n", name, sourceNames())
+		fmt.Fprintf(stderr, "stride source add: unknown source %q (want one of %s)\n", name, sources.Names())
 		return 2
 	}
 	value := *secret
-	if cred.flag == "secret" && *token != "" || cred.flag == "token" && *secret != "" {
-		fmt.Fprintf(stderr, "stride source add: %s takes --%s\n", name, cred.flag)
+	if cred.Flag == "secret" && *token != "" || cred.Flag == "token" && *secret != "" {
+		fmt.Fprintf(stderr, "stride source add: %s takes --%s\n", name, cred.Flag)
 		return 2
 	}
-	if cred.flag == "token" {
+	if cred.Flag == "token" {
 		value = *token
 	}
-	if strings.TrimSpace(value) == "" {
-		fmt.Fprintf(stderr, "stride source add: --%s is required: a source without one rejects every delivery\n", cred.flag)
+	if strings.TrimSpace(value) == "" && cred.Required {
+		fmt.Fprintf(stderr, "stride source add: --%s is required: a source without one rejects every delivery\n", cred.Flag)
 		return 2
 	}
 	file := firstNonEmpty(*path, os.Getenv("STRIDE_CONFIG"), "stride.yaml")
@@ -98,10 +72,10 @@ func runSource(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if !changed {
-		fmt.Fprintf(stdout, "%s: sources.%s.%s already holds %s; nothing written\n", file, name, cred.field, describeSecret(value))
+		fmt.Fprintf(stdout, "%s: sources.%s.%s already holds %s; nothing written\n", file, name, cred.Field, describeSecret(value))
 		return 0
 	}
-	fmt.Fprintf(stdout, "%s: wrote sources.%s.%s = %s\n", file, name, cred.field, describeSecret(value))
+	fmt.Fprintf(stdout, "%s: wrote sources.%s.%s = %s\n", file, name, cred.Field, describeSecret(value))
 	return 0
 }
 
@@ -120,7 +94,7 @@ func describeSecret(v string) string {
 // addSource sets the credential of source name in the YAML file at path and
 // reports whether the file changed. The result is checked with config.Load
 // before it replaces the file, so a file Stride cannot read is never written.
-func addSource(path, name string, cred sourceCredential, value string) (bool, error) {
+func addSource(path, name string, cred ingest.Credential, value string) (bool, error) {
 	body, err := os.ReadFile(path)
 	mode := fs.FileMode(0o600)
 	switch {
@@ -153,16 +127,16 @@ func addSource(path, name string, cred sourceCredential, value string) (bool, er
 		return false, fmt.Errorf("%s: sources: %w", path, err)
 	}
 	changed := false
-	if cred.list {
-		seq := valueOf(entry, cred.field)
+	if cred.List {
+		seq := valueOf(entry, cred.Field)
 		switch {
 		case seq == nil:
 			seq = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-			entry.Content = append(entry.Content, scalar(cred.field), seq)
+			entry.Content = append(entry.Content, scalar(cred.Field), seq)
 		case seq.Kind == yaml.ScalarNode && seq.Tag == "!!null":
 			*seq = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", HeadComment: seq.HeadComment, LineComment: seq.LineComment}
 		case seq.Kind != yaml.SequenceNode:
-			return false, fmt.Errorf("%s: sources.%s.%s is not a list", path, name, cred.field)
+			return false, fmt.Errorf("%s: sources.%s.%s is not a list", path, name, cred.Field)
 		}
 		// Kept beside the secrets already there: PagerDuty signs with every
 		// secret of a subscription while one is rotated.
@@ -171,13 +145,13 @@ func addSource(path, name string, cred sourceCredential, value string) (bool, er
 			changed = true
 		}
 	} else {
-		v := valueOf(entry, cred.field)
+		v := valueOf(entry, cred.Field)
 		switch {
 		case v == nil:
-			entry.Content = append(entry.Content, scalar(cred.field), scalar(value))
+			entry.Content = append(entry.Content, scalar(cred.Field), scalar(value))
 			changed = true
 		case v.Kind != yaml.ScalarNode:
-			return false, fmt.Errorf("%s: sources.%s.%s is not a single value", path, name, cred.field)
+			return false, fmt.Errorf("%s: sources.%s.%s is not a single value", path, name, cred.Field)
 		case v.Value != value || v.Tag != "!!str":
 			v.Value, v.Tag, v.Style = value, "!!str", 0
 			changed = true
@@ -213,7 +187,7 @@ func addSource(path, name string, cred sourceCredential, value string) (bool, er
 	if err := tmp.Close(); err != nil {
 		return false, err
 	}
-	if _, err := config.Load(tmp.Name(), false); err != nil {
+	if err := config.Check(tmp.Name()); err != nil {
 		return false, fmt.Errorf("the edited file would not load, left %s as it was: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {

@@ -9,7 +9,26 @@ import (
 	"testing"
 
 	"github.com/stride-oss/stride/internal/config"
+	"github.com/stride-oss/stride/internal/ingest/argocd"
+	"github.com/stride-oss/stride/internal/ingest/github"
+	"github.com/stride-oss/stride/internal/ingest/gitlab"
+	"github.com/stride-oss/stride/internal/ingest/jira"
+	"github.com/stride-oss/stride/internal/ingest/pagerduty"
 )
+
+// sourceConfig returns the decoded configuration of the enabled source
+// name, nil when it is not enabled.
+func sourceConfig[T any](t *testing.T, c config.Config, name string) *T {
+	t.Helper()
+	cfg, ok, err := c.SourceConfig(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		return nil
+	}
+	return cfg.(*T)
+}
 
 // sourceAdd runs "stride source add" and returns its exit code and output.
 func sourceAdd(t *testing.T, args ...string) (int, string, string) {
@@ -37,25 +56,34 @@ sources:
 `
 
 func TestSourceAddEditsTheFileInPlace(t *testing.T) {
+	// Reading the file back expands ${GITLAB_TOKEN}; writing it does not
+	// need the variable.
+	t.Setenv("GITLAB_TOKEN", "from-the-environment")
 	cases := []struct {
 		name    string
 		args    []string
-		want    func(c config.Config) bool
+		want    func(t *testing.T, c config.Config) bool
 		printed string
 	}{
 		{"updates a source's secret", []string{"github", "--secret", "new-secret"},
-			func(c config.Config) bool {
-				return c.Sources.GitHub.Secret == "new-secret" && c.Sources.GitHub.ReleasesAsDeployments
+			func(t *testing.T, c config.Config) bool {
+				g := sourceConfig[github.Config](t, c, "github")
+				return g.Secret == "new-secret" && g.ReleasesAsDeployments
 			},
 			"wrote sources.github.secret = a secret of 10 characters (not shown)"},
 		{"adds a new source", []string{"gitlab", "--token", "${GITLAB_TOKEN}"},
-			func(c config.Config) bool { return c.Sources.GitLab != nil },
+			func(t *testing.T, c config.Config) bool { return sourceConfig[gitlab.Config](t, c, "gitlab") != nil },
 			"wrote sources.gitlab.token = ${GITLAB_TOKEN}"},
 		{"fills a source listed without settings", []string{"argocd", "--token", "12345"},
-			func(c config.Config) bool { return c.Sources.ArgoCD != nil && c.Sources.ArgoCD.Token == "12345" },
+			func(t *testing.T, c config.Config) bool {
+				a := sourceConfig[argocd.Config](t, c, "argocd")
+				return a != nil && a.Token == "12345"
+			},
 			"wrote sources.argocd.token"},
 		{"keeps PagerDuty's other secrets for rotation", []string{"pagerduty", "--secret", "second"},
-			func(c config.Config) bool { return strings.Join(c.Sources.PagerDuty.Secrets, ",") == "first,second" },
+			func(t *testing.T, c config.Config) bool {
+				return strings.Join(sourceConfig[pagerduty.Config](t, c, "pagerduty").Secrets, ",") == "first,second"
+			},
 			"wrote sources.pagerduty.secrets"},
 	}
 	for _, c := range cases {
@@ -72,7 +100,7 @@ func TestSourceAddEditsTheFileInPlace(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !c.want(cfg) || len(cfg.Services) != 1 || cfg.Services[0].Team != "core" {
+			if !c.want(t, cfg) || len(cfg.Services) != 1 || cfg.Services[0].Team != "core" {
 				t.Errorf("the file does not say what was written: %+v", cfg)
 			}
 			body, _ := os.ReadFile(path)
@@ -98,8 +126,11 @@ func TestSourceAddCreatesAPrivateFile(t *testing.T) {
 		t.Fatalf("stat %v, %v: want mode 0600", st, err)
 	}
 	cfg, err := config.Load(path, false)
-	if err != nil || cfg.Sources.Jira == nil || cfg.Sources.Jira.Secret != "s3cret" {
-		t.Fatalf("%+v %v", cfg.Sources.Jira, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := sourceConfig[jira.Config](t, cfg, "jira"); j == nil || j.Secret != "s3cret" {
+		t.Fatalf("%+v", j)
 	}
 	// The same again changes nothing.
 	if code, out, _ := sourceAdd(t, "jira", "--secret", "s3cret", "--config", path); code != 0 || !strings.Contains(out, "nothing written") {
@@ -133,5 +164,18 @@ func TestSourceAddRefusesBadRequests(t *testing.T) {
 	}
 	if body, _ := os.ReadFile(path); string(body) != commentedConfig {
 		t.Errorf("a refused request changed the file:\n%s", body)
+	}
+}
+
+// TestSourceAddNeedsNotTheVariableItWrites checks that a reference to a
+// variable set only where the server runs can be written.
+func TestSourceAddNeedsNotTheVariableItWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stride.yaml")
+	code, out, errOut := sourceAdd(t, "cdevents", "--token", "${STRIDE_TEST_UNSET_CDEVENTS_TOKEN}", "--config", path)
+	if code != 0 || !strings.Contains(out, "wrote sources.cdevents.token = ${STRIDE_TEST_UNSET_CDEVENTS_TOKEN}") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if _, err := config.Load(path, false); err == nil || !strings.Contains(err.Error(), "STRIDE_TEST_UNSET_CDEVENTS_TOKEN is not set") {
+		t.Errorf("loading where the variable is unset: %v", err)
 	}
 }

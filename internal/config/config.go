@@ -1,22 +1,23 @@
 // Package config reads stride.yaml: the database, the listen address, the
 // services with their teams and repositories, the mapping rules and the
 // webhook sources with their secrets. Values may name environment variables
-// (${GITHUB_WEBHOOK_SECRET}), so secrets stay out of the file.
+// (${GITHUB_WEBHOOK_SECRET}), so secrets stay out of the file. Each source's
+// section is decoded by its connector, found in the registry of sources.
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
+	"github.com/stride-oss/stride/internal/ingest"
+	"github.com/stride-oss/stride/internal/ingest/sources"
 )
 
 // Config is the content of stride.yaml.
@@ -27,7 +28,11 @@ type Config struct {
 	IncidentLabels         []string  `yaml:"incident_labels"`
 	HotfixLabels           []string  `yaml:"hotfix_labels"`
 	Services               []Service `yaml:"services"`
-	Sources                Sources   `yaml:"sources"`
+	// Sources holds the section of each enabled webhook source, by name,
+	// as written with ${VAR} expanded. Load has checked that each decodes
+	// into its connector's configuration and builds; SourceConfig and
+	// NewSource decode it.
+	Sources map[string]*yaml.Node `yaml:"-"`
 	// Thresholds overrides the DORA tier boundaries of METRICS.md; a value
 	// left out keeps its default.
 	Thresholds Thresholds `yaml:"thresholds"`
@@ -71,79 +76,142 @@ type Service struct {
 	Rings []Ring `yaml:"rings"`
 }
 
-// Sources holds each webhook source's settings; a nil entry is a source
-// that is not enabled.
-type Sources struct {
-	GitHub *struct {
-		Secret                string `yaml:"secret"`
-		ReleasesAsDeployments bool   `yaml:"releases_as_deployments"`
-		// DeployTags and ExcludeTags are glob patterns (path.Match) of
-		// the tags whose releases and tag pushes count as deployments;
-		// no deploy_tags means every tag.
-		DeployTags      []string `yaml:"deploy_tags"`
-		ExcludeTags     []string `yaml:"exclude_tags"`
-		DefaultSeverity *int     `yaml:"default_severity"`
-	} `yaml:"github"`
-	GitLab *struct {
-		Token string `yaml:"token"`
-	} `yaml:"gitlab"`
-	Jira *struct {
-		Secret                  string            `yaml:"secret"`
-		StoryPointsField        string            `yaml:"story_points_field"`
-		SprintField             string            `yaml:"sprint_field"`
-		AcceptanceCriteriaField string            `yaml:"acceptance_criteria_field"`
-		IncidentIssueTypes      []string          `yaml:"incident_issue_types"`
-		ProjectTeams            map[string]string `yaml:"project_teams"`
-	} `yaml:"jira"`
-	PagerDuty *struct {
-		Secrets  []string          `yaml:"secrets"`
-		Services map[string]string `yaml:"services"`
-	} `yaml:"pagerduty"`
-	Alertmanager *struct {
-		Token         string         `yaml:"token"`
-		SeverityLabel string         `yaml:"severity_label"`
-		Severity      map[string]int `yaml:"severity"`
-		ServiceLabel  string         `yaml:"service_label"`
-	} `yaml:"alertmanager"`
-	ArgoCD *struct {
-		Token string `yaml:"token"`
-	} `yaml:"argocd"`
-	CDEvents *struct {
-		Token string `yaml:"token"`
-	} `yaml:"cdevents"`
+// Load reads path; a missing file is an empty configuration when optional.
+// Every error is a delivery.EINVALID naming the file, the setting and, for
+// a setting that does not exist, its line, so the command line exits as it
+// does for other invalid input.
+//
+// ${NAME} inside a value is replaced by the environment variable NAME, so
+// secrets stay out of the file; only values are expanded, never keys or
+// comments, and a $ not followed by { is kept as it is. A variable that is
+// not set is an error naming it, rather than an empty secret that rejects
+// every delivery. The result of an expansion is a string.
+func Load(path string, optional bool) (Config, error) {
+	return loadFile(path, optional, os.LookupEnv)
 }
 
-// Load reads path; a missing file is an empty configuration when optional.
-func Load(path string, optional bool) (Config, error) {
+// Check reads path as Load does, but takes every variable a value names as
+// set, to an empty value: for "stride source add", which edits the file on
+// a machine where the server's variables need not be set.
+func Check(path string) error {
+	_, err := loadFile(path, false, func(string) (string, bool) { return "", true })
+	return err
+}
+
+func loadFile(path string, optional bool, env func(string) (string, bool)) (Config, error) {
 	var c Config
 	body, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) && optional {
 		return c, nil
 	}
 	if err != nil {
-		return c, fmt.Errorf("read config: %w", err)
+		return c, delivery.Errorf(delivery.EINVALID, "read config: %v", err)
 	}
-	expanded := os.Expand(string(body), func(name string) string { return os.Getenv(name) })
-	dec := yaml.NewDecoder(bytes.NewReader([]byte(expanded)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, errEOF(err)) {
-		return c, fmt.Errorf("config %s: %w", path, err)
-	}
-	if err := c.Validate(); err != nil {
-		return c, err
-	}
-	if _, err := c.DORAThresholds(); err != nil {
-		return c, err
+	if err := c.load(body, env); err != nil {
+		return Config{}, delivery.Errorf(delivery.EINVALID, "config %s: %s", path, strings.TrimPrefix(err.Error(), "config: "))
 	}
 	return c, nil
 }
 
-// errEOF lets an empty file through: yaml.v3 reports it as io.EOF.
-func errEOF(err error) error {
-	if err != nil && err.Error() == "EOF" {
+func (c *Config) load(body []byte, env func(string) (string, bool)) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(body, &doc); err != nil {
 		return err
 	}
-	return errors.New("not eof")
+	if doc.Kind == 0 || len(doc.Content) == 0 || doc.Content[0].Tag == "!!null" { // an empty file
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: the top level is not a mapping of settings", root.Line)
+	}
+	if err := expandEnv(root, "", env); err != nil {
+		return err
+	}
+	// The sources section is decoded by each source's connector; the rest
+	// into Config.
+	rest := &yaml.Node{Kind: yaml.MappingNode, Tag: root.Tag, Line: root.Line, Column: root.Column}
+	var sourcesNode *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "sources" {
+			sourcesNode = root.Content[i+1]
+			continue
+		}
+		rest.Content = append(rest.Content, root.Content[i], root.Content[i+1])
+	}
+	if err := decodeStrict(rest, c, ""); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if _, err := c.DORAThresholds(); err != nil {
+		return err
+	}
+	return c.loadSources(sourcesNode)
+}
+
+// loadSources keeps each enabled source's section and checks it: a known
+// source name, known settings of the right types, and settings its
+// connector accepts. A source listed with nothing under it ("argocd:") is
+// not enabled.
+func (c *Config) loadSources(n *yaml.Node) error {
+	if n == nil || n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: sources: want a mapping of source names to their settings", n.Line)
+	}
+	c.Sources = map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		name, v := n.Content[i].Value, n.Content[i+1]
+		if _, ok := sources.Lookup(name); !ok {
+			return fmt.Errorf("line %d: sources.%s: unknown source (known: %s)", n.Content[i].Line, name, sources.Names())
+		}
+		if v.Tag == "!!null" {
+			continue
+		}
+		c.Sources[name] = v
+		if _, _, err := c.NewSource(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SourceConfig decodes the section of the enabled source name into its
+// connector's configuration (a pointer, as ingest.Connector.Config returns).
+// ok is false when the source is not enabled.
+func (c Config) SourceConfig(name string) (cfg any, ok bool, err error) {
+	n, enabled := c.Sources[name]
+	conn, known := sources.Lookup(name)
+	if !enabled || !known {
+		return nil, false, nil
+	}
+	cfg = conn.Config()
+	if err := decodeStrict(n, cfg, "sources."+name); err != nil {
+		return nil, true, err
+	}
+	return cfg, true, nil
+}
+
+// NewSource builds the enabled source name from its section and the
+// mapping rules. ok is false when the source is not enabled.
+func (c Config) NewSource(name string) (src ingest.Source, ok bool, err error) {
+	cfg, ok, err := c.SourceConfig(name)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	conn, _ := sources.Lookup(name)
+	src, err = conn.New(cfg, c.Mapping())
+	var de *delivery.Error
+	switch {
+	case errors.As(err, &de) && err == error(de) && de.Field != "":
+		return nil, true, fmt.Errorf("sources.%s.%s: %s", name, de.Field, de.Message)
+	case err != nil:
+		return nil, true, fmt.Errorf("sources.%s: %w", name, err)
+	}
+	return src, true, nil
 }
 
 // Validate checks what a mistake in the file would otherwise make silent.
@@ -159,19 +227,6 @@ func (c Config) Validate() error {
 		seen[s.Name] = true
 		if _, err := s.ringConfig(); err != nil {
 			return fmt.Errorf("config: service %q: %w", s.Name, err)
-		}
-	}
-	if g := c.Sources.GitHub; g != nil {
-		for _, f := range []struct {
-			field    string
-			patterns []string
-		}{{"deploy_tags", g.DeployTags}, {"exclude_tags", g.ExcludeTags}} {
-			for _, p := range f.patterns {
-				// A malformed pattern would silently match no tag.
-				if _, err := path.Match(p, ""); err != nil {
-					return fmt.Errorf("config: sources.github.%s: %q is not a valid glob pattern", f.field, p)
-				}
-			}
 		}
 	}
 	return nil

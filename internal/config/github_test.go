@@ -4,7 +4,23 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stride-oss/stride/internal/ingest/github"
 )
+
+// sourceConfig returns the decoded configuration of the enabled source
+// name, nil when it is not enabled.
+func sourceConfig[T any](t *testing.T, c Config, name string) *T {
+	t.Helper()
+	cfg, ok, err := c.SourceConfig(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		return nil
+	}
+	return cfg.(*T)
+}
 
 func TestGitHubTagPatterns(t *testing.T) {
 	cfg, err := load(t, `
@@ -18,7 +34,7 @@ sources:
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := cfg.Sources.GitHub
+	g := sourceConfig[github.Config](t, cfg, "github")
 	if !reflect.DeepEqual(g.DeployTags, []string{"v*"}) || !reflect.DeepEqual(g.ExcludeTags, []string{"*-rc*", "*-beta*"}) {
 		t.Errorf("deploy_tags %q, exclude_tags %q", g.DeployTags, g.ExcludeTags)
 	}

@@ -13,11 +13,17 @@ import (
 
 func load(t *testing.T, yaml string) (Config, error) {
 	t.Helper()
+	return Load(writeConfig(t, yaml), false)
+}
+
+// writeConfig writes yaml to a stride.yaml of its own and returns its path.
+func writeConfig(t *testing.T, yaml string) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "stride.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return Load(path, false)
+	return path
 }
 
 func TestRings(t *testing.T) {

@@ -37,6 +37,69 @@ type Source interface {
 	Translate(h http.Header, body []byte) ([]delivery.Event, error)
 }
 
+// Connector declares one source once: its name, its section of
+// stride.yaml, its credential, the request headers its deliveries need and
+// how to build it. Every list of sources (the configuration's known names,
+// the server's endpoints, "stride source add", the headers a raw delivery
+// keeps) is derived from the registry of Connectors, so adding a source
+// touches its own package and one line of that registry.
+type Connector struct {
+	// Name is the source's name: its key under sources: in stride.yaml and
+	// the last element of its endpoint /webhooks/<name>.
+	Name string
+	// Credential says which setting authenticates deliveries.
+	Credential Credential
+	// Headers are the request headers, beside CommonHeaders, that the
+	// connector reads: a raw delivery keeps them so that reprocessing sees
+	// what the first translation saw.
+	Headers []string
+	// Config returns a pointer to a new, zero configuration struct with yaml
+	// tags, into which the source's section of stride.yaml is decoded
+	// strictly (an unknown key is an error).
+	Config func() any
+	// New builds the source from the configuration that Config returned,
+	// once decoded, and the mapping rules shared by every source. It
+	// returns an error for settings that cannot work (a malformed pattern,
+	// a severity out of range), so they are refused when the file is loaded.
+	New func(cfg any, m delivery.Mapping) (Source, error)
+}
+
+// Credential names the setting of a source that authenticates its
+// deliveries.
+type Credential struct {
+	// Field is its key in the source's section: "secret", "token" or
+	// "secrets".
+	Field string
+	// Flag is the flag of "stride source add" that sets it, in the words
+	// of the vendor's own documentation: "secret" for a signing secret,
+	// "token" for a shared token.
+	Flag string
+	// List is true when the field holds several values (PagerDuty keeps
+	// every secret of a subscription while one is rotated).
+	List bool
+	// Required is true when a source without it rejects every delivery,
+	// so it must be given for the source to be of any use.
+	Required bool
+}
+
+// CommonHeaders are the request headers every raw delivery keeps, whatever
+// its source.
+var CommonHeaders = []string{"Content-Type", "User-Agent"}
+
+// KeptHeaders returns the headers of h that a raw delivery of this source
+// keeps: CommonHeaders and the connector's Headers, those present only.
+func (c Connector) KeptHeaders(h http.Header) http.Header {
+	out := http.Header{}
+	for _, list := range [][]string{CommonHeaders, c.Headers} {
+		for _, k := range list {
+			if v := h.Get(k); v != "" {
+				out.Set(k, v)
+			}
+		}
+	}
+	return out
+}
+
 // ErrIgnored marks a delivery that is valid but carries nothing Stride uses;
 // it is stored raw and answered with 202.
 var ErrIgnored = errors.New("event ignored")

@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -14,5 +16,19 @@ func TestTouchedPaths(t *testing.T) {
 	}
 	if got := TouchedPaths([]string{"a"}, []string{"b"}, []string{"c"}); strings.Join(got, ",") != "a,b,c" {
 		t.Errorf("got %#v", got)
+	}
+}
+
+func TestKeptHeadersAreTheCommonAndTheConnectorsOwn(t *testing.T) {
+	c := Connector{Name: "x", Headers: []string{"X-Event"}}
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Event", "push")
+	h.Set("Authorization", "Bearer secret")
+	h.Set("X-Other", "y")
+	got := c.KeptHeaders(h)
+	want := http.Header{"Content-Type": {"application/json"}, "X-Event": {"push"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("kept %v, want %v", got, want)
 	}
 }

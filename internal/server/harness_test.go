@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -14,9 +13,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/ingest"
@@ -203,29 +207,50 @@ func (h *harness) get(t testing.TB, path string) string {
 }
 
 // metrics reads GET /metrics into sample → value, the sample written as in
-// the exposition (name{labels}).
+// the exposition (name{labels}, labels sorted by name); a histogram gives
+// its name_count and name_sum. The exposition is parsed with Prometheus's
+// own parser, so a body it would refuse fails the test.
 func (h *harness) metrics(t testing.TB) map[string]float64 {
 	t.Helper()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(h.get(t, "/metrics")))
+	if err != nil {
+		t.Fatalf("/metrics is not in the exposition format: %v", err)
+	}
 	out := map[string]float64{}
-	sc := bufio.NewScanner(strings.NewReader(h.get(t, "/metrics")))
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+	for name, f := range families {
+		for _, m := range f.GetMetric() {
+			pairs := m.GetLabel()
+			slices.SortFunc(pairs, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
+			var labels []string
+			for _, p := range pairs {
+				labels = append(labels, p.GetName()+"="+strconv.Quote(p.GetValue()))
+			}
+			key := func(name string) string {
+				if len(labels) == 0 {
+					return name
+				}
+				return name + "{" + strings.Join(labels, ",") + "}"
+			}
+			switch f.GetType() {
+			case dto.MetricType_COUNTER:
+				out[key(name)] = m.GetCounter().GetValue()
+			case dto.MetricType_GAUGE:
+				out[key(name)] = m.GetGauge().GetValue()
+			case dto.MetricType_HISTOGRAM:
+				out[key(name+"_count")] = float64(m.GetHistogram().GetSampleCount())
+				out[key(name+"_sum")] = m.GetHistogram().GetSampleSum()
+			default:
+				out[key(name)] = m.GetUntyped().GetValue()
+			}
 		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("metrics line %q: %v", line, err)
-		}
-		out[line[:i]] = v
 	}
 	return out
 }
 
 // deliveryMetric names the webhook delivery counter of source and outcome.
 func deliveryMetric(source, outcome string) string {
-	return `stride_webhook_deliveries_total{source="` + source + `",outcome="` + outcome + `"}`
+	return `stride_webhook_deliveries_total{outcome="` + outcome + `",source="` + source + `"}`
 }
 
 // tables are the tables a delivery can write to.

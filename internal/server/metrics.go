@@ -1,67 +1,113 @@
 package server
 
 import (
-	"fmt"
 	"net/http"
-	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/stride-oss/stride/internal/buildinfo"
 )
 
-// metrics are the server's counters, exposed in the Prometheus text format.
-// Each family has one label whose meaning the help text gives.
+// metrics are the server's Prometheus metrics, in a registry of the
+// Server's own rather than the global one, so that several servers in one
+// process (as in tests) count separately. The zero value is ready: the
+// registry is made on first use.
 type metrics struct {
-	mu       sync.Mutex
-	counters map[string]map[string]int64
+	once     sync.Once
+	registry *prometheus.Registry
+	counters map[string]*prometheus.CounterVec
+	duration *prometheus.HistogramVec
 }
 
-var metricHelp = map[string][2]string{
-	"stride_events_ingested_total":    {"Events stored for the first time, by source.", "source"},
-	"stride_events_duplicate_total":   {"Events whose idempotency key was seen before, by source.", "source"},
-	"stride_events_rejected_total":    {"Requests of events rejected as invalid, by source.", "source"},
-	"stride_webhook_deliveries_total": {"Webhook deliveries by source and outcome (source/outcome).", "delivery"},
-	"stride_http_requests_total":      {"HTTP requests by status code.", "code"},
+// counterFamilies are the counters add increments: help text and label
+// names. stride_webhook_deliveries_total takes "source/outcome" as its one
+// label argument.
+var counterFamilies = map[string]struct {
+	help   string
+	labels []string
+}{
+	"stride_events_ingested_total":    {"Events stored for the first time, by source.", []string{"source"}},
+	"stride_events_duplicate_total":   {"Events whose idempotency key was seen before, by source.", []string{"source"}},
+	"stride_events_rejected_total":    {"Requests of events rejected as invalid, by source.", []string{"source"}},
+	"stride_webhook_deliveries_total": {"Webhook deliveries by source and outcome.", []string{"source", "outcome"}},
+	"stride_http_requests_total":      {"HTTP requests by status code.", []string{"code"}},
 }
 
+func (m *metrics) init() {
+	m.once.Do(func() {
+		m.registry = prometheus.NewRegistry()
+		m.registry.MustRegister(
+			collectors.NewGoCollector(),
+			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		)
+		m.counters = map[string]*prometheus.CounterVec{}
+		for name, f := range counterFamilies {
+			m.counters[name] = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: f.help}, f.labels)
+			m.registry.MustRegister(m.counters[name])
+		}
+		m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "stride_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route pattern, method and status code.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route", "method", "code"})
+		m.registry.MustRegister(m.duration)
+		info := buildinfo.Read()
+		build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "stride_build_info",
+			Help: "Always 1; its labels say which build of Stride is running.",
+		}, []string{"version", "revision", "goversion"})
+		build.WithLabelValues(info.Version, info.Revision, info.GoVersion).Set(1)
+		m.registry.MustRegister(build)
+	})
+}
+
+// add increments counter name by n for label: a source name, a status
+// code, or "source/outcome" for stride_webhook_deliveries_total. A name
+// that is not a family of counterFamilies is a programming error.
 func (m *metrics) add(name, label string, n int) {
 	if n == 0 {
 		return
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.counters == nil {
-		m.counters = map[string]map[string]int64{}
+	m.init()
+	c, ok := m.counters[name]
+	if !ok {
+		panic("server: no metric " + name)
 	}
-	if m.counters[name] == nil {
-		m.counters[name] = map[string]int64{}
+	labels := []string{label}
+	if len(counterFamilies[name].labels) == 2 {
+		source, outcome, _ := strings.Cut(label, "/")
+		labels = []string{source, outcome}
 	}
-	m.counters[name][label] += int64(n)
+	c.WithLabelValues(labels...).Add(float64(n))
+}
+
+// observe records one answered request. route is the pattern the request
+// matched, without its method ("/webhooks/{source}"), so a path with ids in
+// it does not make a series of its own; "unmatched" for none.
+func (m *metrics) observe(pattern, method string, code int, d time.Duration) {
+	m.init()
+	if _, path, ok := strings.Cut(pattern, " "); ok {
+		pattern = path
+	}
+	if pattern == "" {
+		pattern = "unmatched"
+	}
+	m.duration.WithLabelValues(pattern, method, strconv.Itoa(code)).Observe(d.Seconds())
 }
 
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	s.metrics.mu.Lock()
-	defer s.metrics.mu.Unlock()
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	names := make([]string, 0, len(metricHelp))
-	for n := range metricHelp {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		help := metricHelp[name]
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", name, help[0], name)
-		labels := make([]string, 0, len(s.metrics.counters[name]))
-		for l := range s.metrics.counters[name] {
-			labels = append(labels, l)
-		}
-		slices.Sort(labels)
-		for _, l := range labels {
-			v := s.metrics.counters[name][l]
-			if src, outcome, ok := strings.Cut(l, "/"); ok && help[1] == "delivery" {
-				fmt.Fprintf(w, "%s{source=%q,outcome=%q} %d\n", name, src, outcome, v)
-				continue
-			}
-			fmt.Fprintf(w, "%s{%s=%q} %d\n", name, help[1], l, v)
-		}
-	}
+	s.metrics.init()
+	promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{s}}).ServeHTTP(w, r)
 }
+
+// slogPrinter passes promhttp's errors (a collector that failed) to the
+// server's log.
+type slogPrinter struct{ s *Server }
+
+func (p slogPrinter) Println(v ...any) { p.s.logger().Error("metrics", "err", v) }

@@ -325,6 +325,8 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(rec, r)
 		s.metrics.add("stride_http_requests_total", fmt.Sprintf("%d", rec.status), 1)
+		// The mux has set r.Pattern by now: it routes the request it is given.
+		s.metrics.observe(r.Pattern, r.Method, rec.status, time.Since(start))
 		s.logger().Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
 	})
 }

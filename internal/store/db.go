@@ -9,6 +9,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +75,9 @@ func open(url string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open sqlite: empty path")
 	}
+	if err := checkDir(path); err != nil {
+		return nil, err
+	}
 	// synchronous(FULL): a commit is on disk before Ingest returns, so an
 	// acknowledged event survives a power loss, not only a crash (NORMAL
 	// in WAL mode would lose the last commits). It costs one fsync a batch.
@@ -91,6 +97,34 @@ func open(url string) (*DB, error) {
 	r.SetMaxOpenConns(4)
 	db.dialect, db.write, db.read = SQLite, w, r
 	return db, nil
+}
+
+// checkDir reports a missing or read-only directory of the SQLite file at
+// path with the directory's name: SQLite writes the database, its journal
+// and its shared-memory file there, and its own error ("unable to open
+// database file") names neither the file nor the reason.
+func checkDir(path string) error {
+	if strings.HasPrefix(path, ":memory:") || strings.Contains(path, "mode=memory") {
+		return nil
+	}
+	file, _, _ := strings.Cut(path, "?")
+	dir := filepath.Dir(file)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("open sqlite %s: the directory %s does not exist", path, dir)
+	case err != nil:
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	case !st.IsDir():
+		return fmt.Errorf("open sqlite %s: %s is not a directory", path, dir)
+	}
+	probe, err := os.CreateTemp(dir, ".stride-write-check-*")
+	if err != nil {
+		return fmt.Errorf("open sqlite %s: the directory %s is not writable: %w", path, dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return nil
 }
 
 // Dialect reports which database is behind db.

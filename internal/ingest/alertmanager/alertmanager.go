@@ -33,20 +33,20 @@ const Version = "4"
 type Config struct {
 	// Token is the bearer token Alertmanager sends (http_config.authorization).
 	// When empty, every delivery is rejected.
-	Token string
+	Token string `yaml:"token"`
 	// SeverityLabel names the alert label that carries the severity
 	// (default "severity").
-	SeverityLabel string
+	SeverityLabel string `yaml:"severity_label"`
 	// Severity maps label values (ignoring case) to severities 0–3. Entries
 	// override DefaultSeverity one by one; a value neither names gets
 	// severity 2, which notifies without paging.
-	Severity map[string]int
+	Severity map[string]int `yaml:"severity"`
 	// ServiceLabel names the alert label that carries the Stride service
 	// (default "service"); alerts without it fall back to the "job" label.
-	ServiceLabel string
+	ServiceLabel string `yaml:"service_label"`
 	// Mapping supplies the canonical spelling of service names: a label
 	// value that matches a mapped service (ignoring case) takes its name.
-	Mapping delivery.Mapping
+	Mapping delivery.Mapping `yaml:"-"`
 }
 
 // DefaultSeverity maps the severity label values common in Prometheus rule

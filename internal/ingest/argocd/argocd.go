@@ -28,15 +28,15 @@ const TokenHeader = "X-Stride-Token"
 type Config struct {
 	// Token is the bearer token the notifications webhook service sends.
 	// When empty, every delivery is rejected.
-	Token string
+	Token string `yaml:"token"`
 	// Services maps an Argo CD application name to a Stride service, for
 	// applications not named after their service (such as "api-prod").
-	Services map[string]string
+	Services map[string]string `yaml:"services"`
 	// Mapping names services and production environments: an application
 	// whose name matches a mapped service (ignoring case), or whose source
 	// repository a mapped service claims, deploys that service; environment
 	// names go through Mapping.Environment, so "prod" counts as production.
-	Mapping delivery.Mapping
+	Mapping delivery.Mapping `yaml:"-"`
 }
 
 // Source is the Argo CD connector; it implements ingest.Source.

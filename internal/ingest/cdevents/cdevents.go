@@ -34,14 +34,14 @@ const TokenHeader = "X-Stride-Token"
 type Config struct {
 	// Token is the bearer token senders present. When empty, every
 	// delivery is rejected.
-	Token string
+	Token string `yaml:"token"`
 	// Services maps a CDEvents service id (subject.id of service events,
 	// content.service.id of incidents) to a Stride service.
-	Services map[string]string
+	Services map[string]string `yaml:"-"`
 	// Mapping names services and production environments: a service id
 	// that matches a mapped service (ignoring case) takes its spelling, and
 	// environment ids go through Mapping.Environment.
-	Mapping delivery.Mapping
+	Mapping delivery.Mapping `yaml:"-"`
 }
 
 // Source is the CDEvents connector; it implements ingest.Source.

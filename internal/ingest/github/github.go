@@ -36,10 +36,10 @@ const (
 type Config struct {
 	// Secret is the webhook secret entered in GitHub; deliveries are
 	// authenticated by their HMAC-SHA256 signature with it.
-	Secret string
+	Secret string `yaml:"secret"`
 	// Mapping turns repositories into services and labels into incidents
 	// and hotfixes.
-	Mapping delivery.Mapping
+	Mapping delivery.Mapping `yaml:"-"`
 	// ReleasesAsDeployments counts each published release as a successful
 	// production deployment, for teams whose releases are their deployments
 	// and who do not use GitHub deployments.
@@ -48,20 +48,20 @@ type Config struct {
 	// the push of the release's tag (refs/tags/<tag>) is counted too: it
 	// carries the tagged commit, and its deployment has the release's ID,
 	// release-<tag>, so both reports of one release are one deployment.
-	ReleasesAsDeployments bool
+	ReleasesAsDeployments bool `yaml:"releases_as_deployments"`
 	// DeployTags are glob patterns (path.Match syntax, where * does not
 	// match a "/") of the tags whose releases and tag pushes count as
 	// deployments; empty means every tag.
-	DeployTags []string
+	DeployTags []string `yaml:"deploy_tags"`
 	// ExcludeTags are glob patterns of tags that never count, even when
 	// they match DeployTags: pre-release tags such as "*-rc*".
-	ExcludeTags []string
+	ExcludeTags []string `yaml:"exclude_tags"`
 	// DefaultSeverity is the severity of an incident issue that carries no
 	// severity label. When nil the issue's report leaves the severity
 	// unknown, so it does not overwrite one another report gave; an incident
 	// no report gave one is kept at 2 (major feature down, with a
 	// workaround), which notifies without paging anyone at night.
-	DefaultSeverity *int
+	DefaultSeverity *int `yaml:"default_severity"`
 }
 
 // Source is the GitHub connector; it implements ingest.Source. It keeps only

@@ -23,8 +23,8 @@ const Name = "gitlab"
 // the GitLab webhook, which GitLab sends back in X-Gitlab-Token; Mapping turns
 // projects and environment names into Stride's services and environments.
 type Config struct {
-	Token   string
-	Mapping delivery.Mapping
+	Token   string           `yaml:"token"`
+	Mapping delivery.Mapping `yaml:"-"`
 }
 
 // Source is the GitLab webhook connector. It holds only configuration, so

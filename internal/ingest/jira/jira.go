@@ -34,24 +34,24 @@ type Config struct {
 	// it (X-Hub-Signature); Jira Server and Data Center cannot sign, so
 	// they send it as a token instead (?token=, copied by the HTTP layer
 	// into X-Stride-Token).
-	Secret string
+	Secret string `yaml:"secret"`
 	// StoryPointsField is the custom field holding the estimate
 	// (default customfield_10016).
-	StoryPointsField string
+	StoryPointsField string `yaml:"story_points_field"`
 	// SprintField is the custom field holding the sprints
 	// (default customfield_10020).
-	SprintField string
+	SprintField string `yaml:"sprint_field"`
 	// AcceptanceCriteriaField is an optional custom field for acceptance
 	// criteria; when empty, only the description is read.
-	AcceptanceCriteriaField string
+	AcceptanceCriteriaField string `yaml:"acceptance_criteria_field"`
 	// IncidentIssueTypes are the issue types that are also incidents
 	// (default: Incident). Matching ignores case.
-	IncidentIssueTypes []string
+	IncidentIssueTypes []string `yaml:"incident_issue_types"`
 	// Mapping names the services an incident's component or label may
 	// refer to.
-	Mapping delivery.Mapping
+	Mapping delivery.Mapping `yaml:"-"`
 	// ProjectTeams maps a Jira project key to the team that owns it.
-	ProjectTeams map[string]string
+	ProjectTeams map[string]string `yaml:"project_teams"`
 }
 
 // Source is the Jira webhook connector. It holds only configuration, so

@@ -32,18 +32,18 @@ type Config struct {
 	// may be given while a secret is rotated; a delivery signed with any of
 	// them is accepted. With none (or only empty ones) every delivery is
 	// rejected, because an HMAC under an empty key proves nothing.
-	Secrets []string
+	Secrets []string `yaml:"secrets"`
 	// Mapping supplies the canonical spelling of service names: a PagerDuty
 	// service whose name matches a mapped service (ignoring case) takes
 	// that service's name.
-	Mapping delivery.Mapping
+	Mapping delivery.Mapping `yaml:"-"`
 	// Services maps a PagerDuty service id (such as "PF9KMXH") or name
 	// (such as "API Service") to a Stride service. The id is tried first,
 	// because names can be renamed in PagerDuty. Unmapped services keep
 	// their PagerDuty name.
-	Services map[string]string
+	Services map[string]string `yaml:"services"`
 	// Severity maps PagerDuty priorities and urgencies to Stride severities.
-	Severity SeverityMap
+	Severity SeverityMap `yaml:"-"`
 }
 
 // SeverityMap maps an incident's priority (P1..P5, or whatever names an

@@ -1,0 +1,18 @@
+package alertmanager
+
+import (
+	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/ingest"
+)
+
+// Connector declares the Alertmanager source for the registry of sources.
+var Connector = ingest.Connector{
+	Name:       Name,
+	Credential: ingest.Credential{Field: "token", Flag: "token", Required: true},
+	Config:     func() any { return &Config{} },
+	New: func(cfg any, m delivery.Mapping) (ingest.Source, error) {
+		c := *cfg.(*Config)
+		c.Mapping = m
+		return New(c)
+	},
+}

@@ -1,0 +1,41 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stride-oss/stride/internal/store"
+)
+
+func TestOpenNamesTheDirectoryItCannotWriteIn(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	_, err := store.Open(context.Background(), filepath.Join(missing, "stride.db"))
+	if err == nil || !strings.Contains(err.Error(), "the directory "+missing+" does not exist") {
+		t.Errorf("a missing directory: %v", err)
+	}
+
+	notDir := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.Open(context.Background(), filepath.Join(notDir, "stride.db"))
+	if err == nil || !strings.Contains(err.Error(), notDir+" is not a directory") {
+		t.Errorf("a file for a directory: %v", err)
+	}
+
+	if os.Geteuid() == 0 {
+		t.Skip("root writes in a read-only directory")
+	}
+	readOnly := filepath.Join(dir, "ro")
+	if err := os.Mkdir(readOnly, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.Open(context.Background(), filepath.Join(readOnly, "stride.db"))
+	if err == nil || !strings.Contains(err.Error(), "the directory "+readOnly+" is not writable") {
+		t.Errorf("a read-only directory: %v", err)
+	}
+}
