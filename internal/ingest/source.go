@@ -37,6 +37,22 @@ type Source interface {
 	Translate(h http.Header, body []byte) ([]delivery.Event, error)
 }
 
+// HeadersKept are the request headers stored with a raw delivery: those a
+// connector reads, so reprocessing sees what the first translation saw.
+// (Until each connector declares its own, the list of all of them.)
+var HeadersKept = []string{
+	"Content-Type", "User-Agent",
+	"X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-ID",
+	"X-Gitlab-Event", "X-Gitlab-Event-UUID", "Idempotency-Key",
+	"X-Atlassian-Webhook-Identifier",
+	"Ce-Id", "Ce-Type", "Ce-Source", "Ce-Specversion", "Ce-Time", "Ce-Subject",
+}
+
+// EventTypeHeaders are the headers in which a source names what a delivery
+// reports (GitHub's "push", a CloudEvent's type); the first one present is
+// the raw delivery's event type, which lets a person find deliveries by it.
+var EventTypeHeaders = []string{"X-GitHub-Event", "X-Gitlab-Event", "Ce-Type"}
+
 // ErrIgnored marks a delivery that is valid but carries nothing Stride uses;
 // it is stored raw and answered with 202.
 var ErrIgnored = errors.New("event ignored")
