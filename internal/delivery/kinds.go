@@ -11,15 +11,17 @@ import (
 const MaxBatch = 5000
 
 // KindSpec is what the domain declares about one kind of entity, once: the
-// parts of its natural key and how two reports of it merge. The store keys
-// its rows, and intake its validation, on these declarations, so adding a
-// kind touches one entry here and one table entry in the store.
+// parts of its natural key and how two reports of it merge (its validation
+// is Event.Validate's case for it). The store keys and merges its rows on
+// these declarations, so adding a kind touches one entry here, its case in
+// Validate, and one table entry in the store (store/kinds.go).
 type KindSpec struct {
 	// Key returns the natural key of the event's entity, in a fixed order.
 	// It is called on events whose entity of this kind is set.
 	Key func(e Event) []string
-	// Merge combines two reports of the same entity, a taken as earlier;
-	// the result does not depend on the order (see merge.go).
+	// Merge combines two reports of the same entity into a new event (its
+	// arguments are left as they were); the result does not depend on the
+	// order they arrived in (see merge.go).
 	Merge func(a, b Event) Event
 }
 
