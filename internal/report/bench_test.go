@@ -46,7 +46,7 @@ func history(tb testing.TB, db *store.DB, deployments, changes int) delivery.Per
 					Service: "svc", ID: fmt.Sprint(d), Severity: 1, OpenedAt: c.CommitTime.Add(4 * time.Hour), ResolvedAt: c.CommitTime.Add(6 * time.Hour)}})
 			}
 		}
-		if len(events) >= store.MaxBatch-2 {
+		if len(events) >= delivery.MaxBatch-2 {
 			flush()
 		}
 	}

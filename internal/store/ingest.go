@@ -14,10 +14,6 @@ import (
 	"github.com/stride-oss/stride/internal/delivery"
 )
 
-// MaxBatch is delivery.MaxBatch, kept for the callers that still name it
-// here; the rule belongs to the domain.
-const MaxBatch = delivery.MaxBatch
-
 // IngestResult says what a batch did.
 type IngestResult struct {
 	// Added counts events whose idempotency key was new.
