@@ -54,45 +54,65 @@ var entityTables = map[delivery.Kind]entityTable{
 			}
 			return nil
 		}},
-	delivery.KindPullRequest: {"pull_requests", []keyColumn{{"repository", false}, {"number", true}},
-		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
-			for _, e := range events {
-				p := *e.PullRequest
-				if err := upsertJSON(ctx, db, tx, "pull_requests", []string{"repository", "number"}, []any{p.Repository, p.Number}, p, delivery.MergePullRequest,
-					func(p delivery.PullRequest) ([]string, []any) {
-						return []string{"merged_at", "merge_sha"}, []any{micros(p.MergedAt), p.MergeSHA}
-					}); err != nil {
-					return err
-				}
+	delivery.KindPullRequest: jsonTable("pull_requests", []keyColumn{{"repository", false}, {"number", true}},
+		func(e delivery.Event) delivery.PullRequest { return *e.PullRequest }, delivery.MergePullRequest,
+		func(p delivery.PullRequest) ([]string, []any) {
+			return []string{"merged_at", "merge_sha"}, []any{micros(p.MergedAt), p.MergeSHA}
+		}),
+	delivery.KindWorkItem: jsonTable("work_items", []keyColumn{{"tracker", false}, {"key", false}},
+		func(e delivery.Event) delivery.WorkItem { return *e.WorkItem }, delivery.MergeWorkItem,
+		func(w delivery.WorkItem) ([]string, []any) {
+			return []string{"team", "resolved_at"}, []any{w.Team, micros(w.ResolvedAt)}
+		}),
+	delivery.KindBuild: jsonTable("builds", []keyColumn{{"repository", false}, {"id", false}},
+		func(e delivery.Event) delivery.Build { return *e.Build }, delivery.MergeBuild,
+		func(b delivery.Build) ([]string, []any) {
+			return []string{"sha", "finished_at"}, []any{b.SHA, micros(b.FinishedAt)}
+		}),
+}
+
+// jsonTable declares a kind kept as JSON (its json tags are the persisted
+// schema) with some columns beside it for indexes: its writer merges each
+// new report with the stored row.
+func jsonTable[T any](table string, keys []keyColumn, entity func(delivery.Event) T, merge func(a, b T) T, columns func(T) ([]string, []any)) entityTable {
+	t := entityTable{table: table, keys: keys}
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.name
+	}
+	t.write = func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
+		for _, e := range events {
+			args, err := t.keyArgs(delivery.Kinds[e.Kind].Key(e))
+			if err != nil {
+				return fmt.Errorf("%s: %w", table, err)
 			}
-			return nil
-		}},
-	delivery.KindWorkItem: {"work_items", []keyColumn{{"tracker", false}, {"key", false}},
-		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
-			for _, e := range events {
-				w := *e.WorkItem
-				if err := upsertJSON(ctx, db, tx, "work_items", []string{"tracker", "key"}, []any{w.Tracker, w.Key}, w, delivery.MergeWorkItem,
-					func(w delivery.WorkItem) ([]string, []any) {
-						return []string{"team", "resolved_at"}, []any{w.Team, micros(w.ResolvedAt)}
-					}); err != nil {
-					return err
-				}
+			if err := upsertJSON(ctx, db, tx, table, names, args, entity(e), merge, columns); err != nil {
+				return err
 			}
-			return nil
-		}},
-	delivery.KindBuild: {"builds", []keyColumn{{"repository", false}, {"id", false}},
-		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
-			for _, e := range events {
-				b := *e.Build
-				if err := upsertJSON(ctx, db, tx, "builds", []string{"repository", "id"}, []any{b.Repository, b.ID}, b, delivery.MergeBuild,
-					func(b delivery.Build) ([]string, []any) {
-						return []string{"sha", "finished_at"}, []any{b.SHA, micros(b.FinishedAt)}
-					}); err != nil {
-					return err
-				}
+		}
+		return nil
+	}
+	return t
+}
+
+// keyArgs turns the parts of a natural key into the query arguments of the
+// table's key columns.
+func (t entityTable) keyArgs(parts []string) ([]any, error) {
+	if len(parts) != len(t.keys) {
+		return nil, fmt.Errorf("a key of %d parts for %d columns", len(parts), len(t.keys))
+	}
+	args := make([]any, len(parts))
+	for i, col := range t.keys {
+		args[i] = parts[i]
+		if col.integer {
+			n, err := strconv.Atoi(parts[i])
+			if err != nil {
+				return nil, fmt.Errorf("key column %s: %w", col.name, err)
 			}
-			return nil
-		}},
+			args[i] = n
+		}
+	}
+	return args, nil
 }
 
 // deleteEntity removes one entity named by its key (delivery.EntityKey),
@@ -103,20 +123,16 @@ func (db *DB) deleteEntity(ctx context.Context, tx *sql.Tx, entity string, servi
 		return err
 	}
 	row, ok := entityTables[kind]
-	if !ok || len(parts) != len(row.keys) {
+	if !ok {
 		return fmt.Errorf("unreadable entity key %q", strings.ReplaceAll(entity, "\x1f", "/"))
 	}
-	args := make([]any, len(row.keys))
+	args, err := row.keyArgs(parts)
+	if err != nil {
+		return fmt.Errorf("unreadable entity key %q: %w", strings.ReplaceAll(entity, "\x1f", "/"), err)
+	}
 	where := make([]string, len(row.keys))
 	for i, col := range row.keys {
-		args[i], where[i] = parts[i], col.name+" = ?"
-		if col.integer {
-			n, err := strconv.Atoi(parts[i])
-			if err != nil {
-				return fmt.Errorf("unreadable entity key %q: %w", strings.ReplaceAll(entity, "\x1f", "/"), err)
-			}
-			args[i] = n
-		}
+		where[i] = col.name + " = ?"
 	}
 	switch kind {
 	case delivery.KindChange:
