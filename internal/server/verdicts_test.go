@@ -57,6 +57,10 @@ func TestLiveAndReplayedDeliveriesGetTheSameVerdicts(t *testing.T) {
 				t.Errorf("%s: stored live as %q, want %q", id, got, want)
 			}
 		}
+		var eventType string
+		if err := h.raw.QueryRow("SELECT event_type FROM raw_deliveries WHERE delivery_id = 'v-ignored'").Scan(&eventType); err != nil || eventType != "ping" {
+			t.Errorf("the ignored delivery's event type is %q (%v), want ping", eventType, err)
+		}
 		events := h.counts(t)["events"]
 
 		res, err := h.srv.Intake.Reprocess(context.Background(), "github")
