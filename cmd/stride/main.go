@@ -21,6 +21,7 @@ import (
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/flow"
 	gitimport "github.com/stride-oss/stride/internal/ingest/git"
+	"github.com/stride-oss/stride/internal/intake"
 	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/server"
 	"github.com/stride-oss/stride/internal/store"
@@ -183,7 +184,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, err)
 	}
-	srv := &server.Server{DB: db, Logger: logger, Sources: sources, Dev: *dev, Thresholds: &th, Rings: cfg.Rings}
+	srv := &server.Server{DB: db, Logger: logger, Sources: sources, Intake: intake.New(db, sources), Dev: *dev, Thresholds: &th, Rings: cfg.Rings}
 	if err := srv.Run(ctx, l); err != nil {
 		logger.Error("serve", "err", err)
 		return 1
@@ -223,7 +224,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if !*quiet {
 		opts.Progress = stderr
 	}
-	sum, err := gitimport.Import(ctx, opts, storeSink{db})
+	sum, err := gitimport.Import(ctx, opts, storeSink{intake.New(db, nil)})
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -235,11 +236,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return 0
 }
 
-// storeSink lets the git importer write through the store's ingest path.
-type storeSink struct{ db *store.DB }
+// storeSink lets the git importer write through the one write path.
+type storeSink struct{ in *intake.Intake }
 
 func (s storeSink) Ingest(ctx context.Context, events []delivery.Event) (int, error) {
-	res, err := s.db.Ingest(ctx, events)
+	res, err := s.in.Events(ctx, gitimport.Source, events)
 	return res.Added, err
 }
 
@@ -407,22 +408,20 @@ func runReprocess(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fail(stderr, err)
 	}
-	src, ok := sources[*source]
-	if !ok {
+	in := intake.New(db, sources)
+	if !in.Knows(*source) {
 		fmt.Fprintf(stderr, "stride reprocess: source %q is not configured\n", *source)
 		return 2
 	}
-	res, err := db.Reprocess(ctx, *source, func(d store.RawDelivery) ([]delivery.Event, error) {
-		return src.Translate(d.Headers, d.Body)
-	})
+	res, err := in.Reprocess(ctx, *source)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	if _, err := db.RefreshShipments(ctx); err != nil {
 		return fail(stderr, err)
 	}
-	fmt.Fprintf(stdout, "reprocessed %d %s deliveries: %d events derived, %d deliveries ignored or unreadable; %d entities rebuilt, %d shared with other sources merged into\n",
-		res.Deliveries, *source, res.Events, res.Ignored, res.Rebuilt, res.Kept)
+	fmt.Fprintf(stdout, "reprocessed %d %s deliveries: %d events derived, %d deliveries ignored or unreadable; %d entities rebuilt, %d shared with other sources merged into (%d ignored, %d malformed)\n",
+		res.Deliveries, *source, res.Events, res.Ignored+res.Malformed, res.Rebuilt, res.Kept, res.Ignored, res.Malformed)
 	return 0
 }
 

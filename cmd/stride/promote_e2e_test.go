@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/intake"
 	"github.com/stride-oss/stride/internal/server"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
@@ -69,7 +70,7 @@ func TestGateAndPromoteAgainstTheServer(t *testing.T) {
 				stdout: "FAIL soak not running successfully in ring0", promotions: 2},
 			{name: "a dry run after the soak is allowed and records nothing", cmd: promoteCmd, args: promote("ring1", "--dry-run"), code: 0,
 				before: func() {
-					if _, err := db.Ingest(ctx, []delivery.Event{{Key: "d1", Kind: delivery.KindDeployment, Deployment: &delivery.Deployment{
+					if _, err := intake.New(db, nil).Events(ctx, "api", []delivery.Event{{Key: "d1", Kind: delivery.KindDeployment, Deployment: &delivery.Deployment{
 						Service: "api", Environment: "canary", Ring: "ring0", ID: "1", SHA: "abc123", Status: delivery.DeploymentSuccess, FinishedAt: t0}}}); err != nil {
 						t.Fatal(err)
 					}

@@ -207,30 +207,33 @@ type Incident struct {
 
 // PullRequest is identified by (Repository, Number). Times are zero when not
 // known (yet).
+// The json tags are the persisted schema: the store keeps this struct as
+// JSON, and the names are those it has always written (the Go field names),
+// so a field renamed in Go must keep its tag or stored data is lost.
 type PullRequest struct {
-	Repository     string
-	Number         int
-	Title          string
-	Author         string
-	State          PullRequestState
-	CreatedAt      time.Time
-	ReadyAt        time.Time // marked ready for review (drafts)
-	FirstCommitAt  time.Time
-	FirstReviewAt  time.Time // first review or review comment by someone other than the author
-	ApprovedAt     time.Time
-	MergedAt       time.Time
-	ClosedAt       time.Time
-	Additions      int
-	Deletions      int
-	ChangedFiles   int
-	Comments       int // issue comments on the PR
-	ReviewComments int
-	MergeSHA       string
+	Repository     string           `json:"Repository"`
+	Number         int              `json:"Number"`
+	Title          string           `json:"Title"`
+	Author         string           `json:"Author"`
+	State          PullRequestState `json:"State"`
+	CreatedAt      time.Time        `json:"CreatedAt"`
+	ReadyAt        time.Time        `json:"ReadyAt"` // marked ready for review (drafts)
+	FirstCommitAt  time.Time        `json:"FirstCommitAt"`
+	FirstReviewAt  time.Time        `json:"FirstReviewAt"` // first review or review comment by someone other than the author
+	ApprovedAt     time.Time        `json:"ApprovedAt"`
+	MergedAt       time.Time        `json:"MergedAt"`
+	ClosedAt       time.Time        `json:"ClosedAt"`
+	Additions      int              `json:"Additions"`
+	Deletions      int              `json:"Deletions"`
+	ChangedFiles   int              `json:"ChangedFiles"`
+	Comments       int              `json:"Comments"` // issue comments on the PR
+	ReviewComments int              `json:"ReviewComments"`
+	MergeSHA       string           `json:"MergeSHA"`
 	// Commits are the PR's own commit shas, so that a merge commit or a
 	// rebase still links the PR to the deployment that ships it.
-	Commits   []string
-	Labels    []string
-	UpdatedAt time.Time
+	Commits   []string  `json:"Commits"`
+	Labels    []string  `json:"Labels"`
+	UpdatedAt time.Time `json:"UpdatedAt"`
 }
 
 // PullRequestState is open, closed or merged.
@@ -246,25 +249,28 @@ var prStateRank = map[PullRequestState]int{"": 0, PullRequestOpen: 1, PullReques
 
 // WorkItem is an issue of an issue tracker (a Jira story, bug or task),
 // identified by (Tracker, Key).
+// The json tags are the persisted schema: the store keeps this struct as
+// JSON, and the names are those it has always written (the Go field names),
+// so a field renamed in Go must keep its tag or stored data is lost.
 type WorkItem struct {
-	Tracker  string // e.g. "jira"
-	Key      string // e.g. "PAY-123"
-	Project  string
-	Team     string
-	Type     string // story, bug, task, incident, ...
-	Title    string
-	Status   string
-	Category WorkItemCategory
+	Tracker  string           `json:"Tracker"` // e.g. "jira"
+	Key      string           `json:"Key"`     // e.g. "PAY-123"
+	Project  string           `json:"Project"`
+	Team     string           `json:"Team"`
+	Type     string           `json:"Type"` // story, bug, task, incident, ...
+	Title    string           `json:"Title"`
+	Status   string           `json:"Status"`
+	Category WorkItemCategory `json:"Category"`
 	// StoryPoints is nil when the item carries no estimate, which is not
 	// the same as an estimate of zero.
-	StoryPoints        *float64
-	Sprint             string
-	SprintEnd          time.Time
-	AcceptanceCriteria bool
-	CreatedAt          time.Time
-	ResolvedAt         time.Time
-	Deleted            bool
-	UpdatedAt          time.Time
+	StoryPoints        *float64  `json:"StoryPoints"`
+	Sprint             string    `json:"Sprint"`
+	SprintEnd          time.Time `json:"SprintEnd"`
+	AcceptanceCriteria bool      `json:"AcceptanceCriteria"`
+	CreatedAt          time.Time `json:"CreatedAt"`
+	ResolvedAt         time.Time `json:"ResolvedAt"`
+	Deleted            bool      `json:"Deleted"`
+	UpdatedAt          time.Time `json:"UpdatedAt"`
 }
 
 // WorkItemCategory is the tracker's status category.
@@ -278,16 +284,19 @@ const (
 
 // Build is a CI run (a GitHub workflow run, a GitLab pipeline), identified
 // by (Repository, ID).
+// The json tags are the persisted schema: the store keeps this struct as
+// JSON, and the names are those it has always written (the Go field names),
+// so a field renamed in Go must keep its tag or stored data is lost.
 type Build struct {
-	Repository string
-	ID         string
-	Name       string
-	SHA        string
-	Branch     string
-	Status     BuildStatus
-	StartedAt  time.Time
-	FinishedAt time.Time
-	UpdatedAt  time.Time
+	Repository string      `json:"Repository"`
+	ID         string      `json:"ID"`
+	Name       string      `json:"Name"`
+	SHA        string      `json:"SHA"`
+	Branch     string      `json:"Branch"`
+	Status     BuildStatus `json:"Status"`
+	StartedAt  time.Time   `json:"StartedAt"`
+	FinishedAt time.Time   `json:"FinishedAt"`
+	UpdatedAt  time.Time   `json:"UpdatedAt"`
 }
 
 // BuildStatus is the state of a build.

@@ -14,11 +14,12 @@ import (
 	"github.com/stride-oss/stride/internal/delivery"
 )
 
-// Source is one webhook connector. The HTTP layer reads the body (bounded),
-// calls Verify, stores the raw delivery, then calls Translate and ingests the
-// events through the same path as the native API. Reprocessing calls
-// Translate again on stored deliveries, so Translate must depend only on its
-// arguments and the connector's configuration.
+// Source is one webhook connector. The HTTP layer reads the body (bounded)
+// and hands it to internal/intake, which calls Verify, then Translate, and
+// stores the raw delivery with its events through the same path as the
+// native API. Reprocessing calls Translate again on stored deliveries, so
+// Translate must depend only on its arguments and the connector's
+// configuration. Intake stamps every event with the source's name.
 type Source interface {
 	// Name is the source's name, as in the endpoint /webhooks/<name>.
 	Name() string
@@ -53,6 +54,11 @@ type Connector struct {
 	// connector reads: a raw delivery keeps them so that reprocessing sees
 	// what the first translation saw.
 	Headers []string
+	// EventType is the header in which the source names what a delivery
+	// reports (GitHub's "push", a CloudEvent's type), stored as the raw
+	// delivery's event type so a person can find deliveries by it; empty
+	// when the source has none.
+	EventType string
 	// Config returns a pointer to a new, zero configuration struct with yaml
 	// tags, into which the source's section of stride.yaml is decoded
 	// strictly (an unknown key is an error).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/intake"
 	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
@@ -21,7 +22,7 @@ func history(tb testing.TB, db *store.DB, deployments, changes int) delivery.Per
 	per := changes / deployments
 	var events []delivery.Event
 	flush := func() {
-		if _, err := db.Ingest(ctx, events); err != nil {
+		if _, err := intake.New(db, nil).Events(ctx, "api", events); err != nil {
 			tb.Fatal(err)
 		}
 		events = events[:0]
@@ -45,7 +46,7 @@ func history(tb testing.TB, db *store.DB, deployments, changes int) delivery.Per
 					Service: "svc", ID: fmt.Sprint(d), Severity: 1, OpenedAt: c.CommitTime.Add(4 * time.Hour), ResolvedAt: c.CommitTime.Add(6 * time.Hour)}})
 			}
 		}
-		if len(events) >= store.MaxBatch-2 {
+		if len(events) >= delivery.MaxBatch-2 {
 			flush()
 		}
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // The native event format of POST /api/v1/events: one object, or an array
-// of up to store.MaxBatch of them, each naming its kind and carrying the
+// of up to delivery.MaxBatch of them, each naming its kind and carrying the
 // entity under a field of that name:
 //
 //	{"key": "deploy-42-done", "kind": "deployment",
@@ -43,6 +43,9 @@ type wireChange struct {
 	CommitTime time.Time `json:"commit_time"`
 	Title      string    `json:"title"`
 	Incident   string    `json:"incident"`
+	// Paths are the files the commit touched, for services that own paths
+	// of a monorepo; omitted, they are unknown (not the same as []).
+	Paths []string `json:"paths"`
 }
 
 type wireDeployment struct {
@@ -132,6 +135,8 @@ type wireBuild struct {
 
 // decodeEvents reads one event or an array of events. Errors are
 // *delivery.Error values naming the event index and, where it can, the field.
+// It checks the JSON only: intake validates the events, once, for every
+// writer (its errors name the index and field too).
 func decodeEvents(body []byte, maxEvents int) ([]delivery.Event, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
@@ -162,22 +167,7 @@ func decodeEvents(body []byte, maxEvents int) ([]delivery.Event, error) {
 		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 			return nil, &delivery.Error{Code: delivery.EINVALID, Index: i, Message: "trailing data after the JSON value"}
 		}
-		e, err := w.event()
-		if err != nil {
-			var de *delivery.Error
-			if errors.As(err, &de) {
-				de.Index = i
-			}
-			return nil, err
-		}
-		if err := e.Validate(); err != nil {
-			var de *delivery.Error
-			if errors.As(err, &de) {
-				de.Index = i
-			}
-			return nil, err
-		}
-		events[i] = e
+		events[i] = w.event()
 	}
 	return events, nil
 }
@@ -219,15 +209,15 @@ func typeName(goType string) string {
 	return "object"
 }
 
-func (w wireEvent) event() (delivery.Event, error) {
+func (w wireEvent) event() delivery.Event {
 	key := w.Key
 	if key == "" {
 		key = w.IdempotencyKey
 	}
-	e := delivery.Event{Key: key, Kind: delivery.Kind(w.Kind), Source: "api"}
+	e := delivery.Event{Key: key, Kind: delivery.Kind(w.Kind)}
 	if c := w.Change; c != nil {
 		e.Change = &delivery.Change{Repository: c.Repository, SHA: c.SHA, Parents: c.Parents, Author: c.Author,
-			AuthorTime: c.AuthorTime, CommitTime: c.CommitTime, Title: c.Title, Incident: c.Incident}
+			AuthorTime: c.AuthorTime, CommitTime: c.CommitTime, Title: c.Title, Incident: c.Incident, Paths: c.Paths}
 	}
 	if d := w.Deployment; d != nil {
 		e.Deployment = &delivery.Deployment{Service: d.Service, Environment: d.Environment, ID: d.ID,
@@ -262,5 +252,5 @@ func (w wireEvent) event() (delivery.Event, error) {
 		e.Build = &delivery.Build{Repository: b.Repository, ID: b.ID, Name: b.Name, SHA: b.SHA, Branch: b.Branch,
 			Status: delivery.BuildStatus(b.Status), StartedAt: b.StartedAt, FinishedAt: b.FinishedAt, UpdatedAt: b.UpdatedAt}
 	}
-	return e, nil
+	return e
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/gate"
+	"github.com/stride-oss/stride/internal/intake"
 	"github.com/stride-oss/stride/internal/rings"
 	"github.com/stride-oss/stride/internal/server"
 	"github.com/stride-oss/stride/internal/store"
@@ -122,7 +123,7 @@ func (e *env) gate(sha string, verdict gate.Status) gate.Response {
 
 func (e *env) events(events ...delivery.Event) {
 	e.t.Helper()
-	if _, err := e.db.Ingest(ctx, events); err != nil {
+	if _, err := intake.New(e.db, nil).Events(ctx, "api", events); err != nil {
 		e.t.Fatalf("ingest: %v", err)
 	}
 }

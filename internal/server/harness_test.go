@@ -31,6 +31,7 @@ import (
 	"github.com/stride-oss/stride/internal/ingest/gitlab"
 	"github.com/stride-oss/stride/internal/ingest/jira"
 	"github.com/stride-oss/stride/internal/ingest/pagerduty"
+	"github.com/stride-oss/stride/internal/intake"
 	"github.com/stride-oss/stride/internal/server"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
@@ -144,7 +145,8 @@ func newHarness(t testing.TB, kind string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &server.Server{DB: db, Sources: allSources(t)}
+	sources := allSources(t)
+	srv := &server.Server{DB: db, Sources: sources, Intake: intake.New(db, sources)}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return &harness{db: db, raw: raw, srv: srv, http: hs, token: secret}

@@ -19,6 +19,7 @@ import (
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/ingest"
+	"github.com/stride-oss/stride/internal/intake"
 	"github.com/stride-oss/stride/internal/rings"
 	"github.com/stride-oss/stride/internal/store"
 )
@@ -35,6 +36,9 @@ type Server struct {
 	Logger *slog.Logger
 	// Sources are the configured webhook connectors by name.
 	Sources map[string]ingest.Source
+	// Intake is the write path every ingest endpoint goes through; nil
+	// means intake.New(DB, Sources), with no OnCommit hook.
+	Intake *intake.Intake
 	// Dev turns authentication off. Run refuses it unless the listener is
 	// on a loopback address.
 	Dev bool
@@ -71,6 +75,9 @@ func (s *Server) now() time.Time {
 // Handler returns the server's routes.
 func (s *Server) Handler() http.Handler {
 	s.once.Do(func() {
+		if s.Intake == nil {
+			s.Intake = intake.New(s.DB, s.Sources)
+		}
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /healthz", s.healthz)
 		mux.HandleFunc("GET /readyz", s.readyz)
@@ -198,14 +205,17 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	events, err := decodeEvents(body, store.MaxBatch)
+	events, err := decodeEvents(body, delivery.MaxBatch)
 	if err != nil {
 		s.metrics.add("stride_events_rejected_total", "api", 1)
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.DB.Ingest(r.Context(), events)
+	res, err := s.Intake.Events(r.Context(), "api", events)
 	if err != nil {
+		if delivery.ErrorCode(err) == delivery.EINVALID {
+			s.metrics.add("stride_events_rejected_total", "api", 1)
+		}
 		s.writeError(w, r, err)
 		return
 	}

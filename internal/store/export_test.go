@@ -15,3 +15,10 @@ func (db *DB) CountForTest(ctx context.Context, query string) (int, error) {
 	err := db.read.QueryRowContext(ctx, query).Scan(&n)
 	return n, err
 }
+
+// StringForTest runs a query returning one text value.
+func (db *DB) StringForTest(ctx context.Context, query string) (string, error) {
+	var s string
+	err := db.read.QueryRowContext(ctx, query).Scan(&s)
+	return s, err
+}

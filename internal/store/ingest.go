@@ -6,14 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
 )
-
-// MaxBatch is the most events one Ingest call takes.
-const MaxBatch = 5000
 
 // IngestResult says what a batch did.
 type IngestResult struct {
@@ -24,11 +23,15 @@ type IngestResult struct {
 	Duplicates int
 }
 
-// Ingest validates and stores a batch of events in one transaction: all or
-// nothing. An event whose idempotency key was stored before changes nothing;
-// a new report of a known entity is merged into it with the delivery.Merge
-// rules, so the stored state does not depend on arrival order. It returns
-// after the commit, so a caller may acknowledge on success.
+// Ingest stores a batch of events in one transaction: all or nothing. An
+// event whose idempotency key was stored before changes nothing; a new
+// report of a known entity is merged into it with the delivery.Merge rules,
+// so the stored state does not depend on arrival order. It returns after the
+// commit, so a caller may acknowledge on success.
+//
+// The store trusts its caller, internal/intake, to have validated and
+// normalised the events and stamped their source; it checks only that each
+// event has a source and carries the entity of its kind (see checkEvents).
 func (db *DB) Ingest(ctx context.Context, events []delivery.Event) (IngestResult, error) {
 	var res IngestResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -42,23 +45,24 @@ func (db *DB) Ingest(ctx context.Context, events []delivery.Event) (IngestResult
 	return res, nil
 }
 
-// ingestTx validates and applies events inside tx.
+// checkEvents is the store's one invariant on what it is given, cheap and
+// kept because breaking it corrupts silently: an event without a source
+// could never be reprocessed or told apart from another source's, and one
+// that does not carry its kind's entity has no key to store it under.
+func checkEvents(events []delivery.Event) error {
+	for i, e := range events {
+		if e.Source == "" || !e.Carries() {
+			return fmt.Errorf("event %d (%q, kind %q, source %q): events reach the store validated, through intake", i, e.Key, e.Kind, e.Source)
+		}
+	}
+	return nil
+}
+
+// ingestTx applies events inside tx.
 func (db *DB) ingestTx(ctx context.Context, tx *sql.Tx, events []delivery.Event) (IngestResult, error) {
 	var res IngestResult
-	if len(events) > MaxBatch {
-		return res, delivery.Errorf(delivery.EINVALID, "a batch holds at most %d events, got %d", MaxBatch, len(events))
-	}
-	for i := range events {
-		if events[i].Source == "" {
-			events[i].Source = "api"
-		}
-		if err := events[i].Validate(); err != nil {
-			var e *delivery.Error
-			if errors.As(err, &e) {
-				e.Index = i
-			}
-			return res, err
-		}
+	if err := checkEvents(events); err != nil {
+		return res, err
 	}
 	fresh, err := db.recordKeys(ctx, tx, events)
 	if err != nil {
@@ -87,7 +91,7 @@ func (db *DB) recordKeys(ctx context.Context, tx *sql.Tx, events []delivery.Even
 		chunk := unique[start:min(start+1000, len(unique))]
 		args := make([]any, 0, len(chunk)*cols)
 		for _, e := range chunk {
-			args = append(args, e.Key, string(e.Kind), e.Source, now, entityOf(e))
+			args = append(args, e.Key, string(e.Kind), e.Source, now, e.EntityKey())
 		}
 		rows, err := tx.QueryContext(ctx, db.q("INSERT INTO events (key, kind, source, received_at, entity) VALUES "+
 			placeholders(len(chunk), cols)+" ON CONFLICT (key) DO NOTHING RETURNING key"), args...)
@@ -116,92 +120,35 @@ func (db *DB) recordKeys(ctx context.Context, tx *sql.Tx, events []delivery.Even
 }
 
 type changeKey struct{ repository, sha string }
-type prKey struct {
-	repository string
-	number     int
-}
-type itemKey struct{ tracker, key string }
-type buildKey struct{ repository, id string }
-type incidentKey struct{ service, id string }
 
-// batch holds the entities of new events, already merged within the batch,
-// so each entity is read and written once.
-type batch struct {
-	changes     map[changeKey]delivery.Change
-	deployments map[delivery.DeploymentKey]delivery.Deployment
-	incidents   map[incidentKey]delivery.Incident
-	prs         map[prKey]delivery.PullRequest
-	items       map[itemKey]delivery.WorkItem
-	builds      map[buildKey]delivery.Build
-}
-
-func mergeInto[K comparable, V any](m map[K]V, k K, v V, merge func(a, b V) V) {
-	if old, ok := m[k]; ok {
-		v = merge(old, v)
-	}
-	m[k] = v
-}
-
-// apply merges the entities of events into the store.
-func (db *DB) apply(ctx context.Context, tx *sql.Tx, events []delivery.Event) error {
-	b := batch{
-		changes:     map[changeKey]delivery.Change{},
-		deployments: map[delivery.DeploymentKey]delivery.Deployment{},
-		incidents:   map[incidentKey]delivery.Incident{},
-		prs:         map[prKey]delivery.PullRequest{},
-		items:       map[itemKey]delivery.WorkItem{},
-		builds:      map[buildKey]delivery.Build{},
-	}
+// mergeBatch merges the entities of events within the batch, by kind and
+// entity key, so each entity is read and written once.
+func mergeBatch(events []delivery.Event) map[delivery.Kind]map[string]delivery.Event {
+	b := map[delivery.Kind]map[string]delivery.Event{}
 	for _, e := range events {
-		switch e.Kind {
-		case delivery.KindChange:
-			mergeInto(b.changes, changeKey{e.Change.Repository, e.Change.SHA}, *e.Change, delivery.MergeChange)
-		case delivery.KindDeployment:
-			mergeInto(b.deployments, e.Deployment.Key(), *e.Deployment, delivery.MergeDeployment)
-		case delivery.KindIncident:
-			mergeInto(b.incidents, incidentKey{e.Incident.Service, e.Incident.ID}, *e.Incident, delivery.MergeIncident)
-		case delivery.KindPullRequest:
-			mergeInto(b.prs, prKey{e.PullRequest.Repository, e.PullRequest.Number}, *e.PullRequest, delivery.MergePullRequest)
-		case delivery.KindWorkItem:
-			mergeInto(b.items, itemKey{e.WorkItem.Tracker, e.WorkItem.Key}, *e.WorkItem, delivery.MergeWorkItem)
-		case delivery.KindBuild:
-			mergeInto(b.builds, buildKey{e.Build.Repository, e.Build.ID}, *e.Build, delivery.MergeBuild)
+		byKey := b[e.Kind]
+		if byKey == nil {
+			byKey = map[string]delivery.Event{}
+			b[e.Kind] = byKey
 		}
-	}
-	if err := db.applyChanges(ctx, tx, b.changes); err != nil {
-		return err
-	}
-	for _, d := range b.deployments {
-		if err := db.upsertDeployment(ctx, tx, d); err != nil {
-			return err
+		k := e.EntityKey()
+		if old, ok := byKey[k]; ok {
+			e = delivery.Kinds[e.Kind].Merge(old, e)
 		}
+		byKey[k] = e
 	}
-	for _, in := range b.incidents {
-		if err := db.upsertIncident(ctx, tx, in); err != nil {
-			return err
+	return b
+}
+
+// apply merges the entities of events into the store, each kind by the
+// writer its table entry names.
+func (db *DB) apply(ctx context.Context, tx *sql.Tx, events []delivery.Event) error {
+	b := mergeBatch(events)
+	for _, kind := range kindOrder {
+		if len(b[kind]) == 0 {
+			continue
 		}
-	}
-	for k, pr := range b.prs {
-		if err := upsertJSON(ctx, db, tx, "pull_requests", []string{"repository", "number"}, []any{k.repository, k.number}, pr, delivery.MergePullRequest,
-			func(p delivery.PullRequest) ([]string, []any) {
-				return []string{"merged_at", "merge_sha"}, []any{micros(p.MergedAt), p.MergeSHA}
-			}); err != nil {
-			return err
-		}
-	}
-	for k, w := range b.items {
-		if err := upsertJSON(ctx, db, tx, "work_items", []string{"tracker", "key"}, []any{k.tracker, k.key}, w, delivery.MergeWorkItem,
-			func(w delivery.WorkItem) ([]string, []any) {
-				return []string{"team", "resolved_at"}, []any{w.Team, micros(w.ResolvedAt)}
-			}); err != nil {
-			return err
-		}
-	}
-	for k, bl := range b.builds {
-		if err := upsertJSON(ctx, db, tx, "builds", []string{"repository", "id"}, []any{k.repository, k.id}, bl, delivery.MergeBuild,
-			func(b delivery.Build) ([]string, []any) {
-				return []string{"sha", "finished_at"}, []any{b.SHA, micros(b.FinishedAt)}
-			}); err != nil {
+		if err := entityTables[kind].write(ctx, db, tx, slices.Collect(maps.Values(b[kind]))); err != nil {
 			return err
 		}
 	}
@@ -210,13 +157,10 @@ func (db *DB) apply(ctx context.Context, tx *sql.Tx, events []delivery.Event) er
 
 // applyChanges inserts new commits in bulk; a commit already known is read,
 // merged and written back, which is rare (a commit does not change).
-func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, changes map[changeKey]delivery.Change) error {
-	if len(changes) == 0 {
-		return nil
-	}
-	all := make([]delivery.Change, 0, len(changes))
-	for _, c := range changes {
-		all = append(all, c)
+func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Event) error {
+	all := make([]delivery.Change, 0, len(events))
+	for _, e := range events {
+		all = append(all, *e.Change)
 	}
 	const cols = 9
 	inserted := make(map[changeKey]bool, len(all))
@@ -432,16 +376,16 @@ func upsertJSON[T any](ctx context.Context, db *DB, tx *sql.Tx, table string, ke
 // markStale flags the services whose shipments the batch may have changed:
 // those with a new production deployment, and those deployed from a
 // repository that received commits.
-func (db *DB) markStale(ctx context.Context, tx *sql.Tx, b batch) error {
+func (db *DB) markStale(ctx context.Context, tx *sql.Tx, b map[delivery.Kind]map[string]delivery.Event) error {
 	services := map[string]bool{}
-	for k := range b.deployments {
-		if k.Environment == delivery.EnvironmentProduction {
-			services[k.Service] = true
+	for _, e := range b[delivery.KindDeployment] {
+		if e.Deployment.Environment == delivery.EnvironmentProduction {
+			services[e.Deployment.Service] = true
 		}
 	}
 	repos := map[string]bool{}
-	for k := range b.changes {
-		repos[k.repository] = true
+	for _, e := range b[delivery.KindChange] {
+		repos[e.Change.Repository] = true
 	}
 	return db.markServicesStale(ctx, tx, services, repos)
 }

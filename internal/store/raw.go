@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
@@ -17,15 +16,21 @@ type RawDelivery struct {
 	Source     string
 	DeliveryID string
 	ReceivedAt time.Time
-	Headers    http.Header
-	Body       []byte
-	// Outcome is "accepted" or "ignored: <reason>".
+	// EventType is the source's name for what the delivery reports (such
+	// as GitHub's "push"), set by the writer, which knows the source.
+	EventType string
+	// Headers are the request headers kept, by canonical name.
+	Headers map[string][]string
+	Body    []byte
+	// Outcome is the delivery's verdict: "accepted", "ignored: <reason>"
+	// or "malformed: <reason>" (see internal/intake).
 	Outcome string
 }
 
 // IngestDelivery stores a raw delivery and the events translated from it in
 // one transaction. A redelivery (same source and delivery id) keeps the first
-// raw copy; its events are deduplicated by their keys as usual.
+// raw copy; its events are deduplicated by their keys as usual. Like Ingest
+// it trusts the events to be validated and stamped with their source.
 func (db *DB) IngestDelivery(ctx context.Context, raw RawDelivery, events []delivery.Event) (IngestResult, error) {
 	headers, err := json.Marshal(raw.Headers)
 	if err != nil {
@@ -35,17 +40,12 @@ func (db *DB) IngestDelivery(ctx context.Context, raw RawDelivery, events []deli
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO raw_deliveries (source, delivery_id, received_at, event_type, headers, body, outcome)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, delivery_id) DO NOTHING`),
-			raw.Source, raw.DeliveryID, db.Now().UnixMicro(), eventType(raw.Headers), string(headers), raw.Body, raw.Outcome)
+			raw.Source, raw.DeliveryID, db.Now().UnixMicro(), raw.EventType, string(headers), raw.Body, raw.Outcome)
 		if err != nil {
 			return fmt.Errorf("store raw %s delivery %s: %w", raw.Source, raw.DeliveryID, err)
 		}
 		if len(events) == 0 {
 			return nil
-		}
-		for i := range events {
-			if events[i].Source == "" {
-				events[i].Source = raw.Source
-			}
 		}
 		res, err = db.ingestTx(ctx, tx, events)
 		return err
@@ -54,13 +54,4 @@ func (db *DB) IngestDelivery(ctx context.Context, raw RawDelivery, events []deli
 		return IngestResult{}, fmt.Errorf("ingest %s delivery: %w", raw.Source, err)
 	}
 	return res, nil
-}
-
-func eventType(h http.Header) string {
-	for _, k := range []string{"X-GitHub-Event", "X-Gitlab-Event", "Ce-Type"} {
-		if v := h.Get(k); v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -1,8 +1,6 @@
 package store_test
 
 import (
-	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -17,24 +15,30 @@ import (
 // reprocesses them under a "new mapping" that renames the service.
 func TestReprocessRebuildsWhatOnlyTheSourceReported(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		translate := func(prefix string) func(store.RawDelivery) ([]delivery.Event, error) {
-			return func(d store.RawDelivery) ([]delivery.Event, error) {
+		// ignored counts the deliveries the replay found ignored, as
+		// intake does for its result.
+		ignored := 0
+		translate := func(prefix string) func(store.RawDelivery) store.Replay {
+			return func(d store.RawDelivery) store.Replay {
 				id := string(d.Body)
 				if id == "noise" {
-					return nil, errors.New("event ignored: not a deployment")
+					ignored++
+					return store.Replay{Outcome: "ignored: not a deployment"}
 				}
-				return []delivery.Event{{Key: "hook:" + id, Kind: delivery.KindDeployment, Deployment: &delivery.Deployment{
-					Service: prefix + "svc", ID: id, SHA: "a", Status: delivery.DeploymentSuccess, FinishedAt: t0}}}, nil
+				e := delivery.Event{Key: "hook:" + id, Kind: delivery.KindDeployment, Source: "hook", Deployment: &delivery.Deployment{
+					Service: prefix + "svc", ID: id, SHA: "a", Status: delivery.DeploymentSuccess, FinishedAt: t0}}
+				if err := e.Validate(); err != nil {
+					t.Fatal(err)
+				}
+				return store.Replay{Outcome: "accepted", Events: []delivery.Event{e}}
 			}
 		}
 		old := translate("old-")
 		for _, id := range []string{"1", "2", "noise"} {
-			raw := store.RawDelivery{Source: "hook", DeliveryID: "d" + id, Headers: http.Header{}, Body: []byte(id)}
-			events, err := old(raw)
-			if err != nil {
-				raw.Outcome = "ignored"
-			}
-			if _, err := db.IngestDelivery(ctx, raw, events); err != nil {
+			raw := store.RawDelivery{Source: "hook", DeliveryID: "d" + id, Headers: map[string][]string{}, Body: []byte(id)}
+			r := old(raw)
+			raw.Outcome = r.Outcome
+			if _, err := db.IngestDelivery(ctx, raw, r.Events); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -43,13 +47,14 @@ func TestReprocessRebuildsWhatOnlyTheSourceReported(t *testing.T) {
 		ingest(t, db, delivery.Event{Key: "api:2", Kind: delivery.KindDeployment, Deployment: &delivery.Deployment{
 			Service: "old-svc", ID: "2", SHA: "a", Status: delivery.DeploymentSuccess, FinishedAt: t0, Ring: "ring2"}})
 
+		ignored = 0
 		res, err := db.Reprocess(ctx, "hook", translate("new-"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := store.ReprocessResult{Deliveries: 3, Ignored: 1, Events: 2, Rebuilt: 1, Kept: 1}
-		if res != want {
-			t.Errorf("result %+v, want %+v", res, want)
+		want := store.ReprocessResult{Deliveries: 3, Events: 2, Rebuilt: 1, Kept: 1}
+		if res != want || ignored != 1 {
+			t.Errorf("result %+v with %d ignored, want %+v with 1 ignored", res, ignored, want)
 		}
 		period := delivery.Period{From: t0.Add(-time.Hour), To: t0.Add(time.Hour)}
 		ids := func(service string) []string {

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -28,8 +27,19 @@ func deploy(service, id, sha string, status delivery.DeploymentStatus, at time.T
 		Deployment: &delivery.Deployment{Service: service, ID: id, SHA: sha, Status: status, FinishedAt: at}}
 }
 
+// ingest stores events as the one write path, internal/intake, hands them
+// to the store: validated, normalised and stamped with a source.
 func ingest(t *testing.T, db *store.DB, events ...delivery.Event) store.IngestResult {
 	t.Helper()
+	events = slices.Clone(events)
+	for i := range events {
+		if err := events[i].Validate(); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		if events[i].Source == "" {
+			events[i].Source = "api"
+		}
+	}
 	res, err := db.Ingest(ctx, events)
 	if err != nil {
 		t.Fatalf("ingest: %v", err)
@@ -79,17 +89,24 @@ func TestResentEventsChangeNothing(t *testing.T) {
 	})
 }
 
-func TestABatchWithOneBadEventStoresNothing(t *testing.T) {
+// TestTheStoreRefusesEventsThatDidNotComeThroughIntake pins the store's one
+// invariant: an event without a source, or without the entity of its kind,
+// is refused and the batch stores nothing. (Field validation is intake's:
+// see intake's TestABatchWithOneBadEventStoresNothing.)
+func TestTheStoreRefusesEventsThatDidNotComeThroughIntake(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		bad := deploy("app", "2", "", delivery.DeploymentSuccess, t0) // success without sha
-		_, err := db.Ingest(ctx, []delivery.Event{change("app", "a", t0), bad})
-		var e *delivery.Error
-		if !errors.As(err, &e) || e.Index != 1 || e.Field != "deployment.sha" {
-			t.Fatalf("want an invalid error on event 1 deployment.sha, got %v", err)
+		good := change("app", "a", t0)
+		good.Source = "api"
+		for name, bad := range map[string]delivery.Event{
+			"no source": change("app", "b", t0),
+			"no entity": {Key: "x", Kind: delivery.KindDeployment, Source: "api"},
+		} {
+			if _, err := db.Ingest(ctx, []delivery.Event{good, bad}); err == nil || !strings.Contains(err.Error(), "event 1") {
+				t.Errorf("%s: want the batch refused naming event 1, got %v", name, err)
+			}
 		}
-		// The good event of the failed batch was not stored: sending it now adds it.
-		if res := ingest(t, db, change("app", "a", t0)); res.Added != 1 {
-			t.Fatalf("the good event of a rejected batch was stored: %+v", res)
+		if res := ingest(t, db, good); res.Added != 1 {
+			t.Fatalf("the good event of a refused batch was stored: %+v", res)
 		}
 	})
 }

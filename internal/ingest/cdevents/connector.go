@@ -12,6 +12,7 @@ var Connector = ingest.Connector{
 	Name:       Name,
 	Credential: ingest.Credential{Field: "token", Flag: "token", Required: true},
 	Headers:    []string{"Ce-Id", "Ce-Type", "Ce-Source", "Ce-Specversion", "Ce-Time", "Ce-Subject"},
+	EventType:  "Ce-Type",
 	Config:     func() any { return &Config{} },
 	New: func(cfg any, m delivery.Mapping) (ingest.Source, error) {
 		c := *cfg.(*Config)

@@ -12,6 +12,7 @@ var Connector = ingest.Connector{
 	Name:       Name,
 	Credential: ingest.Credential{Field: "secret", Flag: "secret", Required: true},
 	Headers:    []string{HeaderEvent, HeaderDelivery, "X-GitHub-Hook-ID"},
+	EventType:  HeaderEvent,
 	Config:     func() any { return &Config{} },
 	New: func(cfg any, m delivery.Mapping) (ingest.Source, error) {
 		c := *cfg.(*Config)

@@ -1,0 +1,253 @@
+// Package intake is Stride's one write path. Every writer goes through it:
+// the native events API, every webhook, `stride reprocess`, the git importer
+// and the API collectors to come. It validates once, stamps each event's
+// source once, records raw webhook deliveries, and stores through the store
+// in one transaction (the store marks derived data stale in that same
+// transaction). After a commit that stored something it calls OnCommit.
+//
+// A webhook delivery gets one verdict, whether it arrives live or is
+// replayed by Reprocess, from one function (judge):
+//
+//   - accepted: it translates to valid events, which are stored;
+//   - ignored: the source says it carries nothing Stride uses
+//     (ingest.ErrIgnored); it is kept raw, so a later mapping may use it;
+//   - malformed: it cannot be read, or translates to an event that fails
+//     validation. Live, it is answered 400 and nothing is stored, raw or
+//     not. Replayed, a stored delivery that now reads as malformed records
+//     the outcome "malformed: <reason>", is counted apart from the ignored,
+//     and derives nothing, so the entities it once fed are not rebuilt
+//     from it;
+//   - unauthorized: its signature or token fails. Only a live delivery is
+//     checked: a stored one passed when it arrived, and secrets rotate.
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/ingest"
+	"github.com/stride-oss/stride/internal/ingest/sources"
+	"github.com/stride-oss/stride/internal/store"
+)
+
+// Intake writes events and deliveries to a store.
+type Intake struct {
+	db      *store.DB
+	sources map[string]ingest.Source
+
+	// OnCommit, when set, is called after each commit that added events or
+	// reprocessed a source, so derived data (shipments) can be refreshed in
+	// the background. It must not block.
+	OnCommit func()
+}
+
+// New returns the write path to db for the configured webhook sources by
+// name (nil when there are none, as for the events API alone).
+func New(db *store.DB, sources map[string]ingest.Source) *Intake {
+	return &Intake{db: db, sources: sources}
+}
+
+// Knows reports whether source is a configured webhook source, so a caller
+// can refuse a delivery to an unknown one before reading its body.
+func (in *Intake) Knows(source string) bool {
+	_, ok := in.sources[source]
+	return ok
+}
+
+// Result says what a batch of events did.
+type Result struct {
+	Events     int // events in the batch
+	Added      int // of which new
+	Duplicates int // of which seen before, or twice in the batch
+}
+
+// Events validates a batch of events from source, stamps each with source,
+// and stores them in one transaction: all or nothing. Validation normalises
+// the events in place. A failing event gives an *delivery.Error with code
+// EINVALID naming its index and field.
+func (in *Intake) Events(ctx context.Context, source string, events []delivery.Event) (Result, error) {
+	if err := prepare(source, events); err != nil {
+		return Result{}, err
+	}
+	res, err := in.db.Ingest(ctx, events)
+	if err != nil {
+		return Result{}, err
+	}
+	in.committed(res.Added)
+	return Result{Events: len(events), Added: res.Added, Duplicates: res.Duplicates}, nil
+}
+
+// prepare is the one validation of what is written: the batch bound, the
+// source stamp and each event's own rules.
+func prepare(source string, events []delivery.Event) error {
+	if source == "" {
+		return fmt.Errorf("intake: events need a source")
+	}
+	if len(events) > delivery.MaxBatch {
+		return delivery.Errorf(delivery.EINVALID, "a batch holds at most %d events, got %d", delivery.MaxBatch, len(events))
+	}
+	for i := range events {
+		events[i].Source = source
+		if err := events[i].Validate(); err != nil {
+			var e *delivery.Error
+			if errors.As(err, &e) {
+				e.Index = i
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (in *Intake) committed(added int) {
+	if added > 0 && in.OnCommit != nil {
+		in.OnCommit()
+	}
+}
+
+// Outcome is the kind of verdict on a webhook delivery.
+type Outcome string
+
+// The verdicts, as in the package comment.
+const (
+	Accepted     Outcome = "accepted"
+	Ignored      Outcome = "ignored"
+	Malformed    Outcome = "malformed"
+	Unauthorized Outcome = "unauthorized"
+)
+
+// Verdict is what became of one webhook delivery.
+type Verdict struct {
+	Outcome Outcome
+	// Reason says why a delivery is not accepted.
+	Reason string
+	// Err is the domain error to answer a malformed (EINVALID) or
+	// unauthorized (EUNAUTHORIZED) delivery with; nil otherwise.
+	Err error
+	// Events counts the events translated; Added and Duplicates what
+	// storing them did.
+	Events, Added, Duplicates int
+}
+
+// Recorded is the verdict as stored on the raw delivery: "accepted",
+// "ignored: <reason>" or "malformed: <reason>".
+func (v Verdict) Recorded() string {
+	if v.Outcome == Accepted {
+		return string(Accepted)
+	}
+	return string(v.Outcome) + ": " + v.Reason
+}
+
+// Delivery takes one webhook delivery to source: it checks its authenticity,
+// judges it, and stores an accepted or ignored delivery raw together with
+// its events in one transaction. The error is for a source that is not
+// configured (ENOTFOUND) or a failing store; every verdict on the delivery
+// itself, unauthorized and malformed included, comes back as a Verdict.
+func (in *Intake) Delivery(ctx context.Context, source string, h http.Header, body []byte) (Verdict, error) {
+	src, ok := in.sources[source]
+	if !ok {
+		return Verdict{}, delivery.Errorf(delivery.ENOTFOUND, "no webhook source %q is configured", source)
+	}
+	if err := src.Verify(h, body); err != nil {
+		if delivery.ErrorCode(err) != delivery.EUNAUTHORIZED {
+			err = delivery.Errorf(delivery.EUNAUTHORIZED, "%s", delivery.ErrorMessage(err))
+		}
+		return Verdict{Outcome: Unauthorized, Reason: delivery.ErrorMessage(err), Err: err}, nil
+	}
+	events, v := judge(src, source, h, body)
+	if v.Outcome == Malformed {
+		return v, nil
+	}
+	raw := store.RawDelivery{Source: source, DeliveryID: src.DeliveryID(h, body), EventType: eventType(source, h),
+		Headers: keptHeaders(source, h), Body: body, Outcome: v.Recorded()}
+	res, err := in.db.IngestDelivery(ctx, raw, events)
+	if err != nil {
+		return Verdict{}, err
+	}
+	v.Added, v.Duplicates = res.Added, res.Duplicates
+	in.committed(res.Added)
+	return v, nil
+}
+
+// judge is the one verdict function on a delivery's content, for live and
+// replayed deliveries alike. It returns the validated events, stamped with
+// source, of an accepted delivery.
+func judge(src ingest.Source, source string, h http.Header, body []byte) ([]delivery.Event, Verdict) {
+	events, err := src.Translate(h, body)
+	if errors.Is(err, ingest.ErrIgnored) {
+		return nil, Verdict{Outcome: Ignored, Reason: err.Error()}
+	}
+	if err == nil {
+		err = prepare(source, events)
+	}
+	if err != nil {
+		if delivery.ErrorCode(err) == delivery.EINTERNAL {
+			err = delivery.Errorf(delivery.EINVALID, "malformed %s delivery: %v", source, err)
+		}
+		return nil, Verdict{Outcome: Malformed, Reason: delivery.ErrorMessage(err), Err: err}
+	}
+	return events, Verdict{Outcome: Accepted, Events: len(events)}
+}
+
+// keptHeaders are the headers of h stored with the raw delivery: those its
+// connector declares (the common ones alone for a source the registry does
+// not list).
+func keptHeaders(source string, h http.Header) map[string][]string {
+	c, _ := sources.Lookup(source)
+	return c.KeptHeaders(h)
+}
+
+// eventType is what the delivery says it reports, from the header its
+// connector names.
+func eventType(source string, h http.Header) string {
+	c, ok := sources.Lookup(source)
+	if !ok || c.EventType == "" {
+		return ""
+	}
+	return h.Get(c.EventType)
+}
+
+// ReprocessResult says what reprocessing a source did.
+type ReprocessResult struct {
+	Deliveries int // stored deliveries read
+	Accepted   int // of which accepted now
+	Ignored    int // of which the source now ignores
+	Malformed  int // of which the source now cannot read
+	Events     int // events derived from the accepted
+	Rebuilt    int // entities only this source reported, removed and derived again
+	Kept       int // entities other sources reported too, merged into as before
+}
+
+// Reprocess judges again every stored delivery of source, with the source's
+// current configuration, in one transaction (see store.DB.Reprocess for
+// what is rebuilt), recording each delivery's new verdict.
+func (in *Intake) Reprocess(ctx context.Context, source string) (ReprocessResult, error) {
+	src, ok := in.sources[source]
+	if !ok {
+		return ReprocessResult{}, delivery.Errorf(delivery.ENOTFOUND, "source %q is not configured", source)
+	}
+	var res ReprocessResult
+	sr, err := in.db.Reprocess(ctx, source, func(d store.RawDelivery) store.Replay {
+		events, v := judge(src, source, http.Header(d.Headers), d.Body)
+		switch v.Outcome {
+		case Accepted:
+			res.Accepted++
+		case Ignored:
+			res.Ignored++
+		case Malformed:
+			res.Malformed++
+		}
+		return store.Replay{Outcome: v.Recorded(), Events: events}
+	})
+	if err != nil {
+		return ReprocessResult{}, err
+	}
+	res.Deliveries, res.Events, res.Rebuilt, res.Kept = sr.Deliveries, sr.Events, sr.Rebuilt, sr.Kept
+	if in.OnCommit != nil {
+		in.OnCommit()
+	}
+	return res, nil
+}

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/stride-oss/stride/internal/delivery"
+)
+
+// entityTable is how the store keeps one kind of entity: its table, the
+// columns of its natural key in the order of delivery.KindSpec.Key, and the
+// writer that merges a batch of new reports into the table.
+type entityTable struct {
+	table string
+	keys  []keyColumn
+	write func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error
+}
+
+// keyColumn is one column of a natural key; integer columns are compared
+// with the number the key's text spells.
+type keyColumn struct {
+	name    string
+	integer bool
+}
+
+// kindOrder is the order a batch is applied in, kind by kind.
+var kindOrder = []delivery.Kind{delivery.KindChange, delivery.KindDeployment, delivery.KindIncident,
+	delivery.KindPullRequest, delivery.KindWorkItem, delivery.KindBuild}
+
+// entityTables declares, once per kind, where the store keeps it.
+var entityTables = map[delivery.Kind]entityTable{
+	delivery.KindChange: {"changes", []keyColumn{{"repository", false}, {"sha", false}},
+		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
+			return db.applyChanges(ctx, tx, events)
+		}},
+	delivery.KindDeployment: {"deployments", []keyColumn{{"service", false}, {"environment", false}, {"id", false}},
+		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
+			for _, e := range events {
+				if err := db.upsertDeployment(ctx, tx, *e.Deployment); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+	delivery.KindIncident: {"incidents", []keyColumn{{"service", false}, {"id", false}},
+		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
+			for _, e := range events {
+				if err := db.upsertIncident(ctx, tx, *e.Incident); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+	delivery.KindPullRequest: jsonTable("pull_requests", []keyColumn{{"repository", false}, {"number", true}},
+		func(e delivery.Event) delivery.PullRequest { return *e.PullRequest }, delivery.MergePullRequest,
+		func(p delivery.PullRequest) ([]string, []any) {
+			return []string{"merged_at", "merge_sha"}, []any{micros(p.MergedAt), p.MergeSHA}
+		}),
+	delivery.KindWorkItem: jsonTable("work_items", []keyColumn{{"tracker", false}, {"key", false}},
+		func(e delivery.Event) delivery.WorkItem { return *e.WorkItem }, delivery.MergeWorkItem,
+		func(w delivery.WorkItem) ([]string, []any) {
+			return []string{"team", "resolved_at"}, []any{w.Team, micros(w.ResolvedAt)}
+		}),
+	delivery.KindBuild: jsonTable("builds", []keyColumn{{"repository", false}, {"id", false}},
+		func(e delivery.Event) delivery.Build { return *e.Build }, delivery.MergeBuild,
+		func(b delivery.Build) ([]string, []any) {
+			return []string{"sha", "finished_at"}, []any{b.SHA, micros(b.FinishedAt)}
+		}),
+}
+
+// jsonTable declares a kind kept as JSON (its json tags are the persisted
+// schema) with some columns beside it for indexes: its writer merges each
+// new report with the stored row.
+func jsonTable[T any](table string, keys []keyColumn, entity func(delivery.Event) T, merge func(a, b T) T, columns func(T) ([]string, []any)) entityTable {
+	t := entityTable{table: table, keys: keys}
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.name
+	}
+	t.write = func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
+		for _, e := range events {
+			args, err := t.keyArgs(delivery.Kinds[e.Kind].Key(e))
+			if err != nil {
+				return fmt.Errorf("%s: %w", table, err)
+			}
+			if err := upsertJSON(ctx, db, tx, table, names, args, entity(e), merge, columns); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return t
+}
+
+// keyArgs turns the parts of a natural key into the query arguments of the
+// table's key columns.
+func (t entityTable) keyArgs(parts []string) ([]any, error) {
+	if len(parts) != len(t.keys) {
+		return nil, fmt.Errorf("a key of %d parts for %d columns", len(parts), len(t.keys))
+	}
+	args := make([]any, len(parts))
+	for i, col := range t.keys {
+		args[i] = parts[i]
+		if col.integer {
+			n, err := strconv.Atoi(parts[i])
+			if err != nil {
+				return nil, fmt.Errorf("key column %s: %w", col.name, err)
+			}
+			args[i] = n
+		}
+	}
+	return args, nil
+}
+
+// deleteEntity removes one entity named by its key (delivery.EntityKey),
+// noting the services and repositories whose shipments it fed.
+func (db *DB) deleteEntity(ctx context.Context, tx *sql.Tx, entity string, services, repos map[string]bool) error {
+	kind, parts, err := delivery.SplitEntityKey(entity)
+	if err != nil {
+		return err
+	}
+	row, ok := entityTables[kind]
+	if !ok {
+		return fmt.Errorf("unreadable entity key %q", strings.ReplaceAll(entity, "\x1f", "/"))
+	}
+	args, err := row.keyArgs(parts)
+	if err != nil {
+		return fmt.Errorf("unreadable entity key %q: %w", strings.ReplaceAll(entity, "\x1f", "/"), err)
+	}
+	where := make([]string, len(row.keys))
+	for i, col := range row.keys {
+		where[i] = col.name + " = ?"
+	}
+	switch kind {
+	case delivery.KindChange:
+		repos[parts[0]] = true
+	case delivery.KindDeployment:
+		services[parts[0]] = true
+	}
+	if _, err := tx.ExecContext(ctx, db.q("DELETE FROM "+row.table+" WHERE "+strings.Join(where, " AND ")), args...); err != nil {
+		return fmt.Errorf("remove %s: %w", strings.ReplaceAll(entity, "\x1f", "/"), err)
+	}
+	return nil
+}
