@@ -138,6 +138,10 @@ func (discard) Ingest(_ context.Context, events []delivery.Event) (int, error) {
 	return len(events), nil
 }
 
+func (discard) ReplaceDeployments(context.Context, string, []delivery.Event) (Reconciled, error) {
+	return Reconciled{}, nil
+}
+
 func BenchmarkImport(b *testing.B) {
 	for _, r := range benchRepos {
 		for _, paths := range []bool{false, true} {
