@@ -857,3 +857,137 @@ func TestImportWithPathsReadsTheTouchedFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestTagPatternsMatchAsGitTagList compares delivery.MatchTag with what
+// `git tag -l` lists, on tag names shaped like those of real monorepos.
+func TestTagPatternsMatchAsGitTagList(t *testing.T) {
+	r := newRepo(t)
+	r.commit(hour(0), "one")
+	tags := []string{"v1.0.0", "v1.15.0-rc.1", "sdk/v1.15.0-rc.1", "sdk/v1.15.0", "etcdctl/v3.6.0-rc.0",
+		"v3.1.0", "v0.301.0", "release/2026/03", "api/v2.0.0", "x]y", "café", "V9", "9.0", "a-b_c"}
+	for _, tag := range tags {
+		r.git(time.Time{}, "tag", tag)
+	}
+	patterns := []string{"*", "v*", "*-rc*", "*rc*", "sdk/*", "*/v*", "*/*/*", "v?.*", "v??.*", "[vV]*", "[!v]*", "[^v]*",
+		"[0-9]*", "*[[:digit:]]", "[[:upper:]]*", "*[]]*", "x[]]y", "caf?", "caf??", "*.[0-9]", "v[0-9].[0-9]*.0",
+		"**", "*v*.*.0", "a[-_]b[-_]c", "a[!-]*", "v1.1[5-9]*", "[a-c]*", "*\\-rc*", "release/*/0[1-3]",
+		"v[", "[[:nope:]]*", "[[:alpha]*"}
+	for _, p := range patterns {
+		want := r.lines("tag", "-l", p)
+		var got []string
+		for _, tag := range tags {
+			if delivery.MatchTag(p, tag) {
+				got = append(got, tag)
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("pattern %q: MatchTag takes %q, git tag -l lists %q", p, got, want)
+		}
+	}
+}
+
+func TestTwoTagsOfOneCommitAreOneDeployment(t *testing.T) {
+	r := newRepo(t)
+	c1 := r.commit(hour(0), "one")
+	r.git(hour(1), "tag", "-a", "v3.0.0", "-m", "3.0.0")
+	c2 := r.commit(hour(2), "two")
+	// prometheus tags a release twice: the release and its Go module.
+	r.git(hour(3), "tag", "-a", "v3.1.0", "-m", "3.1.0")
+	r.git(hour(4), "tag", "-a", "v0.301.0", "-m", "the module of 3.1.0")
+	c3 := r.commit(hour(5), "three")
+	// Two lightweight tags of one commit have the same time: the name
+	// decides, v0.302.0 < v3.2.0.
+	r.git(time.Time{}, "tag", "v3.2.0")
+	r.git(time.Time{}, "tag", "v0.302.0")
+
+	sink := &keySink{}
+	sum, err := Import(context.Background(), Options{Dir: r.dir, Service: "prom", DeployTags: []string{"v*"}}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFolded := []Fold{{Tag: "v0.301.0", Into: "v3.1.0"}, {Tag: "v3.2.0", Into: "v0.302.0"}}
+	if !slices.Equal(sum.Folded, wantFolded) {
+		t.Errorf("folded = %v, want %v", sum.Folded, wantFolded)
+	}
+	want := map[string]string{"v3.0.0": c1, "v3.1.0": c2, "v0.302.0": c3}
+	got := map[string]string{}
+	for id, d := range sink.deployments() {
+		got[id] = d.SHA
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("deployments = %v, want %v", got, want)
+	}
+	if sum.Deployments != 3 || sum.Tags != 5 {
+		t.Errorf("summary = %+v, want 3 deployments of 5 tags", sum)
+	}
+	// Leaving out the earlier tag makes the later one the deployment.
+	sum, err = Import(context.Background(), Options{Dir: r.dir, Service: "prom", DeployTags: []string{"v*"}, ExcludeTags: []string{"v3.1.0"}}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := sink.deployments()["v0.301.0"]; d.SHA != c2 || !d.FinishedAt.Equal(hour(4)) {
+		t.Errorf("v0.301.0 = %s at %s, want %s at %s", d.SHA, d.FinishedAt, c2, hour(4))
+	}
+	if !slices.Equal(sum.Reconciled.Added, []string{"v0.301.0"}) || !slices.Equal(sum.Reconciled.Removed, []string{"v3.1.0"}) {
+		t.Errorf("reconciled = %+v, want v0.301.0 added and v3.1.0 removed", sum.Reconciled)
+	}
+}
+
+func TestExcludeCrossesSlashes(t *testing.T) {
+	r := newRepo(t)
+	r.commit(hour(0), "one")
+	r.git(hour(1), "tag", "-a", "sdk/v1.15.0-rc.1", "-m", "rc")
+	r.commit(hour(2), "two")
+	r.git(hour(3), "tag", "-a", "sdk/v1.15.0", "-m", "final")
+	r.commit(hour(4), "three")
+	r.git(hour(5), "tag", "-a", "v1.16.0-rc.0", "-m", "rc")
+	sink := &keySink{}
+	opts := Options{Dir: r.dir, Service: "sdk", DeployTags: []string{"sdk/*,v*"}, ExcludeTags: []string{"*-rc*"}}
+	sum, err := Import(context.Background(), opts, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(maps.Keys(sink.deployments())); !slices.Equal(got, []string{"sdk/v1.15.0"}) {
+		t.Errorf("deployments = %v, want only sdk/v1.15.0", got)
+	}
+	want := []PatternCount{{Pattern: "sdk/*", Matched: 2}, {Pattern: "v*", Matched: 1}, {Pattern: "*-rc*", Exclude: true, Matched: 2}}
+	if !slices.Equal(sum.Patterns, want) {
+		t.Errorf("patterns = %+v, want %+v", sum.Patterns, want)
+	}
+}
+
+func TestServicePathsAreReadWithoutThePathsOption(t *testing.T) {
+	r := newRepo(t)
+	write := func(name string) {
+		t.Helper()
+		full := r.dir + "/" + name
+		if err := os.MkdirAll(full[:strings.LastIndex(full, "/")], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r.git(time.Time{}, "add", "-A")
+	}
+	write("api/types.proto")
+	api := r.commit(hour(0), "api")
+	write("cmd/main.go")
+	cmd := r.commit(hour(1), "cmd")
+	sink := &keySink{}
+	sum, err := Import(context.Background(), Options{Dir: r.dir, Service: "api", ServicePaths: []string{"api/"}}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.PathsRead {
+		t.Error("the summary does not say the files were read")
+	}
+	got := sink.changes()
+	if p := got[api].Paths; !slices.Equal(p, []string{"api/types.proto"}) {
+		t.Errorf("paths of the api commit = %q", p)
+	}
+	if p := got[cmd].Paths; !slices.Equal(p, []string{"cmd/main.go"}) {
+		t.Errorf("paths of the cmd commit = %q", p)
+	}
+}
