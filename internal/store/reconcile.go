@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -156,13 +157,23 @@ func (db *DB) claimedDeployments(ctx context.Context, tx *sql.Tx, source, servic
 	if err != nil {
 		return nil, nil, fmt.Errorf("find the deployments %s reported: %w", source, err)
 	}
-	others, err := stringsOf(ctx, tx, db.q(`SELECT DISTINCT e.entity FROM events e
-		WHERE e.source <> ? AND e.kind = ? AND e.entity IN (SELECT entity FROM events WHERE source = ? AND kind = ?)`),
-		source, string(delivery.KindDeployment), source, string(delivery.KindDeployment))
-	if err != nil {
-		return nil, nil, fmt.Errorf("find the deployments %s shares: %w", source, err)
+	claimed = ids(mine)
+	// Which of them other sources reported too, looked up by entity (an
+	// indexed column) a chunk at a time.
+	var entities []string
+	for id := range claimed {
+		entities = append(entities, prefix+id)
 	}
-	return ids(mine), ids(others), nil
+	shared = make(map[string]bool)
+	for start := 0; start < len(entities); start += 500 {
+		list, args := inList(entities[start:min(start+500, len(entities))])
+		others, err := stringsOf(ctx, tx, db.q(`SELECT DISTINCT entity FROM events WHERE entity IN `+list+` AND source <> ?`), append(args, source)...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("find the deployments %s shares: %w", source, err)
+		}
+		maps.Copy(shared, ids(others))
+	}
+	return claimed, shared, nil
 }
 
 // productionDeployments reads the stored production deployments of service

@@ -268,3 +268,43 @@ func TestReplaceDeploymentsRefusesWhatIsNotTheSet(t *testing.T) {
 		}
 	})
 }
+
+// TestReplaceDeploymentsAdoptsEventsWithoutEntity covers a database whose
+// git import ran before events recorded their entity: the first
+// reconciliation counts the deployment as added and records its entity, so
+// the next one can remove it.
+func TestReplaceDeploymentsAdoptsEventsWithoutEntity(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := func() delivery.Event {
+			return delivery.Event{Key: "git:shop:tag:v1", Kind: delivery.KindDeployment, Source: "git", Deployment: &delivery.Deployment{
+				Service: "shop", Environment: "production", ID: "v1", SHA: "abc", Status: delivery.DeploymentSuccess, FinishedAt: r0}}
+		}
+		if _, err := db.Ingest(ctx, []delivery.Event{e()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ExecForTest(ctx, "UPDATE events SET entity = '' WHERE key = 'git:shop:tag:v1'"); err != nil {
+			t.Fatal(err)
+		}
+		steps := []struct {
+			events []delivery.Event
+			want   store.ReconcileResult
+		}{
+			{[]delivery.Event{e()}, store.ReconcileResult{Added: []string{"v1"}}},
+			{[]delivery.Event{e()}, store.ReconcileResult{Unchanged: 1}},
+			{nil, store.ReconcileResult{Removed: []string{"v1"}}},
+		}
+		for i, s := range steps {
+			got, err := db.ReplaceDeployments(ctx, "git", "shop", s.events)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, s.want) {
+				t.Errorf("step %d: %+v, want %+v", i, got, s.want)
+			}
+		}
+		if n, err := db.CountForTest(ctx, "SELECT COUNT(*) FROM deployments WHERE service = 'shop'"); err != nil || n != 0 {
+			t.Errorf("%d deployments left (%v), want 0", n, err)
+		}
+	})
+}
