@@ -128,3 +128,44 @@ func TestSplitTagPatterns(t *testing.T) {
 		}
 	}
 }
+
+// refMatch is wildmatch written as its definition: a star takes nothing or
+// one more byte. It is exponential, which the fuzz target's short inputs
+// keep cheap, and checks MatchTag's backtracking.
+func refMatch(p, t string) bool {
+	if p == "" {
+		return t == ""
+	}
+	switch p[0] {
+	case '*':
+		return refMatch(p[1:], t) || t != "" && refMatch(p, t[1:])
+	case '?':
+		return t != "" && refMatch(p[1:], t[1:])
+	case '[':
+		if t == "" {
+			return false
+		}
+		in, next, ok := matchClass(p, 0, t[0])
+		return ok && in && refMatch(p[next:], t[1:])
+	case '\\':
+		return len(p) > 1 && t != "" && t[0] == p[1] && refMatch(p[2:], t[1:])
+	default:
+		return t != "" && t[0] == p[0] && refMatch(p[1:], t[1:])
+	}
+}
+
+func FuzzMatchTag(f *testing.F) {
+	for _, s := range [][2]string{{"*-rc*", "sdk/v1.15.0-rc.1"}, {"v[0-9]*", "v1.2"}, {"[!]]*x", "ax"}, {"*a*b*c", "aXbXbXc"},
+		{"[[:digit:]]?", "7/"}, {"\\*", "*"}, {"a**z", "a/b/z"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, tag string) {
+		got := MatchTag(pattern, tag) // never panics, whatever the input
+		if len(pattern) > 12 || len(tag) > 24 || CheckTagPattern(pattern) != nil {
+			return
+		}
+		if want := refMatch(pattern, tag); got != want {
+			t.Errorf("MatchTag(%q, %q) = %v, the definition says %v", pattern, tag, got, want)
+		}
+	})
+}
