@@ -991,3 +991,27 @@ func TestServicePathsAreReadWithoutThePathsOption(t *testing.T) {
 		t.Errorf("paths of the cmd commit = %q", p)
 	}
 }
+
+func TestSummaryTextNamesEveryReason(t *testing.T) {
+	sum := Summary{Commits: 40, Tags: 12, Deployments: 7, EventsAdded: 3, PathsRead: true, Duration: 1500 * time.Millisecond,
+		Patterns: []PatternCount{{Pattern: "v*", Matched: 11}, {Pattern: "*-rc*", Exclude: true, Matched: 2}},
+		Folded:   []Fold{{Tag: "v0.301.0", Into: "v3.1.0"}},
+		Undated:  []string{"v0.1.0"},
+		Reconciled: Reconciled{Added: []string{"v3.0.0", "v3.1.0"}, Moved: []string{"v2.9.0"},
+			Removed: []string{"v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0", "v1.4.0", "v1.5.0", "v1.6.0"}, Kept: []string{"v0.9.0"}, Unchanged: 4}}
+	var buf bytes.Buffer
+	if err := sum.WriteText(&buf, "prom"); err != nil {
+		t.Fatal(err)
+	}
+	want := `imported prom: 40 commits, 7 deployments from 12 tags, 3 new events in 1.5s
+  tags: 'v*' took 11 and left 1; '*-rc*' left out 2 of them
+  folded: 1 tag on a commit an earlier tag deployed: v0.301.0 (into v3.1.0)
+  undated: 1 tag without a date git can read, left out: v0.1.0
+  deployments: 2 added (v3.0.0, v3.1.0), 1 moved (v2.9.0), 7 removed (v1.0.0, v1.1.0, v1.2.0, v1.3.0, v1.4.0 and 2 more), 4 unchanged
+  kept: 1 deployment no tag deploys any more, kept because another source reported it too: v0.9.0
+  files: read for every commit, so that a service with paths counts only the changes under them
+`
+	if got := buf.String(); got != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
+	}
+}

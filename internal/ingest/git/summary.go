@@ -21,7 +21,7 @@ const maxNames = 5
 //	  tags: 'v*' took 3 and left 1; '*-rc*' left out 1 of them
 //	  folded: 1 tag on a commit an earlier tag deployed: v0.301.0 (into v3.1.0)
 //	  deployments: 1 added (v1.3.0), 1 moved (v1.2.0), 1 removed (v1.0.1), 0 unchanged
-//	  files: read for every commit, to count only the changes under the service's paths
+//	  files: read for every commit, so that a service with paths counts only the changes under them
 func (s Summary) WriteText(w io.Writer, service string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "imported %s: %d commits, %d deployments from %d tags, %d new events in %s\n",
@@ -51,11 +51,11 @@ func (s Summary) WriteText(w io.Writer, service string) error {
 	fmt.Fprintf(&b, "  deployments: %s, %s, %s, %d unchanged\n",
 		counted(r.Added, "added"), counted(r.Moved, "moved"), counted(r.Removed, "removed"), r.Unchanged)
 	if len(r.Kept) > 0 {
-		fmt.Fprintf(&b, "  kept: %s no longer tagged, kept because another source reported it too: %s\n",
+		fmt.Fprintf(&b, "  kept: %s no tag deploys any more, kept because another source reported it too: %s\n",
 			plural(len(r.Kept), "deployment"), list(r.Kept))
 	}
 	if s.PathsRead {
-		b.WriteString("  files: read for every commit, to count only the changes under the service's paths\n")
+		b.WriteString("  files: read for every commit, so that a service with paths counts only the changes under them\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
