@@ -162,3 +162,13 @@ func TestImportGitReadsTheServicePaths(t *testing.T) {
 		})
 	}
 }
+
+// TestImportGitRefusesAPatternGitCannotRead: git would match nothing with
+// it, silently; Stride says so and exits 2.
+func TestImportGitRefusesAPatternGitCannotRead(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "stride.db")
+	code, _, stderr := stride(t, "import", "git", "--db", db, "--repo", t.TempDir(), "--service", "app", "--exclude-tags", "*-rc*,v[0-9")
+	if code != 2 || !strings.Contains(stderr, `"v[0-9"`) {
+		t.Errorf("exit %d, stderr %q; want 2 naming the pattern", code, stderr)
+	}
+}
