@@ -203,8 +203,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	repo := fs.String("repo", ".", "path of the local git repository")
 	service := fs.String("service", "", "the service the repository deploys (required)")
 	repository := fs.String("repository", "", "the repository name stored on changes (default: the service)")
-	deployTags := fs.String("deploy-tags", "", "comma-separated glob patterns of tags that mark production deployments (default: every tag)")
-	excludeTags := fs.String("exclude-tags", "", "comma-separated glob patterns of tags to leave out, e.g. '*-rc*'")
+	deployTags := fs.String("deploy-tags", "", "comma-separated patterns, as for git tag -l, of tags that mark production deployments (default: every tag)")
+	excludeTags := fs.String("exclude-tags", "", "comma-separated patterns, as for git tag -l, of tags to leave out, e.g. '*-rc*'")
 	quiet := fs.Bool("quiet", false, "print no progress")
 	paths := fs.Bool("paths", false, "also read the files each commit touched, for services that own paths of a monorepo (slower)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -214,13 +214,20 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "stride import git: --service is required")
 		return 2
 	}
-	_, db, err := c.load(ctx)
+	cfg, db, err := c.load(ctx)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	defer db.Close()
 	opts := gitimport.Options{Dir: *repo, Service: *service, Repository: *repository,
-		DeployTags: splitList(*deployTags), ExcludeTags: splitList(*excludeTags), Paths: *paths}
+		DeployTags: []string{*deployTags}, ExcludeTags: []string{*excludeTags}, Paths: *paths}
+	for _, s := range cfg.Services {
+		if s.Name == *service {
+			// A service that owns paths of a monorepo ships only the
+			// commits under them, which needs the files, --paths or not.
+			opts.ServicePaths = s.Paths
+		}
+	}
 	if !*quiet {
 		opts.Progress = stderr
 	}
@@ -231,12 +238,15 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if _, err := db.RefreshShipments(ctx, *service); err != nil {
 		return fail(stderr, err)
 	}
-	fmt.Fprintf(stdout, "imported %s: %d commits, %d deployments from %d tags, %d new events in %s\n",
-		*service, sum.Commits, sum.Deployments, sum.Tags, sum.EventsAdded, sum.Duration.Round(time.Millisecond))
+	if err := sum.WriteText(stdout, *service); err != nil {
+		return fail(stderr, err)
+	}
 	return 0
 }
 
-// storeSink lets the git importer write through the one write path.
+// storeSink lets the git importer write through the one write path:
+// commits as events, the tags' deployments as the complete set the git
+// import reports for the service.
 type storeSink struct{ in *intake.Intake }
 
 func (s storeSink) Ingest(ctx context.Context, events []delivery.Event) (int, error) {
@@ -244,14 +254,9 @@ func (s storeSink) Ingest(ctx context.Context, events []delivery.Event) (int, er
 	return res.Added, err
 }
 
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+func (s storeSink) ReplaceDeployments(ctx context.Context, service string, events []delivery.Event) (gitimport.Reconciled, error) {
+	r, err := s.in.ReplaceDeployments(ctx, gitimport.Source, service, events)
+	return gitimport.Reconciled{Added: r.Added, Moved: r.Moved, Removed: r.Removed, Kept: r.Kept, Unchanged: r.Unchanged}, err
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {

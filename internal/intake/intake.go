@@ -80,6 +80,23 @@ func (in *Intake) Events(ctx context.Context, source string, events []delivery.E
 	return Result{Events: len(events), Added: res.Added, Duplicates: res.Duplicates}, nil
 }
 
+// ReplaceDeployments validates and stamps events as Events does, then makes
+// them the complete set of production deployments source reports for
+// service (see store.DB.ReplaceDeployments): for a source, such as `stride
+// import git`, that reads its facts whole from a place that is their source
+// of truth, so what that place no longer holds is withdrawn.
+func (in *Intake) ReplaceDeployments(ctx context.Context, source, service string, events []delivery.Event) (store.ReconcileResult, error) {
+	if err := prepare(source, events); err != nil {
+		return store.ReconcileResult{}, err
+	}
+	res, err := in.db.ReplaceDeployments(ctx, source, service, events)
+	if err != nil {
+		return res, err
+	}
+	in.committed(len(res.Added) + len(res.Moved) + len(res.Removed))
+	return res, nil
+}
+
 // prepare is the one validation of what is written: the batch bound, the
 // source stamp and each event's own rules.
 func prepare(source string, events []delivery.Event) error {

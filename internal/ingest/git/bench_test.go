@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -138,6 +139,10 @@ func (discard) Ingest(_ context.Context, events []delivery.Event) (int, error) {
 	return len(events), nil
 }
 
+func (discard) ReplaceDeployments(context.Context, string, []delivery.Event) (Reconciled, error) {
+	return Reconciled{}, nil
+}
+
 func BenchmarkImport(b *testing.B) {
 	for _, r := range benchRepos {
 		for _, paths := range []bool{false, true} {
@@ -223,4 +228,28 @@ func BenchmarkShip(b *testing.B) {
 	if len(s.Missing) != 0 || len(s.Changes) != len(deps) {
 		b.Fatalf("shipping: %d deployments shipped, %d missing", len(s.Changes), len(s.Missing))
 	}
+}
+
+// BenchmarkSelectTags measures what the tag patterns and the folding of
+// tags of one commit add to an import after the log pass: 550 tags (the
+// size of prometheus/prometheus), two tags on every tenth commit, every seventh tag a release candidate.
+func BenchmarkSelectTags(b *testing.B) {
+	tags := make([]tag, 550)
+	for i := range tags {
+		sha := strconv.Itoa(i)
+		if i%10 == 1 {
+			sha = strconv.Itoa(i - 1) // the commit of the tag before
+		}
+		tags[i] = tag{name: fmt.Sprintf("v%d.%d.0", i/10, i%10), sha: sha, time: int64(1000 + i)}
+		if i%7 == 0 {
+			tags[i].name += "-rc.1"
+		}
+	}
+	opts := Options{DeployTags: []string{"v*"}, ExcludeTags: []string{"*-rc*"}}
+	var n int
+	for b.Loop() {
+		var sum Summary
+		n = len(opts.selectTags(slices.Clone(tags), nil, &sum))
+	}
+	b.ReportMetric(float64(n), "deployments")
 }

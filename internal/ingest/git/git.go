@@ -11,11 +11,12 @@
 package git
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,9 +42,11 @@ type Options struct {
 	// it must be the name the webhooks of the repository use, so that
 	// imported changes and live deployments meet. Default: Service.
 	Repository string
-	// DeployTags are path.Match patterns (such as "v*") naming the tags that
-	// were production deployments. Default: every tag. Note that "*" does
-	// not match "/", so "release/*" is needed for tags under release/.
+	// DeployTags are patterns of the tags that were production deployments,
+	// written and matched as for `git tag -l` (delivery.MatchTag): "*"
+	// crosses "/", so "v*" takes v1.2.0 but not sdk/v1.2.0, and "*-rc*"
+	// takes v1.2.0-rc1 and sdk/v1.2.0-rc.1 alike. An entry may be a
+	// comma-separated list. Default: every tag.
 	DeployTags []string
 	// ExcludeTags are patterns of tags that match DeployTags but were not
 	// production deployments, such as "*-rc*" for release candidates.
@@ -51,38 +54,102 @@ type Options struct {
 	// Progress, when not nil, receives progress lines; on a terminal one
 	// line is updated in place.
 	Progress io.Writer
-	// BatchSize is the number of events per Sink.Ingest call
+	// BatchSize is the number of commit events per Sink.Ingest call
 	// (default DefaultBatchSize).
 	BatchSize int
 	// Paths reads the files each commit touched in the same log pass, for
 	// services that own paths of a monorepo. It is opt-in because git then
 	// diffs every commit against its parent, which makes the pass slower.
 	Paths bool
+	// ServicePaths are the path prefixes the service owns (its paths in
+	// stride.yaml). When there are any, the files are read whether or not
+	// Paths is set: without them every commit of the monorepo would count
+	// as the service's, a wrong number no one would notice.
+	ServicePaths []string
 }
 
-// Sink receives the imported events. The store implements it; it adds the
-// events whose idempotency key it has not seen before and reports how many
-// it added, which makes a repeated import cheap and exact: it adds only the
-// commits and tags that are new since the last run. Import calls Ingest from
-// a goroutine of its own, so that the store writes while git reads, but never
-// twice at once; the sink may keep the slice it is given.
+// Sink receives the imported events. The store implements it.
+//
+// Ingest gets the commits, in batches: it adds the events whose idempotency
+// key it has not seen before and reports how many it added, which makes a
+// repeated import cheap. Import calls it from a goroutine of its own, so
+// that the store writes while git reads, but never twice at once; the sink
+// may keep the slice it is given.
+//
+// ReplaceDeployments gets, once the commits are in, the complete set of
+// deployments the repository's tags make for the service, as deployment
+// events: the repository is the source of truth for what the import
+// reported, so the sink removes the deployments an earlier import reported
+// whose tag is gone or no longer matches, moves those whose tag now points
+// elsewhere, adds the new ones, and says which it changed.
 type Sink interface {
 	Ingest(ctx context.Context, events []delivery.Event) (added int, err error)
+	ReplaceDeployments(ctx context.Context, service string, deployments []delivery.Event) (Reconciled, error)
 }
 
-// Summary tells what an import read and what it added.
+// Reconciled says how a sink's deployments of the service changed to equal
+// the set an import reported, by deployment ID (the tag name), each list
+// sorted.
+type Reconciled struct {
+	// Added were not reported by an earlier import.
+	Added []string
+	// Moved were, at another commit or time: the tag was moved or
+	// re-created.
+	Moved []string
+	// Removed were, and the repository no longer has them as deployments:
+	// the tag was deleted or no longer matches the patterns.
+	Removed []string
+	// Kept would have been removed, but another source reported them too,
+	// so they stay as that source reported them.
+	Kept []string
+	// Unchanged counts the deployments the import found as they were.
+	Unchanged int
+}
+
+// Summary tells what an import read and what it changed.
 type Summary struct {
 	// Commits is the number of commits read (each sent as a change).
 	Commits int
 	// Tags is the number of tags that point at a commit, matching or not.
 	Tags int
-	// Deployments is the number of tags that matched the patterns and were
-	// sent as deployments.
+	// Patterns count, for each deploy pattern and then each exclude
+	// pattern, the tags it matched.
+	Patterns []PatternCount
+	// Deployments is the number of tags that are deployments: matching,
+	// dated, and not folded into an earlier tag of the same commit.
 	Deployments int
-	// EventsAdded is the number of events the sink reported as new.
+	// Folded are the matching tags of a commit that an earlier matching tag
+	// already deployed, such as a Go module's v0.301.0 beside v3.1.0.
+	Folded []Fold
+	// Undated are matching tags whose creation time git could not read,
+	// left out because a deployment needs a time.
+	Undated []string
+	// PathsRead says the files of each commit were read (Paths, or the
+	// service's paths).
+	PathsRead bool
+	// EventsAdded is the number of new commits and new deployments.
 	EventsAdded int
+	// Reconciled says how the stored deployments changed.
+	Reconciled Reconciled
 	// Duration is the wall time of the import.
 	Duration time.Duration
+}
+
+// PatternCount is how many tags one pattern matched.
+type PatternCount struct {
+	Pattern string
+	// Exclude is set for an exclude pattern.
+	Exclude bool
+	// Matched counts the tags the pattern matched: of every tag for a
+	// deploy pattern, of the tags the deploy patterns took for an exclude
+	// pattern.
+	Matched int
+}
+
+// Fold is a matching tag that is not a deployment of its own: Into, an
+// earlier matching tag (by creation time, then name), deployed its commit.
+type Fold struct {
+	Tag, Into string
 }
 
 // CommitKey and TagKey return the idempotency keys of imported events. They
@@ -90,13 +157,27 @@ type Summary struct {
 // of an import produces the same keys.
 func CommitKey(repository, sha string) string { return "git:" + repository + ":commit:" + sha }
 
-// TagKey returns the idempotency key of the deployment made from a tag.
+// TagKey returns the idempotency key of the deployment made from a tag for
+// the service named as its repository.
 func TagKey(repository, tag string) string { return "git:" + repository + ":tag:" + tag }
 
+// DeploymentKey returns the idempotency key of the deployment made from a
+// tag for service: TagKey when the service is named as its repository, and
+// one that names the service otherwise, so that the services of a monorepo,
+// imported one after the other, each get their deployments.
+func DeploymentKey(service, repository, tag string) string {
+	k := TagKey(repository, tag)
+	if service != repository {
+		k += ":service:" + service
+	}
+	return k
+}
+
 // Import reads the commits and tags of the repository at opts.Dir and sends
-// them to sink as change and deployment events, commits first and then tags,
-// in batches of opts.BatchSize. Commits are sent while git is still walking
-// the history, so memory stays bounded by the batch size, not the history.
+// the commits to sink as change events, in batches of opts.BatchSize, while
+// git is still walking the history, so memory stays bounded by the batch
+// size, not the history. Then it hands the sink the complete set of the
+// tags' deployments with ReplaceDeployments.
 //
 // Every commit reachable from a branch, a tag, a remote-tracking branch or
 // HEAD (also a detached HEAD) is imported; other refs (notes, the stash,
@@ -104,19 +185,16 @@ func TagKey(repository, tag string) string { return "git:" + repository + ":tag:
 // not code that ships, or not yet. A tag pointing at a tree or a blob is
 // skipped. A tag's deployment finishes at the tag's creation: the tagger date
 // of an annotated tag, the committer date of the commit of a lightweight one.
+// Of several matching tags of one commit, only the earliest is a deployment:
+// a commit is deployed once, however many names it is given.
 func Import(ctx context.Context, opts Options, sink Sink) (Summary, error) {
 	start := time.Now()
 	var sum Summary
-	if err := opts.check(); err != nil {
+	if err := opts.normalize(); err != nil {
 		return sum, err
 	}
-	if opts.Repository == "" {
-		opts.Repository = opts.Service
-	}
-	if opts.BatchSize <= 0 {
-		opts.BatchSize = DefaultBatchSize
-	}
 	prog := newProgress(opts.Progress)
+	sum.PathsRead = opts.Paths
 
 	// The tags are read first, though sent last, so that the log pass can
 	// note the commit time of the few tags whose own time is unknown
@@ -143,29 +221,6 @@ func Import(ctx context.Context, opts Options, sink Sink) (Summary, error) {
 		return p.add(changeEvent(opts.Repository, c))
 	})
 	if err == nil {
-		// The last short batch of commits goes before the first of tags.
-		err = p.flush()
-	}
-	for i := 0; err == nil && i < len(tags); i++ {
-		t := tags[i]
-		sum.Tags++
-		var ok bool
-		if ok, err = opts.deploys(t.name); err != nil || !ok {
-			continue
-		}
-		if t.time == 0 {
-			t.time = needTime[t.sha]
-		}
-		if t.time == 0 {
-			// Neither the tag nor its commit has a date git could read:
-			// a deployment without a finish time cannot be placed in time,
-			// so it is left out rather than put at the epoch.
-			continue
-		}
-		sum.Deployments++
-		err = p.add(deploymentEvent(opts.Service, opts.Repository, t))
-	}
-	if err == nil {
 		err = p.flush()
 	}
 	added, sinkErr := p.close()
@@ -177,52 +232,130 @@ func Import(ctx context.Context, opts Options, sink Sink) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+
+	sum.Tags = len(tags)
+	deployed := opts.selectTags(tags, needTime, &sum)
+	events := make([]delivery.Event, 0, len(deployed))
+	for _, t := range deployed {
+		e := deploymentEvent(opts.Service, opts.Repository, t)
+		if err := e.Validate(); err != nil {
+			return sum, fmt.Errorf("import %s: %w", e.Key, err)
+		}
+		events = append(events, e)
+	}
+	sum.Deployments = len(events)
+	rec, err := sink.ReplaceDeployments(ctx, opts.Service, events)
+	if err != nil {
+		return sum, fmt.Errorf("replace the deployments of %s: %w", opts.Service, err)
+	}
+	sum.Reconciled = rec
+	sum.EventsAdded += len(rec.Added)
 	sum.Duration = time.Since(start)
-	prog.done(sum)
+	prog.done()
 	return sum, nil
 }
 
-func (o Options) check() error {
+// normalize checks the options and fills in the defaults.
+func (o *Options) normalize() error {
 	if strings.TrimSpace(o.Dir) == "" {
 		return errors.New("import git: the repository directory is required")
 	}
 	if strings.TrimSpace(o.Service) == "" {
 		return errors.New("import git: the service is required")
 	}
-	for _, p := range append(append([]string(nil), o.DeployTags...), o.ExcludeTags...) {
-		if _, err := path.Match(p, ""); err != nil {
-			return fmt.Errorf("import git: tag pattern %q: %w", p, err)
-		}
+	if o.Repository == "" {
+		o.Repository = o.Service
 	}
-	return nil
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if len(o.ServicePaths) > 0 {
+		o.Paths = true
+	}
+	split := func(list []string) ([]string, error) {
+		var out []string
+		for _, entry := range list {
+			for _, p := range delivery.SplitTagPatterns(entry) {
+				if err := delivery.CheckTagPattern(p); err != nil {
+					return nil, fmt.Errorf("import git: %w", err)
+				}
+				out = append(out, p)
+			}
+		}
+		return out, nil
+	}
+	var err error
+	if o.DeployTags, err = split(o.DeployTags); err != nil {
+		return err
+	}
+	o.ExcludeTags, err = split(o.ExcludeTags)
+	return err
 }
 
-// deploys reports whether the tag named name was a production deployment.
-func (o Options) deploys(name string) (bool, error) {
-	match := len(o.DeployTags) == 0
-	for _, p := range o.DeployTags {
-		ok, err := path.Match(p, name)
-		if err != nil {
-			return false, fmt.Errorf("match tag %s against %q: %w", name, p, err)
+// selectTags returns the tags that are deployments, oldest first, and
+// records in sum how each pattern counted and which tags were folded or had
+// no date. commitTime holds the commit times of the tags without a time of
+// their own.
+func (o Options) selectTags(tags []tag, commitTime map[string]int64, sum *Summary) []tag {
+	deploy := make([]int, len(o.DeployTags))
+	exclude := make([]int, len(o.ExcludeTags))
+	var candidates []tag
+	for _, t := range tags {
+		taken := len(o.DeployTags) == 0
+		for i, p := range o.DeployTags {
+			if delivery.MatchTag(p, t.name) {
+				deploy[i]++
+				taken = true
+			}
 		}
-		if ok {
-			match = true
-			break
+		if !taken {
+			continue
 		}
+		left := false
+		for i, p := range o.ExcludeTags {
+			if delivery.MatchTag(p, t.name) {
+				exclude[i]++
+				left = true
+			}
+		}
+		if left {
+			continue
+		}
+		if t.time == 0 {
+			t.time = commitTime[t.sha]
+		}
+		if t.time == 0 {
+			// Neither the tag nor its commit has a date git could read:
+			// a deployment without a finish time cannot be placed in time,
+			// so it is left out rather than put at the epoch.
+			sum.Undated = append(sum.Undated, t.name)
+			continue
+		}
+		candidates = append(candidates, t)
 	}
-	if !match {
-		return false, nil
+	for i, p := range o.DeployTags {
+		sum.Patterns = append(sum.Patterns, PatternCount{Pattern: p, Matched: deploy[i]})
 	}
-	for _, p := range o.ExcludeTags {
-		ok, err := path.Match(p, name)
-		if err != nil {
-			return false, fmt.Errorf("match tag %s against %q: %w", name, p, err)
-		}
-		if ok {
-			return false, nil
-		}
+	for i, p := range o.ExcludeTags {
+		sum.Patterns = append(sum.Patterns, PatternCount{Pattern: p, Exclude: true, Matched: exclude[i]})
 	}
-	return true, nil
+	slices.SortFunc(candidates, func(a, b tag) int {
+		if c := cmp.Compare(a.time, b.time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	first := make(map[string]string, len(candidates)) // commit → the tag that deployed it
+	out := candidates[:0]
+	for _, t := range candidates {
+		if into, ok := first[t.sha]; ok {
+			sum.Folded = append(sum.Folded, Fold{Tag: t.name, Into: into})
+			continue
+		}
+		first[t.sha] = t.name
+		out = append(out, t)
+	}
+	return out
 }
 
 func changeEvent(repository string, c commit) delivery.Event {
@@ -259,7 +392,7 @@ func changeEvent(repository string, c commit) delivery.Event {
 func deploymentEvent(service, repository string, t tag) delivery.Event {
 	at := time.Unix(t.time, 0).UTC()
 	return delivery.Event{
-		Key:    TagKey(repository, t.name),
+		Key:    DeploymentKey(service, repository, t.name),
 		Kind:   delivery.KindDeployment,
 		Source: Source,
 		Deployment: &delivery.Deployment{

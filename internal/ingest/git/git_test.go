@@ -140,13 +140,17 @@ func newHistory(t *testing.T) *history {
 	return h
 }
 
-// keySink is a stand-in for the store's idempotency: it adds an event only
-// when its key is new, and records what it was sent.
+// keySink is a stand-in for the store: it adds a commit only when its key
+// is new, keeps the deployments of the last ReplaceDeployments as the
+// current set, and records what it was sent.
 type keySink struct {
 	seen    map[string]bool
 	events  []delivery.Event
 	batches []int
-	err     error
+	// replaced are the sizes of the ReplaceDeployments calls.
+	replaced []int
+	current  map[string]delivery.Deployment
+	err      error
 	// failAt, when not zero, is the call that fails with err.
 	failAt int
 	calls  int
@@ -157,10 +161,14 @@ func (s *keySink) Ingest(_ context.Context, events []delivery.Event) (int, error
 	if s.err != nil && (s.failAt == 0 || s.calls == s.failAt) {
 		return 0, s.err
 	}
+	s.batches = append(s.batches, len(events))
+	return s.add(events), nil
+}
+
+func (s *keySink) add(events []delivery.Event) int {
 	if s.seen == nil {
 		s.seen = make(map[string]bool)
 	}
-	s.batches = append(s.batches, len(events))
 	added := 0
 	for _, e := range events {
 		if !s.seen[e.Key] {
@@ -169,7 +177,44 @@ func (s *keySink) Ingest(_ context.Context, events []delivery.Event) (int, error
 			added++
 		}
 	}
-	return added, nil
+	return added
+}
+
+func (s *keySink) ReplaceDeployments(_ context.Context, service string, events []delivery.Event) (Reconciled, error) {
+	s.calls++
+	if s.err != nil && (s.failAt == 0 || s.calls == s.failAt) {
+		return Reconciled{}, s.err
+	}
+	s.replaced = append(s.replaced, len(events))
+	s.add(events)
+	var r Reconciled
+	next := make(map[string]delivery.Deployment, len(events))
+	for _, e := range events {
+		d := *e.Deployment
+		if d.Service != service {
+			return r, fmt.Errorf("deployment of %s in the set of %s", d.Service, service)
+		}
+		next[d.ID] = d
+		old, ok := s.current[d.ID]
+		switch {
+		case !ok:
+			r.Added = append(r.Added, d.ID)
+		case old.SHA != d.SHA || !old.FinishedAt.Equal(d.FinishedAt):
+			r.Moved = append(r.Moved, d.ID)
+		default:
+			r.Unchanged++
+		}
+	}
+	for id := range s.current {
+		if _, ok := next[id]; !ok {
+			r.Removed = append(r.Removed, id)
+		}
+	}
+	slices.Sort(r.Added)
+	slices.Sort(r.Moved)
+	slices.Sort(r.Removed)
+	s.current = next
+	return r, nil
 }
 
 func (s *keySink) changes() map[string]delivery.Change {
@@ -182,14 +227,9 @@ func (s *keySink) changes() map[string]delivery.Change {
 	return out
 }
 
+// deployments returns the current set, by tag name.
 func (s *keySink) deployments() map[string]delivery.Deployment {
-	out := make(map[string]delivery.Deployment)
-	for _, e := range s.events {
-		if e.Deployment != nil {
-			out[e.Deployment.ID] = *e.Deployment
-		}
-	}
-	return out
+	return maps.Clone(s.current)
 }
 
 func releases(dir string) Options {
@@ -205,9 +245,11 @@ func TestImportReadsWhatGitReads(t *testing.T) {
 	}
 
 	t.Run("the summary counts commits, tags that point at commits, and matching tags", func(t *testing.T) {
-		want := Summary{Commits: 9, Tags: 6, Deployments: 4, EventsAdded: 13}
+		want := Summary{Commits: 9, Tags: 6, Deployments: 4, EventsAdded: 13,
+			Patterns:   []PatternCount{{Pattern: "v*", Matched: 5}, {Pattern: "*-rc*", Exclude: true, Matched: 1}},
+			Reconciled: Reconciled{Added: []string{"v1.0.0", "v1.0.1", "v1.1.0", "v1.2.0"}}}
 		sum.Duration = 0
-		if sum != want {
+		if !reflect.DeepEqual(sum, want) {
 			t.Errorf("summary = %+v, want %+v", sum, want)
 		}
 	})
@@ -406,10 +448,14 @@ func TestTagSelection(t *testing.T) {
 		deploy  []string
 		exclude []string
 		want    []string
+		// folded are the matching tags of a commit an earlier tag deployed.
+		folded []Fold
 	}{
 		{
-			name: "without patterns every tag of a commit deploys, a tag of a tag at its commit",
-			want: []string{"alias-1.1.0", "v1.0.0", "v1.0.1", "v1.1.0", "v1.1.0-rc1", "v1.2.0"},
+			name: "without patterns every tag deploys its commit, once: a later tag of the same commit is folded",
+			want: []string{"v1.0.0", "v1.0.1", "v1.1.0", "v1.1.0-rc1", "v1.2.0"},
+			// alias-1.1.0 (h12) is a tag of v1.1.0 (h9): the same commit m.
+			folded: []Fold{{Tag: "alias-1.1.0", Into: "v1.1.0"}},
 		},
 		{
 			name:   "a pattern keeps the matching tags",
@@ -430,7 +476,13 @@ func TestTagSelection(t *testing.T) {
 		{
 			name:    "an exclusion applies without deploy patterns",
 			exclude: []string{"v1.0.*", "*-rc*"},
-			want:    []string{"alias-1.1.0", "v1.1.0", "v1.2.0"},
+			want:    []string{"v1.1.0", "v1.2.0"},
+			folded:  []Fold{{Tag: "alias-1.1.0", Into: "v1.1.0"}},
+		},
+		{
+			name:   "a comma-separated entry is a list of patterns",
+			deploy: []string{"v1.0.*,alias-*"},
+			want:   []string{"alias-1.1.0", "v1.0.0", "v1.0.1"},
 		},
 		{
 			name:   "no matching tag gives no deployments",
@@ -451,6 +503,9 @@ func TestTagSelection(t *testing.T) {
 			}
 			if sum.Tags != 6 || sum.Deployments != len(c.want) || sum.Commits != 9 {
 				t.Errorf("summary = %+v", sum)
+			}
+			if !slices.Equal(sum.Folded, c.folded) {
+				t.Errorf("folded = %v, want %v", sum.Folded, c.folded)
 			}
 			if d, ok := deps["alias-1.1.0"]; ok && (d.SHA != h.m || !d.FinishedAt.Equal(hour(12))) {
 				t.Errorf("alias-1.1.0 = %s at %s, want %s at %s", d.SHA, d.FinishedAt, h.m, hour(12))
@@ -500,11 +555,16 @@ func TestImportEmptyRepository(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum.Duration = 0
-	if sum != (Summary{}) {
+	if !reflect.DeepEqual(sum, Summary{}) {
 		t.Errorf("summary = %+v, want zero", sum)
 	}
 	if len(sink.batches) != 0 {
 		t.Errorf("sink called with %v, want no calls", sink.batches)
+	}
+	// No tags is a complete set too: a sink holding deployments of an
+	// earlier import removes them.
+	if !slices.Equal(sink.replaced, []int{0}) {
+		t.Errorf("ReplaceDeployments called with %v, want once with none", sink.replaced)
 	}
 }
 
@@ -517,8 +577,11 @@ func TestBatchesSendCommitsThenTags(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 9 commits in batches of 4, the last one short, then 4 tags.
-	if want := []int{4, 4, 1, 4}; !slices.Equal(sink.batches, want) {
+	if want := []int{4, 4, 1}; !slices.Equal(sink.batches, want) {
 		t.Errorf("batches = %v, want %v", sink.batches, want)
+	}
+	if want := []int{4}; !slices.Equal(sink.replaced, want) {
+		t.Errorf("deployment sets = %v, want %v", sink.replaced, want)
 	}
 	for i, e := range sink.events {
 		if want := i < 9; (e.Change != nil) != want {
@@ -611,13 +674,57 @@ func TestProgress(t *testing.T) {
 	if _, err := Import(context.Background(), opts, &keySink{}); err != nil {
 		t.Fatal(err)
 	}
-	out := buf.String()
-	if strings.Contains(out, "\r") {
-		t.Errorf("progress to a buffer redraws lines: %q", out)
+	// Progress to a log writes a line every ten thousand commits and no
+	// summary of its own: the summary is printed once, by the caller.
+	if out := buf.String(); out != "" {
+		t.Errorf("progress = %q, want nothing for 9 commits", out)
 	}
-	want := "imported 9 commits and 6 tags (4 deployments): 13 events sent, 13 new, in "
-	if !strings.HasPrefix(out, want) || strings.Count(out, "\n") != 1 {
-		t.Errorf("progress = %q, want one line starting %q", out, want)
+}
+
+func TestSummaryText(t *testing.T) {
+	h := newHistory(t)
+	opts := releases(h.dir)
+	sink := &keySink{}
+	sum, err := Import(context.Background(), opts, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum.Duration = 12 * time.Millisecond
+	var buf bytes.Buffer
+	if err := sum.WriteText(&buf, "ledger"); err != nil {
+		t.Fatal(err)
+	}
+	want := `imported ledger: 9 commits, 4 deployments from 6 tags, 13 new events in 12ms
+  tags: 'v*' took 5 and left 1; '*-rc*' left out 1 of them
+  deployments: 4 added (v1.0.0, v1.0.1, v1.1.0, v1.2.0), 0 moved, 0 removed, 0 unchanged
+`
+	if got := buf.String(); got != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
+	}
+
+	// Every deploy pattern and one more tag folded, moved and removed.
+	h.git(hour(12), "tag", "-f", "-a", "v1.2.0", "-m", "moved", h.c4)
+	h.git(time.Time{}, "tag", "-d", "v1.0.1")
+	opts.DeployTags = []string{"v*", "alias-*"}
+	sum, err = Import(context.Background(), opts, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum.Duration = 3 * time.Millisecond
+	buf.Reset()
+	if err := sum.WriteText(&buf, "ledger"); err != nil {
+		t.Fatal(err)
+	}
+	// v1.2.0 now an annotated tag of c4 at h12; c4 also carries the
+	// excluded v1.1.0-rc1, which deploys nothing. alias-1.1.0 (h12) is
+	// on m, which v1.1.0 (h9) deployed.
+	want = `imported ledger: 9 commits, 3 deployments from 5 tags, 0 new events in 3ms
+  tags: 'v*' took 4 and left 1; 'alias-*' took 1 and left 4; '*-rc*' left out 1 of them
+  folded: 1 tag on a commit an earlier tag deployed: alias-1.1.0 (into v1.1.0)
+  deployments: 0 added, 1 moved (v1.2.0), 1 removed (v1.0.1), 2 unchanged
+`
+	if got := buf.String(); got != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
 	}
 }
 
@@ -748,5 +855,163 @@ func TestImportWithPathsReadsTheTouchedFiles(t *testing.T) {
 		if sink.seen[k] && strings.Contains(k, ":commit:") {
 			t.Errorf("key %s is shared by the imports with and without paths", k)
 		}
+	}
+}
+
+// TestTagPatternsMatchAsGitTagList compares delivery.MatchTag with what
+// `git tag -l` lists, on tag names shaped like those of real monorepos.
+func TestTagPatternsMatchAsGitTagList(t *testing.T) {
+	r := newRepo(t)
+	r.commit(hour(0), "one")
+	tags := []string{"v1.0.0", "v1.15.0-rc.1", "sdk/v1.15.0-rc.1", "sdk/v1.15.0", "etcdctl/v3.6.0-rc.0",
+		"v3.1.0", "v0.301.0", "release/2026/03", "api/v2.0.0", "x]y", "café", "V9", "9.0", "a-b_c"}
+	for _, tag := range tags {
+		r.git(time.Time{}, "tag", tag)
+	}
+	patterns := []string{"*", "v*", "*-rc*", "*rc*", "sdk/*", "*/v*", "*/*/*", "v?.*", "v??.*", "[vV]*", "[!v]*", "[^v]*",
+		"[0-9]*", "*[[:digit:]]", "[[:upper:]]*", "*[]]*", "x[]]y", "caf?", "caf??", "*.[0-9]", "v[0-9].[0-9]*.0",
+		"**", "*v*.*.0", "a[-_]b[-_]c", "a[!-]*", "v1.1[5-9]*", "[a-c]*", "*\\-rc*", "release/*/0[1-3]",
+		"v[", "[[:nope:]]*", "[[:alpha]*"}
+	for _, p := range patterns {
+		want := r.lines("tag", "-l", p)
+		var got []string
+		for _, tag := range tags {
+			if delivery.MatchTag(p, tag) {
+				got = append(got, tag)
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("pattern %q: MatchTag takes %q, git tag -l lists %q", p, got, want)
+		}
+	}
+}
+
+func TestTwoTagsOfOneCommitAreOneDeployment(t *testing.T) {
+	r := newRepo(t)
+	c1 := r.commit(hour(0), "one")
+	r.git(hour(1), "tag", "-a", "v3.0.0", "-m", "3.0.0")
+	c2 := r.commit(hour(2), "two")
+	// prometheus tags a release twice: the release and its Go module.
+	r.git(hour(3), "tag", "-a", "v3.1.0", "-m", "3.1.0")
+	r.git(hour(4), "tag", "-a", "v0.301.0", "-m", "the module of 3.1.0")
+	c3 := r.commit(hour(5), "three")
+	// Two lightweight tags of one commit have the same time: the name
+	// decides, v0.302.0 < v3.2.0.
+	r.git(time.Time{}, "tag", "v3.2.0")
+	r.git(time.Time{}, "tag", "v0.302.0")
+
+	sink := &keySink{}
+	sum, err := Import(context.Background(), Options{Dir: r.dir, Service: "prom", DeployTags: []string{"v*"}}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFolded := []Fold{{Tag: "v0.301.0", Into: "v3.1.0"}, {Tag: "v3.2.0", Into: "v0.302.0"}}
+	if !slices.Equal(sum.Folded, wantFolded) {
+		t.Errorf("folded = %v, want %v", sum.Folded, wantFolded)
+	}
+	want := map[string]string{"v3.0.0": c1, "v3.1.0": c2, "v0.302.0": c3}
+	got := map[string]string{}
+	for id, d := range sink.deployments() {
+		got[id] = d.SHA
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("deployments = %v, want %v", got, want)
+	}
+	if sum.Deployments != 3 || sum.Tags != 5 {
+		t.Errorf("summary = %+v, want 3 deployments of 5 tags", sum)
+	}
+	// Leaving out the earlier tag makes the later one the deployment.
+	sum, err = Import(context.Background(), Options{Dir: r.dir, Service: "prom", DeployTags: []string{"v*"}, ExcludeTags: []string{"v3.1.0"}}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := sink.deployments()["v0.301.0"]; d.SHA != c2 || !d.FinishedAt.Equal(hour(4)) {
+		t.Errorf("v0.301.0 = %s at %s, want %s at %s", d.SHA, d.FinishedAt, c2, hour(4))
+	}
+	if !slices.Equal(sum.Reconciled.Added, []string{"v0.301.0"}) || !slices.Equal(sum.Reconciled.Removed, []string{"v3.1.0"}) {
+		t.Errorf("reconciled = %+v, want v0.301.0 added and v3.1.0 removed", sum.Reconciled)
+	}
+}
+
+func TestExcludeCrossesSlashes(t *testing.T) {
+	r := newRepo(t)
+	r.commit(hour(0), "one")
+	r.git(hour(1), "tag", "-a", "sdk/v1.15.0-rc.1", "-m", "rc")
+	r.commit(hour(2), "two")
+	r.git(hour(3), "tag", "-a", "sdk/v1.15.0", "-m", "final")
+	r.commit(hour(4), "three")
+	r.git(hour(5), "tag", "-a", "v1.16.0-rc.0", "-m", "rc")
+	sink := &keySink{}
+	opts := Options{Dir: r.dir, Service: "sdk", DeployTags: []string{"sdk/*,v*"}, ExcludeTags: []string{"*-rc*"}}
+	sum, err := Import(context.Background(), opts, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(maps.Keys(sink.deployments())); !slices.Equal(got, []string{"sdk/v1.15.0"}) {
+		t.Errorf("deployments = %v, want only sdk/v1.15.0", got)
+	}
+	want := []PatternCount{{Pattern: "sdk/*", Matched: 2}, {Pattern: "v*", Matched: 1}, {Pattern: "*-rc*", Exclude: true, Matched: 2}}
+	if !slices.Equal(sum.Patterns, want) {
+		t.Errorf("patterns = %+v, want %+v", sum.Patterns, want)
+	}
+}
+
+func TestServicePathsAreReadWithoutThePathsOption(t *testing.T) {
+	r := newRepo(t)
+	write := func(name string) {
+		t.Helper()
+		full := r.dir + "/" + name
+		if err := os.MkdirAll(full[:strings.LastIndex(full, "/")], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r.git(time.Time{}, "add", "-A")
+	}
+	write("api/types.proto")
+	api := r.commit(hour(0), "api")
+	write("cmd/main.go")
+	cmd := r.commit(hour(1), "cmd")
+	sink := &keySink{}
+	sum, err := Import(context.Background(), Options{Dir: r.dir, Service: "api", ServicePaths: []string{"api/"}}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.PathsRead {
+		t.Error("the summary does not say the files were read")
+	}
+	got := sink.changes()
+	if p := got[api].Paths; !slices.Equal(p, []string{"api/types.proto"}) {
+		t.Errorf("paths of the api commit = %q", p)
+	}
+	if p := got[cmd].Paths; !slices.Equal(p, []string{"cmd/main.go"}) {
+		t.Errorf("paths of the cmd commit = %q", p)
+	}
+}
+
+func TestSummaryTextNamesEveryReason(t *testing.T) {
+	sum := Summary{Commits: 40, Tags: 12, Deployments: 7, EventsAdded: 3, PathsRead: true, Duration: 1500 * time.Millisecond,
+		Patterns: []PatternCount{{Pattern: "v*", Matched: 11}, {Pattern: "*-rc*", Exclude: true, Matched: 2}},
+		Folded:   []Fold{{Tag: "v0.301.0", Into: "v3.1.0"}},
+		Undated:  []string{"v0.1.0"},
+		Reconciled: Reconciled{Added: []string{"v3.0.0", "v3.1.0"}, Moved: []string{"v2.9.0"},
+			Removed: []string{"v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0", "v1.4.0", "v1.5.0", "v1.6.0"}, Kept: []string{"v0.9.0"}, Unchanged: 4}}
+	var buf bytes.Buffer
+	if err := sum.WriteText(&buf, "prom"); err != nil {
+		t.Fatal(err)
+	}
+	want := `imported prom: 40 commits, 7 deployments from 12 tags, 3 new events in 1.5s
+  tags: 'v*' took 11 and left 1; '*-rc*' left out 2 of them
+  folded: 1 tag on a commit an earlier tag deployed: v0.301.0 (into v3.1.0)
+  undated: 1 tag without a date git can read, left out: v0.1.0
+  deployments: 2 added (v3.0.0, v3.1.0), 1 moved (v2.9.0), 7 removed (v1.0.0, v1.1.0, v1.2.0, v1.3.0, v1.4.0 and 2 more), 4 unchanged
+  kept: 1 deployment no tag deploys any more, kept because another source reported it too: v0.9.0
+  files: read for every commit, so that a service with paths counts only the changes under them
+`
+	if got := buf.String(); got != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
 	}
 }

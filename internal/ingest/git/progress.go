@@ -88,7 +88,11 @@ func (p *progress) line() {
 	fmt.Fprintf(p.w, "%d commits read, %d tags, %d events sent, %d added\n", p.nCommit, p.nTags, p.nSent, p.nAdded)
 }
 
-func (p *progress) done(s Summary) {
+// done ends the progress: a terminal line drawn in place is cleared. It
+// prints no summary: the caller prints the one summary of the import
+// (Summary.WriteText), so that a user reads one account, not two that
+// count differently.
+func (p *progress) done() {
 	if p == nil {
 		return
 	}
@@ -96,7 +100,6 @@ func (p *progress) done(s Summary) {
 	defer p.mu.Unlock()
 	if p.drawn {
 		fmt.Fprint(p.w, "\r\033[K")
+		p.drawn = false
 	}
-	fmt.Fprintf(p.w, "imported %d commits and %d tags (%d deployments): %d events sent, %d new, in %s\n",
-		s.Commits, s.Tags, s.Deployments, p.nSent, s.EventsAdded, s.Duration.Round(1e6))
 }
