@@ -28,7 +28,7 @@ type Config struct {
 	HotfixLabels           []string  `yaml:"hotfix_labels"`
 	Services               []Service `yaml:"services"`
 	Sources                Sources   `yaml:"sources"`
-	// Thresholds overrides the DORA tier boundaries of METRICS.md; a value
+	// Thresholds overrides the DORA tier boundaries of docs/metrics.md; a value
 	// left out keeps its default.
 	Thresholds Thresholds `yaml:"thresholds"`
 }
