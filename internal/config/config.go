@@ -33,7 +33,7 @@ type Config struct {
 	// into its connector's configuration and builds; SourceConfig and
 	// NewSource decode it.
 	Sources map[string]*yaml.Node `yaml:"-"`
-	// Thresholds overrides the DORA tier boundaries of METRICS.md; a value
+	// Thresholds overrides the DORA tier boundaries of docs/metrics.md; a value
 	// left out keeps its default.
 	Thresholds Thresholds `yaml:"thresholds"`
 }

@@ -16,7 +16,7 @@ type Shipping struct {
 }
 
 // ShipChanges assigns the changes of one repository to the successful
-// production deployments of one service, as METRICS.md defines: the changes
+// production deployments of one service, as docs/metrics.md defines: the changes
 // of deployment D are the commits reachable from D.SHA and not reachable from
 // the SHA of any earlier deployment (by finish time), the equivalent of
 // `git rev-list D.sha --not E1.sha E2.sha ...`. Each change is thus shipped

@@ -6,7 +6,7 @@ import (
 	"github.com/stride-oss/stride/internal/delivery"
 )
 
-// Compute returns the DORA report of in, as METRICS.md defines each figure.
+// Compute returns the DORA report of in, as docs/metrics.md defines each figure.
 // It is a pure function: it does not modify in, and the same input (in any
 // order of its slices) gives the same report. It never fails; problems with
 // the data are counted in Report.Warnings, and figures without data are null.

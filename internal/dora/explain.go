@@ -29,7 +29,7 @@ func Figures() []string {
 
 // Explanation is the list of records behind one figure of a report, each
 // with whether it was counted and why, so that anyone who doubts a number can
-// check it record by record (METRICS.md: every figure can be expanded).
+// check it record by record (docs/metrics.md: every figure can be expanded).
 type Explanation struct {
 	Figure  string    `json:"figure"`
 	From    time.Time `json:"from"`

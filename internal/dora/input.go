@@ -1,5 +1,5 @@
 // Package dora computes the DORA keys, their performance tiers and the
-// records behind each figure, as ../shared/design/METRICS.md defines them.
+// records behind each figure, as docs/metrics.md defines them.
 // It is pure: the store gathers the records, this package does the counting.
 package dora
 
@@ -25,7 +25,7 @@ type Input struct {
 	// with the deployment each was linked to.
 	Incidents []IncidentLink
 	// Thresholds are the tier boundaries; nil means the defaults of
-	// METRICS.md (DefaultThresholds).
+	// docs/metrics.md (DefaultThresholds).
 	Thresholds *Thresholds
 }
 

@@ -76,7 +76,7 @@ type TimeToRestore struct {
 }
 
 // RecoveryTime is DORA 2023's failed deployment recovery time. It has no
-// tier: METRICS.md gives none, and borrowing time to restore's would mix two
+// tier: docs/metrics.md gives none, and borrowing time to restore's would mix two
 // different clocks.
 type RecoveryTime struct {
 	MedianSeconds *float64 `json:"median_seconds"`
@@ -85,7 +85,7 @@ type RecoveryTime struct {
 }
 
 // ReworkRate is Unplanned ÷ Deployments over production deployments finished
-// in the period; it has no tier in METRICS.md.
+// in the period; it has no tier in docs/metrics.md.
 type ReworkRate struct {
 	Ratio       *float64 `json:"ratio"`
 	Unplanned   int      `json:"unplanned"`

@@ -30,7 +30,7 @@ func (t Tier) rank() int {
 	return 0
 }
 
-// Thresholds is the one table of tier boundaries (METRICS.md, "Performance
+// Thresholds is the one table of tier boundaries (docs/metrics.md, "Performance
 // tiers"). It is a plain value with exported fields so that configuration can
 // override any boundary and the dashboard can show the table it was judged
 // against. A figure that meets the Elite boundary is elite, else one that
@@ -66,7 +66,7 @@ type DurationThresholds struct {
 }
 
 // RatioThresholds are inclusive upper bounds: a ratio at or below Elite is
-// elite, so exactly 5 % is still elite as METRICS.md says.
+// elite, so exactly 5 % is still elite as docs/metrics.md says.
 type RatioThresholds struct {
 	Elite, High, Medium float64
 }
@@ -75,7 +75,7 @@ type RatioThresholds struct {
 // frequency tier reads its monthly rate in.
 const daysPerMonth = 365.2425 / 12
 
-// DefaultThresholds returns the boundaries of METRICS.md. It returns a fresh
+// DefaultThresholds returns the boundaries of docs/metrics.md. It returns a fresh
 // value so that a caller overriding one field cannot change another's.
 func DefaultThresholds() Thresholds {
 	const day = 24 * time.Hour

@@ -1,7 +1,7 @@
 // Package flow computes the pull-request flow metrics (coding, pickup,
 // review, deploy and cycle time, size, comments, PRs per contributor) and the
 // planning metrics (story-point and acceptance-criteria coverage, velocity)
-// that ../shared/design/METRICS.md defines. Like package dora it is pure: the
+// that docs/metrics.md defines. Like package dora it is pure: the
 // store gathers pull requests, work items and the deployments that shipped
 // their commits; this package only counts.
 //

@@ -44,7 +44,7 @@ func p90(v []int64) int64 {
 	return v[rank-1]
 }
 
-// durationStat returns nil for no values, the "no data" of METRICS.md.
+// durationStat returns nil for no values, the "no data" of docs/metrics.md.
 func durationStat(v []int64) *DurationStat {
 	if len(v) == 0 {
 		return nil

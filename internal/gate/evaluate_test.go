@@ -2,15 +2,13 @@ package gate
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
+	"github.com/stride-oss/stride/internal/golden"
+)
 
 var now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
@@ -246,22 +244,7 @@ func TestWriteGolden(t *testing.T) {
 			if err := Write(&buf, r, format); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", "golden", "result."+format)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("output differs from %s:\n%s", golden, buf.String())
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", "result."+format), buf.Bytes())
 		})
 	}
 	if err := Write(&bytes.Buffer{}, r, "xml"); err == nil {

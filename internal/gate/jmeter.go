@@ -93,7 +93,7 @@ func ParseJMeter(r io.Reader) (LoadTest, error) {
 }
 
 // percentile returns the nearest-rank percentile: the ⌈q·n⌉-th smallest
-// value, as METRICS.md defines p90.
+// value, as docs/metrics.md defines p90.
 func percentile(keys []int64, hist map[int64]int64, n int64, q float64) float64 {
 	rank := int64(math.Ceil(q * float64(n)))
 	var seen int64

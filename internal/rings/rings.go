@@ -137,7 +137,7 @@ type Facts struct {
 	Incidents   []delivery.Incident
 	Budget      Budget
 	// Fix marks the promotion as a fix, which an exhausted budget lets
-	// through (METRICS.md: a frozen service still ships fixes).
+	// through (docs/metrics.md: a frozen service still ships fixes).
 	Fix bool
 	Now time.Time
 }

@@ -59,11 +59,11 @@ func FuzzNativeEvents(f *testing.F) {
 // stores nothing, and an ignored delivery stores only its raw copy.
 func FuzzGitHubWebhook(f *testing.F) {
 	for _, fx := range []struct{ event, file string }{
-		{"push", "push/payload.json"}, {"pull_request", "pull_request/opened.payload.json"},
-		{"deployment_status", "deployment_status/payload.json"}, {"issues", "issues/opened.payload.json"},
-		{"ping", "ping/payload.json"},
+		{"push", "push/main.json"}, {"pull_request", "pull_request/opened.json"},
+		{"deployment_status", "deployment_status/success.json"}, {"issues", "issues/opened.json"},
+		{"ping", "ping/ping.json"},
 	} {
-		body, err := os.ReadFile(filepath.Join("../../../shared/fixtures/github", fx.file))
+		body, err := os.ReadFile(filepath.Join(githubPayloads, fx.file))
 		if err != nil {
 			f.Fatalf("fixture %s: %v", fx.file, err)
 		}

@@ -48,8 +48,11 @@ const (
 	cdeventsToken     = "cdevents-test-token"
 )
 
-// fixtures is the shared directory of real webhook payloads.
-var fixtures = filepath.Join("..", "..", "..", "shared", "fixtures")
+// The project's own GitHub and GitLab payloads, kept with their connectors.
+var (
+	githubPayloads = filepath.Join("..", "ingest", "github", "testdata", "payloads")
+	gitlabPayloads = filepath.Join("..", "ingest", "gitlab", "testdata", "payloads")
+)
 
 // pagerdutyShopService is the PagerDuty service id the history's incident
 // is raised on; the mapping sends it to the service "shop".

@@ -87,7 +87,7 @@ func (d hook) send(t testing.TB, h *harness) {
 }
 
 // edit loads a fixture as generic JSON so a test can change what the
-// history needs and keep the rest of GitHub's payload as it is.
+// history needs and keep the rest of the payload as it is.
 func edit(t testing.TB, path string, fn func(m map[string]any)) []byte {
 	t.Helper()
 	var m map[string]any
@@ -127,7 +127,7 @@ func clone(v map[string]any) map[string]any {
 }
 
 func ghFixture(parts ...string) string {
-	return filepath.Join(append([]string{fixtures, "github"}, parts...)...)
+	return filepath.Join(append([]string{githubPayloads}, parts...)...)
 }
 
 // inRepo points a GitHub payload at the history's repository.
@@ -143,7 +143,7 @@ func ghHook(event, id string, body []byte) hook {
 }
 
 // history builds the deliveries of the scripted history from copies of
-// GitHub's and PagerDuty's own payloads.
+// the project's GitHub and PagerDuty payloads.
 func history(t testing.TB) []hook {
 	t.Helper()
 	commit := func(tmpl map[string]any, sha, msg, who string, when time.Time) map[string]any {
@@ -156,7 +156,7 @@ func history(t testing.TB) []hook {
 		return c
 	}
 	push := func(id, before string, created bool, when time.Time, commits ...map[string]any) hook {
-		return ghHook("push", id, edit(t, ghFixture("push", "with-new-branch.payload.json"), func(m map[string]any) {
+		return ghHook("push", id, edit(t, ghFixture("push", "new-branch.json"), func(m map[string]any) {
 			inRepo(m)
 			tmpl := m["commits"].([]any)[0].(map[string]any)
 			list := make([]any, len(commits))
@@ -190,7 +190,7 @@ func history(t testing.TB) []hook {
 		d["created_at"], d["updated_at"], d["payload"] = ts(created), ts(updated), map[string]any{}
 	}
 	status := func(id, statusID int, sha string, created, done time.Time) hook {
-		return ghHook("deployment_status", fmt.Sprintf("gh-status-%d", statusID), edit(t, ghFixture("deployment_status", "payload.json"), func(m map[string]any) {
+		return ghHook("deployment_status", fmt.Sprintf("gh-status-%d", statusID), edit(t, ghFixture("deployment_status", "success.json"), func(m map[string]any) {
 			deployment(m, id, sha, created, done)
 			s := obj(m, "deployment_status")
 			s["id"], s["state"], s["environment"] = statusID, "success", "production"
@@ -211,14 +211,14 @@ func history(t testing.TB) []hook {
 
 	return []hook{
 		push("gh-push-1", "0000000000000000000000000000000000000000", true, tPush1, c(shaA1, "Set up checkout", "carol", tA1)),
-		ghHook("deployment", "gh-deployment-1001", edit(t, ghFixture("deployment", "payload.json"), func(m map[string]any) {
+		ghHook("deployment", "gh-deployment-1001", edit(t, ghFixture("deployment", "created.json"), func(m map[string]any) {
 			deployment(m, 1001, shaA1, tDep1, tDep1)
 		})),
 		status(1001, 2001, shaA1, tDep1, tDep1Done),
-		ghHook("pull_request", "gh-pr-opened", edit(t, ghFixture("pull_request", "opened.payload.json"), func(m map[string]any) {
+		ghHook("pull_request", "gh-pr-opened", edit(t, ghFixture("pull_request", "opened.json"), func(m map[string]any) {
 			pr(m, "open", tPROpen)
 		})),
-		ghHook("pull_request_review", "gh-review", edit(t, ghFixture("pull_request_review", "submitted.payload.json"), func(m map[string]any) {
+		ghHook("pull_request_review", "gh-review", edit(t, ghFixture("pull_request_review", "submitted.json"), func(m map[string]any) {
 			pr(m, "open", tReview)
 			// The short pull request of a review payload has no counts.
 			for _, k := range []string{"additions", "deletions", "changed_files", "comments", "review_comments"} {
@@ -228,7 +228,7 @@ func history(t testing.TB) []hook {
 			r["id"], r["state"], r["submitted_at"] = 3001, "approved", ts(tReview)
 			set(r, "user.login", "bob")
 		})),
-		ghHook("pull_request", "gh-pr-closed", edit(t, ghFixture("pull_request", "closed.payload.json"), func(m map[string]any) {
+		ghHook("pull_request", "gh-pr-closed", edit(t, ghFixture("pull_request", "closed.json"), func(m map[string]any) {
 			pr(m, "closed", tMerge)
 			p := obj(m, "pull_request")
 			p["merged"], p["merged_at"], p["closed_at"], p["merge_commit_sha"] = true, ts(tMerge), ts(tMerge), shaM1
@@ -237,7 +237,7 @@ func history(t testing.TB) []hook {
 			c(shaF1, "Cache the basket", "alice", tF1),
 			c(shaF2, "Batch the price lookups", "alice", tF2),
 			c(shaM1, "Merge pull request #7 from acme/faster-checkout", "alice", tM1)),
-		ghHook("deployment", "gh-deployment-1002", edit(t, ghFixture("deployment", "payload.json"), func(m map[string]any) {
+		ghHook("deployment", "gh-deployment-1002", edit(t, ghFixture("deployment", "created.json"), func(m map[string]any) {
 			deployment(m, 1002, shaM1, tDep2, tDep2)
 		})),
 		status(1002, 2002, shaM1, tDep2, tDep2Done),

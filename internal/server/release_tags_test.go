@@ -27,7 +27,7 @@ func TestReleaseByTagPush(t *testing.T) {
 	)
 	tCommit, tTag, tRelease := at(7, 0), at(9, 0), at(9, 1)
 
-	mainPush := ghHook("push", "gh-push-main", edit(t, ghFixture("push", "with-new-branch.payload.json"), func(m map[string]any) {
+	mainPush := ghHook("push", "gh-push-main", edit(t, ghFixture("push", "new-branch.json"), func(m map[string]any) {
 		inRepo(m)
 		c := clone(m["commits"].([]any)[0].(map[string]any))
 		c["id"], c["message"], c["timestamp"] = shaC1, "Ship it", ts(tCommit)
@@ -35,7 +35,7 @@ func TestReleaseByTagPush(t *testing.T) {
 		m["commits"], m["head_commit"] = []any{c}, c
 		set(m, "repository.pushed_at", tCommit.Add(time.Hour).Unix())
 	}))
-	tagPush := ghHook("push", "gh-push-tag", edit(t, ghFixture("push", "with-new-branch.payload.json"), func(m map[string]any) {
+	tagPush := ghHook("push", "gh-push-tag", edit(t, ghFixture("push", "new-branch.json"), func(m map[string]any) {
 		inRepo(m)
 		c := clone(m["commits"].([]any)[0].(map[string]any))
 		c["id"], c["message"], c["timestamp"] = shaC1, "Ship it", ts(tCommit)
@@ -44,7 +44,7 @@ func TestReleaseByTagPush(t *testing.T) {
 		set(m, "repository.pushed_at", tTag.Unix())
 	}))
 	release := func(id, target string) hook {
-		return ghHook("release", id, edit(t, ghFixture("release", "published.payload.json"), func(m map[string]any) {
+		return ghHook("release", id, edit(t, ghFixture("release", "published.json"), func(m map[string]any) {
 			inRepo(m)
 			r := obj(m, "release")
 			r["tag_name"], r["target_commitish"], r["prerelease"], r["draft"] = tag, target, false, false

@@ -47,7 +47,7 @@ type Server struct {
 	RefreshEvery time.Duration
 	// Now is the clock for default report periods.
 	Now func() time.Time
-	// Thresholds are the DORA tier boundaries (nil: METRICS.md's).
+	// Thresholds are the DORA tier boundaries (nil: docs/metrics.md's).
 	Thresholds *dora.Thresholds
 	// Rings returns a service's rollout rings (stride.yaml); nil means
 	// rings.DefaultConfig for every service.

@@ -21,17 +21,17 @@ import (
 func BenchmarkWebhookDeliveries(b *testing.B) {
 	const sentinelSHA = "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e"
 	const sentinelNumber = 987654321
-	push := edit(b, ghFixture("push", "with-new-branch.payload.json"), func(m map[string]any) {
+	push := edit(b, ghFixture("push", "new-branch.json"), func(m map[string]any) {
 		m["after"] = sentinelSHA
 		obj(m, "head_commit")["id"] = sentinelSHA
 		m["commits"].([]any)[0].(map[string]any)["id"] = sentinelSHA
 	})
-	pr := edit(b, ghFixture("pull_request", "opened.payload.json"), func(m map[string]any) {
+	pr := edit(b, ghFixture("pull_request", "opened.json"), func(m map[string]any) {
 		m["number"] = sentinelNumber
 		obj(m, "pull_request")["number"] = sentinelNumber
 	})
 	if bytes.Count(push, []byte(sentinelSHA)) != 3 || bytes.Count(pr, []byte(strconv.Itoa(sentinelNumber))) != 2 {
-		b.Fatal("the fixtures do not have the expected shape")
+		b.Fatal("the payloads do not have the expected shape")
 	}
 	body := func(i int, fresh bool) (string, []byte) {
 		n := 1

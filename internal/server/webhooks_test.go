@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stride-oss/stride/internal/conformance"
 	"github.com/stride-oss/stride/internal/ingest/github"
 	"github.com/stride-oss/stride/internal/ingest/pagerduty"
 	"github.com/stride-oss/stride/internal/server"
@@ -50,10 +51,10 @@ func sourceCases() []sourceCase {
 			name:      "github",
 			auth:      func(b []byte) http.Header { return headers(github.HeaderSignature, github.Sign(githubSecret, b)) },
 			wrongAuth: func(b []byte) http.Header { return headers(github.HeaderSignature, github.Sign("not-the-secret", b)) },
-			valid: fixture(filepath.Join(fixtures, "github", "push", "with-new-branch.payload.json"),
+			valid: fixture(filepath.Join(githubPayloads, "push", "new-branch.json"),
 				github.HeaderEvent, "push", github.HeaderDelivery, "gh-push-1"),
 			id: "gh-push-1", entity: "changes",
-			ignored: fixture(filepath.Join(fixtures, "github", "ping", "payload.json"),
+			ignored: fixture(filepath.Join(githubPayloads, "ping", "ping.json"),
 				github.HeaderEvent, "ping", github.HeaderDelivery, "gh-ping-1"),
 			malformed: headers(github.HeaderEvent, "push"),
 		},
@@ -61,10 +62,10 @@ func sourceCases() []sourceCase {
 			name:      "gitlab",
 			auth:      func([]byte) http.Header { return headers("X-Gitlab-Token", gitlabToken) },
 			wrongAuth: func([]byte) http.Header { return headers("X-Gitlab-Token", "not-the-token") },
-			valid: fixture(filepath.Join(fixtures, "gitlab", "push.json"),
+			valid: fixture(filepath.Join(gitlabPayloads, "push.json"),
 				"X-Gitlab-Event", "Push Hook", "X-Gitlab-Event-UUID", "gl-push-1"),
 			id: "gl-push-1", entity: "changes",
-			ignored: fixture(filepath.Join(fixtures, "gitlab", "tag_push.json"),
+			ignored: fixture(filepath.Join(gitlabPayloads, "tag_push.json"),
 				"X-Gitlab-Event", "Tag Push Hook", "X-Gitlab-Event-UUID", "gl-tag-1"),
 			malformed: headers("X-Gitlab-Event", "Push Hook"),
 		},
@@ -295,9 +296,9 @@ func TestWebhookEdges(t *testing.T) {
 		})
 		t.Run("GitHub check_run and ping are ignored and counted in /metrics", func(t *testing.T) {
 			before := h.metrics(t)[deliveryMetric("github", "ignored")]
-			for i, f := range []string{"check_run/completed.payload.json", "ping/payload.json"} {
+			for i, f := range []string{"check_run/completed.json", "ping/ping.json"} {
 				event := strings.Split(f, "/")[0]
-				body := readFile(t, filepath.Join(fixtures, "github", f))
+				body := readFile(t, filepath.Join(githubPayloads, f))
 				id := fmt.Sprintf("gh-ignored-%d", i)
 				r := h.post(t, "/webhooks/github", headers(github.HeaderEvent, event, github.HeaderDelivery, id,
 					github.HeaderSignature, github.Sign(githubSecret, body)), body)
@@ -315,11 +316,22 @@ func TestWebhookEdges(t *testing.T) {
 	})
 }
 
-// TestEveryGitHubFixture sends every payload GitHub documents through the
-// real handler, signed: each must be accepted (200) or ignored (202), and
-// never rejected or crash the server.
-func TestEveryGitHubFixture(t *testing.T) {
-	dir := filepath.Join(fixtures, "github")
+// TestEveryGitHubPayload sends each of the project's own GitHub payloads
+// through the real handler, signed: each must be accepted (200) or ignored
+// (202), and never rejected or crash the server.
+func TestEveryGitHubPayload(t *testing.T) {
+	sendEveryGitHubPayload(t, githubPayloads, 20)
+}
+
+// TestConformanceEveryGitHubFixture does the same with every payload GitHub
+// documents; it needs ../shared/fixtures.
+func TestConformanceEveryGitHubFixture(t *testing.T) {
+	sendEveryGitHubPayload(t, conformance.Dir(t, "github"), 80)
+}
+
+// sendEveryGitHubPayload posts the payloads under dir (one folder per
+// event), at least minimum of them, on each database.
+func sendEveryGitHubPayload(t *testing.T, dir string, minimum int) {
 	events, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -349,8 +361,8 @@ func TestEveryGitHubFixture(t *testing.T) {
 				seen++
 			}
 		}
-		if seen < 80 {
-			t.Fatalf("only %d fixtures found under %s", seen, dir)
+		if seen < minimum {
+			t.Fatalf("only %d payloads found under %s, want at least %d", seen, dir, minimum)
 		}
 		if statuses[http.StatusOK] == 0 || statuses[http.StatusAccepted] == 0 {
 			t.Errorf("statuses %v: want both accepted and ignored deliveries", statuses)
@@ -359,6 +371,6 @@ func TestEveryGitHubFixture(t *testing.T) {
 		if got := m[deliveryMetric("github", "accepted")] + m[deliveryMetric("github", "ignored")]; got != float64(seen) {
 			t.Errorf("accepted + ignored = %v, want %d", got, seen)
 		}
-		t.Logf("%d GitHub fixtures: %d accepted, %d ignored", seen, statuses[http.StatusOK], statuses[http.StatusAccepted])
+		t.Logf("%d GitHub payloads: %d accepted, %d ignored", seen, statuses[http.StatusOK], statuses[http.StatusAccepted])
 	})
 }

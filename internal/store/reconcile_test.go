@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
-	"github.com/stride-oss/stride/internal/intake"
 	gitimport "github.com/stride-oss/stride/internal/ingest/git"
+	"github.com/stride-oss/stride/internal/intake"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
 )
@@ -153,7 +153,7 @@ func TestReimportReconcilesTheTags(t *testing.T) {
 
 		t.Run("the first import adds every tag", func(t *testing.T) {
 			imp(gitimport.Reconciled{Added: []string{"v1.0.0", "v1.1.0", "v1.2.0", "v1.2.0-rc1"}})
-			// The first deployment ships its own commit only (METRICS.md).
+			// The first deployment ships its own commit only (docs/metrics.md).
 			check(map[string][]string{"v1.0.0": {c1}, "v1.1.0": sorted(c2, c3), "v1.2.0-rc1": {c4}, "v1.2.0": {c5}})
 		})
 		t.Run("an import of the same tags changes nothing and leaves the shipments fresh", func(t *testing.T) {

@@ -1,10 +1,8 @@
 package alertmanager
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,10 +12,9 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/golden"
 	"github.com/stride-oss/stride/internal/ingest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // statuses are the alert statuses, each with a notification
 // testdata/<status>.json and a golden testdata/<status>.golden.
@@ -95,24 +92,7 @@ func TestTranslateGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := json.MarshalIndent(events, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("translation differs from %s:\n%s", golden, got)
-			}
+			golden.CheckJSON(t, filepath.Join("testdata", name+".golden"), events)
 		})
 	}
 }

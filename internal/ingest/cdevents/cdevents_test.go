@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,10 +13,9 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/golden"
 	"github.com/stride-oss/stride/internal/ingest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // types are the CDEvents types Stride reads, each with a delivery
 // testdata/<type>.http (headers, a blank line, the body) and a golden
@@ -119,24 +117,7 @@ func TestTranslateGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := json.MarshalIndent(events, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("translation differs from %s:\n%s", golden, got)
-			}
+			golden.CheckJSON(t, filepath.Join("testdata", name+".golden"), events)
 		})
 	}
 }

@@ -383,7 +383,7 @@ func TestShipChangesOnImportedHistory(t *testing.T) {
 			got := slices.Sorted(slices.Values(shipping.Changes[d.Key()]))
 			var want []string
 			if i == 0 {
-				// METRICS.md: the very first deployment ships only its
+				// docs/metrics.md: the very first deployment ships only its
 				// own commit, not the history before it.
 				want = []string{d.SHA}
 			} else {

@@ -1,10 +1,7 @@
 package github
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"flag"
 	"io/fs"
 	"net/http"
 	"os"
@@ -12,21 +9,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stride-oss/stride/internal/conformance"
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/golden"
 	"github.com/stride-oss/stride/internal/ingest"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
-
-// fixtureDir holds GitHub's own payload examples, shared by the project's
-// connectors (see shared/fixtures/README.md).
-const fixtureDir = "../../../../shared/fixtures/github"
+// payloadDir holds the project's own GitHub payloads: made-up repositories
+// in GitHub's payload shape, with the fields the connector reads.
+var payloadDir = filepath.Join("testdata", "payloads")
 
 const testSecret = "It's a Secret to Everybody"
 
-// goldenConfig is the configuration the fixtures are translated with. The
-// fixtures' issues are labelled "bug", so "bug" is declared an incident
-// label here to pin the incident mapping on real payloads too.
+// goldenConfig is the configuration the payloads are translated with. The
+// vendor fixtures' issues are labelled "bug", so "bug" is declared an
+// incident label here to pin the incident mapping on real payloads too.
 func goldenConfig() Config {
 	return Config{
 		Secret:                testSecret,
@@ -42,12 +39,12 @@ type fixture struct {
 	body  []byte
 }
 
-// fixtures returns every payload under fixtureDir. A missing directory
-// fails the test: skipping would hide that nothing was checked.
-func fixtures(tb testing.TB) []fixture {
+// fixtures returns every payload under dir, one folder per event. An empty
+// folder fails the test: passing would hide that nothing was checked.
+func fixtures(tb testing.TB, dir string) []fixture {
 	tb.Helper()
 	var out []fixture
-	err := filepath.WalkDir(fixtureDir, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -65,9 +62,20 @@ func fixtures(tb testing.TB) []fixture {
 		tb.Fatalf("read fixtures: %v", err)
 	}
 	if len(out) == 0 {
-		tb.Fatalf("no fixtures under %s", fixtureDir)
+		tb.Fatalf("no fixtures under %s", dir)
 	}
 	return out
+}
+
+// vendorFixtures returns GitHub's own payload examples (octokit/webhooks),
+// which are not in the repository, or nil when they are not beside it.
+func vendorFixtures(tb testing.TB) []fixture {
+	tb.Helper()
+	dir, err := conformance.Lookup("github")
+	if err != nil {
+		return nil
+	}
+	return fixtures(tb, dir)
 }
 
 func headers(event string, body []byte, secret string) http.Header {
@@ -81,9 +89,23 @@ func headers(event string, body []byte, secret string) http.Header {
 	return h
 }
 
-func TestFixtures(t *testing.T) {
+// TestPayloads translates each of the project's own payloads and compares
+// the events with testdata/golden/payloads.
+func TestPayloads(t *testing.T) {
+	checkFixtures(t, fixtures(t, payloadDir), filepath.Join("testdata", "golden", "payloads"))
+}
+
+// TestConformanceFixtures translates every payload GitHub documents and
+// compares the events with testdata/golden; it needs ../shared/fixtures.
+func TestConformanceFixtures(t *testing.T) {
+	checkFixtures(t, fixtures(t, conformance.Dir(t, "github")), filepath.Join("testdata", "golden"))
+}
+
+// checkFixtures checks the signature handling of each fixture, that its
+// events validate and carry the source, and pins them under goldenDir.
+func checkFixtures(t *testing.T, all []fixture, goldenDir string) {
 	src := New(goldenConfig())
-	for _, fx := range fixtures(t) {
+	for _, fx := range all {
 		t.Run(fx.event+"/"+fx.name, func(t *testing.T) {
 			if err := src.Verify(headers(fx.event, fx.body, testSecret), fx.body); err != nil {
 				t.Errorf("Verify of a correctly signed delivery: %v", err)
@@ -98,7 +120,7 @@ func TestFixtures(t *testing.T) {
 			}
 
 			events, err := src.Translate(headers(fx.event, fx.body, testSecret), fx.body)
-			g := golden{Event: fx.event}
+			g := pinned{Event: fx.event}
 			switch {
 			case errors.Is(err, ingest.ErrIgnored):
 				g.Ignored = err.Error()
@@ -117,14 +139,14 @@ func TestFixtures(t *testing.T) {
 				}
 				g.Events = append(g.Events, goldenEventOf(e))
 			}
-			checkGolden(t, filepath.Join("testdata", "golden", fx.event, strings.TrimSuffix(fx.name, ".json")+".golden.json"), g)
+			golden.CheckJSON(t, filepath.Join(goldenDir, fx.event, strings.TrimSuffix(fx.name, ".json")+".golden.json"), g)
 		})
 	}
 }
 
-// golden is what a golden file pins: the events a fixture maps to, or the
+// pinned is what a golden file pins: the events a fixture maps to, or the
 // reason it is ignored.
-type golden struct {
+type pinned struct {
 	Event   string        `json:"event"`
 	Ignored string        `json:"ignored,omitempty"`
 	Events  []goldenEvent `json:"events,omitempty"`
@@ -154,31 +176,6 @@ func goldenEventOf(e delivery.Event) goldenEvent {
 		g.Entity = e.Build
 	}
 	return g
-}
-
-func checkGolden(t *testing.T, path string, v any) {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatalf("encode golden: %v", err)
-	}
-	got = append(got, '\n')
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the translation (run go test -update after checking the change):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
 }
 
 func TestVerify(t *testing.T) {
@@ -235,7 +232,7 @@ func TestDeliveryID(t *testing.T) {
 }
 
 func FuzzTranslate(f *testing.F) {
-	for _, fx := range fixtures(f) {
+	for _, fx := range append(fixtures(f, payloadDir), vendorFixtures(f)...) {
 		f.Add(fx.event, fx.body)
 	}
 	f.Add("push", []byte(`{"ref":"refs/heads/main","repository":{"full_name":"a/b","default_branch":"main"},"commits":[{"id":"x","timestamp":"2024-01-01T00:00:00Z"}]}`))
@@ -263,9 +260,15 @@ func FuzzTranslate(f *testing.F) {
 }
 
 // BenchmarkDeliver measures what the webhook handler spends in the
-// connector per delivery: checking the signature and translating.
+// connector per delivery: checking the signature and translating. It runs
+// over GitHub's own payloads when they are beside the repository (the
+// figures quoted in the README), else over the project's.
 func BenchmarkDeliver(b *testing.B) {
-	all := fixtures(b)
+	all := vendorFixtures(b)
+	if all == nil {
+		b.Logf("../shared/fixtures is not beside the repository: benchmarking the payloads under %s", payloadDir)
+		all = fixtures(b, payloadDir)
+	}
 	for _, event := range []string{"push", "pull_request"} {
 		var set []fixture
 		var size int64
@@ -299,5 +302,23 @@ func BenchmarkDeliver(b *testing.B) {
 			}
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "deliveries/s")
 		})
+	}
+}
+
+// TestPayloadsCoverEveryEvent keeps the project's own payloads complete: each
+// event the connector translates has one that maps to events, so no rule is
+// left to the optional conformance suite.
+func TestPayloadsCoverEveryEvent(t *testing.T) {
+	src := New(goldenConfig())
+	mapped := map[string]bool{}
+	for _, fx := range fixtures(t, payloadDir) {
+		if events, err := src.Translate(headers(fx.event, fx.body, testSecret), fx.body); err == nil && len(events) > 0 {
+			mapped[fx.event] = true
+		}
+	}
+	for event := range translators {
+		if event != "ping" && !mapped[event] {
+			t.Errorf("no payload under %s/%s maps to events", payloadDir, event)
+		}
 	}
 }

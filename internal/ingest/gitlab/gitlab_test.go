@@ -4,34 +4,35 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/stride-oss/stride/internal/conformance"
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/golden"
 	"github.com/stride-oss/stride/internal/ingest"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+const testToken = "s3cret-token"
 
-const (
-	fixtureDir = "../../../../shared/fixtures/gitlab"
-	testToken  = "s3cret-token"
-)
+// payloadDir holds the project's own GitLab payloads: a made-up project in
+// GitLab's payload shape, with the fields the connector reads, one file per
+// event named like GitLab's documented examples.
+var payloadDir = filepath.Join("testdata", "payloads")
 
-// fixtures returns the GitLab fixtures by name. A missing directory fails
-// the test: the fixtures are part of the test, not an optional extra.
-func fixtures(t testing.TB) map[string][]byte {
+// readPayloads returns the *.json payloads under dir by name. An empty
+// folder fails the test: passing would hide that nothing was checked.
+func readPayloads(t testing.TB, dir string) map[string][]byte {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*.json"))
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(paths) == 0 {
-		t.Fatalf("no GitLab fixtures under %s", fixtureDir)
+		t.Fatalf("no GitLab payloads under %s", dir)
 	}
 	out := make(map[string][]byte, len(paths))
 	for _, p := range paths {
@@ -42,6 +43,20 @@ func fixtures(t testing.TB) map[string][]byte {
 		out[strings.TrimSuffix(filepath.Base(p), ".json")] = b
 	}
 	return out
+}
+
+// fixtures returns the project's own payloads by name.
+func fixtures(t testing.TB) map[string][]byte { return readPayloads(t, payloadDir) }
+
+// vendorFixtures returns GitLab's documented payloads by name, or nil when
+// ../shared/fixtures is not beside the repository.
+func vendorFixtures(t testing.TB) map[string][]byte {
+	t.Helper()
+	dir, err := conformance.Lookup("gitlab")
+	if err != nil {
+		return nil
+	}
+	return readPayloads(t, dir)
 }
 
 func header(kv ...string) http.Header {
@@ -120,19 +135,31 @@ func TestDeliveryID(t *testing.T) {
 	}
 }
 
-// golden is what a fixture translates to, as pinned under testdata/golden.
-type golden struct {
+// pinned is what a payload translates to, as pinned under testdata/golden.
+type pinned struct {
 	Events  []delivery.Event `json:",omitempty"`
 	Ignored string           `json:",omitempty"`
 	Error   string           `json:",omitempty"`
 }
 
+// TestTranslateFixturesGolden pins what each of the project's own payloads
+// translates to under testdata/golden/payloads.
 func TestTranslateFixturesGolden(t *testing.T) {
+	checkGoldenTranslations(t, fixtures(t), filepath.Join("testdata", "golden", "payloads"))
+}
+
+// TestConformanceTranslateGolden pins what each payload GitLab documents
+// translates to under testdata/golden; it needs ../shared/fixtures.
+func TestConformanceTranslateGolden(t *testing.T) {
+	checkGoldenTranslations(t, readPayloads(t, conformance.Dir(t, "gitlab")), filepath.Join("testdata", "golden"))
+}
+
+func checkGoldenTranslations(t *testing.T, payloads map[string][]byte, goldenDir string) {
 	s := New(Config{Token: testToken})
-	for name, body := range fixtures(t) {
+	for name, body := range payloads {
 		t.Run(name, func(t *testing.T) {
 			events, err := s.Translate(header(), body)
-			var g golden
+			var g pinned
 			switch {
 			case errors.Is(err, ingest.ErrIgnored):
 				g.Ignored = err.Error()
@@ -142,24 +169,7 @@ func TestTranslateFixturesGolden(t *testing.T) {
 				g.Events = events
 				checkEvents(t, events)
 			}
-			got, err := json.MarshalIndent(g, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			path := filepath.Join("testdata", "golden", name+".json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("translation of %s differs from %s:\n%s", name, path, got)
-			}
+			golden.CheckJSON(t, filepath.Join(goldenDir, name+".json"), g)
 		})
 	}
 }
@@ -184,7 +194,11 @@ func checkEvents(t *testing.T, events []delivery.Event) {
 
 func TestTranslateIsDeterministic(t *testing.T) {
 	s := New(Config{Token: testToken})
-	for name, body := range fixtures(t) {
+	all := fixtures(t)
+	for name, body := range vendorFixtures(t) {
+		all["vendor/"+name] = body
+	}
+	for name, body := range all {
 		a, errA := s.Translate(header(), body)
 		b, errB := s.Translate(header(), body)
 		ja, _ := json.Marshal(a)
@@ -195,8 +209,9 @@ func TestTranslateIsDeterministic(t *testing.T) {
 	}
 }
 
-// fixture returns a fixture decoded into a map that tests edit, so each rule
-// is tested on GitLab's own payload shape with one thing changed.
+// fixture returns one of the project's payloads decoded into a map that
+// tests edit, so each rule is tested on GitLab's payload shape with one
+// thing changed.
 func fixture(t *testing.T, name string) map[string]any {
 	t.Helper()
 	body, ok := fixtures(t)[name]
@@ -238,16 +253,16 @@ func TestPush(t *testing.T) {
 			t.Fatalf("got %d events, want 2", len(events))
 		}
 		c0, c1 := events[0].Change, events[1].Change
-		if c0.Repository != "mike/diaspora" || c0.SHA != "b6568db1bc1dcd7f8b4d5a946b0b91f9dacd7327" {
+		if c0.Repository != "tidewater/berth-api" || c0.SHA != "5a0b8c3d9e1f2a4b6c8d0e2f4a6b8c0d2e4f6a8b" {
 			t.Errorf("first change = %s@%s", c0.Repository, c0.SHA)
 		}
-		if len(c0.Parents) != 1 || c0.Parents[0] != "95790bf891e76fee5e1747ab589903a6a1f80f22" {
+		if len(c0.Parents) != 1 || c0.Parents[0] != "1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e" {
 			t.Errorf("first change parents = %v, want before", c0.Parents)
 		}
 		if len(c1.Parents) != 1 || c1.Parents[0] != c0.SHA {
 			t.Errorf("second change parents = %v, want the first change", c1.Parents)
 		}
-		if got := c1.CommitTime.Format("2006-01-02T15:04:05Z07:00"); got != "2012-01-03T21:36:29Z" {
+		if got := c1.CommitTime.Format("2006-01-02T15:04:05Z07:00"); got != "2026-03-04T09:42:09Z" {
 			t.Errorf("commit time = %s, want the timestamp in UTC", got)
 		}
 	})
@@ -309,10 +324,10 @@ func TestMergeRequest(t *testing.T) {
 			name: "an opened merge request is open with its labels and author id",
 			edit: func(m map[string]any) {},
 			check: func(t *testing.T, pr *delivery.PullRequest) {
-				if pr.State != delivery.PullRequestOpen || pr.Author != "51" || pr.Number != 1 || pr.Repository != "gitlabhq/gitlab-test" {
+				if pr.State != delivery.PullRequestOpen || pr.Author != "212" || pr.Number != 17 || pr.Repository != "tidewater/berth-api" {
 					t.Errorf("pr = %+v", pr)
 				}
-				if len(pr.Labels) != 1 || pr.Labels[0] != "API" {
+				if len(pr.Labels) != 1 || pr.Labels[0] != "backend" {
 					t.Errorf("labels = %v", pr.Labels)
 				}
 			},
@@ -322,7 +337,7 @@ func TestMergeRequest(t *testing.T) {
 			edit: func(m map[string]any) {
 				attrs(m)["action"] = "merge"
 				attrs(m)["state"] = "merged"
-				attrs(m)["updated_at"] = "2013-12-04T10:00:00Z"
+				attrs(m)["updated_at"] = "2026-03-04T10:00:00Z"
 				attrs(m)["merge_commit_sha"] = "0123456789abcdef0123456789abcdef01234567"
 			},
 			check: func(t *testing.T, pr *delivery.PullRequest) {
@@ -335,8 +350,8 @@ func TestMergeRequest(t *testing.T) {
 			name: "merged_at wins over updated_at",
 			edit: func(m map[string]any) {
 				attrs(m)["action"] = "merge"
-				attrs(m)["merged_at"] = "2013-12-04 09:00:00 UTC"
-				attrs(m)["updated_at"] = "2013-12-04T10:00:00Z"
+				attrs(m)["merged_at"] = "2026-03-04 09:00:00 UTC"
+				attrs(m)["updated_at"] = "2026-03-04T10:00:00Z"
 			},
 			check: func(t *testing.T, pr *delivery.PullRequest) {
 				if pr.MergedAt.Format("15:04") != "09:00" {
@@ -349,7 +364,7 @@ func TestMergeRequest(t *testing.T) {
 			edit: func(m map[string]any) {
 				attrs(m)["action"] = "close"
 				attrs(m)["state"] = "closed"
-				attrs(m)["updated_at"] = "2013-12-05T10:00:00Z"
+				attrs(m)["updated_at"] = "2026-03-05T10:00:00Z"
 			},
 			check: func(t *testing.T, pr *delivery.PullRequest) {
 				if pr.State != delivery.PullRequestClosed || pr.ClosedAt.Day() != 5 || !pr.MergedAt.IsZero() {
@@ -401,7 +416,7 @@ func TestMergeRequest(t *testing.T) {
 	t.Run("an approval by the author is not a review", func(t *testing.T) {
 		m := fixture(t, "merge_request")
 		attrs(m)["action"] = "approved"
-		m["user"].(map[string]any)["id"] = 51
+		m["user"].(map[string]any)["id"] = 212
 		events, err := translate(t, s, m)
 		if err != nil {
 			t.Fatal(err)
@@ -420,7 +435,7 @@ func TestNote(t *testing.T) {
 			t.Fatal(err)
 		}
 		pr := events[0].PullRequest
-		if pr.FirstReviewAt.Format("2006-01-02 15:04:05") != "2015-05-17 18:21:36" {
+		if pr.FirstReviewAt.Format("2006-01-02 15:04:05") != "2026-03-03 17:30:02" {
 			t.Errorf("first review at %v", pr.FirstReviewAt)
 		}
 		if !pr.UpdatedAt.IsZero() || pr.State != "" {
@@ -431,7 +446,7 @@ func TestNote(t *testing.T) {
 		name string
 		edit func(m map[string]any)
 	}{
-		{"a note by the merge request's author is ignored", func(m map[string]any) { attrs(m)["author_id"] = 8 }},
+		{"a note by the merge request's author is ignored", func(m map[string]any) { attrs(m)["author_id"] = 212 }},
 		{"a note on a commit is ignored", func(m map[string]any) { attrs(m)["noteable_type"] = "Commit" }},
 		{"a system note is ignored", func(m map[string]any) { attrs(m)["system"] = true }},
 	}
@@ -462,7 +477,7 @@ func TestPipeline(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if b := events[0].Build; b.Status != want || b.Branch != "master" || b.ID != "31" {
+			if b := events[0].Build; b.Status != want || b.Branch != "main" || b.ID != "9120" {
 				t.Errorf("build = %+v", b)
 			}
 		})
@@ -478,7 +493,7 @@ func TestPipeline(t *testing.T) {
 
 func TestDeployment(t *testing.T) {
 	s := New(Config{Token: testToken, Mapping: delivery.Mapping{
-		Services:               []delivery.ServiceMapping{{Name: "webhooks", Repositories: []string{"root/test-deployment-webhooks"}}},
+		Services:               []delivery.ServiceMapping{{Name: "berth", Repositories: []string{"tidewater/berth-api"}}},
 		ProductionEnvironments: []string{"prd"},
 	}})
 	tests := []struct {
@@ -500,13 +515,13 @@ func TestDeployment(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := events[0].Deployment
-			if d.Status != tc.want || d.Environment != tc.wantEnv || d.Service != "webhooks" || d.ID != "15" {
+			if d.Status != tc.want || d.Environment != tc.wantEnv || d.Service != "berth" || d.ID != "388" {
 				t.Errorf("deployment = %+v", d)
 			}
-			if d.SHA != "279484c09fbe69ededfced8c1bb6e6d24616b468" {
+			if d.SHA != "e7f6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c4" {
 				t.Errorf("sha = %q, want the full sha of commit_url", d.SHA)
 			}
-			if tc.want.Terminal() && d.FinishedAt.Format("15:04") != "19:50" {
+			if tc.want.Terminal() && d.FinishedAt.Format("15:04") != "10:10" {
 				t.Errorf("finished at %v, want status_changed_at in UTC", d.FinishedAt)
 			}
 		})
@@ -563,7 +578,7 @@ func TestIssue(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := events[0].Incident
-			if in.Severity != tc.wantSev || in.Service != "gitlab-test" || in.ID != "gitlabhq/gitlab-test#23" {
+			if in.Severity != tc.wantSev || in.Service != "berth-api" || in.ID != "tidewater/berth-api#64" {
 				t.Errorf("incident = %+v", in)
 			}
 			if !in.ResolvedAt.IsZero() {
@@ -575,7 +590,7 @@ func TestIssue(t *testing.T) {
 		m := fixture(t, "issue")
 		attrs(m)["state"] = "closed"
 		attrs(m)["action"] = "close"
-		attrs(m)["closed_at"] = "2013-12-03T19:00:00Z"
+		attrs(m)["closed_at"] = "2026-03-04T19:00:00Z"
 		events, err := translate(t, s, m)
 		if err != nil {
 			t.Fatal(err)
@@ -624,6 +639,9 @@ func TestTranslateRejectsMalformedBodies(t *testing.T) {
 
 func FuzzTranslate(f *testing.F) {
 	for _, body := range fixtures(f) {
+		f.Add(body)
+	}
+	for _, body := range vendorFixtures(f) {
 		f.Add(body)
 	}
 	s := New(Config{Token: testToken})

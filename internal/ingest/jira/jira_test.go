@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,10 +14,9 @@ import (
 	"testing"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/golden"
 	"github.com/stride-oss/stride/internal/ingest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 const testSecret = "It's a Secret to Everybody"
 
@@ -129,7 +127,7 @@ func TestDeliveryID(t *testing.T) {
 	}
 }
 
-type golden struct {
+type pinned struct {
 	Events  []delivery.Event `json:",omitempty"`
 	Ignored string           `json:",omitempty"`
 	Error   string           `json:",omitempty"`
@@ -140,7 +138,7 @@ func TestTranslateGolden(t *testing.T) {
 	for name, body := range payloads(t) {
 		t.Run(name, func(t *testing.T) {
 			events, err := s.Translate(header(), body)
-			var g golden
+			var g pinned
 			switch {
 			case errors.Is(err, ingest.ErrIgnored):
 				g.Ignored = err.Error()
@@ -150,24 +148,7 @@ func TestTranslateGolden(t *testing.T) {
 				g.Events = events
 				checkEvents(t, events)
 			}
-			got, err := json.MarshalIndent(g, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			path := filepath.Join("testdata", "golden", name+".json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("translation of %s differs from %s:\n%s", name, path, got)
-			}
+			golden.CheckJSON(t, filepath.Join("testdata", "golden", name+".json"), g)
 		})
 	}
 }

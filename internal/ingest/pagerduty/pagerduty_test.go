@@ -1,13 +1,11 @@
 package pagerduty
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,10 +15,9 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/golden"
 	"github.com/stride-oss/stride/internal/ingest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // handled are the event types that become incident reports, each with a
 // payload testdata/<type>.json and a golden testdata/<type>.golden.
@@ -105,24 +102,7 @@ func TestTranslateGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := json.MarshalIndent(events, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("translation differs from %s:\n%s", golden, got)
-			}
+			golden.CheckJSON(t, filepath.Join("testdata", name+".golden"), events)
 		})
 	}
 }
