@@ -242,9 +242,9 @@ func Assess(sr *Series, now time.Time, opt Options) Report {
 }
 
 // lifts projects when a freeze ends. A calendar budget starts full at the
-// next window. A rolling one lifts once enough of the window's oldest
-// buckets have left it, assuming no further calls; nil if it cannot lift
-// that way within the window.
+// next window. A rolling one holds again once enough of the window's oldest
+// buckets have left it, assuming calls go on at the window's average rate
+// and all succeed; nil if that does not happen within one window.
 func (sr *Series) lifts(from, to, now time.Time) *time.Time {
 	s := sr.slo
 	if s.Window.Calendar != "" {
@@ -252,11 +252,20 @@ func (sr *Series) lifts(from, to, now time.Time) *time.Time {
 		return &t
 	}
 	i, j := sr.index(from.Unix()), sr.index(now.Unix())
+	total := sr.cumTotal[j] - sr.cumTotal[i]
+	span := float64(now.Sub(from) / time.Second)
 	for k := i; k < j; k++ {
-		rest := Counts{Good: sr.cumGood[j] - sr.cumGood[k+1], Total: sr.cumTotal[j] - sr.cumTotal[k+1]}
+		at := time.Unix(sr.end[k], 0).UTC().Add(s.Window.Rolling)
+		ahead := float64(at.Sub(now) / time.Second)
+		rest := Counts{
+			Good:  sr.cumGood[j] - sr.cumGood[k+1],
+			Total: sr.cumTotal[j] - sr.cumTotal[k+1],
+		}
+		more := int64(float64(total) * ahead / span)
+		rest.Good += more
+		rest.Total += more
 		if budgetLeft(rest, s.Budget()) {
-			t := time.Unix(sr.end[k], 0).UTC().Add(s.Window.Rolling)
-			return &t
+			return &at
 		}
 	}
 	return nil
