@@ -69,6 +69,9 @@ func Evaluate(prev State, now time.Time, r Report) (State, []Transition) {
 		}
 	}
 	// Episodes of alerts no longer defined end too, so none is left open.
+	if len(next.Firing)+countResolved(out) == len(prev.Firing) {
+		return next, out
+	}
 	for _, name := range slices.Sorted(maps.Keys(prev.Firing)) {
 		if !slices.ContainsFunc(Pairs, func(p Pair) bool { return p.Name == name }) {
 			ep := prev.Firing[name]
@@ -83,4 +86,14 @@ func resolvedReason(p Pair, r Report) string {
 	long, short := burnWindow(p.Long), burnWindow(p.Short)
 	return fmt.Sprintf("burn rate no longer above %s× over both windows: %s over %s and %s over %s",
 		trimFloat(p.Factor.Float(), 1), times(r.BurnRates[p.Long]), long.short, times(r.BurnRates[p.Short]), short.short)
+}
+
+func countResolved(ts []Transition) int {
+	n := 0
+	for _, t := range ts {
+		if t.Kind == Resolved {
+			n++
+		}
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"math"
 	"math/big"
 	"math/bits"
 )
@@ -67,17 +68,59 @@ func remaining(c Counts, budget Fraction) *big.Rat {
 	return spent.Sub(big.NewRat(1, 1), spent)
 }
 
-// burnRate returns (bad/total)/budget, 0 without calls.
-func burnRate(c Counts, budget Fraction) *big.Rat {
+// burnFloat returns (bad/total)/budget for display, 0 without calls. Alerts
+// compare with burnsFaster, which is exact.
+func burnFloat(c Counts, budget Fraction) float64 {
 	if c.Total == 0 {
-		return new(big.Rat)
+		return 0
 	}
-	return new(big.Rat).SetFrac(
-		new(big.Int).Mul(big.NewInt(c.Bad()), big.NewInt(budget.Den)),
-		new(big.Int).Mul(big.NewInt(c.Total), big.NewInt(budget.Num)))
+	return float64(c.Bad()) * float64(budget.Den) / (float64(c.Total) * float64(budget.Num))
 }
 
 func ratFloat(r *big.Rat) float64 {
 	f, _ := r.Float64()
 	return f
+}
+
+// product multiplies factors, ok false on int64 overflow.
+func product(factors ...int64) (int64, bool) {
+	p := int64(1)
+	for _, f := range factors {
+		neg := (p < 0) != (f < 0)
+		hi, lo := bits.Mul64(uint64(abs(p)), uint64(abs(f)))
+		if hi != 0 || lo > math.MaxInt64 {
+			return 0, false
+		}
+		p = int64(lo)
+		if neg {
+			p = -p
+		}
+	}
+	return p, true
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// quoFloat returns Π nums / Π dens rounded once to the nearest float64, as
+// big.Rat would, without allocating when the products fit in 53 bits (a
+// float64 holds those exactly, so one division rounds once).
+func quoFloat(nums, dens []int64) float64 {
+	n, ok1 := product(nums...)
+	d, ok2 := product(dens...)
+	if ok1 && ok2 && abs(n) <= 1<<53 && abs(d) <= 1<<53 && d != 0 {
+		return float64(n) / float64(d)
+	}
+	rn, rd := big.NewInt(1), big.NewInt(1)
+	for _, x := range nums {
+		rn.Mul(rn, big.NewInt(x))
+	}
+	for _, x := range dens {
+		rd.Mul(rd, big.NewInt(x))
+	}
+	return ratFloat(new(big.Rat).SetFrac(rn, rd))
 }

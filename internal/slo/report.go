@@ -27,14 +27,19 @@ var BurnWindows = []BurnWindow{
 	{"3d", 72 * time.Hour, "the last 3 days", "3 d"},
 }
 
-func burnWindow(name string) BurnWindow {
-	for _, w := range BurnWindows {
+// windowNames fixes the number of burn windows for arrays of counts.
+var windowNames = [...]string{"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
+
+func windowIndex(name string) int {
+	for i, w := range BurnWindows {
 		if w.Name == name {
-			return w
+			return i
 		}
 	}
 	panic("slo: unknown burn window " + name)
 }
+
+func burnWindow(name string) BurnWindow { return BurnWindows[windowIndex(name)] }
 
 // Severities of an alert: a page wakes someone, a ticket waits for work
 // hours.
@@ -157,32 +162,44 @@ func Assess(sr *Series, now time.Time, opt Options) Report {
 		Good: c.Good, Total: c.Total, Calls: c.Calls,
 		BurnRates: map[string]float64{}, Alerts: []Alert{}, Maintenance: []MaintenanceReport{}, Warnings: []string{},
 	}
-	if v := sli(c); v != nil {
-		f := ratFloat(v)
+	if c.Total > 0 {
+		f := quoFloat([]int64{c.Good}, []int64{c.Total})
 		r.SLI = &f
 	}
-	windowMinutes := big.NewRat(int64(to.Sub(from)/time.Second), 60)
-	budgetMinutes := new(big.Rat).Mul(windowMinutes, budget.Rat())
-	rem := remaining(c, budget)
+	// Budget remaining = 1 − bad·den / (total·num) for the budget num/den
+	// = (total·num − bad·den) / (total·num); in minutes of full outage it
+	// is that times window minutes · num/den. Each figure is rounded once.
+	secs := int64(to.Sub(from) / time.Second)
 	r.BudgetTotal = budget.Float()
-	r.BudgetTotalMinutes = ratFloat(budgetMinutes)
-	r.BudgetRemaining = ratFloat(rem)
-	r.BudgetRemainingMinutes = ratFloat(new(big.Rat).Mul(rem, budgetMinutes))
+	r.BudgetTotalMinutes = quoFloat([]int64{secs, budget.Num}, []int64{60, budget.Den})
+	r.BudgetRemaining, r.BudgetRemainingMinutes = 1, r.BudgetTotalMinutes
+	if c.Total > 0 {
+		spare, ok1 := product(c.Total, budget.Num)
+		spent, ok2 := product(c.Bad(), budget.Den)
+		if ok1 && ok2 {
+			r.BudgetRemaining = quoFloat([]int64{spare - spent}, []int64{c.Total, budget.Num})
+			r.BudgetRemainingMinutes = quoFloat([]int64{spare - spent, secs}, []int64{c.Total, 60, budget.Den})
+		} else {
+			rem := remaining(c, budget)
+			r.BudgetRemaining = ratFloat(rem)
+			r.BudgetRemainingMinutes = ratFloat(rem.Mul(rem, big.NewRat(secs*budget.Num, 60*budget.Den)))
+		}
+	}
 
-	counts := map[string]Counts{}
-	for _, w := range BurnWindows {
-		counts[w.Name] = sr.Sum(now.Add(-w.Duration), now)
-		r.BurnRates[w.Name] = ratFloat(burnRate(counts[w.Name], budget))
+	var counts [len(windowNames)]Counts
+	for i, w := range BurnWindows {
+		counts[i] = sr.Sum(now.Add(-w.Duration), now)
+		r.BurnRates[w.Name] = burnFloat(counts[i], budget)
 	}
 	minCalls := opt.minCalls()
 	var thin []string
-	for _, w := range BurnWindows {
-		if n := counts[w.Name].Calls; n < minCalls {
+	for i, w := range BurnWindows {
+		if n := counts[i].Calls; n < minCalls {
 			thin = append(thin, fmt.Sprintf("%s (%d)", w.Name, n))
 		}
 	}
 	for _, p := range Pairs {
-		long, short := counts[p.Long], counts[p.Short]
+		long, short := counts[windowIndex(p.Long)], counts[windowIndex(p.Short)]
 		if long.Calls < minCalls || short.Calls < minCalls ||
 			!burnsFaster(long, budget, p.Factor) || !burnsFaster(short, budget, p.Factor) {
 			continue
