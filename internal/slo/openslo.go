@@ -34,26 +34,30 @@ type osMetadata struct {
 	Annotations map[string]string `yaml:"annotations"`
 }
 
+type osSourceSpec struct {
+	Query string `yaml:"query"`
+}
+
 type osMetricSource struct {
-	MetricSourceRef string `yaml:"metricSourceRef"`
-	Type            string `yaml:"type"`
-	Spec            struct {
-		Query string `yaml:"query"`
-	} `yaml:"spec"`
+	MetricSourceRef string       `yaml:"metricSourceRef"`
+	Type            string       `yaml:"type"`
+	Spec            osSourceSpec `yaml:"spec"`
 }
 
 type osMetric struct {
 	MetricSource osMetricSource `yaml:"metricSource"`
 }
 
+type osRatio struct {
+	Counter bool      `yaml:"counter"`
+	Good    *osMetric `yaml:"good"`
+	Bad     *osMetric `yaml:"bad"`
+	Total   *osMetric `yaml:"total"`
+}
+
 type osSLISpec struct {
-	Description string `yaml:"description"`
-	RatioMetric *struct {
-		Counter bool      `yaml:"counter"`
-		Good    *osMetric `yaml:"good"`
-		Bad     *osMetric `yaml:"bad"`
-		Total   *osMetric `yaml:"total"`
-	} `yaml:"ratioMetric"`
+	Description string   `yaml:"description"`
+	RatioMetric *osRatio `yaml:"ratioMetric"`
 }
 
 type osSLI struct {
@@ -68,13 +72,15 @@ type osInlineSLI struct {
 	Spec     osSLISpec  `yaml:"spec"`
 }
 
+type osCalendar struct {
+	StartTime string `yaml:"startTime"`
+	TimeZone  string `yaml:"timeZone"`
+}
+
 type osTimeWindow struct {
-	Duration  string `yaml:"duration"`
-	IsRolling bool   `yaml:"isRolling"`
-	Calendar  *struct {
-		StartTime string `yaml:"startTime"`
-		TimeZone  string `yaml:"timeZone"`
-	} `yaml:"calendar"`
+	Duration  string      `yaml:"duration"`
+	IsRolling bool        `yaml:"isRolling"`
+	Calendar  *osCalendar `yaml:"calendar"`
 }
 
 // decimal keeps a YAML number as written, so 0.999 is parsed exactly.
@@ -101,19 +107,21 @@ type osObjective struct {
 	TimeSliceWindow string  `yaml:"timeSliceWindow"`
 }
 
+type osSLOSpec struct {
+	Description     string         `yaml:"description"`
+	Service         string         `yaml:"service"`
+	IndicatorRef    string         `yaml:"indicatorRef"`
+	Indicator       *osInlineSLI   `yaml:"indicator"`
+	TimeWindow      []osTimeWindow `yaml:"timeWindow"`
+	BudgetingMethod string         `yaml:"budgetingMethod"`
+	Objectives      []osObjective  `yaml:"objectives"`
+}
+
 type osSLO struct {
 	APIVersion string     `yaml:"apiVersion"`
 	Kind       string     `yaml:"kind"`
 	Metadata   osMetadata `yaml:"metadata"`
-	Spec       struct {
-		Description     string         `yaml:"description"`
-		Service         string         `yaml:"service"`
-		IndicatorRef    string         `yaml:"indicatorRef"`
-		Indicator       *osInlineSLI   `yaml:"indicator"`
-		TimeWindow      []osTimeWindow `yaml:"timeWindow"`
-		BudgetingMethod string         `yaml:"budgetingMethod"`
-		Objectives      []osObjective  `yaml:"objectives"`
-	} `yaml:"spec"`
+	Spec       osSLOSpec  `yaml:"spec"`
 }
 
 // docError builds an EINVALID error naming the field and the document.
@@ -125,7 +133,10 @@ func docError(doc int, kind, name, field, format string, args ...any) error {
 	return delivery.FieldError(field, "%s: %s", where, fmt.Sprintf(format, args...))
 }
 
-var yamlTypeNote = regexp.MustCompile(` in type [\w.]+`)
+var (
+	yamlTypeNote = regexp.MustCompile(` in type [\w.]+`)
+	unknownField = regexp.MustCompile(`field (\S+) not found`)
+)
 
 // ParseOpenSLO reads a multi-document OpenSLO v1 file of SLO and SLI
 // documents and returns the SLOs, each with its indicator resolved (an SLO
@@ -167,7 +178,11 @@ func ParseOpenSLO(r io.Reader) ([]SLO, error) {
 		if err := sd.Decode(into); err != nil {
 			msg := yamlTypeNote.ReplaceAllString(err.Error(), "")
 			msg = strings.ReplaceAll(strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  "), "\n  ", "; ")
-			return docError(d.doc, d.head.Kind, d.head.Metadata.Name, "", "%s", msg)
+			field := ""
+			if m := unknownField.FindStringSubmatch(msg); m != nil {
+				field = m[1]
+			}
+			return docError(d.doc, d.head.Kind, d.head.Metadata.Name, field, "%s", msg)
 		}
 		return nil
 	}

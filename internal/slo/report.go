@@ -252,6 +252,10 @@ func Assess(sr *Series, now time.Time, opt Options) Report {
 	if ok && last.Before(now.Add(-5*time.Minute)) {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("no data since %s", last.Format(time.RFC3339)))
 	}
+	if longest := now.Add(-BurnWindows[len(BurnWindows)-1].Duration); sr.coarseEnd.After(longest) {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("roll-ups coarser than a minute reach into the last 3 days (until %s): burn rates there are approximate",
+			sr.coarseEnd.UTC().Format(time.RFC3339)))
+	}
 	if len(thin) > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("fewer than %d calls over %s: alerts on these windows do not fire", minCalls, strings.Join(thin, ", ")))
 	}

@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -314,5 +315,35 @@ func TestNewSeriesRejectsOverlapsAndImpossibleCounts(t *testing.T) {
 		if _, err := NewSeries(s, b, nil); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+func TestReportJSONNamesItsFields(t *testing.T) {
+	s := rolling("api-availability", Fraction{999, 1000}, 30*day)
+	// Hourly roll-ups up to an hour ago, so the short windows are approximate.
+	var data []Bucket
+	for h := 48; h >= 1; h-- {
+		data = append(data, Bucket{Start: now.Add(-time.Duration(h) * time.Hour), Width: time.Hour, Good: 59_000, Total: 60_000})
+	}
+	r := Assess(mustSeries(t, s, data, nil), now, Options{})
+	raw, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"name", "service", "objective", "sli", "good", "total", "budget_remaining", "budget_remaining_minutes",
+		"burn_rates", "alerts", "exhausts_at", "frozen", "maintenance", "warnings"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("report JSON lacks %q: %s", k, raw)
+		}
+	}
+	if rates, _ := m["burn_rates"].(map[string]any); len(rates) != 7 || rates["5m"] != 0.0 || rates["1h"] != 1000.0/60 {
+		t.Errorf("burn_rates = %v", m["burn_rates"])
+	}
+	if !hasWarning(r, "roll-ups coarser than a minute reach into the last 3 days (until "+now.Format(time.RFC3339)+")") {
+		t.Errorf("warnings = %q", r.Warnings)
 	}
 }

@@ -80,6 +80,9 @@ type Series struct {
 	// lastEnd is where the last raw bucket given to Append ended.
 	appended bool
 	lastEnd  int64
+	// coarseEnd is where the last roll-up wider than a minute (or a time
+	// slice) ended; alert windows after it are exact.
+	coarseEnd time.Time
 }
 
 type maintenanceUse struct {
@@ -120,6 +123,9 @@ func (sr *Series) Append(b Bucket) error {
 		return delivery.FieldError("start", "bucket at %s overlaps the one before it", b.Start.Format(time.RFC3339))
 	}
 	sr.appended, sr.lastEnd = true, b.End().Unix()
+	if b.Width > time.Minute && b.Width > sr.slo.SliceWindow {
+		sr.coarseEnd = b.End()
+	}
 	if sr.leaveOut(b) {
 		return nil
 	}
