@@ -347,3 +347,30 @@ func TestReportJSONNamesItsFields(t *testing.T) {
 		t.Errorf("warnings = %q", r.Warnings)
 	}
 }
+
+func TestFreezeOf(t *testing.T) {
+	lift := now.Add(48 * time.Hour)
+	later := now.Add(72 * time.Hour)
+	reports := []Report{
+		{Name: "a", Service: "api", WindowName: "30-day", BudgetRemaining: 0.4},
+		{Name: "b", Service: "api", WindowName: "30-day", Frozen: true, BudgetRemaining: -0.25, FrozenUntil: &lift},
+		{Name: "c", Service: "api", WindowName: "monthly", Frozen: true, BudgetRemaining: 0, FrozenUntil: &later},
+		{Name: "d", Service: "web", WindowName: "30-day", Frozen: true},
+	}
+	f := FreezeOf("api", reports)
+	want := "frozen for feature deployments: b has -25 % of its 30-day budget left, projected to lift at 2026-03-12T12:00:00Z; " +
+		"c has 0 % of its monthly budget left, projected to lift at 2026-03-13T12:00:00Z"
+	if !f.Known || !f.Frozen || strings.Join(f.SLOs, ",") != "b,c" || f.Until == nil || !f.Until.Equal(later) || f.Reason != want {
+		t.Errorf("freeze = %+v", f)
+	}
+	if f := FreezeOf("api", reports[:1]); !f.Known || f.Frozen || f.Until != nil {
+		t.Errorf("unfrozen = %+v", f)
+	}
+	if f := FreezeOf("db", reports); f.Known || f.Frozen || f.Reason != "no SLOs configured for db" {
+		t.Errorf("unknown = %+v", f)
+	}
+	reports[2].FrozenUntil = nil
+	if f := FreezeOf("api", reports); f.Until != nil {
+		t.Errorf("a freeze that cannot be projected still has an end: %v", f.Until)
+	}
+}
