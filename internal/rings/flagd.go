@@ -71,7 +71,13 @@ func Flagd(rollouts []Rollout) ([]byte, error) {
 		}
 		names := make([]any, len(c.Rings))
 		variants := map[string]any{}
-		var split, released []any
+		// Both flags bucket users by targetingKey alone (flagd's default
+		// would mix in the flag key), and the rings reached are always the
+		// first ones, so a user split into a ring by one flag falls into
+		// that ring's share of the other.
+		bucketBy := map[string]any{"var": "targetingKey"}
+		split := []any{bucketBy}
+		var released []any
 		var reachedNames, notReached []any
 		reached := c.Index(r.Position.Reached())
 		on := 0
@@ -86,7 +92,7 @@ func Flagd(rollouts []Rollout) ([]byte, error) {
 				notReached = append(notReached, ring.Name)
 			}
 		}
-		released = []any{[]any{"on", on}, []any{"off", 100 - on}}
+		released = []any{bucketBy, []any{"on", on}, []any{"off", 100 - on}}
 		ringAttr := map[string]any{"var": "ring"}
 		inList := func(list []any) map[string]any {
 			if list == nil {

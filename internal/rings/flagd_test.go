@@ -122,6 +122,11 @@ func checkRule(v any, variants map[string]any) error {
 				}
 				return checkRule(list[len(list)-1], variants)
 			case "fractional":
+				if len(list) > 0 {
+					if _, isExpr := list[0].(map[string]any); isExpr {
+						list = list[1:] // the bucketing expression
+					}
+				}
 				if len(list) == 0 {
 					return fmt.Errorf("fractional without buckets")
 				}
@@ -210,10 +215,10 @@ func TestFlagdExport(t *testing.T) {
 		}
 	}
 	frac := fmt.Sprint(evalRing(released.Targeting, "elsewhere"))
-	if frac != "[[on 20] [off 80]]" {
+	if frac != "[map[var:targetingKey] [on 20] [off 80]]" {
 		t.Errorf("api.released split = %s, want 20 on, 80 off", frac)
 	}
-	if got := fmt.Sprint(evalRing(ring.Targeting, "")); got != "[[internal 5] [preview 15] [ga 80]]" {
+	if got := fmt.Sprint(evalRing(ring.Targeting, "")); got != "[map[var:targetingKey] [internal 5] [preview 15] [ga 80]]" {
 		t.Errorf("api.ring split = %s", got)
 	}
 	// def is deployed nowhere: no ring has it; an equal split of web's
@@ -221,7 +226,7 @@ func TestFlagdExport(t *testing.T) {
 	if got := fmt.Sprint(evalRing(f.Flags["web.released"].Targeting, "canary")); got != "off" {
 		t.Errorf("web.released for canary = %s", got)
 	}
-	if got := fmt.Sprint(evalRing(f.Flags["web.ring"].Targeting, "")); got != "[[canary 50] [all 50]]" {
+	if got := fmt.Sprint(evalRing(f.Flags["web.ring"].Targeting, "")); got != "[map[var:targetingKey] [canary 50] [all 50]]" {
 		t.Errorf("web.ring split = %s", got)
 	}
 }
