@@ -364,6 +364,9 @@ func sloOf(doc int, s osSLO, slis map[string]Indicator) (SLO, error) {
 		if err != nil {
 			return fail("spec.timeWindow[0].calendar.startTime", "%q is neither 2006-01-02 15:04:05 nor RFC 3339", tw.Calendar.StartTime)
 		}
+		if out.Window.Calendar == Month && start.Day() > 28 {
+			return fail("spec.timeWindow[0].calendar.startTime", "a monthly window starts on day 1 to 28, so every month has that day")
+		}
 		out.Window.Start = start
 	}
 

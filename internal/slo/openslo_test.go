@@ -91,6 +91,7 @@ func TestParseOpenSLORejectsBadDocuments(t *testing.T) {
 		{"a prometheus source without a query", strings.ReplaceAll(validSLO, "type: stride", "type: prometheus"), "spec.indicator.spec.ratioMetric.good.metricSource.spec.query", "is required"},
 		{"an unknown source", strings.Replace(validSLO, "good: {metricSource: {type: stride}}", "good: {metricSource: {type: datadog}}", 1), "spec.indicator.spec.ratioMetric.good.metricSource.type", `"datadog"`},
 		{"a calendar window of 2 weeks", strings.Replace(validSLO, "{duration: 28d, isRolling: true}", "{duration: 2w, isRolling: false, calendar: {startTime: '2026-01-01 00:00:00', timeZone: UTC}}", 1), "spec.timeWindow[0].duration", "1w or 1M"},
+		{"a month starting on the 31st", strings.Replace(validSLO, "{duration: 28d, isRolling: true}", "{duration: 1M, isRolling: false, calendar: {startTime: '2026-01-31 00:00:00', timeZone: UTC}}", 1), "spec.timeWindow[0].calendar.startTime", "day 1 to 28"},
 		{"an unknown time zone", strings.Replace(validSLO, "{duration: 28d, isRolling: true}", "{duration: 1M, isRolling: false, calendar: {startTime: '2026-01-01 00:00:00', timeZone: Mars/Olympus}}", 1), "spec.timeWindow[0].calendar.timeZone", "not a time zone"},
 		{"a bad rolling duration", strings.Replace(validSLO, "28d", "28x", 1), "spec.timeWindow[0].duration", `"28x"`},
 		{"an unknown budgeting method", strings.Replace(validSLO, "Occurrences", "RatioTimeslices", 1), "spec.budgetingMethod", "neither Occurrences nor Timeslices"},

@@ -26,6 +26,9 @@ func TestRulesAreSlothCompatible(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "rules.yaml", out)
+	if !bytes.Contains(out, []byte("# Left out: api-availability (pushed to Stride), api-minutes (pushed to Stride).\n")) {
+		t.Errorf("the rules do not say which SLOs they leave out")
+	}
 
 	var file RuleFile
 	dec := yaml.NewDecoder(bytes.NewReader(out))

@@ -64,6 +64,9 @@ func (m Maintenance) Validate() error {
 // slices, each counting 1 when its ratio met the slice target (or its
 // width in slices for a roll-up coarser than a slice).
 //
+// A Series is not safe for concurrent use: the job that appends to it
+// owns it, and hands reports, not the series, to readers.
+//
 // The caller gives minute buckets where window edges fall (at least the
 // last 3 days, the longest alert window) and hourly roll-ups for older
 // data; a bucket counts in a window when its start lies inside it.
