@@ -115,3 +115,24 @@ func TestWriteTable(t *testing.T) {
 	}
 	golden(t, "report.txt", buf.Bytes())
 }
+
+func TestComplianceByWeekStartsOnMonday(t *testing.T) {
+	// Two ISO weeks from Monday 2 March at 100 calls a minute: the first
+	// loses 1 call a minute (99 %, ten times the 0.1 % budget), the second
+	// none.
+	s := rolling("api-availability", Fraction{999, 1000}, 30*day)
+	mon := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	data := minutes(mon, 2*7*1440, 100, func(i int) int64 {
+		if i < 7*1440 {
+			return 1
+		}
+		return 0
+	})
+	rows := Compliance(mustSeries(t, s, data, nil), Week, mon.Add(36*time.Hour), mon.AddDate(0, 0, 14))
+	if len(rows) != 2 || rows[0].Period != "2026-W10" || !rows[0].From.Equal(mon) || rows[1].Period != "2026-W11" {
+		t.Fatalf("rows = %+v", rows)
+	}
+	if *rows[0].Met || rows[0].BudgetSpent != 10 || !*rows[1].Met || rows[1].BudgetSpent != 0 {
+		t.Errorf("weeks = %+v / %+v", rows[0], rows[1])
+	}
+}
