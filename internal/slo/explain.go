@@ -39,10 +39,8 @@ func Explain(sr *Series, now time.Time, limit int) []Spend {
 		if b.Bad() == 0 {
 			continue
 		}
-		spent := new(big.Rat).SetFrac(
-			new(big.Int).Mul(big.NewInt(b.Bad()), big.NewInt(budget.Den)),
-			new(big.Int).Mul(big.NewInt(c.Total), big.NewInt(budget.Num)))
-		out = append(out, Spend{Start: b.Start, Width: b.Width, Good: b.Good, Total: b.Total, Bad: b.Bad(), BudgetSpent: ratFloat(spent)})
+		spent := quoFloat([]int64{b.Bad(), budget.Den}, []int64{c.Total, budget.Num})
+		out = append(out, Spend{Start: b.Start, Width: b.Width, Good: b.Good, Total: b.Total, Bad: b.Bad(), BudgetSpent: spent})
 	}
 	slices.SortStableFunc(out, func(a, b Spend) int { return cmp.Compare(b.Bad, a.Bad) })
 	if limit > 0 && len(out) > limit {

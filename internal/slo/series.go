@@ -83,6 +83,10 @@ type Series struct {
 	// lastEnd is where the last raw bucket given to Append ended.
 	appended bool
 	lastEnd  int64
+	// runFrom is the first bucket of the newest run of back-to-back buckets
+	// runStep seconds wide, which index finds without searching.
+	runFrom int
+	runStep int64
 	// coarseEnd is where the last roll-up wider than a minute (or a time
 	// slice) ended; alert windows after it are exact.
 	coarseEnd time.Time
@@ -142,6 +146,9 @@ func (sr *Series) Append(b Bucket) error {
 
 func (sr *Series) push(start, end, good, total, calls int64) {
 	n := len(sr.start)
+	if !(sr.runFrom < n && start == sr.end[n-1] && end-start == sr.runStep) {
+		sr.runFrom, sr.runStep = n, end-start
+	}
 	sr.start = append(sr.start, start)
 	sr.end = append(sr.end, end)
 	sr.cumGood = append(sr.cumGood, sr.cumGood[n]+good)
@@ -235,7 +242,15 @@ func (sr *Series) Sum(from, to time.Time) Counts {
 }
 
 // index returns the first bucket starting at or after t (unix seconds).
+// Inside the newest run of back-to-back buckets of one width (the minutes
+// of the last days) it is arithmetic; before it, a binary search.
 func (sr *Series) index(t int64) int {
+	n := len(sr.start)
+	if sr.runFrom < n {
+		if t0 := sr.start[sr.runFrom]; t > t0 {
+			return min(n, sr.runFrom+int((t-t0+sr.runStep-1)/sr.runStep))
+		}
+	}
 	i, _ := slices.BinarySearch(sr.start, t)
 	return i
 }
