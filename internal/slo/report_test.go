@@ -374,3 +374,29 @@ func TestFreezeOf(t *testing.T) {
 		t.Errorf("a freeze that cannot be projected still has an end: %v", f.Until)
 	}
 }
+
+func TestRollupLeavesScheduledMaintenanceOutExactly(t *testing.T) {
+	// Two hours of 1,000 calls a minute, 10 failing; a scheduled window
+	// covers the 30 minutes from 00:15 of the first hour, announced a week
+	// ahead, and a late one the first 10 minutes of the second hour.
+	s := rolling("r", Fraction{99, 100}, day)
+	h0 := now.Add(-2 * time.Hour)
+	data := minutes(h0, 120, 1000, func(int) int64 { return 10 })
+	sched := Maintenance{Service: "api", From: h0.Add(15 * time.Minute), To: h0.Add(45 * time.Minute), Reason: "upgrade", AnnouncedAt: h0.Add(-8 * day)}
+	late := Maintenance{Service: "api", From: h0.Add(time.Hour), To: h0.Add(70 * time.Minute), Reason: "hotfix", AnnouncedAt: h0}
+	hours := Rollup(s, data, []Maintenance{sched, late}, time.Hour)
+	want := []Bucket{
+		{Start: h0, Width: time.Hour, Good: 30 * 990, Total: 30_000, LeftGood: 30 * 990, LeftTotal: 30_000},
+		{Start: h0.Add(time.Hour), Width: time.Hour, Good: 60 * 990, Total: 60_000},
+	}
+	if len(hours) != 2 || hours[0] != want[0] || hours[1] != want[1] {
+		t.Fatalf("roll-up = %+v, want %+v", hours, want)
+	}
+	r := Assess(mustSeries(t, s, hours, []Maintenance{sched, late}), now, Options{})
+	if r.Total != 90_000 || len(r.Maintenance) != 2 || r.Maintenance[0].LeftTotal != 30_000 || r.Maintenance[0].LeftGood != 29_700 || r.Maintenance[1].LeftTotal != 0 {
+		t.Errorf("total %d, maintenance %+v", r.Total, r.Maintenance)
+	}
+	if hasWarning(r, "only partly inside") {
+		t.Errorf("warnings = %q", r.Warnings)
+	}
+}

@@ -10,11 +10,17 @@ import (
 
 // Bucket is the good and total call counts of one SLO over [Start,
 // Start+Width): a minute as pushed or pulled, or an hourly roll-up.
+//
+// LeftGood and LeftTotal are calls Rollup already left out for scheduled
+// maintenance, so a roll-up only partly inside a maintenance window is
+// exact and its left-out calls are still reported.
 type Bucket struct {
-	Start time.Time     `json:"start"`
-	Width time.Duration `json:"width"`
-	Good  int64         `json:"good"`
-	Total int64         `json:"total"`
+	Start     time.Time     `json:"start"`
+	Width     time.Duration `json:"width"`
+	Good      int64         `json:"good"`
+	Total     int64         `json:"total"`
+	LeftGood  int64         `json:"left_good,omitempty"`
+	LeftTotal int64         `json:"left_total,omitempty"`
 }
 
 // Bad returns the calls that were not good.
@@ -166,8 +172,13 @@ func (sr *Series) leaveOut(b Bucket) bool {
 			continue
 		}
 		if !b.Start.Before(m.From) && !b.End().After(m.To) {
-			m.left = append(m.left, b)
+			m.left = append(m.left, Bucket{Start: b.Start, Width: b.Width, Good: b.Good + b.LeftGood, Total: b.Total + b.LeftTotal})
 			return true
+		}
+		if b.LeftTotal > 0 {
+			// Rollup took the window's minutes out already.
+			m.left = append(m.left, Bucket{Start: b.Start, Width: b.Width, Good: b.LeftGood, Total: b.LeftTotal})
+			continue
 		}
 		sr.partial = append(sr.partial, fmt.Sprintf("the bucket at %s (%s) is only partly inside the maintenance window from %s: its calls count",
 			b.Start.UTC().Format(time.RFC3339), b.Width, m.From.UTC().Format(time.RFC3339)))
@@ -274,4 +285,51 @@ func (sr *Series) span() (first, last time.Time, ok bool) {
 		return time.Time{}, time.Time{}, false
 	}
 	return time.Unix(sr.start[0], 0).UTC(), time.Unix(sr.end[len(sr.end)-1], 0).UTC(), true
+}
+
+// Rollup adds buckets (minutes, in time order or not) up into buckets of
+// width aligned to the Unix epoch (whole UTC hours for time.Hour), as the
+// store keeps them for long windows. Minutes inside the SLO service's
+// scheduled maintenance are left out of good and total and counted in
+// LeftGood and LeftTotal instead, so the roll-up stays exact when a window
+// covers part of it. Maintenance must therefore be recorded before its
+// minutes are rolled up, which a 7-day announcement guarantees.
+func Rollup(s SLO, buckets []Bucket, maintenance []Maintenance, width time.Duration) []Bucket {
+	w := int64(width / time.Second)
+	var scheduled []Maintenance
+	for _, m := range maintenance {
+		if m.Service == s.Service && m.Scheduled() {
+			scheduled = append(scheduled, m)
+		}
+	}
+	byStart := map[int64]*Bucket{}
+	var starts []int64
+	for _, b := range buckets {
+		t := b.Start.Unix()
+		t -= mod(t, w)
+		out, ok := byStart[t]
+		if !ok {
+			out = &Bucket{Start: time.Unix(t, 0).UTC(), Width: width}
+			byStart[t] = out
+			starts = append(starts, t)
+		}
+		inside := slices.ContainsFunc(scheduled, func(m Maintenance) bool {
+			return !b.Start.Before(m.From) && !b.End().After(m.To)
+		})
+		if inside {
+			out.LeftGood += b.Good + b.LeftGood
+			out.LeftTotal += b.Total + b.LeftTotal
+		} else {
+			out.Good += b.Good
+			out.Total += b.Total
+			out.LeftGood += b.LeftGood
+			out.LeftTotal += b.LeftTotal
+		}
+	}
+	slices.Sort(starts)
+	out := make([]Bucket, len(starts))
+	for i, t := range starts {
+		out[i] = *byStart[t]
+	}
+	return out
 }
