@@ -180,7 +180,13 @@ func ParseOpenSLO(r io.Reader) ([]SLO, error) {
 			msg = strings.ReplaceAll(strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  "), "\n  ", "; ")
 			field := ""
 			if m := unknownField.FindStringSubmatch(msg); m != nil {
+				// The strict pass read a copy of the document, so its line
+				// numbers are the copy's: name the line of the file instead.
 				field = m[1]
+				msg = "field " + field + " is not part of OpenSLO v1 as Stride reads it"
+				if line := keyLine(d.node, field); line > 0 {
+					msg = fmt.Sprintf("line %d: %s", line, msg)
+				}
 			}
 			return docError(d.doc, d.head.Kind, d.head.Metadata.Name, field, "%s", msg)
 		}
@@ -459,4 +465,22 @@ func parseStart(s string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return t.In(loc), nil
+}
+
+// keyLine returns the line of the first mapping key named name under n,
+// 0 if there is none.
+func keyLine(n *yaml.Node, name string) int {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == name {
+				return n.Content[i].Line
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if l := keyLine(c, name); l > 0 {
+			return l
+		}
+	}
+	return 0
 }

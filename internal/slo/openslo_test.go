@@ -76,7 +76,8 @@ func TestParseOpenSLORejectsBadDocuments(t *testing.T) {
 	cases := []struct {
 		name, yaml, field, message string
 	}{
-		{"an unknown field", strings.Replace(validSLO, "  service: web\n", "  service: web\n  servise: web\n", 1), "servise", "document 1 (SLO web): line 7: field servise not found"},
+		{"an unknown field", strings.Replace(validSLO, "  service: web\n", "  service: web\n  servise: web\n", 1), "servise", "document 1 (SLO web): line 7: field servise is not part of OpenSLO v1"},
+		{"an unknown field in a later document", sli + "---\n" + strings.Replace(strings.Replace(validSLO, "  indicator:\n    spec:\n      ratioMetric:\n        good: {metricSource: {type: stride}}\n        total: {metricSource: {type: stride}}\n", "  indicatorRef: calls\n", 1), "  objectives: [{target: 0.99}]", "  objectives: [{target: 0.99, tragetPercent: 99}]", 1), "tragetPercent", "document 2 (SLO web): line 18: field tragetPercent is not part"},
 		{"an objective of 1", strings.Replace(validSLO, "0.99", "1", 1), "spec.objectives[0].target", "document 1 (SLO web): 1 is not between 0 and 1"},
 		{"an objective of 0", strings.Replace(validSLO, "0.99", "0", 1), "spec.objectives[0].target", "not between 0 and 1"},
 		{"an objective above 1", strings.Replace(validSLO, "target: 0.99", "target: 99.9", 1), "spec.objectives[0].target", "99.9 is not between 0 and 1"},
