@@ -203,6 +203,11 @@ type Incident struct {
 	// incident, when someone said so; otherwise the cause is inferred.
 	CauseDeployment string
 	UpdatedAt       time.Time
+	// Source, Origin and AcknowledgedBy say where the incident came from and
+	// who answered it; see incident_origin.go.
+	Source         string
+	Origin         IncidentOrigin
+	AcknowledgedBy string
 }
 
 // PullRequest is identified by (Repository, Number). Times are zero when not

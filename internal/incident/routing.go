@@ -1,0 +1,97 @@
+package incident
+
+import (
+	"fmt"
+
+	"github.com/stride-oss/stride/internal/delivery"
+)
+
+// Kind is the kind of sender a target is delivered by.
+type Kind string
+
+const (
+	KindPagerDuty Kind = "pagerduty"
+	KindSlack     Kind = "slack"
+	KindWebhook   Kind = "webhook"
+	KindEmail     Kind = "email"
+)
+
+// Target is a named destination of notifications (a route of the outbox):
+// "page" delivered through PagerDuty, "ops-mail" through SMTP, ...
+type Target struct {
+	Name string
+	Kind Kind
+}
+
+// Routing says which targets each severity notifies, per team. Breaches,
+// escalations and SLO alerts use the same routes as openings.
+type Routing struct {
+	// Targets are every known target, by name.
+	Targets map[string]Target
+	// Severity lists, per severity, the names of the targets notified.
+	Severity [4][]string
+	// Teams override Severity for a team, severity by severity: a nil
+	// entry inherits, an empty non-nil one notifies nobody.
+	Teams map[string][4][]string
+}
+
+// Default target names.
+const (
+	TargetPage  = "page"
+	TargetEmail = "email"
+)
+
+// DefaultRouting is the strategy of docs/metrics.md: severities 0 and 1 page
+// (through PagerDuty), severity 2 sends e-mail, severity 3 notifies nobody.
+func DefaultRouting() Routing {
+	return Routing{
+		Targets: map[string]Target{
+			TargetPage:  {Name: TargetPage, Kind: KindPagerDuty},
+			TargetEmail: {Name: TargetEmail, Kind: KindEmail},
+		},
+		Severity: [4][]string{{TargetPage}, {TargetPage}, {TargetEmail}, {}},
+	}
+}
+
+// Validate checks that every route names a known target.
+func (r Routing) Validate() error {
+	check := func(where string, names [4][]string) error {
+		for s, list := range names {
+			for _, n := range list {
+				if _, ok := r.Targets[n]; !ok {
+					return delivery.FieldError(fmt.Sprintf("%sseverity[%d]", where, s), "unknown target %q", n)
+				}
+			}
+		}
+		return nil
+	}
+	if err := check("", r.Severity); err != nil {
+		return err
+	}
+	for team, names := range r.Teams {
+		if err := check("teams."+team+".", names); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// For returns the targets an incident of a service owned by team notifies.
+// An incident that came from PagerDuty is not paged back to PagerDuty: it
+// is already paging there, and a second page would open a second incident.
+func (r Routing) For(in delivery.Incident, team string) []Target {
+	s := severityOf(in.Severity)
+	names := r.Severity[s]
+	if t, ok := r.Teams[team]; ok && t[s] != nil {
+		names = t[s]
+	}
+	var out []Target
+	for _, n := range names {
+		t, ok := r.Targets[n]
+		if !ok || (t.Kind == KindPagerDuty && in.Source == delivery.SourcePagerDuty) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
