@@ -62,13 +62,35 @@ func (b *BusinessHours) working(day time.Time) bool {
 			return false
 		}
 	}
-	date := day.Format(time.DateOnly)
+	y, m, d := day.Date()
+	key := y*10000 + int(m)*100 + d
 	for _, h := range b.Holidays {
-		if h == date {
+		if dateKey(h) == key {
 			return false
 		}
 	}
 	return true
+}
+
+// dateKey reads YYYY-MM-DD as the number YYYYMMDD without allocating, since
+// the SLA sweep asks it for every day of every open incident; 0 when s is
+// not a date (Validate refuses those).
+func dateKey(s string) int {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return 0
+	}
+	n := 0
+	for i := range len(s) {
+		if i == 4 || i == 7 {
+			continue
+		}
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
 }
 
 // at is the instant offset d past midnight of the given date in loc, read

@@ -169,7 +169,10 @@ func RespondedAt(in delivery.Incident) time.Time {
 // arriving later does not undo it, and no further event is needed to make it.
 // An answer exactly at the due time is within the SLA.
 func (p Policy) Breached(in delivery.Incident, now time.Time) bool {
-	due := p.DueAt(in.OpenedAt, in.Severity)
+	return breachedBy(in, p.DueAt(in.OpenedAt, in.Severity), now)
+}
+
+func breachedBy(in delivery.Incident, due, now time.Time) bool {
 	if !now.After(due) {
 		return false
 	}
@@ -193,21 +196,25 @@ type Escalation struct {
 // nothing more; a job that ran late still sends each step it missed, in
 // order, so the next target is never skipped.
 func (p Policy) Escalations(in delivery.Incident, now time.Time, alreadySent int) []Escalation {
+	return p.appendEscalations(nil, in, p.DueAt(in.OpenedAt, in.Severity), now, alreadySent)
+}
+
+// appendEscalations appends the steps of Escalations to dst, for an incident
+// due at due, so that a sweep over many incidents fills one slice.
+func (p Policy) appendEscalations(dst []Escalation, in delivery.Incident, due, now time.Time, alreadySent int) []Escalation {
 	if alreadySent >= len(p.Escalation) {
-		return nil
+		return dst
 	}
 	if r := RespondedAt(in); !r.IsZero() && !r.After(now) {
-		return nil
+		return dst
 	}
-	due := p.DueAt(in.OpenedAt, in.Severity)
-	var out []Escalation
 	for i := max(alreadySent, 0); i < len(p.Escalation); i++ {
 		s := p.Escalation[i]
 		at := due.Add(s.After)
 		if at.After(now) {
 			break
 		}
-		out = append(out, Escalation{Service: in.Service, Incident: in.ID, Step: i, Target: s.Target, At: at})
+		dst = append(dst, Escalation{Service: in.Service, Incident: in.ID, Step: i, Target: s.Target, At: at})
 	}
-	return out
+	return dst
 }

@@ -206,22 +206,26 @@ func TestEscalations(t *testing.T) {
 func TestEscalationJobWithAClock(t *testing.T) {
 	ps := Policies{Default: escalatingPolicy()}
 	in := delivery.Incident{Service: "api", ID: "7", Severity: 0, OpenedAt: ts("2026-03-02T10:00:00Z")}
-	sent := map[Key]int{}
+	state := map[Key]State{}
 	var breachedAt time.Time
 	var log []string
 	for now := in.OpenedAt; now.Before(ts("2026-03-02T13:00:00Z")); now = now.Add(time.Minute) {
 		if now.Equal(ts("2026-03-02T11:10:00Z")) {
 			in.AcknowledgedAt = now
 		}
-		for _, a := range ps.Check([]delivery.Incident{in}, nil, now, sent) {
-			if breachedAt.IsZero() {
-				breachedAt = a.BreachedAt
-				log = append(log, "breach seen "+now.Format("15:04"))
-			}
-			for _, e := range a.Escalations {
-				log = append(log, e.Target+" "+now.Format("15:04"))
-				sent[Key{a.Service, a.Incident}] = e.Step + 1
-			}
+		sw := ps.Check([]delivery.Incident{in}, nil, now, state)
+		for _, b := range sw.Breaches {
+			breachedAt = b.At
+			log = append(log, "breach seen "+now.Format("15:04"))
+			st := state[Key{b.Service, b.Incident}]
+			st.Breached = true
+			state[Key{b.Service, b.Incident}] = st
+		}
+		for _, e := range sw.Escalations {
+			log = append(log, e.Target+" "+now.Format("15:04"))
+			st := state[Key{e.Service, e.Incident}]
+			st.Sent = e.Step + 1
+			state[Key{e.Service, e.Incident}] = st
 		}
 	}
 	want := []string{"breach seen 10:31", "secondary 10:40", "manager 11:00"}
