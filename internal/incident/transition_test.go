@@ -40,6 +40,24 @@ func TestTransitionsKeepWhoAndWhen(t *testing.T) {
 	}
 }
 
+func TestAcknowledgementsOutOfOrderKeepTheFirst(t *testing.T) {
+	in := delivery.Incident{Service: "api", ID: "42", Severity: 1, OpenedAt: ts("2026-03-02T10:00:00Z")}
+	late := Transition{Action: ActionAcknowledge, At: ts("2026-03-02T10:25:00Z"), By: "bob"}
+	early := Transition{Action: ActionAcknowledge, At: ts("2026-03-02T10:20:00Z"), By: "alice"}
+	for _, order := range [][]Transition{{late, early}, {early, late}, {early, early, late, late}} {
+		got := in
+		for _, tr := range order {
+			var err error
+			if got, err = Apply(got, tr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got.AcknowledgedBy != "alice" || !got.AcknowledgedAt.Equal(early.At) {
+			t.Errorf("acknowledged by %q at %s, want alice at 10:20 whatever the order", got.AcknowledgedBy, got.AcknowledgedAt)
+		}
+	}
+}
+
 func TestTransitionsRefuseWhatDoesNotFit(t *testing.T) {
 	open := delivery.Incident{Service: "api", ID: "42", Severity: 1, OpenedAt: ts("2026-03-02T10:00:00Z"), Status: delivery.IncidentOpen}
 	resolved := open

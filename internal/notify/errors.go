@@ -65,7 +65,7 @@ func retryAfter(err error, now time.Time) (time.Duration, bool) {
 }
 
 // maxRetryAfter bounds a Retry-After in seconds (a week), so that a
-// receiver's nonsense cannot overflow a duration.
+// receiver's nonsense cannot overflow a duration or park a row for years.
 const maxRetryAfter = 7 * 24 * 3600
 
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
@@ -83,5 +83,5 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
-	return max(t.Sub(now), 0), true
+	return min(max(t.Sub(now), 0), maxRetryAfter*time.Second), true
 }

@@ -210,3 +210,39 @@ func TestIsPermanent(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRetryAfter(t *testing.T) {
+	now := ts("2026-03-02T10:00:00Z")
+	for _, c := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"120", 120 * time.Second, true},
+		{" 0 ", 0, true},
+		{"Mon, 02 Mar 2026 10:01:30 GMT", 90 * time.Second, true},
+		{"Monday, 02-Mar-26 10:01:30 GMT", 90 * time.Second, true}, // RFC 850, which HTTP dates allow
+		{"99999999999999", 7 * 24 * time.Hour, true},               // bounded, not overflowed
+		{"Fri, 01 Jan 2100 00:00:00 GMT", 7 * 24 * time.Hour, true},
+		{"-5", 0, false},
+		{"soon", 0, false},
+		{"", 0, false},
+	} {
+		got, ok := parseRetryAfter(c.in, now)
+		if got != c.want || ok != c.ok {
+			t.Errorf("%q: %s %v, want %s %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"120", "Mon, 02 Mar 2026 10:01:30 GMT", "-1", "1e9"} {
+		f.Add(s)
+	}
+	now := ts("2026-03-02T10:00:00Z")
+	f.Fuzz(func(t *testing.T, s string) {
+		if d, _ := parseRetryAfter(s, now); d < 0 || d > 7*24*time.Hour {
+			t.Fatalf("%q: %s", s, d)
+		}
+	})
+}
