@@ -7,7 +7,7 @@ import (
 )
 
 // Figures are the names Explain takes: the JSON names of the report.
-var Figures = []string{"by_severity", "by_source", "time_to_acknowledge", "time_to_restore", "breaches", "breach_rate", "followups_missing", "reviews_missing"}
+var Figures = []string{"by_severity", "by_source", "time_to_acknowledge", "time_to_restore", "breaches", "breach_rate", "open_followups", "followups_missing", "reviews_missing"}
 
 // Explained is one incident behind a figure, with its value (seconds, for the
 // duration figures) and why it was counted.
@@ -71,6 +71,16 @@ func Explain(in Input, figure string) ([]Explained, error) {
 				add(r, nil, "judged: breached")
 			case r.opened && r.judged:
 				add(r, nil, "judged: answered within its SLA")
+			}
+		}
+	case "open_followups":
+		open := map[incKey]int{}
+		for _, f := range openFollowUps(in) {
+			open[incKey{f.Service, f.Incident}]++
+		}
+		for _, r := range rs {
+			if n := open[incKey{r.in.Service, r.in.ID}]; n > 0 {
+				add(r, nil, sevKey(n)+" follow-up(s) still open")
 			}
 		}
 	case "followups_missing", "reviews_missing":

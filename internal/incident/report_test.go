@@ -211,6 +211,7 @@ func TestExplainListsTheIncidentsBehindAFigure(t *testing.T) {
 		{"breaches", "BD", nil},
 		{"breach_rate", "ABCGDH", nil},
 		{"by_severity", "ABCGDHF", nil},
+		{"open_followups", "BG", nil},
 		{"followups_missing", "E", nil},
 		{"reviews_missing", "EB", nil},
 	} {
