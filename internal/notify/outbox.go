@@ -125,9 +125,10 @@ func (o *Outbox) Deliver(ctx context.Context, row Row, now time.Time) Row {
 	before := row
 	row.History = append([]Attempt(nil), row.History...)
 	err := o.attempt(ctx, row)
-	if ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil {
 		// Stride is stopping: the attempt was cut short by us, not refused
-		// by the receiver, so it does not count; the row stays due.
+		// by the receiver, so it does not count; the row stays due. (A send
+		// that succeeded as the context ended is recorded as delivered.)
 		return before
 	}
 	row.Attempts++
