@@ -5,6 +5,18 @@
 // report. Nothing here does I/O: the store supplies the facts, a job or the
 // API acts on the answers. Definitions are those of docs/metrics.md,
 // section "Incidents".
+//
+// How the rest of Stride uses it:
+//   - the CLI and the API change an incident with Apply(incident, Transition)
+//     and store both the result and the Transition (who and when);
+//   - the breach-and-escalation job loads the open incidents and its State
+//     per incident, calls Policies.Check, and in one transaction marks the
+//     Breaches, records the new State, and writes an outbox row (package
+//     notify) for each Routing.For target of a breach and for the target of
+//     each Escalation;
+//   - a report reader loads the incidents opened or resolved in the period
+//     (filtered by service or team), their follow-ups and reviews, and calls
+//     Compute, Explain or WriteText.
 package incident
 
 import (

@@ -276,6 +276,17 @@ func TestRouting(t *testing.T) {
 			}
 		})
 	}
+	ps := Policies{Default: escalatingPolicy()}
+	var e *delivery.Error
+	if err := CheckTargets(ps, r); !errors.As(err, &e) || e.Field != "escalation[0].target" {
+		t.Errorf("escalating to targets routing lacks: %v", err)
+	}
+	for _, name := range []string{"secondary", "manager", "director"} {
+		r.Targets[name] = Target{Name: name, Kind: KindEmail}
+	}
+	if err := CheckTargets(ps, r); err != nil {
+		t.Errorf("every step has a target: %v", err)
+	}
 	bad := DefaultRouting()
 	bad.Severity[3] = []string{"nowhere"}
 	if err := bad.Validate(); err == nil {

@@ -95,3 +95,30 @@ func (r Routing) For(in delivery.Incident, team string) []Target {
 	}
 	return out
 }
+
+// CheckTargets reports an escalation step of any policy that names no target
+// of r, so that a configuration cannot escalate to nowhere.
+func CheckTargets(ps Policies, r Routing) error {
+	check := func(scope string, p Policy) error {
+		for i, s := range p.Escalation {
+			if _, ok := r.Targets[s.Target]; !ok {
+				return delivery.FieldError(fmt.Sprintf("%sescalation[%d].target", scope, i), "unknown target %q", s.Target)
+			}
+		}
+		return nil
+	}
+	if err := check("", ps.Default); err != nil {
+		return err
+	}
+	for name, p := range ps.Teams {
+		if err := check("teams."+name+".", p); err != nil {
+			return err
+		}
+	}
+	for name, p := range ps.Services {
+		if err := check("services."+name+".", p); err != nil {
+			return err
+		}
+	}
+	return nil
+}

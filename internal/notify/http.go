@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // post sends body to url and turns any answer but 2xx into a *StatusError.
@@ -99,8 +100,12 @@ func (p *PagerDuty) Send(ctx context.Context, m Message) error {
 			sev = pagerDutySeverity[m.Severity]
 		}
 		summary := m.Summary
-		if len(summary) > 1024 { // the API's limit
-			summary = summary[:1024]
+		if len(summary) > 1024 { // the API's limit, cut on a character boundary
+			cut := 1024
+			for cut > 0 && !utf8.RuneStart(summary[cut]) {
+				cut--
+			}
+			summary = summary[:cut]
 		}
 		ev.Payload = &pdPayload{Summary: summary, Source: m.Service, Severity: sev, Component: m.Service,
 			Group: m.Team, Class: string(m.Reason), CustomDetails: m.Details}

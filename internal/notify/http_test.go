@@ -161,3 +161,19 @@ func TestWebhookIsSigned(t *testing.T) {
 		t.Errorf("an unsigned webhook: %v, want a permanent error", err)
 	}
 }
+
+func TestPagerDutyCutsALongSummaryOnACharacter(t *testing.T) {
+	rc := newReceiver(t)
+	pd := &PagerDuty{URL: rc.srv.URL + "/v2/enqueue", RoutingKey: "k", Client: rc.srv.Client()}
+	m := Message{Action: ActionTrigger, Summary: strings.Repeat("ö", 600), Service: "api"} // 1200 bytes
+	if err := pd.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	var ev struct{ Payload struct{ Summary string } }
+	if err := json.Unmarshal(rc.bodies[0], &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Payload.Summary != strings.Repeat("ö", 512) {
+		t.Errorf("summary of %d bytes, want 512 whole characters (1024 bytes)", len(ev.Payload.Summary))
+	}
+}

@@ -3,6 +3,14 @@
 // chat, signed JSON webhooks and e-mail, and decides for each attempt of a
 // durable outbox row whether it is delivered, retried later or given up.
 // Nothing is dropped without a trace: every attempt is kept with its error.
+//
+// How the rest of Stride uses it: the change that causes a notification
+// writes NewRow(target, message, now) in its own transaction; the outbox job
+// selects the rows that are Due, calls Outbox.Deliver for each and stores the
+// returned row (Attempts, NextAttemptAt, LastError, DeliveredAt, GaveUpAt,
+// History). A row with GaveUpAt set is what the API lists as undelivered and
+// /metrics counts. Outbox.Routes maps each target name of the incident
+// routing to its configured Sender.
 package notify
 
 import (
