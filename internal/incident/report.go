@@ -153,8 +153,10 @@ func rows(in Input) ([]row, []string) {
 		}
 		p := in.Policies.For(inc.Service, r.team)
 		r.due = p.DueAt(inc.OpenedAt, r.severity)
+		// Every listed incident says whether it breached; only those opened
+		// in the period count towards the breach figures.
+		r.breached = p.Breached(inc, in.Now)
 		if r.opened {
-			r.breached = p.Breached(inc, in.Now)
 			resp := RespondedAt(inc)
 			r.judged = r.breached || (!resp.IsZero() && !resp.After(in.Now))
 			if !inc.AcknowledgedAt.IsZero() {

@@ -35,7 +35,7 @@ func golden(t *testing.T, name string, got []byte) {
 // at 2026-04-01 00:10 UTC. Teams: api → payments, web → growth, batch none.
 //
 //	id sev source/origin        opened        acked (TTA)         resolved (TTR)       due            breached
-//	E  1   alertmanager→monit.  02-27 23:00   02-27 23:30         03-01 01:00 (93600)   —  (opened before the period)
+//	E  1   alertmanager→monit.  02-27 23:00   02-28 00:30         03-01 01:00 (93600)   02-28 00:00    yes, listed but not counted (opened before)
 //	A  0   pagerduty→monit.     03-02 10:00   10:20 (1200)        12:00 (7200)          10:30          no
 //	B  1   api, monitoring      03-05 09:00   10:30 (5400)        13:00 (14400)         10:00          yes
 //	C  2   github, customer     03-10 08:00   20:00 (43200)       03-12 08:00 (172800)  03-11 08:00    no
@@ -69,7 +69,7 @@ func march() Input {
 			inc("api", "B", 1, "api", delivery.OriginMonitoring, "2026-03-05T09:00:00Z", "2026-03-05T10:30:00Z", "2026-03-05T13:00:00Z"),
 			inc("web", "C", 2, "github", delivery.OriginCustomer, "2026-03-10T08:00:00Z", "2026-03-10T20:00:00Z", "2026-03-12T08:00:00Z"),
 			inc("web", "D", 3, "jira", "", "2026-03-20T00:00:00Z", "", ""),
-			inc("api", "E", 1, "alertmanager", "", "2026-02-27T23:00:00Z", "2026-02-27T23:30:00Z", "2026-03-01T01:00:00Z"),
+			inc("api", "E", 1, "alertmanager", "", "2026-02-27T23:00:00Z", "2026-02-28T00:30:00Z", "2026-03-01T01:00:00Z"),
 			inc("web", "G", 1, "api", delivery.OriginCustomer, "2026-03-15T12:00:00Z", "2026-03-15T12:10:00Z", "2026-03-16T12:00:00Z"),
 			inc("api", "H", 2, "api", "", "2026-03-25T10:00:00Z", "2026-03-25T09:00:00Z", ""),
 		},
@@ -163,6 +163,9 @@ func TestComputeHandWorked(t *testing.T) {
 	}
 	if ids != "EABCGDHF" {
 		t.Errorf("incidents %s, want EABCGDHF (by opening)", ids)
+	}
+	if e := r.Incidents[0]; !e.Breached || !e.SLADueAt.Equal(ts("2026-02-28T00:00:00Z")) {
+		t.Errorf("E: %+v, want listed as breached (due 00:00, acknowledged 00:30)", e)
 	}
 	f := r.Incidents[7]
 	if f.Breached || !f.SLADueAt.Equal(ts("2026-04-01T00:20:00Z")) || f.AcknowledgedAt != nil {
