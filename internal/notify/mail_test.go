@@ -243,3 +243,32 @@ func TestMailRefusals(t *testing.T) {
 		}
 	})
 }
+
+func TestMailTimesOutASilentServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			accepted <- c // accepted, and never a greeting
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		select {
+		case c := <-accepted:
+			c.Close()
+		default:
+		}
+	})
+	ml := &Mail{Addr: l.Addr().String(), From: "stride@example.com", To: []string{"oncall@example.com"}}
+	o := &Outbox{Routes: map[string]Sender{"email": ml}, Policy: Policy{Timeout: 50 * time.Millisecond, Jitter: noJitter}}
+	now := ts("2026-03-02T10:00:00Z")
+	row, _ := NewRow("email", IncidentMessage(delivery.Incident{Service: "api", ID: "42", Severity: 2}, "", ReasonOpened, now), now)
+	row = o.Deliver(context.Background(), row, now)
+	if row.Attempts != 1 || !row.Pending() || !strings.Contains(row.LastError, "timed out after 50ms") {
+		t.Errorf("row %+v, want one timed-out attempt, due again", row)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"time"
 )
 
@@ -158,7 +159,9 @@ func (o *Outbox) attempt(ctx context.Context, row Row) error {
 	ctx, cancel := context.WithTimeout(ctx, o.Policy.timeout())
 	defer cancel()
 	err := s.Send(ctx, m)
-	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	// The connection's own deadline (set from ctx) may fire a moment before
+	// ctx itself reports it; either is this attempt running out of time.
+	if err != nil && (errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)) {
 		return fmt.Errorf("attempt timed out after %s: %w", o.Policy.timeout(), err)
 	}
 	return err
