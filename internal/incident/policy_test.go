@@ -276,6 +276,12 @@ func TestRouting(t *testing.T) {
 			}
 		})
 	}
+	if got := r.ForAlert(1, "payments"); len(got) != 2 || got[0].Name != "page" || got[1].Name != "chat" {
+		t.Errorf("a paging SLO alert of payments goes to %v, want page and chat", got)
+	}
+	if got := r.ForAlert(2, "growth"); len(got) != 1 || got[0].Name != "email" {
+		t.Errorf("an SLO ticket goes to %v, want email", got)
+	}
 	ps := Policies{Default: escalatingPolicy()}
 	var e *delivery.Error
 	if err := CheckTargets(ps, r); !errors.As(err, &e) || e.Field != "escalation[0].target" {

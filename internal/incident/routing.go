@@ -80,7 +80,17 @@ func (r Routing) Validate() error {
 // An incident that came from PagerDuty is not paged back to PagerDuty: it
 // is already paging there, and a second page would open a second incident.
 func (r Routing) For(in delivery.Incident, team string) []Target {
-	s := severityOf(in.Severity)
+	return r.targets(severityOf(in.Severity), team, in.Source == delivery.SourcePagerDuty)
+}
+
+// ForAlert returns the targets an alert that is not an incident (an SLO
+// burn-rate alert) notifies, routed as an incident of the given severity: a
+// paging alert as severity 1, a ticket as severity 2.
+func (r Routing) ForAlert(severity int, team string) []Target {
+	return r.targets(severityOf(severity), team, false)
+}
+
+func (r Routing) targets(s int, team string, fromPagerDuty bool) []Target {
 	names := r.Severity[s]
 	if t, ok := r.Teams[team]; ok && t[s] != nil {
 		names = t[s]
@@ -88,7 +98,7 @@ func (r Routing) For(in delivery.Incident, team string) []Target {
 	var out []Target
 	for _, n := range names {
 		t, ok := r.Targets[n]
-		if !ok || (t.Kind == KindPagerDuty && in.Source == delivery.SourcePagerDuty) {
+		if !ok || (t.Kind == KindPagerDuty && fromPagerDuty) {
 			continue
 		}
 		out = append(out, t)
