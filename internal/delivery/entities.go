@@ -203,6 +203,12 @@ type Incident struct {
 	// incident, when someone said so; otherwise the cause is inferred.
 	CauseDeployment string
 	UpdatedAt       time.Time
+	// Source, Origin and AcknowledgedBy say where the incident came from and
+	// who answered it; see incident_origin.go. They are left out of JSON
+	// when empty, so that events recorded before them read the same.
+	Source         string         `json:",omitempty"`
+	Origin         IncidentOrigin `json:",omitempty"`
+	AcknowledgedBy string         `json:",omitempty"`
 }
 
 // PullRequest is identified by (Repository, Number). Times are zero when not

@@ -189,6 +189,9 @@ func validateIncident(in *Incident) error {
 	if in.OpenedAt.IsZero() {
 		return FieldError("incident.opened_at", "is required")
 	}
+	if !in.Origin.Valid() {
+		return FieldError("incident.origin", "unknown origin %q (want customer or monitoring)", in.Origin)
+	}
 	in.OpenedAt = NormalizeTime(in.OpenedAt)
 	in.AcknowledgedAt = NormalizeTime(in.AcknowledgedAt)
 	in.ResolvedAt = NormalizeTime(in.ResolvedAt)

@@ -161,7 +161,7 @@ func MergeIncident(a, b Incident) Incident {
 	}
 	m.CauseDeployment = pickString(a.CauseDeployment, b.CauseDeployment, ord)
 	m.UpdatedAt = laterOf(a.UpdatedAt, b.UpdatedAt)
-	return m
+	return MergeOrigin(m, a, b)
 }
 
 // severityAfter reports whether b's severity report is greater than a's;

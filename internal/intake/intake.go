@@ -108,6 +108,11 @@ func prepare(source string, events []delivery.Event) error {
 	}
 	for i := range events {
 		events[i].Source = source
+		// An incident remembers which source reported it, so it is not
+		// paged back to the pager it came from.
+		if in := events[i].Incident; in != nil && in.Source == "" {
+			in.Source = source
+		}
 		if err := events[i].Validate(); err != nil {
 			var e *delivery.Error
 			if errors.As(err, &e) {

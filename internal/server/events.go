@@ -76,6 +76,9 @@ type wireIncident struct {
 	// Status is "open" or "resolved"; omitted, a report says nothing of it
 	// (a resolved_at alone still means resolved).
 	Status string `json:"status"`
+	// Origin is "customer" or "monitoring": who raised the incident.
+	Origin         string `json:"origin"`
+	AcknowledgedBy string `json:"acknowledged_by"`
 }
 
 type wirePullRequest struct {
@@ -233,7 +236,8 @@ func (w wireEvent) event() delivery.Event {
 		}
 		e.Incident = &delivery.Incident{Service: in.Service, ID: in.ID, Title: in.Title, Severity: severity,
 			OpenedAt: in.OpenedAt, AcknowledgedAt: in.AcknowledgedAt, ResolvedAt: in.ResolvedAt,
-			CauseDeployment: in.CauseDeployment, UpdatedAt: in.UpdatedAt, Status: delivery.IncidentStatus(in.Status)}
+			CauseDeployment: in.CauseDeployment, UpdatedAt: in.UpdatedAt, Status: delivery.IncidentStatus(in.Status),
+			Origin: delivery.IncidentOrigin(in.Origin), AcknowledgedBy: in.AcknowledgedBy}
 	}
 	if p := w.PullRequest; p != nil {
 		e.PullRequest = &delivery.PullRequest{Repository: p.Repository, Number: p.Number, Title: p.Title, Author: p.Author,

@@ -15,6 +15,7 @@ var serverSide = map[string]string{
 	"Event.Source":        "stamped by intake from the writer (api), never sent",
 	"Incident.SeverityAt": "the UpdatedAt of the report that gave the severity, set when the report is validated",
 	"Incident.StatusAt":   "the UpdatedAt of the report that gave the status, set when the report is validated",
+	"Incident.Source":     "stamped by intake with the writer's source, so an incident from PagerDuty is not paged back",
 }
 
 // wirePairs pairs each domain type with its wire type.
