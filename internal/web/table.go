@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/csv"
 	"fmt"
+	"html/template"
 	"io"
 )
 
@@ -21,6 +22,11 @@ type Table struct {
 	Rows    []Row
 	// Empty is shown instead of the table when it has no rows.
 	Empty string
+	// Links, when set, make column headers links (a server-side sort),
+	// parallel to Columns; Sorted names the sorted column's order ("asc",
+	// "desc") in the same positions.
+	Links  []string
+	Sorted []string
 }
 
 // Row is one row of a table. Class marks a row for the stylesheet (a
@@ -38,9 +44,11 @@ type Cell struct {
 	// Badge is a tier or verdict word shown as a badge after the text.
 	Badge string
 	Warn  string
-	// Sort, when set, is the number a browser-side sort would read; the
-	// server-side sort is authoritative, this only keeps the markup honest.
-	Sort string
+	// Chart is a small chart drawn after the text (a trend sparkline);
+	// ChartAlt says its figures in words for those who cannot see it. The
+	// CSV leaves the chart out and keeps the words.
+	Chart    template.HTML
+	ChartAlt string
 }
 
 // WriteCSV writes t as RFC 4180 CSV: a header of the column names, then the
@@ -55,8 +63,15 @@ func (t Table) WriteCSV(w io.Writer) error {
 		rec := make([]string, len(r.Cells))
 		for i, c := range r.Cells {
 			rec[i] = c.Text
-			if c.Badge != "" {
-				rec[i] += " (" + c.Badge + ")"
+			if b := badgeText(c.Badge); b != "" {
+				if rec[i] == "" {
+					rec[i] = b
+				} else {
+					rec[i] += " (" + b + ")"
+				}
+			}
+			if c.ChartAlt != "" {
+				rec[i] += " [" + c.ChartAlt + "]"
 			}
 			if c.Warn != "" {
 				rec[i] += " [warning: " + c.Warn + "]"
