@@ -3,8 +3,8 @@ package web
 import (
 	"cmp"
 	"fmt"
-	"net/url"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -494,8 +494,8 @@ func timeline(service string, p periodView, deps []delivery.Deployment, rollouts
 		pts = append(pts, TimelinePoint{At: d.FinishedAt, Lane: laneOf(d), Category: string(d.Status), Label: d.ID + " (" + shortSHA(d.SHA) + ")"})
 	}
 	return Timeline(TimelineChart{ID: "deployments", Title: "Deployments of " + service,
-		Desc:  "each deployment finished in the period by ring and status: circle success, cross failure, triangle rolled back",
-		From:  p.from, To: p.to, Lanes: lanes, Points: pts,
+		Desc: "each deployment finished in the period by ring and status: circle success, cross failure, triangle rolled back",
+		From: p.from, To: p.to, Lanes: lanes, Points: pts,
 		Categories: []string{string(delivery.DeploymentSuccess), string(delivery.DeploymentFailure), string(delivery.DeploymentRolledBack)}})
 }
 
