@@ -75,6 +75,14 @@ func plain(v float64) string {
 	return strconv.FormatFloat(v, 'f', 1, 64)
 }
 
+// labelled reports whether point i of count gets an axis label: at most
+// six, evenly spaced and counted back from the last, which is the week a
+// reader looks for first.
+func labelled(i, count int) bool {
+	step := max(1, (count+5)/6)
+	return (count-1-i)%step == 0
+}
+
 // LineChart is a series of values over labelled points (weeks). A nil value
 // is a point without data and leaves a gap: it is not drawn as zero.
 type LineChart struct {
@@ -102,7 +110,7 @@ func (c LineChart) format(v float64) string {
 func Line(c LineChart) Chart {
 	w, h, left, right, top, bottom := 560, 200, 56.0, 16.0, 16.0, 40.0
 	if c.Sparkline {
-		w, h, left, right, top, bottom = 168, 44, 4, 44, 10, 12
+		w, h, left, right, top, bottom = 176, 44, 4, 52, 10, 12
 	}
 	maxV := 0.0
 	for _, v := range c.Values {
@@ -133,9 +141,8 @@ func Line(c LineChart) Chart {
 			s.text(left-6, y(t)+4, "end", "tick", plain(t))
 		}
 		s.f(`<text class="unit" transform="translate(12 %s) rotate(-90)" text-anchor="middle">%s</text>`, n(top+ph/2), esc(c.Unit))
-		step := max(1, (len(c.Labels)+5)/6)
 		for i, l := range c.Labels {
-			if i%step == 0 || i == len(c.Labels)-1 {
+			if labelled(i, len(c.Labels)) {
 				s.text(x(i), top+ph+16, "middle", "tick", l)
 			}
 		}
@@ -275,7 +282,6 @@ func StackedBar(c StackedBarChart) Chart {
 	s.f(`<text class="unit" transform="translate(12 %s) rotate(-90)" text-anchor="middle">%s</text>`, n(top+ph/2), esc(c.Unit))
 	slot := pw / float64(max(1, len(c.Categories)))
 	bw := slot * 0.6
-	step := max(1, (len(c.Categories)+5)/6)
 	for i, cat := range c.Categories {
 		x0 := left + slot*float64(i) + (slot-bw)/2
 		base := 0.0
@@ -288,7 +294,7 @@ func StackedBar(c StackedBarChart) Chart {
 				n(x0), n(y(base+v)), n(bw), n(y(base)-y(base+v)), esc(c.ID), k, esc(cat), esc(sr.Name), esc(format(*sr.Values[i])))
 			base += v
 		}
-		if i%step == 0 || i == len(c.Categories)-1 {
+		if labelled(i, len(c.Categories)) {
 			s.text(x0+bw/2, top+ph+16, "middle", "tick", cat)
 		}
 	}

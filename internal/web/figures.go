@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -76,9 +77,20 @@ func doraFigures(r dora.Report, incidents bool, explain func(figure string) stri
 			Value:  pct(rw.Ratio),
 			Detail: fmt.Sprintf("%d of %s unplanned", rw.Unplanned, plural(rw.Deployments, "deployment"))},
 	}
+	// A figure without data says what is missing rather than "—".
+	for i, missing := range []struct {
+		null bool
+		text string
+	}{{df.MedianDeploymentDaysPerWeek == nil, "no deployment"}, {lt.MedianSeconds == nil, "no change shipped"},
+		{cfr.Ratio == nil, "no deployment"}, {ttr.MedianSeconds == nil, "no incident resolved"},
+		{rt.MedianSeconds == nil, "no failure recovered"}, {rw.Ratio == nil, "no deployment"}} {
+		if missing.null {
+			figs[i].Value = missing.text
+		}
+	}
 	p := doraPanel{Overall: tierText(r.Tier)}
 	if !incidents {
-		figs[2].Note, figs[2].Tier = "no incident source configured: only failed and rolled-back deployments count, so this is not judged", ""
+		figs[2].Note, figs[2].Tier = "no incident source configured: only failed and rolled-back deployments count; not judged", ""
 		figs[3].Note, figs[3].Tier = noIncidentSource, ""
 		p.Note = "The overall tier leaves out change failure rate and time to restore until an incident source is configured."
 		p.Overall = tierText(overallWithoutIncidents(r))
@@ -119,14 +131,22 @@ func overallWithoutIncidents(r dora.Report) *dora.Tier {
 }
 
 // figureTable is the CSV and text form of a figure panel.
+// The tier column is left out when no figure has a tier (flow).
 func figureTable(id, caption string, figs []Figure) Table {
-	t := Table{ID: id, Caption: caption, Columns: []string{"figure", "value", "detail", "tier"}}
+	tiers := false
 	for _, f := range figs {
-		tier := f.Tier
-		if f.Note != "" {
-			tier = f.Note
+		tiers = tiers || f.Tier != "" || f.Note != ""
+	}
+	t := Table{ID: id, Caption: caption, Columns: []string{"figure", "value", "detail"}}
+	if tiers {
+		t.Columns = append(t.Columns, "tier")
+	}
+	for _, f := range figs {
+		row := Row{Cells: []Cell{{Text: f.Name, Href: f.Href}, {Text: f.Value, Warn: strings.Join(f.Warnings, "; ")}, {Text: f.Detail}}}
+		if tiers {
+			row.Cells = append(row.Cells, Cell{Text: cmp.Or(f.Note, f.Tier, none)})
 		}
-		t.Rows = append(t.Rows, Row{Cells: []Cell{{Text: f.Name, Href: f.Href}, {Text: f.Value, Warn: strings.Join(f.Warnings, "; ")}, {Text: f.Detail}, {Text: tier}}})
+		t.Rows = append(t.Rows, row)
 	}
 	return t
 }

@@ -127,7 +127,7 @@ func fixture() *history {
 	}
 	h.rollouts["api"] = []Rollout{{
 		Position: rings.Position{Service: "api", SHA: "sha-a16", Rings: []rings.RingPosition{
-			{Ring: delivery.RingInternal, State: rings.StateSoaked, DeployedAt: ptrTime(at(3*week + 3*day + 8*hour))},
+			{Ring: delivery.RingInternal, State: rings.StateSoaked, DeployedAt: ptrTime(at(2*week + 3*day + 8*hour))},
 			{Ring: delivery.RingPreview, State: rings.StateNotDeployed},
 			{Ring: delivery.RingGA, Production: true, State: rings.StateNotDeployed},
 		}},

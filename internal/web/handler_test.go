@@ -106,8 +106,8 @@ func TestOrgPageShowsEachTeamsReport(t *testing.T) {
 		want []string
 	}{
 		{"payments", []string{"4.0 deployment days a week (median) HIGH", "median 1d 3h HIGH", "4.8 % ELITE", "median 45m 0s ELITE", "high"}},
-		{"search", []string{"0.5 deployment days a week (median) MEDIUM", "median 5h 0m ELITE", "33.3 % LOW", "median — ", "low"}},
-		{"onboarding", []string{"— deployment days a week (median)", "median —", "without change failure rate and time to restore: no incident source"}},
+		{"search", []string{"0.5 deployment days a week (median) MEDIUM", "median 5h 0m ELITE", "33.3 % LOW", "no incident resolved", "low"}},
+		{"onboarding", []string{"no deployment", "no change shipped", "without change failure rate and time to restore: no incident source"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.team, func(t *testing.T) {
@@ -241,8 +241,10 @@ func TestServicePage(t *testing.T) {
 	_, page, _ := get(t, nil, srv.URL+"/services/api?"+period4w)
 	body := text(page)
 	for _, w := range []string{
-		"a-fail failure", "45m 0s", // recovered when INC-1 was resolved
-		"sha-a16 unit: pass, load: fail soaked since 2026-03-26 08:00", "gates: gate failed: load",
+		// a-fail finished at 15:00 and was recovered from when INC-1 was
+		// resolved at 16:15, before the next deployment on Monday.
+		"a-fail failure 2026-03-20 15:00 1h 15m incident INC-1 resolved",
+		"sha-a16 unit: pass, load: fail soaked since 2026-03-19 08:00", "gates: gate failed: load",
 		"INC-1 api sev 1", "checkout errors",
 	} {
 		if !strings.Contains(body, w) {

@@ -375,7 +375,7 @@ func incidentTable(incs []delivery.Incident, openOnly, source bool) Table {
 		t.Caption, t.Empty = "Open incidents", "No open incident."
 	}
 	if !source {
-		t.Empty = "No incident source is configured, so Stride cannot know of incidents: connect PagerDuty, Alertmanager, or incident issues of GitHub, GitLab or Jira (see the webhooks below)."
+		t.Empty = "No incident source is configured, so Stride cannot know of incidents: connect PagerDuty, Alertmanager, or incident issues of GitHub, GitLab or Jira, with their webhook URLs as Getting data in lists them."
 	}
 	slices.SortFunc(incs, func(a, b delivery.Incident) int { return b.OpenedAt.Compare(a.OpenedAt) })
 	for _, in := range incs {
