@@ -448,8 +448,14 @@ func TestLogin(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(b), "That token was refused") {
 			t.Errorf("status %d", resp.StatusCode)
 		}
-		if status, _, _ := get(t, c, srv.URL+"/"); status != http.StatusOK || !strings.Contains(resp.Request.URL.Path, "/login") {
-			_ = status
+		// Still not signed in: the organisation page leads back to the login.
+		after, err := c.Get(srv.URL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		after.Body.Close()
+		if after.Request.URL.Path != "/login" {
+			t.Errorf("after a refused token / ends at %s, want /login", after.Request.URL.Path)
 		}
 		u, _ := url.Parse(srv.URL)
 		for _, ck := range c.Jar.Cookies(u) {
@@ -536,6 +542,29 @@ func TestLogin(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestSessionCookieIsSecureOverTLS(t *testing.T) {
+	web, err := New(fakeData{fixture()}, Options{Now: now, Authenticate: func(context.Context, string) (string, error) { return "ci", nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	web.ServeHTTP(rec, httptest.NewRequest("GET", "https://stride.example.com/login", nil))
+	csrfCk := rec.Result().Cookies()[0]
+	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(rec.Body.String())
+	if !csrfCk.Secure || !csrfCk.HttpOnly || m == nil {
+		t.Fatalf("csrf cookie %+v over TLS", csrfCk)
+	}
+	req := httptest.NewRequest("POST", "https://stride.example.com/login", strings.NewReader(url.Values{"csrf": {m[1]}, "token": {"t"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(csrfCk)
+	rec = httptest.NewRecorder()
+	web.ServeHTTP(rec, req)
+	cks := rec.Result().Cookies()
+	if rec.Code != http.StatusSeeOther || len(cks) != 1 || cks[0].Name != sessionCookie || !cks[0].Secure || !cks[0].HttpOnly || cks[0].SameSite != http.SameSiteStrictMode {
+		t.Errorf("login over TLS: status %d, cookies %+v", rec.Code, cks)
+	}
 }
 
 func TestNewRequiresAuthenticateOutsideDev(t *testing.T) {

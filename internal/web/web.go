@@ -47,6 +47,10 @@ type Options struct {
 	// BaseURL is how users reach Stride (https://stride.example.com), for
 	// the webhook URLs the empty states show; empty takes the request's.
 	BaseURL string
+	// SecureCookies marks the cookies Secure on every request, for a server
+	// behind a proxy that terminates TLS; without it they are Secure only
+	// when the request itself came over TLS.
+	SecureCookies bool
 	// Now is the clock for the default period (the last four weeks).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -370,7 +374,7 @@ func (h *Handler) csrf(w http.ResponseWriter, r *http.Request) string {
 		rand.Read(b) // never fails (crypto/rand)
 		nonce = hex.EncodeToString(b)
 		http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: nonce, Path: "/", HttpOnly: true,
-			SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+			SameSite: http.SameSiteStrictMode, Secure: h.secure(r)})
 	}
 	return h.csrfToken(nonce)
 }
@@ -423,7 +427,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 12 * 3600})
+		SameSite: http.SameSiteStrictMode, Secure: h.secure(r), MaxAge: 12 * 3600})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -439,7 +443,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: -1})
+		SameSite: http.SameSiteStrictMode, Secure: h.secure(r), MaxAge: -1})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
@@ -451,6 +455,8 @@ func localPath(p string) string {
 	}
 	return p
 }
+
+func (h *Handler) secure(r *http.Request) bool { return h.opts.SecureCookies || r.TLS != nil }
 
 // baseURL is the external URL of Stride for the webhook URLs shown.
 func (h *Handler) baseURL(r *http.Request) string {
