@@ -41,8 +41,10 @@ func (p *preparedData) Planning(context.Context, Scope) (flow.PlanningReport, er
 func (p *preparedData) Deployments(context.Context, Scope) ([]delivery.Deployment, error) {
 	return nil, nil
 }
-func (p *preparedData) Incidents(context.Context, Scope) ([]delivery.Incident, error) { return nil, nil }
-func (p *preparedData) Rollouts(context.Context, string, int) ([]Rollout, error)      { return nil, nil }
+func (p *preparedData) Incidents(context.Context, Scope) ([]delivery.Incident, error) {
+	return nil, nil
+}
+func (p *preparedData) Rollouts(context.Context, string, int) ([]Rollout, error) { return nil, nil }
 
 // prepare builds 50 teams of 10 services, each team with a year of daily
 // deployments (its report over the year) and 12 weekly reports.
