@@ -1,6 +1,7 @@
 package dora
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,17 +15,60 @@ import (
 // than replacing them: a tier compares a team with the industry, a target
 // with what the team set out to do. A nil field sets no target for its key.
 // The YAML names are those of stride.yaml's targets: block, so configuration
-// can embed the type as is.
+// can embed the type as is; the JSON form (MarshalJSON) gives durations in
+// seconds, as the API does everywhere.
 type Targets struct {
 	// DeploymentDaysPerWeek is a minimum of the median weekly deployment
 	// days, the figure the deployment frequency tier reads; 5 is "daily".
-	DeploymentDaysPerWeek *float64 `yaml:"deployment_days_per_week" json:"deployment_days_per_week,omitempty"`
+	DeploymentDaysPerWeek *float64 `yaml:"deployment_days_per_week"`
 	// LeadTime is a maximum (≤) of the median change lead time.
-	LeadTime *time.Duration `yaml:"lead_time" json:"-"`
+	LeadTime *time.Duration `yaml:"lead_time"`
 	// ChangeFailureRate is a maximum (≤) of the change failure ratio, 0–1.
-	ChangeFailureRate *float64 `yaml:"change_failure_rate" json:"change_failure_rate,omitempty"`
+	ChangeFailureRate *float64 `yaml:"change_failure_rate"`
 	// TimeToRestore is a maximum (≤) of the median time to restore.
-	TimeToRestore *time.Duration `yaml:"time_to_restore" json:"-"`
+	TimeToRestore *time.Duration `yaml:"time_to_restore"`
+}
+
+// targetsJSON is the API form of Targets: durations in seconds, as every
+// duration of the API is, under names that say so.
+type targetsJSON struct {
+	DeploymentDaysPerWeek *float64 `json:"deployment_days_per_week,omitempty"`
+	LeadTimeSeconds       *float64 `json:"lead_time_seconds,omitempty"`
+	ChangeFailureRate     *float64 `json:"change_failure_rate,omitempty"`
+	TimeToRestoreSeconds  *float64 `json:"time_to_restore_seconds,omitempty"`
+}
+
+func secondsOf(d *time.Duration) *float64 {
+	if d == nil {
+		return nil
+	}
+	s := d.Seconds()
+	return &s
+}
+
+func durationOf(s *float64) *time.Duration {
+	if s == nil {
+		return nil
+	}
+	d := time.Duration(*s * float64(time.Second))
+	return &d
+}
+
+// MarshalJSON writes the targets with durations in seconds
+// (lead_time_seconds, time_to_restore_seconds), not Go's nanoseconds.
+func (t Targets) MarshalJSON() ([]byte, error) {
+	return json.Marshal(targetsJSON{t.DeploymentDaysPerWeek, secondsOf(t.LeadTime), t.ChangeFailureRate, secondsOf(t.TimeToRestore)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (t *Targets) UnmarshalJSON(b []byte) error {
+	var j targetsJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return fmt.Errorf("targets: %w", err)
+	}
+	*t = Targets{DeploymentDaysPerWeek: j.DeploymentDaysPerWeek, LeadTime: durationOf(j.LeadTimeSeconds),
+		ChangeFailureRate: j.ChangeFailureRate, TimeToRestore: durationOf(j.TimeToRestoreSeconds)}
+	return nil
 }
 
 // Validate checks that every target set is one a team could meet: days a

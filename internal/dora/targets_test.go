@@ -1,6 +1,7 @@
 package dora
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -127,5 +128,25 @@ func TestTargetsValidate(t *testing.T) {
 	}
 	if !(Targets{}).Empty() || (Targets{LeadTime: d(time.Hour)}).Empty() {
 		t.Error("Empty: want true only when no target is set")
+	}
+}
+
+func TestTargetsJSON(t *testing.T) {
+	f, d := 5.0, 36*time.Hour
+	r := 0.1
+	in := Targets{DeploymentDaysPerWeek: &f, LeadTime: &d, ChangeFailureRate: &r}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"deployment_days_per_week":5,"lead_time_seconds":129600,"change_failure_rate":0.1}`; string(b) != want {
+		t.Errorf("json %s, want %s", b, want)
+	}
+	var out Targets
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if *out.LeadTime != d || *out.DeploymentDaysPerWeek != f || *out.ChangeFailureRate != r || out.TimeToRestore != nil {
+		t.Errorf("round trip %+v", out)
 	}
 }

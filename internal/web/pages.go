@@ -174,7 +174,10 @@ func (h *Handler) org(r *http.Request, v *view) error {
 			x := *p * 100
 			return &x
 		}
-		overall := Cell{Text: cmp.Or(panel.Overall, none)}
+		overall := Cell{Badge: panel.Overall}
+		if panel.Overall == "" {
+			overall.Text = none
+		}
 		if !row.team.incidentSource() {
 			overall.Warn = "without change failure rate and time to restore: no incident source"
 		}
@@ -271,7 +274,11 @@ func (h *Handler) team(r *http.Request, v *view) error {
 		for _, f := range sp.Figures[:4] {
 			row.Cells = append(row.Cells, Cell{Text: f.Value, Href: f.Href, Badge: cmp.Or(f.Tier, f.Note), Warn: strings.Join(f.Warnings, "; ")})
 		}
-		row.Cells = append(row.Cells, Cell{Text: cmp.Or(sp.Overall, none)})
+		overall := Cell{Badge: sp.Overall}
+		if sp.Overall == "" {
+			overall.Text = none
+		}
+		row.Cells = append(row.Cells, overall)
 		p.Services.Rows = append(p.Services.Rows, row)
 	}
 
