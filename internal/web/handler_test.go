@@ -226,6 +226,12 @@ func TestTeamPage(t *testing.T) {
 	if !strings.Contains(page, `id="flow-weeks"`) || !strings.Contains(page, "median coding, pickup, review and deploy time") {
 		t.Error("no stacked flow chart")
 	}
+	// Velocity: S1 completed 3 + 5 points; S2 only an unestimated item,
+	// which draws no bar.
+	if !strings.Contains(page, `<title>S1, points: 8</title>`) || strings.Contains(page, `<title>S2, points`) {
+		t.Error("velocity chart does not show S1's 8 points and S2's none")
+	}
+	checkChartsHaveTables(t, page, 2)
 	row := rowOf(t, page, "services", "web")
 	if !strings.Contains(row, "no incident source configured") || strings.Contains(strings.ToLower(row), "elite") {
 		t.Errorf("web has no incident source but its row reads %q", row)
@@ -251,6 +257,7 @@ func TestServicePage(t *testing.T) {
 			t.Errorf("service page lacks %q", w)
 		}
 	}
+	checkChartsHaveTables(t, page, 2)
 	// The timeline: 16 successes and the staging run, one failure.
 	if n := strings.Count(page, `class="m0 c0"`); n != 18 { // 17 points + the legend
 		t.Errorf("%d success markers, want 17 and the legend's", n)
@@ -274,6 +281,21 @@ func TestServicePage(t *testing.T) {
 	card = regexp.MustCompile(`(?s)<li class="fig" id="fig-lead_time">(.*?)</li>`).FindStringSubmatch(page)
 	if card == nil || !strings.Contains(text(card[1]), "committed after their deployment finished (clock skew) were left out of lead time (1)") {
 		t.Errorf("clock-skew warning not beside lead time: %v", card)
+	}
+}
+
+// checkChartsHaveTables asserts that the page has want charts, each in a
+// figure with its table alternative.
+func checkChartsHaveTables(t *testing.T, page string, want int) {
+	t.Helper()
+	boxes := regexp.MustCompile(`(?s)<figure class="chart-box">(.*?)</figure>`).FindAllStringSubmatch(page, -1)
+	if len(boxes) != want || strings.Count(page, `role="img"`) != want {
+		t.Errorf("%d chart boxes and %d role=img charts, want %d", len(boxes), strings.Count(page, `role="img"`), want)
+	}
+	for _, b := range boxes {
+		if !strings.Contains(b[1], "<table>") || !strings.Contains(b[1], "<title id=") || !strings.Contains(b[1], "<desc id=") {
+			t.Errorf("chart without title, description or table: %.200s", b[1])
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -240,6 +241,7 @@ type teamPage struct {
 	FlowChart Chart
 	Planning  Table
 	Sprints   Table
+	Velocity  Chart
 	Incidents Table
 	Start     *gettingStarted
 }
@@ -299,6 +301,7 @@ func (h *Handler) team(r *http.Request, v *view) error {
 		return fmt.Errorf("planning report of team %s: %w", name, err)
 	}
 	p.Planning, p.Sprints = planningTables(pl)
+	p.Velocity = velocityChart(name, pl.Velocity)
 
 	incs, err := h.data.Incidents(ctx, s)
 	if err != nil {
@@ -313,7 +316,7 @@ func (h *Handler) team(r *http.Request, v *view) error {
 		p.Start = h.gettingStarted(r, v.Catalog, svc)
 	}
 	v.Content = p
-	v.register(p.DORA.Table, p.Targets, p.Services, p.FlowTable, p.FlowChart.Table, p.Planning, p.Sprints, p.Incidents)
+	v.register(p.DORA.Table, p.Targets, p.Services, p.FlowTable, p.FlowChart.Table, p.Planning, p.Sprints, p.Velocity.Table, p.Incidents)
 	return nil
 }
 
@@ -356,6 +359,22 @@ func flowChart(team string, weeks []Week) Chart {
 		stage("deploy", func(r flow.Report) *flow.DurationStat { return r.DeployTime }),
 	}
 	return StackedBar(c)
+}
+
+// velocityChart draws the story points of each completed sprint.
+func velocityChart(team string, v flow.Velocity) Chart {
+	c := StackedBarChart{ID: "velocity", Title: "Velocity of " + team, Desc: "story points completed in each completed sprint, oldest first",
+		Unit: "story points", Format: func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }}
+	s := BarSeries{Name: "points"}
+	for _, sp := range v.Sprints {
+		c.Categories = append(c.Categories, sp.Name)
+		pts := sp.Points
+		s.Values = append(s.Values, &pts)
+	}
+	c.Series = []BarSeries{s}
+	ch := StackedBar(c)
+	ch.Table.Columns[0] = "sprint"
+	return ch
 }
 
 func planningTables(pl flow.PlanningReport) (Table, Table) {
