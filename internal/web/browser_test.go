@@ -201,7 +201,7 @@ func checkChartAlternatives(t *testing.T, ctx context.Context) {
 	t.Helper()
 	bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('svg[role="img"]')].filter(s =>
 		!s.querySelector(":scope > title") || !s.querySelector(":scope > desc") ||
-		!(s.closest("figure.chart-box")?.querySelector("table") || s.closest("td, th")?.querySelector(".sr-only"))
+		!(s.closest("figure.chart-box")?.querySelector("table, p.empty") || s.closest("td, th")?.querySelector(".sr-only"))
 	).map(s => s.id)`))
 	if err != nil {
 		t.Fatal(err)

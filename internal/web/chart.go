@@ -191,7 +191,7 @@ func Line(c LineChart) Chart {
 	} else if last < 0 {
 		s.text(left+pw/2, top+ph/2, "middle", "value", "no data in these weeks")
 	}
-	t := Table{ID: c.ID, Caption: c.Title, Columns: []string{"week", c.Unit}}
+	t := Table{ID: c.ID, Caption: c.Title, Columns: []string{"week", c.Unit}, Empty: "No week to show."}
 	for i, v := range c.Values {
 		label := ""
 		if i < len(c.Labels) {
@@ -308,7 +308,7 @@ func StackedBar(c StackedBarChart) Chart {
 	if maxT == 0 {
 		s.text(left+pw/2, top+ph/2, "middle", "value", "no data in these weeks")
 	}
-	t := Table{ID: c.ID, Caption: c.Title, Columns: []string{"week"}}
+	t := Table{ID: c.ID, Caption: c.Title, Columns: []string{"week"}, Empty: "Nothing to show."}
 	for _, sr := range c.Series {
 		t.Columns = append(t.Columns, sr.Name)
 	}
@@ -418,7 +418,7 @@ func Timeline(c TimelineChart) Chart {
 	if len(c.Points) == 0 {
 		s.text(left+pw/2, top+ph/2+4, "middle", "value", "no deployments in the period")
 	}
-	t := Table{ID: c.ID, Caption: c.Title, Columns: []string{"finished", "lane", "status", "id"}}
+	t := Table{ID: c.ID, Caption: c.Title, Columns: []string{"finished", "lane", "status", "id"}, Empty: "No deployment in the period."}
 	for _, p := range c.Points {
 		t.Rows = append(t.Rows, Row{Cells: []Cell{{Text: p.At.UTC().Format(time.RFC3339)}, {Text: p.Lane}, {Text: p.Category}, {Text: p.Label}}})
 	}
@@ -475,7 +475,7 @@ func Histogram(c HistogramChart) Chart {
 	if maxC == 0 {
 		s.text(left+pw/2, top+ph/2, "middle", "value", "nothing to count in the period")
 	}
-	t := Table{ID: c.ID, Caption: c.Title, Columns: []string{c.Axis, c.Unit}}
+	t := Table{ID: c.ID, Caption: c.Title, Columns: []string{c.Axis, c.Unit}, Empty: "Nothing to count."}
 	for _, b := range c.Bins {
 		t.Rows = append(t.Rows, Row{Cells: []Cell{{Text: b.Label}, {Text: strconv.Itoa(b.Count)}}})
 	}

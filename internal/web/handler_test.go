@@ -293,7 +293,7 @@ func checkChartsHaveTables(t *testing.T, page string, want int) {
 		t.Errorf("%d chart boxes and %d role=img charts, want %d", len(boxes), strings.Count(page, `role="img"`), want)
 	}
 	for _, b := range boxes {
-		if !strings.Contains(b[1], "<table>") || !strings.Contains(b[1], "<title id=") || !strings.Contains(b[1], "<desc id=") {
+		if !(strings.Contains(b[1], "<table>") || strings.Contains(b[1], `<p class="empty">`)) || !strings.Contains(b[1], "<title id=") || !strings.Contains(b[1], "<desc id=") {
 			t.Errorf("chart without title, description or table: %.200s", b[1])
 		}
 	}
@@ -302,6 +302,7 @@ func checkChartsHaveTables(t *testing.T, page string, want int) {
 func TestEmptyStates(t *testing.T) {
 	srv, _ := devServer(t)
 	_, page, _ := get(t, nil, srv.URL+"/services/fresh?"+period4w)
+	checkChartsHaveTables(t, page, 2)
 	body := text(page)
 	for _, w := range []string{
 		"stride import git --repo DIR --service fresh --deploy-tags 'v*'",

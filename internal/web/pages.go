@@ -239,6 +239,7 @@ type teamPage struct {
 	Flow      []Figure
 	FlowTable Table
 	FlowChart Chart
+	FlowData  bool
 	Planning  Table
 	Sprints   Table
 	Velocity  Chart
@@ -295,6 +296,9 @@ func (h *Handler) team(r *http.Request, v *view) error {
 		return fmt.Errorf("weekly roll-up of team %s: %w", name, err)
 	}
 	p.FlowChart = flowChart(name, weeks)
+	for _, w := range weeks {
+		p.FlowData = p.FlowData || w.Flow.CodingTime != nil || w.Flow.PickupTime != nil || w.Flow.ReviewTime != nil || w.Flow.DeployTime != nil
+	}
 
 	pl, err := h.data.Planning(ctx, s)
 	if err != nil {
@@ -384,6 +388,9 @@ func planningTables(pl flow.PlanningReport) (Table, Table) {
 		{Cells: []Cell{{Text: "Acceptance-criteria coverage"}, {Text: pct(ac.Ratio)}, {Text: fmt.Sprintf("%d of %s resolved had acceptance criteria", ac.WithCriteria, plural(ac.Resolved, "work item"))}}},
 		{Cells: []Cell{{Text: "Velocity"}, {Text: num(vel.AveragePoints, 1) + " points a sprint"}, {Text: "average of the last " + plural(vel.OverSprints, "completed sprint")}}},
 	}}
+	if vel.AveragePoints == nil {
+		t.Rows[2].Cells[1].Text, t.Rows[2].Cells[2].Text = "no completed sprint", "sprints come from Jira's sprint_field"
+	}
 	s := Table{ID: "sprints", Caption: "Completed sprints", Columns: []string{"sprint", "ended", "points", "items", "unestimated"},
 		Empty: "No completed sprint yet: connect Jira (sources.jira in stride.yaml) with its sprint_field and story_points_field."}
 	for _, x := range vel.Sprints {
