@@ -311,7 +311,7 @@ func (h *Handler) team(r *http.Request, v *view) error {
 	if err != nil {
 		return fmt.Errorf("incidents of team %s: %w", name, err)
 	}
-	p.Incidents = incidentTable(incs, true, team.incidentSource())
+	p.Incidents = incidentTable(incs, true, team.incidentSource(), explain(dora.FigureTimeToRestore))
 	if len(team.Services) == 0 || rep.ChangeFailureRate.Deployments == 0 && fr.PRsPerContributor.Merged == 0 {
 		svc := ""
 		if len(team.Services) > 0 {
@@ -400,8 +400,10 @@ func planningTables(pl flow.PlanningReport) (Table, Table) {
 	return t, s
 }
 
-// incidentTable lists incidents; openOnly keeps the unresolved ones.
-func incidentTable(incs []delivery.Incident, openOnly, source bool) Table {
+// incidentTable lists incidents; openOnly keeps the unresolved ones. Each
+// links to href, the time-to-restore records, which list every incident
+// with how it was counted.
+func incidentTable(incs []delivery.Incident, openOnly, source bool, href string) Table {
 	t := Table{ID: "incidents", Caption: "Incidents", Columns: []string{"incident", "service", "severity", "opened", "acknowledged", "resolved", "title"},
 		Empty: "No incident in the period."}
 	if openOnly {
@@ -419,7 +421,7 @@ func incidentTable(incs []delivery.Incident, openOnly, source bool) Table {
 		if in.ResolvedAt.IsZero() {
 			class = "open"
 		}
-		t.Rows = append(t.Rows, Row{Class: class, Cells: []Cell{{Text: in.ID}, {Text: in.Service}, {Text: fmt.Sprintf("sev %d", in.Severity)},
+		t.Rows = append(t.Rows, Row{Class: class, Cells: []Cell{{Text: in.ID, Href: href}, {Text: in.Service}, {Text: fmt.Sprintf("sev %d", in.Severity)},
 			{Text: timeText(in.OpenedAt)}, {Text: timeText(in.AcknowledgedAt)}, {Text: timeText(in.ResolvedAt)}, {Text: in.Title}}})
 	}
 	return t
@@ -480,14 +482,14 @@ func (h *Handler) service(r *http.Request, v *view) error {
 	if err != nil {
 		return fmt.Errorf("recovery time of service %s: %w", name, err)
 	}
-	p.Failures = failureTable(rt)
+	p.Failures = failureTable(rt, explain(dora.FigureRecoveryTime))
 	p.Rollouts, p.History = rolloutTables(rollouts)
 
 	incs, err := h.data.Incidents(ctx, s)
 	if err != nil {
 		return fmt.Errorf("incidents of service %s: %w", name, err)
 	}
-	p.Incidents = incidentTable(incs, false, svc.IncidentSource)
+	p.Incidents = incidentTable(incs, false, svc.IncidentSource, explain(dora.FigureTimeToRestore))
 	if len(deps) == 0 && rep.ChangeFailureRate.Deployments == 0 {
 		p.Start = h.gettingStarted(r, v.Catalog, name)
 	}
@@ -566,8 +568,9 @@ func leadTimeHistogram(service string, e dora.Explanation) Chart {
 		Desc: "number of changes by lead time from commit to production", Unit: "changes", Axis: "lead time", Bins: bins})
 }
 
-// failureTable lists the failed deployments and how each was recovered.
-func failureTable(e dora.Explanation) Table {
+// failureTable lists the failed deployments and how each was recovered;
+// each links to href, the recovery-time records.
+func failureTable(e dora.Explanation, href string) Table {
 	t := Table{ID: "failures", Caption: "Change failures and recovery", Columns: []string{"deployment", "status", "finished", "recovery", "recovered by", "reason"},
 		Empty: "No change failure in the period."}
 	for _, d := range e.Deployments {
@@ -578,7 +581,7 @@ func failureTable(e dora.Explanation) Table {
 		if d.FinishedAt != nil {
 			fin = timeText(*d.FinishedAt)
 		}
-		t.Rows = append(t.Rows, Row{Class: "fail", Cells: []Cell{{Text: d.ID}, {Text: string(d.Status)}, {Text: fin},
+		t.Rows = append(t.Rows, Row{Class: "fail", Cells: []Cell{{Text: d.ID, Href: href}, {Text: string(d.Status)}, {Text: fin},
 			{Text: durP(d.RecoverySeconds)}, {Text: cmp.Or(d.RecoveredBy, "not yet")}, {Text: d.Reason}}})
 	}
 	return t
