@@ -3,6 +3,7 @@ package dora
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -168,6 +169,20 @@ func JudgeTargets(r Report, t Targets) []TargetResult {
 			*t.TimeToRestore, ttr.MedianSeconds, "over "+plural(ttr.Count, "incident"), "no incident resolved in the period"))
 	}
 	return out
+}
+
+// WriteTargets writes judged targets for the CLI, one line each with the
+// answer first so a column of yes/no reads at a glance, after the report
+// table: "no       Deploying daily? No: 3.0 deployment days a week, target 5".
+func WriteTargets(w io.Writer, results []TargetResult) error {
+	sw := &stickyWriter{w: w}
+	for _, r := range results {
+		fmt.Fprintf(sw, "target %-8s %s\n", r.Met, r.Sentence)
+	}
+	if sw.err != nil {
+		return fmt.Errorf("write targets: %w", sw.err)
+	}
+	return nil
 }
 
 // judgeDuration judges a median against a maximum.

@@ -3,6 +3,7 @@ package dora
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +149,16 @@ func TestTargetsJSON(t *testing.T) {
 	}
 	if *out.LeadTime != d || *out.DeploymentDaysPerWeek != f || *out.ChangeFailureRate != r || out.TimeToRestore != nil {
 		t.Errorf("round trip %+v", out)
+	}
+}
+
+func TestWriteTargets(t *testing.T) {
+	f := 5.0
+	var b strings.Builder
+	if err := WriteTargets(&b, JudgeTargets(Compute(targetsInput()), Targets{DeploymentDaysPerWeek: &f})); err != nil {
+		t.Fatal(err)
+	}
+	if want := "target no       Deploying daily? No: 3.0 deployment days a week, target 5\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }
