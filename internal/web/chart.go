@@ -108,7 +108,7 @@ func (c LineChart) format(v float64) string {
 
 // Line draws c.
 func Line(c LineChart) Chart {
-	w, h, left, right, top, bottom := 560, 200, 56.0, 16.0, 16.0, 40.0
+	w, h, left, right, top, bottom := 560, 200, 56.0, 28.0, 16.0, 40.0
 	if c.Sparkline {
 		w, h, left, right, top, bottom = 176, 44, 4, 52, 10, 12
 	}
@@ -369,7 +369,7 @@ func (s *svg) marker(k int, x, y float64, class, title string) {
 // Timeline draws c.
 func Timeline(c TimelineChart) Chart {
 	lane := 28.0
-	w, left, right, top := 560, 72.0, 16.0, 12.0
+	w, left, right, top := 560, 72.0, 28.0, 12.0
 	ph := lane * float64(max(1, len(c.Lanes)))
 	h := int(top + ph + 60)
 	pw := float64(w) - left - right
