@@ -112,6 +112,8 @@ func New(data Data, opts Options) (*Handler, error) {
 	return h, nil
 }
 
+// ServeHTTP serves the pages with headers that keep them out of frames and
+// let them load nothing but their own stylesheet and script.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
