@@ -68,10 +68,6 @@ func timeParam(t time.Time) string {
 	return t.Format(time.RFC3339)
 }
 
-// Last is the last day inside the period, which the "to" date input
-// shows, since users think of periods as inclusive.
-func (p periodView) Last() string { return p.to.Add(-time.Nanosecond).Format(time.DateOnly) }
-
 // Text says the period in words.
 func (p periodView) Text() string {
 	return p.from.Format("2 Jan 2006") + " – " + p.to.Add(-time.Nanosecond).Format("2 Jan 2006")

@@ -595,3 +595,39 @@ func TestNewRequiresAuthenticateOutsideDev(t *testing.T) {
 		t.Error("New without Authenticate and without Dev: want an error")
 	}
 }
+
+func TestParsePeriod(t *testing.T) {
+	clock := time.Date(2026, 3, 30, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, query    string
+		from, to       time.Time
+		fromP, toP, er string
+	}{
+		{name: "no period is the four weeks up to the end of today", query: "",
+			from: time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC), to: time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC), fromP: "2026-03-03", toP: "2026-03-31"},
+		{name: "dates", query: "from=2026-01-01&to=2026-02-01",
+			from: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), to: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), fromP: "2026-01-01", toP: "2026-02-01"},
+		{name: "RFC 3339 times in another zone are read in UTC", query: "from=2026-01-01T10:00:00%2B02:00&to=2026-01-02",
+			from: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC), to: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), fromP: "2026-01-01T08:00:00Z", toP: "2026-01-02"},
+		{name: "a bad date", query: "from=yesterday", er: `from: "yesterday" is neither a date`},
+		{name: "an empty period", query: "from=2026-01-02&to=2026-01-02", er: "to: the period must end after it starts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, err := url.ParseQuery(tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := parsePeriod(q, clock)
+			if tt.er != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.er) {
+					t.Fatalf("error %v, want %q", err, tt.er)
+				}
+				return
+			}
+			if err != nil || !p.from.Equal(tt.from) || !p.to.Equal(tt.to) || p.From != tt.fromP || p.To != tt.toP {
+				t.Errorf("got [%v, %v) %q %q, %v; want [%v, %v) %q %q", p.from, p.to, p.From, p.To, err, tt.from, tt.to, tt.fromP, tt.toP)
+			}
+		})
+	}
+}
