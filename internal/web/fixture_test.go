@@ -50,12 +50,12 @@ type history struct {
 //   - onboarding/fresh has no data at all.
 func fixture() *history {
 	f := 5.0
-	lt := 24 * hour
+	lt, ttr := 24*hour, 30*time.Minute
 	h := &history{deployed: map[flow.CommitKey]flow.Deployed{}, rollouts: map[string][]Rollout{}}
 	h.catalog = Catalog{
 		Teams: []Team{
 			{Name: "payments", Targets: dora.Targets{DeploymentDaysPerWeek: &f, LeadTime: &lt}, Services: []Service{
-				{Name: "api", Team: "payments", IncidentSource: true},
+				{Name: "api", Team: "payments", IncidentSource: true, Targets: dora.Targets{TimeToRestore: &ttr}},
 				{Name: "web", Team: "payments"},
 			}},
 			{Name: "search", Services: []Service{{Name: "finder", Team: "search", IncidentSource: true}}},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
 )
 
@@ -252,6 +254,7 @@ func TestServicePage(t *testing.T) {
 		"a-fail failure 2026-03-20 15:00 1h 15m incident INC-1 resolved",
 		"sha-a16 unit: pass, load: fail soaked since 2026-03-19 08:00", "gates: gate failed: load",
 		"INC-1 api sev 1", "checkout errors",
+		"Restoring within 30m? No: median 45m 0s over 1 incident, target 30m",
 	} {
 		if !strings.Contains(body, w) {
 			t.Errorf("service page lacks %q", w)
@@ -627,6 +630,42 @@ func TestParsePeriod(t *testing.T) {
 			}
 			if err != nil || !p.from.Equal(tt.from) || !p.to.Equal(tt.to) || p.From != tt.fromP || p.To != tt.toP {
 				t.Errorf("got [%v, %v) %q %q, %v; want [%v, %v) %q %q", p.from, p.to, p.From, p.To, err, tt.from, tt.to, tt.fromP, tt.toP)
+			}
+		})
+	}
+}
+
+// failingData fails one kind of read.
+type failingData struct {
+	fakeData
+	err error
+}
+
+func (f failingData) DORA(context.Context, Scope) (dora.Report, error) { return dora.Report{}, f.err }
+
+func TestDataErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		err    error
+		status int
+		want   string
+		hidden string
+	}{
+		{"a failing store is a 500 that does not leak its error", errors.New("pq: connection refused to 10.0.0.7"), http.StatusInternalServerError,
+			"something went wrong reading the data", "10.0.0.7"},
+		{"a domain error keeps its code", delivery.Errorf(delivery.ENOTFOUND, "no such scope"), http.StatusNotFound, "no such scope", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			web, err := New(failingData{fakeData{fixture()}, tt.err}, Options{Dev: true, Now: now, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			web.ServeHTTP(rec, httptest.NewRequest("GET", "/teams/payments", nil))
+			body := text(rec.Body.String())
+			if rec.Code != tt.status || !strings.Contains(body, tt.want) || tt.hidden != "" && strings.Contains(body, tt.hidden) {
+				t.Errorf("status %d, page %q", rec.Code, body)
 			}
 		})
 	}
