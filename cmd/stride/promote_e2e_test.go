@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/server"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
@@ -28,7 +29,7 @@ func TestGateAndPromoteAgainstTheServer(t *testing.T) {
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 		setClock := func(t time.Time) { mu.Lock(); defer mu.Unlock(); now = t }
 		db.Now = clock
-		srv := httptest.NewServer((&server.Server{DB: db, Now: clock}).Handler())
+		srv := httptest.NewServer((&server.Server{DB: db, Reports: &report.Reader{Store: db, Fresh: report.RefreshFirst(db)}, Now: clock}).Handler())
 		defer srv.Close()
 		_, ingestTok, err := db.CreateToken(ctx, "ci", store.ScopeIngest)
 		if err != nil {

@@ -71,7 +71,7 @@ func BenchmarkDORAReport(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			for b.Loop() {
-				r, err := report.DORA(ctx, db, store.Scope{Service: "svc"}, period, nil)
+				r, err := (&report.Reader{Store: db}).DORA(ctx, store.Scope{Service: "svc"}, period, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

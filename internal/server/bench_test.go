@@ -24,7 +24,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := (&server.Server{DB: db}).Handler()
+	h := (&server.Server{DB: db, Reports: reader(db)}).Handler()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	bodies := func(n int) []byte {
 		var buf bytes.Buffer

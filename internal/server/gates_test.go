@@ -57,7 +57,7 @@ func newEnv(t *testing.T, db *store.DB, ringsFor func(string) rings.Config) *env
 	t.Helper()
 	c := &clock{now: t0}
 	db.Now = c.Now
-	srv := &server.Server{DB: db, Now: c.Now, Rings: ringsFor}
+	srv := &server.Server{DB: db, Reports: reader(db), Now: c.Now, Rings: ringsFor}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	e := &env{t: t, db: db, clock: c, url: hs.URL}

@@ -140,7 +140,7 @@ func newHarness(t testing.TB, kind string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &server.Server{DB: db, Sources: allSources(t)}
+	srv := &server.Server{DB: db, Reports: reader(db), Sources: allSources(t)}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return &harness{db: db, raw: raw, srv: srv, http: hs, token: secret}

@@ -19,6 +19,7 @@ import (
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/ingest"
+	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/rings"
 	"github.com/stride-oss/stride/internal/store"
 )
@@ -31,8 +32,11 @@ const (
 
 // Server serves Stride's HTTP API.
 type Server struct {
-	DB     *store.DB
-	Logger *slog.Logger
+	DB *store.DB
+	// Reports computes every report the API serves; the binary builds it
+	// on DB, with the hook that brings stale shipments up to date.
+	Reports *report.Reader
+	Logger  *slog.Logger
 	// Sources are the configured webhook connectors by name.
 	Sources map[string]ingest.Source
 	// Dev turns authentication off. Run refuses it unless the listener is

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
 )
@@ -26,6 +27,13 @@ func change(repo, sha string, at time.Time, parents ...string) delivery.Event {
 func deploy(service, id, sha string, status delivery.DeploymentStatus, at time.Time) delivery.Event {
 	return delivery.Event{Key: "d:" + service + ":" + id + ":" + string(status), Kind: delivery.KindDeployment,
 		Deployment: &delivery.Deployment{Service: service, ID: id, SHA: sha, Status: status, FinishedAt: at}}
+}
+
+// reads is the read path over db, bringing stale shipments up to date
+// first, as the binary wires it: the store's facts are checked through the
+// metric input they make.
+func reads(db *store.DB) *report.Reader {
+	return &report.Reader{Store: db, Fresh: report.RefreshFirst(db)}
 }
 
 func ingest(t *testing.T, db *store.DB, events ...delivery.Event) store.IngestResult {
@@ -69,7 +77,7 @@ func TestResentEventsChangeNothing(t *testing.T) {
 		if res := ingest(t, db, dup, dup); res.Added != 0 || res.Duplicates != 2 {
 			t.Fatalf("duplicate inside a batch: %+v", res)
 		}
-		in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+		in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +110,7 @@ func TestDeploymentStateDoesNotDependOnArrivalOrder(t *testing.T) {
 		ingest(t, db, change("app", "a", t0.Add(-time.Hour)))
 		ingest(t, db, done)
 		ingest(t, db, started) // arrives late
-		in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(time.Hour)})
+		in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +132,7 @@ func TestShipmentsFollowTheCommitGraphWhateverTheOrder(t *testing.T) {
 		ingest(t, db, deploy("app", "v1", "b", delivery.DeploymentSuccess, t0.Add(5*time.Hour)))
 		ingest(t, db, change("app", "d", t0.Add(4*time.Hour), "c"), change("app", "c", t0.Add(3*time.Hour), "b"))
 		ingest(t, db, change("app", "b", t0.Add(time.Hour), "a"), change("app", "a", t0))
-		in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+		in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +149,7 @@ func TestShipmentsFollowTheCommitGraphWhateverTheOrder(t *testing.T) {
 		}
 		// A new commit and deployment make the service stale again.
 		ingest(t, db, change("app", "e", t0.Add(11*time.Hour), "d"), deploy("app", "v3", "e", delivery.DeploymentSuccess, t0.Add(12*time.Hour)))
-		in, err = db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0.Add(11 * time.Hour), To: t0.Add(24 * time.Hour)})
+		in, err = reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0.Add(11 * time.Hour), To: t0.Add(24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +169,7 @@ func TestIncidentsLinkToTheirCause(t *testing.T) {
 				Service: "app", ID: id, Severity: 1, OpenedAt: opened, CauseDeployment: cause}}
 		}
 		ingest(t, db, inc("before-any", t0.Add(30*time.Minute), ""), inc("inferred", t0.Add(2*time.Hour), ""), inc("explicit", t0.Add(4*time.Hour), "v1"))
-		in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+		in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,7 +245,7 @@ func TestAReopenedIncidentLosesItsResolutionUntilResolvedAgain(t *testing.T) {
 		}
 		read := func() delivery.Incident {
 			t.Helper()
-			in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -285,7 +293,7 @@ func TestAnUnknownSeverityIsTheDefaultOnlyWhileNoReportGaveOne(t *testing.T) {
 		}
 		for _, s := range steps {
 			ingest(t, db, s.event)
-			in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -335,7 +343,7 @@ func TestMonorepoServicesShipOnlyTheirOwnPaths(t *testing.T) {
 		want := map[string][]string{"api-1": {"a1", "b1", "u1"}, "web-1": {"b1", "w1"}, "web-2": {"u1", "w2"}}
 		got := map[string][]string{}
 		for _, service := range []string{"api", "web"} {
-			in, err := db.DORAInput(ctx, store.Scope{Service: service}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			in, err := reads(db).DORAInput(ctx, store.Scope{Service: service}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -343,7 +351,7 @@ func TestMonorepoServicesShipOnlyTheirOwnPaths(t *testing.T) {
 				got[s.Deployment.ID] = append(got[s.Deployment.ID], s.SHA)
 			}
 			// The summaries the reports read agree with the detail.
-			sum, err := db.DORASummaryInput(ctx, store.Scope{Service: service}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			sum, err := reads(db).DORASummaryInput(ctx, store.Scope{Service: service}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -370,11 +378,11 @@ func TestRefreshMovesChangesBetweenDeployments(t *testing.T) {
 		period := delivery.Period{From: t0, To: t0.Add(24 * time.Hour)}
 		shipped := func() map[string]string {
 			t.Helper()
-			in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, period)
+			in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, period)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sum, err := db.DORASummaryInput(ctx, store.Scope{Service: "app"}, period)
+			sum, err := reads(db).DORASummaryInput(ctx, store.Scope{Service: "app"}, period)
 			if err != nil {
 				t.Fatal(err)
 			}
