@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/gate"
 	"github.com/stride-oss/stride/internal/report"
+	"github.com/stride-oss/stride/internal/rings"
 	"github.com/stride-oss/stride/internal/server"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
@@ -98,7 +100,12 @@ func TestGateAndPromoteAgainstTheServer(t *testing.T) {
 				t.Errorf("%s: %d promotions stored, want %d", st.name, n, st.promotions)
 			}
 		}
-		runs, err := db.GateRuns(ctx, "api", "abc123")
+		results, err := db.GateResults(ctx, "api", "abc123")
+		var runs []rings.GateRun
+		for _, g := range results {
+			runs = append(runs, rings.GateRun{Name: g.Name, Passed: g.Verdict == string(gate.Pass), At: g.RecordedAt})
+		}
+		runs = rings.LatestGates(runs)
 		if err != nil || len(runs) != 1 || runs[0].Passed {
 			t.Errorf("the failing re-run must replace the passing gate: %+v, %v", runs, err)
 		}

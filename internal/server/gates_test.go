@@ -145,7 +145,7 @@ func (e *env) stored(shas ...string) int {
 	e.t.Helper()
 	n := 0
 	for _, sha := range shas {
-		runs, err := e.db.GateRuns(ctx, "api", sha)
+		runs, err := latestGates(e.db, "api", sha)
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -275,7 +275,7 @@ func TestPostGateAnswersThatNoSLOsExist(t *testing.T) {
 		if resp.ID == "" || resp.Frozen || resp.SLOsConfigured || !strings.Contains(resp.Message, "no SLOs are configured") {
 			t.Errorf("answer %+v", resp)
 		}
-		runs, err := db.GateRuns(ctx, "api", "abc")
+		runs, err := latestGates(db, "api", "abc")
 		if err != nil || len(runs) != 1 || runs[0].Passed || runs[0].Name != "tests" || !runs[0].At.Equal(t0) {
 			t.Errorf("stored %+v, %v", runs, err)
 		}
