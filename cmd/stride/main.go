@@ -361,7 +361,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(stderr, err)
 	}
 	defer db.Close()
-	tok, secret, err := db.CreateToken(ctx, *name, *scope)
+	tok, secret, err := db.CreateToken(ctx, *name, delivery.Scope(*scope))
 	if err != nil {
 		return fail(stderr, err)
 	}

@@ -33,11 +33,11 @@ func TestGateAndPromoteAgainstTheServer(t *testing.T) {
 		db.Now = clock
 		srv := httptest.NewServer((&server.Server{DB: db, Reports: &report.Reader{Store: db, Fresh: report.RefreshFirst(db)}, Now: clock}).Handler())
 		defer srv.Close()
-		_, ingestTok, err := db.CreateToken(ctx, "ci", store.ScopeIngest)
+		_, ingestTok, err := db.CreateToken(ctx, "ci", delivery.ScopeIngest)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, readTok, err := db.CreateToken(ctx, "viewer", store.ScopeRead)
+		_, readTok, err := db.CreateToken(ctx, "viewer", delivery.ScopeRead)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/server"
-	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
 )
 
@@ -20,7 +20,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	const batch = 1000
 	db := storetest.SQLite(b)
 	defer db.Close()
-	_, token, err := db.CreateToken(ctx, "bench", store.ScopeIngest)
+	_, token, err := db.CreateToken(ctx, "bench", delivery.ScopeIngest)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -62,10 +62,10 @@ func newEnv(t *testing.T, db *store.DB, ringsFor func(string) rings.Config) *env
 	t.Cleanup(hs.Close)
 	e := &env{t: t, db: db, clock: c, url: hs.URL}
 	var err error
-	if _, e.ingest, err = db.CreateToken(ctx, "ci", store.ScopeIngest); err != nil {
+	if _, e.ingest, err = db.CreateToken(ctx, "ci", delivery.ScopeIngest); err != nil {
 		t.Fatal(err)
 	}
-	if _, e.read, err = db.CreateToken(ctx, "dashboard", store.ScopeRead); err != nil {
+	if _, e.read, err = db.CreateToken(ctx, "dashboard", delivery.ScopeRead); err != nil {
 		t.Fatal(err)
 	}
 	return e

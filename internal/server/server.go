@@ -79,10 +79,10 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /healthz", s.healthz)
 		mux.HandleFunc("GET /readyz", s.readyz)
 		mux.HandleFunc("GET /metrics", s.serveMetrics)
-		mux.Handle("POST /api/v1/events", s.auth(store.ScopeIngest, s.postEvents))
-		mux.Handle("GET /api/v1/dora", s.auth(store.ScopeRead, s.getDORA))
-		mux.Handle("GET /api/v1/dora/explain", s.auth(store.ScopeRead, s.getDORAExplain))
-		mux.Handle("GET /api/v1/dora/thresholds", s.auth(store.ScopeRead, s.getThresholds))
+		mux.Handle("POST /api/v1/events", s.auth(delivery.ScopeIngest, s.postEvents))
+		mux.Handle("GET /api/v1/dora", s.auth(delivery.ScopeRead, s.getDORA))
+		mux.Handle("GET /api/v1/dora/explain", s.auth(delivery.ScopeRead, s.getDORAExplain))
+		mux.Handle("GET /api/v1/dora/thresholds", s.auth(delivery.ScopeRead, s.getThresholds))
 		mux.HandleFunc("POST /webhooks/{source}", s.postWebhook)
 		s.routes(mux)
 		s.mux = mux
@@ -92,13 +92,13 @@ func (s *Server) Handler() http.Handler {
 
 // routes is where later features add their endpoints.
 func (s *Server) routes(mux *http.ServeMux) {
-	mux.Handle("GET /api/v1/flow", s.auth(store.ScopeRead, s.getFlow))
-	mux.Handle("GET /api/v1/flow/explain", s.auth(store.ScopeRead, s.getFlowExplain))
-	mux.Handle("GET /api/v1/planning", s.auth(store.ScopeRead, s.getPlanning))
-	mux.Handle("POST /api/v1/gates", s.auth(store.ScopeIngest, s.postGate))
-	mux.Handle("POST /api/v1/promotions", s.auth(store.ScopeIngest, s.postPromotion))
-	mux.Handle("GET /api/v1/promotions", s.auth(store.ScopeRead, s.getPromotions))
-	mux.Handle("GET /api/v1/rings", s.auth(store.ScopeRead, s.getRings))
+	mux.Handle("GET /api/v1/flow", s.auth(delivery.ScopeRead, s.getFlow))
+	mux.Handle("GET /api/v1/flow/explain", s.auth(delivery.ScopeRead, s.getFlowExplain))
+	mux.Handle("GET /api/v1/planning", s.auth(delivery.ScopeRead, s.getPlanning))
+	mux.Handle("POST /api/v1/gates", s.auth(delivery.ScopeIngest, s.postGate))
+	mux.Handle("POST /api/v1/promotions", s.auth(delivery.ScopeIngest, s.postPromotion))
+	mux.Handle("GET /api/v1/promotions", s.auth(delivery.ScopeRead, s.getPromotions))
+	mux.Handle("GET /api/v1/rings", s.auth(delivery.ScopeRead, s.getRings))
 }
 
 // Run serves on l until ctx is cancelled, then stops accepting, waits for
@@ -289,7 +289,7 @@ const tokenKey ctxKey = 0
 
 // auth requires a bearer token with scope (admin covers all). In dev mode
 // every request passes.
-func (s *Server) auth(scope string, h http.HandlerFunc) http.Handler {
+func (s *Server) auth(scope delivery.Scope, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.Dev {
 			h(w, r)
@@ -305,7 +305,7 @@ func (s *Server) auth(scope string, h http.HandlerFunc) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		if !tok.Allows(scope) {
+		if !tok.Scope.Allows(scope) {
 			s.writeError(w, r, delivery.Errorf(delivery.EFORBIDDEN, "token %q has scope %s; this endpoint needs %s", tok.Name, tok.Scope, scope))
 			return
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/server"
 	"github.com/stride-oss/stride/internal/store"
@@ -28,11 +29,11 @@ type testServer struct {
 
 func newTestServer(t *testing.T, db *store.DB) *testServer {
 	t.Helper()
-	_, ingest, err := db.CreateToken(ctx, "ci", store.ScopeIngest)
+	_, ingest, err := db.CreateToken(ctx, "ci", delivery.ScopeIngest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, read, err := db.CreateToken(ctx, "dash", store.ScopeRead)
+	_, read, err := db.CreateToken(ctx, "dash", delivery.ScopeRead)
 	if err != nil {
 		t.Fatal(err)
 	}

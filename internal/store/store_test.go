@@ -213,12 +213,12 @@ func TestScopeServices(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		tok, secret, err := db.CreateToken(ctx, "ci", store.ScopeIngest)
+		tok, secret, err := db.CreateToken(ctx, "ci", delivery.ScopeIngest)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, err := db.Authenticate(ctx, secret)
-		if err != nil || got.ID != tok.ID || !got.Allows(store.ScopeIngest) || got.Allows(store.ScopeRead) {
+		if err != nil || got.ID != tok.ID || !got.Scope.Allows(delivery.ScopeIngest) || got.Scope.Allows(delivery.ScopeRead) {
 			t.Fatalf("authenticate: %+v %v", got, err)
 		}
 		if _, err := db.Authenticate(ctx, secret+"x"); delivery.ErrorCode(err) != delivery.EUNAUTHORIZED {
