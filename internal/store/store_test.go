@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -412,6 +413,102 @@ func TestRefreshMovesChangesBetweenDeployments(t *testing.T) {
 		ingest(t, db, deploy("app", "v0", "d", delivery.DeploymentSuccess, t0.Add(4*time.Hour)))
 		if got := shipped(); len(got) != 1 || got["d"] != "v0" {
 			t.Fatalf("after v0: %v", got)
+		}
+	})
+}
+
+func TestSetServiceMarksStaleOnlyWhatChanged(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		api := delivery.Service{Name: "api", Team: "core", Repositories: []string{"acme/api"}, Paths: []string{"svc/api/"}}
+		base := []string{"b0"}
+		set := func(s delivery.Service, base []string) {
+			t.Helper()
+			if err := db.SetService(ctx, s, base); err != nil {
+				t.Fatal(err)
+			}
+		}
+		staleAfter := func(what string, s delivery.Service, base []string, want bool) {
+			t.Helper()
+			if _, err := db.RefreshShipments(ctx); err != nil {
+				t.Fatal(err)
+			}
+			set(s, base)
+			got, err := db.StaleServices(ctx, "api")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (len(got) == 1) != want {
+				t.Errorf("%s: stale %v, want stale %v", what, got, want)
+			}
+		}
+		set(api, base)
+		if got, err := db.StaleServices(ctx); err != nil || !slices.Equal(got, []string{"api"}) {
+			t.Fatalf("a new service: stale %v, %v; want [api]", got, err)
+		}
+		staleAfter("the same configuration again", api, base, false)
+		other := api
+		other.Team = "payments"
+		staleAfter("another team", other, base, true)
+		other.Repositories = []string{"acme/api", "acme/lib"}
+		staleAfter("another repository", other, base, true)
+		other.Paths = []string{"svc/api/", "lib/"}
+		staleAfter("another path", other, base, true)
+		staleAfter("another base", other, []string{"b1"}, true)
+		staleAfter("unchanged after the changes", other, []string{"b1"}, false)
+		services, err := db.ScopeServices(ctx, store.Scope{Team: "payments"})
+		if err != nil || !slices.Equal(services, []string{"api"}) {
+			t.Errorf("the last change is stored: team payments has %v, %v", services, err)
+		}
+	})
+}
+
+func TestFirstShipmentsReadsInChunks(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		// c0 ← c1 ← … ← c1199 in one repository shipped by two services,
+		// each first deploying c0 at 1h (a first deployment ships only its
+		// own commit): web's w1 ships c1..c10 at 12h, before app's d1
+		// (c1..c599 at 24h); app's d2 ships the rest at 48h.
+		var events []delivery.Event
+		var commits []store.CommitRef
+		for i := range 1200 {
+			var parents []string
+			if i > 0 {
+				parents = []string{fmt.Sprintf("c%d", i-1)}
+			}
+			events = append(events, change("mono", fmt.Sprintf("c%d", i), t0.Add(time.Duration(i)*time.Second), parents...))
+			commits = append(commits, store.CommitRef{Repository: "mono", SHA: fmt.Sprintf("c%d", i)})
+		}
+		ingest(t, db, events[:600]...)
+		ingest(t, db, events[600:]...)
+		dep := func(service, id, sha string, h int) delivery.Event {
+			e := deploy(service, id, sha, delivery.DeploymentSuccess, t0.Add(time.Duration(h)*time.Hour))
+			e.Deployment.Repository = "mono"
+			return e
+		}
+		ingest(t, db, dep("app", "d0", "c0", 1), dep("web", "w0", "c0", 1),
+			dep("app", "d1", "c599", 24), dep("app", "d2", "c1199", 48), dep("web", "w1", "c10", 12))
+		if _, err := db.RefreshShipments(ctx); err != nil {
+			t.Fatal(err)
+		}
+		commits = append(commits, store.CommitRef{Repository: "mono", SHA: "never"}, commits[5], store.CommitRef{Repository: "other", SHA: "c5"})
+		first, err := db.FirstShipments(ctx, commits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(first) != 1200 {
+			t.Errorf("%d commits shipped, want 1200", len(first))
+		}
+		for _, tt := range []struct {
+			sha, want string
+			h         int
+		}{{"c0", "app/production/d0", 1}, {"c5", "web/production/w1", 12}, {"c10", "web/production/w1", 12}, {"c11", "app/production/d1", 24}, {"c599", "app/production/d1", 24}, {"c600", "app/production/d2", 48}, {"c1199", "app/production/d2", 48}} {
+			f, ok := first[store.CommitRef{Repository: "mono", SHA: tt.sha}]
+			if !ok || f.Deployment.String() != tt.want || !f.FinishedAt.Equal(t0.Add(time.Duration(tt.h)*time.Hour)) {
+				t.Errorf("%s: first shipped by %v at %v (%v), want %s at %dh", tt.sha, f.Deployment, f.FinishedAt, ok, tt.want, tt.h)
+			}
+		}
+		if _, ok := first[store.CommitRef{Repository: "mono", SHA: "never"}]; ok {
+			t.Error("a commit never shipped is listed")
 		}
 	})
 }
