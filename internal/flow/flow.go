@@ -36,10 +36,10 @@ import (
 type Input struct {
 	Period delivery.Period
 	// PullRequests are the scope's pull requests merged in the period or
-	// deployed in it (the store may pass more; the rest are ignored).
+	// deployed in it (package report may pass more; the rest are ignored).
 	PullRequests []delivery.PullRequest
 	// Deployed maps a commit to the first successful production deployment
-	// that shipped it. The store fills it for each pull request's merge sha
+	// that shipped it. Package report fills it for each pull request's merge sha
 	// and its commits; a commit that is absent has not been shipped.
 	Deployed map[CommitKey]Deployed
 }
