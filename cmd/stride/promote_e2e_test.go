@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/gate"
 	"github.com/stride-oss/stride/internal/intake"
+	"github.com/stride-oss/stride/internal/report"
+	"github.com/stride-oss/stride/internal/rings"
 	"github.com/stride-oss/stride/internal/server"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
@@ -29,13 +32,13 @@ func TestGateAndPromoteAgainstTheServer(t *testing.T) {
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 		setClock := func(t time.Time) { mu.Lock(); defer mu.Unlock(); now = t }
 		db.Now = clock
-		srv := httptest.NewServer((&server.Server{DB: db, Now: clock}).Handler())
+		srv := httptest.NewServer((&server.Server{DB: db, Reports: &report.Reader{Store: db, Fresh: report.RefreshFirst(db)}, Now: clock}).Handler())
 		defer srv.Close()
-		_, ingestTok, err := db.CreateToken(ctx, "ci", store.ScopeIngest)
+		_, ingestTok, err := db.CreateToken(ctx, "ci", delivery.ScopeIngest)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, readTok, err := db.CreateToken(ctx, "viewer", store.ScopeRead)
+		_, readTok, err := db.CreateToken(ctx, "viewer", delivery.ScopeRead)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +101,12 @@ func TestGateAndPromoteAgainstTheServer(t *testing.T) {
 				t.Errorf("%s: %d promotions stored, want %d", st.name, n, st.promotions)
 			}
 		}
-		runs, err := db.GateRuns(ctx, "api", "abc123")
+		results, err := db.GateResults(ctx, "api", "abc123")
+		var runs []rings.GateRun
+		for _, g := range results {
+			runs = append(runs, rings.GateRun{Name: g.Name, Passed: g.Verdict == string(gate.Pass), At: g.RecordedAt})
+		}
+		runs = rings.LatestGates(runs)
 		if err != nil || len(runs) != 1 || runs[0].Passed {
 			t.Errorf("the failing re-run must replace the passing gate: %+v, %v", runs, err)
 		}

@@ -148,11 +148,11 @@ const (
 
 // SeverityUnknown marks a report that gives no severity (a CDEvents incident
 // without customData.severity, an issue without a severity label). It is not
-// a severity: merging prefers any reported severity to it, and the store
-// keeps an incident no report gave a severity as SeverityDefault.
+// a severity: merging prefers any reported severity to it, and an incident
+// no report gave a severity counts as SeverityDefault (SeverityOrDefault).
 const SeverityUnknown = -1
 
-// SeverityDefault is the severity an incident is stored and reported with
+// SeverityDefault is the severity an incident is counted and reported with
 // when no report ever gave one: it notifies without paging.
 const SeverityDefault = SeverityMinor
 

@@ -46,6 +46,9 @@ type Explanation struct {
 	Incidents              []IncidentRecord   `json:"incidents,omitempty"`
 	// UnmatchedChanges are shipments naming a deployment the input lacks.
 	UnmatchedChanges []ChangeRecord `json:"unmatched_changes,omitempty"`
+	// Warnings are sentences about the data the explanation was read from
+	// (omitted when there are none).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // WeekDays is one ISO week of the period and its deployment days inside it.

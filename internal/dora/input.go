@@ -1,11 +1,10 @@
 // Package dora computes the DORA keys, their performance tiers and the
 // records behind each figure, as docs/metrics.md defines them.
-// It is pure: the store gathers the records, this package does the counting.
+// It is pure: package report gathers the records, this package does the
+// counting.
 package dora
 
 import (
-	"time"
-
 	"github.com/stride-oss/stride/internal/delivery"
 )
 
@@ -29,21 +28,14 @@ type Input struct {
 	Thresholds *Thresholds
 }
 
-// Shipment is one change shipped by one deployment.
-type Shipment struct {
-	Deployment delivery.DeploymentKey
-	Repository string
-	SHA        string
-	CommitTime time.Time
-	// Incident is set when the change is linked to an incident (a fix),
-	// which makes the deployment unplanned (rework).
-	Incident string
-}
+// Shipment is one change shipped by one deployment; which deployment
+// shipped which change is a domain notion, so the type lives there.
+type Shipment = delivery.Shipment
 
 // IncidentLink is an incident with the production deployment it is linked
-// to: given explicitly by the source, or inferred by the store as the latest
-// successful production deployment of the service that finished before the
-// incident opened. Deployment is nil when there is none (an incident before
+// to: given explicitly by the source, or inferred (delivery.CauseOf) as the
+// latest successful production deployment of the service that finished
+// before the incident opened. Deployment is nil when there is none (an incident before
 // any deployment).
 type IncidentLink struct {
 	Incident   delivery.Incident

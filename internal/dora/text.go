@@ -105,6 +105,10 @@ func WriteExplanation(w io.Writer, e Explanation) error {
 				yesNo(i.Counted), dur(i.RestoreSeconds), i.Reason)
 		}
 	}
+	tw.Flush()
+	for _, warn := range e.Warnings {
+		fmt.Fprintf(sw, "warning: %s\n", warn)
+	}
 	if err := cmp.Or(tw.Flush(), sw.err); err != nil {
 		return fmt.Errorf("write %s explanation: %w", e.Figure, err)
 	}

@@ -19,6 +19,9 @@ type Explanation struct {
 	// of a figure is usually "what made it so high"; the ones left out of
 	// the figure (negative durations) come last.
 	Items []ExplainedPR `json:"items"`
+	// Warnings are sentences about the data the explanation was read from
+	// (omitted when there are none).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ExplainedPR is one pull request's contribution to a figure.

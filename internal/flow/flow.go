@@ -36,10 +36,10 @@ import (
 type Input struct {
 	Period delivery.Period
 	// PullRequests are the scope's pull requests merged in the period or
-	// deployed in it (the store may pass more; the rest are ignored).
+	// deployed in it (package report may pass more; the rest are ignored).
 	PullRequests []delivery.PullRequest
 	// Deployed maps a commit to the first successful production deployment
-	// that shipped it. The store fills it for each pull request's merge sha
+	// that shipped it. Package report fills it for each pull request's merge sha
 	// and its commits; a commit that is absent has not been shipped.
 	Deployed map[CommitKey]Deployed
 }
@@ -102,12 +102,13 @@ type PerContributor struct {
 }
 
 // Warning names a pull request whose duration for a figure was negative and
-// therefore left out of it.
+// therefore left out of it. A warning about the report as a whole (data
+// not yet brought up to date) has only a Message.
 type Warning struct {
-	Figure     string  `json:"figure"`
-	Repository string  `json:"repository"`
-	Number     int     `json:"number"`
-	Seconds    float64 `json:"seconds"`
+	Figure     string  `json:"figure,omitempty"`
+	Repository string  `json:"repository,omitempty"`
+	Number     int     `json:"number,omitempty"`
+	Seconds    float64 `json:"seconds,omitempty"`
 	Message    string  `json:"message"`
 }
 
@@ -314,3 +315,9 @@ func Compute(in Input) Report {
 	r.PRsPerContributor.Ratio = ratio(r.PRsPerContributor.Merged, r.PRsPerContributor.Contributors)
 	return r
 }
+
+// Lookback is how long before a period a pull request may have merged and
+// still be deployed inside it (deploy time and cycle time count pull
+// requests by their deployment), so a report reads the pull requests merged
+// from Lookback before the period to its end.
+const Lookback = 90 * 24 * time.Hour

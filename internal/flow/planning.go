@@ -33,6 +33,9 @@ type PlanningReport struct {
 	StoryPointCoverage         StoryPointCoverage `json:"story_point_coverage"`
 	AcceptanceCriteriaCoverage CriteriaCoverage   `json:"acceptance_criteria_coverage"`
 	Velocity                   Velocity           `json:"velocity"`
+	// Warnings are sentences about the data the report was read from;
+	// never null, so clients can range over it.
+	Warnings []string `json:"warnings"`
 }
 
 // StoryPointCoverage is the share of the work items resolved in the period
@@ -98,6 +101,7 @@ func Plan(in PlanningInput) PlanningReport {
 		From:     in.Period.From,
 		To:       in.Period.To,
 		Velocity: Velocity{Sprints: []SprintVelocity{}},
+		Warnings: []string{},
 	}
 	sprints := map[string]*SprintVelocity{}
 	for i := range in.Items {

@@ -59,13 +59,23 @@ func WriteTable(w io.Writer, r Report) error {
 	if _, err := fmt.Fprintf(w, "\nPRs per contributor: %s\n", ratioText(pc.Ratio, fmt.Sprintf("%d merged ÷ %d authors", pc.Merged, pc.Contributors), false)); err != nil {
 		return err
 	}
-	if len(r.Warnings) == 0 {
+	var negative []Warning
+	for _, x := range r.Warnings {
+		if x.Figure == "" {
+			if _, err := fmt.Fprintf(w, "warning: %s\n", x.Message); err != nil {
+				return err
+			}
+			continue
+		}
+		negative = append(negative, x)
+	}
+	if len(negative) == 0 {
 		return nil
 	}
-	if _, err := fmt.Fprintf(w, "\n%d warning(s): negative durations left out\n", len(r.Warnings)); err != nil {
+	if _, err := fmt.Fprintf(w, "\n%d warning(s): negative durations left out\n", len(negative)); err != nil {
 		return err
 	}
-	for _, x := range r.Warnings {
+	for _, x := range negative {
 		if _, err := fmt.Fprintf(w, "  %s#%d %s: %s (%s)\n", x.Repository, x.Number, x.Figure, x.Message, humanDuration(x.Seconds)); err != nil {
 			return err
 		}
@@ -99,8 +109,15 @@ func WritePlanningTable(w io.Writer, r PlanningReport) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\naverage velocity: %s points over the last %d sprint(s)\n", avg, r.Velocity.OverSprints)
-	return err
+	if _, err := fmt.Fprintf(w, "\naverage velocity: %s points over the last %d sprint(s)\n", avg, r.Velocity.OverSprints); err != nil {
+		return err
+	}
+	for _, warn := range r.Warnings {
+		if _, err := fmt.Fprintf(w, "warning: %s\n", warn); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func day(t time.Time) string {

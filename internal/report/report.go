@@ -1,10 +1,16 @@
-// Package report assembles Stride's reports from the store and the pure
-// metric packages, so the command line and the HTTP API give the same
-// answer by the same path.
+// Package report is Stride's one read path: it reads stored facts, builds
+// the input of the pure metric packages and computes the report, so the
+// command line, the HTTP API and any dashboard give the same answer by the
+// same path. Nothing here writes: derived data that is out of date is
+// either brought up to date by the Fresh hook the caller wires, or reported
+// as a warning.
 package report
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
@@ -12,21 +18,95 @@ import (
 	"github.com/stride-oss/stride/internal/store"
 )
 
+// Reader computes reports from a store.
+type Reader struct {
+	Store *store.DB
+	// Fresh, when set, brings stale derived data (shipments) up to date
+	// and returns once it is; a report calls it before reading when a
+	// service in its scope is stale. The binary wires it to the shipment
+	// refresh. When nil, a report reads what is stored and says in its
+	// warnings which services are stale.
+	Fresh func(ctx context.Context) error
+	// CauseWindow bounds how long before an incident opened a deployment
+	// may have finished to be inferred as its cause (0: no bound).
+	CauseWindow time.Duration
+}
+
+// RefreshFirst returns a Fresh hook that recomputes every stale service's
+// shipments in the caller's goroutine. It is a stopgap until a job runner
+// owns the refresh: then Fresh asks that job to run and waits for it.
+func RefreshFirst(db *store.DB) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := db.RefreshShipments(ctx)
+		return err
+	}
+}
+
+// StaleCode is the code of the DORA report warning that shipments were
+// out of date.
+const StaleCode = "stale_shipments"
+
+// services returns the services in scope and, when some of them are stale
+// and no Fresh hook brings them up to date, their names.
+func (r *Reader) services(ctx context.Context, scope store.Scope) (services, stale []string, err error) {
+	services, err = r.Store.ScopeServices(ctx, scope)
+	if err != nil || len(services) == 0 {
+		return services, nil, err
+	}
+	if stale, err = r.Store.StaleServices(ctx, services...); err != nil || len(stale) == 0 {
+		return services, nil, err
+	}
+	if r.Fresh == nil {
+		return services, stale, nil
+	}
+	if err := r.Fresh(ctx); err != nil {
+		return nil, nil, fmt.Errorf("bring shipments up to date: %w", err)
+	}
+	return services, nil, nil
+}
+
+// staleWarning says in words which services are stale, what may be
+// missing because of it, and what brings the data up to date.
+func staleWarning(stale []string, missing string) string {
+	which := "service " + stale[0] + " has"
+	if len(stale) > 1 {
+		which = "services " + strings.Join(stale[:len(stale)-1], ", ") + " and " + stale[len(stale)-1] + " have"
+	}
+	return fmt.Sprintf("%s received commits, deployments or configuration since their shipments were last computed, so %s; "+
+		"a running `stride serve` brings them up to date within seconds", which, missing)
+}
+
+const (
+	doraMissing = "changes shipped since then may be missing from lead time and rework rate, or counted under the wrong deployment"
+	flowMissing = "pull requests shipped since then may show as not yet deployed, missing from deploy time and cycle time"
+)
+
 // DORA computes the DORA report of scope over period.
-func DORA(ctx context.Context, db *store.DB, scope store.Scope, period delivery.Period, th *dora.Thresholds) (dora.Report, error) {
-	in, err := db.DORASummaryInput(ctx, scope, period)
+func (r *Reader) DORA(ctx context.Context, scope store.Scope, period delivery.Period, th *dora.Thresholds) (dora.Report, error) {
+	services, stale, err := r.services(ctx, scope)
+	if err != nil {
+		return dora.Report{}, err
+	}
+	in, err := r.doraInput(ctx, services, period, false)
 	if err != nil {
 		return dora.Report{}, err
 	}
 	in.Thresholds = th
-	r := dora.Compute(in)
-	r.Service, r.Team = scope.Service, scope.Team
-	return r, nil
+	rep := dora.Compute(in)
+	rep.Service, rep.Team = scope.Service, scope.Team
+	if len(stale) > 0 {
+		rep.Warnings = append(rep.Warnings, dora.Warning{Code: StaleCode, Count: len(stale), Message: staleWarning(stale, doraMissing)})
+	}
+	return rep, nil
 }
 
 // DORAExplain lists the records behind one DORA figure.
-func DORAExplain(ctx context.Context, db *store.DB, scope store.Scope, period delivery.Period, figure string) (dora.Explanation, error) {
-	in, err := db.DORAInput(ctx, scope, period)
+func (r *Reader) DORAExplain(ctx context.Context, scope store.Scope, period delivery.Period, figure string) (dora.Explanation, error) {
+	services, stale, err := r.services(ctx, scope)
+	if err != nil {
+		return dora.Explanation{}, err
+	}
+	in, err := r.doraInput(ctx, services, period, true)
 	if err != nil {
 		return dora.Explanation{}, err
 	}
@@ -35,31 +115,161 @@ func DORAExplain(ctx context.Context, db *store.DB, scope store.Scope, period de
 		return e, err
 	}
 	e.Service, e.Team = scope.Service, scope.Team
+	if len(stale) > 0 {
+		e.Warnings = append(e.Warnings, staleWarning(stale, doraMissing))
+	}
 	return e, nil
 }
 
+// DORAInput gathers what a DORA explanation of scope over period reads:
+// every shipped change named.
+func (r *Reader) DORAInput(ctx context.Context, scope store.Scope, period delivery.Period) (dora.Input, error) {
+	services, _, err := r.services(ctx, scope)
+	if err != nil {
+		return dora.Input{Period: period}, err
+	}
+	return r.doraInput(ctx, services, period, true)
+}
+
+// DORASummaryInput gathers what dora.Compute reads of scope over period:
+// of each shipped change only its deployment and commit time, so a history
+// of 200,000 changes is read as 10,000 rows.
+func (r *Reader) DORASummaryInput(ctx context.Context, scope store.Scope, period delivery.Period) (dora.Input, error) {
+	services, _, err := r.services(ctx, scope)
+	if err != nil {
+		return dora.Input{Period: period}, err
+	}
+	return r.doraInput(ctx, services, period, false)
+}
+
+// doraInput gathers what a DORA report of services over period reads.
+// With detail every shipped change is named (what Explain lists);
+// without, dora.Compute gets of each change only its deployment and commit
+// time, packed per deployment, and the changes linked to an incident in
+// full.
+func (r *Reader) doraInput(ctx context.Context, services []string, period delivery.Period, detail bool) (dora.Input, error) {
+	in := dora.Input{Period: period}
+	if len(services) == 0 {
+		return in, nil
+	}
+	var err error
+	if detail {
+		if in.Deployments, err = r.Store.TerminalDeployments(ctx, services, period); err != nil {
+			return in, err
+		}
+		if in.Shipments, err = r.Store.Shipments(ctx, services, period, false); err != nil {
+			return in, err
+		}
+	} else {
+		if in.Deployments, in.Shipments, err = r.Store.ShippedSummaries(ctx, services, period); err != nil {
+			return in, err
+		}
+		linked, err := r.Store.Shipments(ctx, services, period, true)
+		if err != nil {
+			return in, err
+		}
+		in.Shipments = append(in.Shipments, linked...)
+	}
+	// The first success after the period, per service: the fix that ends a
+	// failure near the period's end.
+	next, err := r.Store.FirstSuccessesFrom(ctx, services, period.To)
+	if err != nil {
+		return in, err
+	}
+	in.Deployments = append(in.Deployments, next...)
+
+	// Incidents that opened or were resolved from the period's start on:
+	// one opened after the period may still be caused by a deployment in it.
+	facts, err := r.Store.IncidentsSince(ctx, services, period.From)
+	if err != nil {
+		return in, err
+	}
+	in.Incidents = make([]dora.IncidentLink, 0, len(facts))
+	for _, f := range facts {
+		cause := delivery.CauseOf(f.Incident, f.Before, r.CauseWindow)
+		inc := f.Incident
+		inc.Severity = inc.SeverityOrDefault()
+		in.Incidents = append(in.Incidents, dora.IncidentLink{Incident: inc, Deployment: cause.Deployment, Inferred: cause.Inferred})
+	}
+	return in, nil
+}
+
 // Flow computes the pull-request flow report of scope over period.
-func Flow(ctx context.Context, db *store.DB, scope store.Scope, period delivery.Period) (flow.Report, error) {
-	in, err := db.FlowInput(ctx, scope, period)
+func (r *Reader) Flow(ctx context.Context, scope store.Scope, period delivery.Period) (flow.Report, error) {
+	in, stale, err := r.flowInput(ctx, scope, period)
 	if err != nil {
 		return flow.Report{}, err
 	}
-	return flow.Compute(in), nil
+	rep := flow.Compute(in)
+	if len(stale) > 0 {
+		rep.Warnings = append(rep.Warnings, flow.Warning{Message: staleWarning(stale, flowMissing)})
+	}
+	return rep, nil
 }
 
 // FlowExplain lists the pull requests behind one flow figure.
-func FlowExplain(ctx context.Context, db *store.DB, scope store.Scope, period delivery.Period, figure string) (flow.Explanation, error) {
-	in, err := db.FlowInput(ctx, scope, period)
+func (r *Reader) FlowExplain(ctx context.Context, scope store.Scope, period delivery.Period, figure string) (flow.Explanation, error) {
+	in, stale, err := r.flowInput(ctx, scope, period)
 	if err != nil {
 		return flow.Explanation{}, err
 	}
-	return flow.Explain(in, figure)
+	e, err := flow.Explain(in, figure)
+	if err != nil {
+		return e, err
+	}
+	if len(stale) > 0 {
+		e.Warnings = append(e.Warnings, staleWarning(stale, flowMissing))
+	}
+	return e, nil
 }
 
-// Planning computes the planning report of a team (all teams when empty).
-func Planning(ctx context.Context, db *store.DB, team string, period delivery.Period, sprints int) (flow.PlanningReport, error) {
-	in, err := db.PlanningInput(ctx, team, period, sprints)
+// flowInput gathers the pull requests of the scope's repositories that
+// merged between flow.Lookback before the period and its end, with the
+// first production deployment that shipped each one's merge sha or
+// commits.
+func (r *Reader) flowInput(ctx context.Context, scope store.Scope, period delivery.Period) (flow.Input, []string, error) {
+	in := flow.Input{Period: period, Deployed: map[flow.CommitKey]flow.Deployed{}}
+	services, stale, err := r.services(ctx, scope)
 	if err != nil {
+		return in, nil, err
+	}
+	var repos []string
+	if scope.Service != "" || scope.Team != "" {
+		if repos, err = r.Store.ScopeRepositories(ctx, services); err != nil {
+			return in, nil, err
+		}
+		if len(repos) == 0 {
+			return in, stale, nil
+		}
+	}
+	if in.PullRequests, err = r.Store.MergedPullRequests(ctx, period.From.Add(-flow.Lookback), period.To, repos...); err != nil {
+		return in, nil, err
+	}
+	var commits []store.CommitRef
+	for _, pr := range in.PullRequests {
+		commits = append(commits, store.CommitRef{Repository: pr.Repository, SHA: pr.MergeSHA})
+		for _, sha := range pr.Commits {
+			commits = append(commits, store.CommitRef{Repository: pr.Repository, SHA: sha})
+		}
+	}
+	first, err := r.Store.FirstShipments(ctx, commits)
+	if err != nil {
+		return in, nil, err
+	}
+	for c, f := range first {
+		in.Deployed[flow.CommitKey{Repository: c.Repository, SHA: c.SHA}] = flow.Deployed{Deployment: f.Deployment, FinishedAt: f.FinishedAt}
+	}
+	return in, stale, nil
+}
+
+// Planning computes the planning report of a team (all teams when empty)
+// over period, with velocity over the last sprints sprints (0: the
+// default). It reads work items only, no derived data, so stale shipments
+// do not touch it.
+func (r *Reader) Planning(ctx context.Context, team string, period delivery.Period, sprints int) (flow.PlanningReport, error) {
+	in := flow.PlanningInput{Period: period, Sprints: sprints}
+	var err error
+	if in.Items, err = r.Store.WorkItems(ctx, team, period.To); err != nil {
 		return flow.PlanningReport{}, err
 	}
 	return flow.Plan(in), nil

@@ -239,9 +239,9 @@ func Decide(f Facts) Decision {
 	// Open severe incidents.
 	var open []string
 	for _, in := range f.Incidents {
-		if in.ResolvedAt.IsZero() && in.Severity <= delivery.SeverityMajor &&
+		if in.ResolvedAt.IsZero() && in.SeverityOrDefault() <= delivery.SeverityMajor &&
 			(f.Config.Service == "" || in.Service == f.Config.Service) {
-			open = append(open, fmt.Sprintf("%s (sev %d)", in.ID, in.Severity))
+			open = append(open, fmt.Sprintf("%s (sev %d)", in.ID, in.SeverityOrDefault()))
 		}
 	}
 	sort.Strings(open)

@@ -117,6 +117,9 @@ func TestDecideAllowsWithoutBlocking(t *testing.T) {
 		{"a resolved severe incident does not block", CondIncidents, Pass, func(f *Facts) {
 			f.Incidents = []delivery.Incident{{Service: "api", ID: "INC-4", Severity: 0, ResolvedAt: now.Add(-time.Minute)}}
 		}},
+		{"an open incident no report gave a severity counts as severity 2 and does not block", CondIncidents, Pass, func(f *Facts) {
+			f.Incidents = []delivery.Incident{{Service: "api", ID: "INC-6", Severity: delivery.SeverityUnknown, OpenedAt: now}}
+		}},
 		{"another service's incident does not block", CondIncidents, Pass, func(f *Facts) {
 			f.Incidents = []delivery.Incident{{Service: "web", ID: "INC-5", Severity: 0}}
 		}},

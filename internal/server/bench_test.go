@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/server"
-	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
 )
 
@@ -20,11 +20,11 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	const batch = 1000
 	db := storetest.SQLite(b)
 	defer db.Close()
-	_, token, err := db.CreateToken(ctx, "bench", store.ScopeIngest)
+	_, token, err := db.CreateToken(ctx, "bench", delivery.ScopeIngest)
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := (&server.Server{DB: db}).Handler()
+	h := (&server.Server{DB: db, Reports: reader(db)}).Handler()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	bodies := func(n int) []byte {
 		var buf bytes.Buffer

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -67,16 +68,31 @@ func (s *Server) postGate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	id, err := s.DB.RecordGate(r.Context(), res)
+	if err := res.CheckRecordable(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	criteria := res.Criteria
+	if criteria == nil {
+		criteria = []gate.Criterion{}
+	}
+	data, err := json.Marshal(criteria)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("record gate of %s: encode criteria: %w", res.Service, err))
+		return
+	}
+	name := gate.Name(res)
+	id, err := s.DB.RecordGate(r.Context(), store.GateRecord{Service: res.Service, SHA: res.SHA, Name: name,
+		Verdict: string(res.Verdict), Fix: res.Fix, Criteria: data})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	msg := fmt.Sprintf("recorded gate %q of %s @ %s (%s); no SLOs are configured for %s, so the error budget was not checked",
-		store.GateName(res), res.Service, res.SHA, res.Verdict, res.Service)
+		name, res.Service, res.SHA, res.Verdict, res.Service)
 	if res.SHA == "" {
 		msg = fmt.Sprintf("recorded gate %q of %s without a commit sha (%s): it cannot count toward a promotion; no SLOs are configured for %s, so the error budget was not checked",
-			store.GateName(res), res.Service, res.Verdict, res.Service)
+			name, res.Service, res.Verdict, res.Service)
 	}
 	writeJSON(w, http.StatusCreated, gate.Response{ID: id, Frozen: false, SLOsConfigured: false, Message: msg})
 }
@@ -120,7 +136,7 @@ func (s *Server) postPromotion(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	facts := rings.Facts{Config: cfg, SHA: req.SHA, To: req.To, Fix: req.Fix, Now: s.now(),
 		Budget: rings.Budget{Known: false}} // no SLOs yet: Decide skips the budget
-	if facts.Gates, err = s.DB.GateRuns(ctx, req.Service, req.SHA); err != nil {
+	if facts.Gates, err = s.gateRuns(ctx, req.Service, req.SHA); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -134,7 +150,18 @@ func (s *Server) postPromotion(w http.ResponseWriter, r *http.Request) {
 	}
 	ans := promotionAnswer{PromotionResponse: rings.PromotionResponse{Decision: rings.Decide(facts), DryRun: req.DryRun}}
 	if !req.DryRun {
-		p := store.Promotion{Decision: ans.Decision, Fix: req.Fix, DecidedAt: facts.Now}
+		d := ans.Decision
+		conditions := d.Conditions
+		if conditions == nil {
+			conditions = []rings.Condition{}
+		}
+		data, err := json.Marshal(conditions)
+		if err != nil {
+			s.writeError(w, r, fmt.Errorf("record promotion of %s @ %s: encode conditions: %w", d.Service, d.SHA, err))
+			return
+		}
+		p := store.Promotion{Decision: store.PromotionDecision{Service: d.Service, SHA: d.SHA, From: d.From, To: d.To, Allowed: d.Allowed, Conditions: data},
+			Fix: req.Fix, DecidedAt: facts.Now}
 		if tok, ok := ctx.Value(tokenKey).(store.Token); ok {
 			p.RequestedBy = tok.Name
 		}
@@ -160,14 +187,18 @@ type promotionJSON struct {
 	DecidedAt   time.Time         `json:"decided_at"`
 }
 
-func promotionsJSON(ps []store.Promotion) []promotionJSON {
+func promotionsJSON(ps []store.Promotion) ([]promotionJSON, error) {
 	out := make([]promotionJSON, 0, len(ps))
 	for _, p := range ps {
 		d := p.Decision
+		var conditions []rings.Condition
+		if err := json.Unmarshal(d.Conditions, &conditions); err != nil {
+			return nil, fmt.Errorf("promotion %s: decode conditions: %w", p.ID, err)
+		}
 		out = append(out, promotionJSON{ID: p.ID, Service: d.Service, SHA: d.SHA, From: d.From, To: d.To, Allowed: d.Allowed,
-			Fix: p.Fix, Conditions: d.Conditions, RequestedBy: p.RequestedBy, DecidedAt: p.DecidedAt})
+			Fix: p.Fix, Conditions: conditions, RequestedBy: p.RequestedBy, DecidedAt: p.DecidedAt})
 	}
-	return out
+	return out, nil
 }
 
 // historyQuery reads ?service= (required), ?sha= and ?limit=.
@@ -201,7 +232,12 @@ func (s *Server) getPromotions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"service": service, "promotions": promotionsJSON(ps)})
+	history, err := promotionsJSON(ps)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"service": service, "promotions": history})
 }
 
 // ringsAnswer is a commit's rollout: its state in each ring, the gate runs
@@ -230,7 +266,7 @@ func (s *Server) getRings(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	gates, err := s.DB.GateRuns(ctx, service, sha)
+	gates, err := s.gateRuns(ctx, service, sha)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -243,7 +279,26 @@ func (s *Server) getRings(w http.ResponseWriter, r *http.Request) {
 	if gates == nil {
 		gates = []rings.GateRun{}
 	}
-	writeJSON(w, http.StatusOK, ringsAnswer{Position: rings.Locate(cfg, sha, deps, s.now()), Gates: gates, Promotions: promotionsJSON(ps)})
+	history, err := promotionsJSON(ps)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ringsAnswer{Position: rings.Locate(cfg, sha, deps, s.now()), Gates: gates, Promotions: history})
+}
+
+// gateRuns returns the gate runs that count for a commit's promotion: the
+// latest result of each gate.
+func (s *Server) gateRuns(ctx context.Context, service, sha string) ([]rings.GateRun, error) {
+	results, err := s.DB.GateResults(ctx, service, sha)
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]rings.GateRun, 0, len(results))
+	for _, g := range results {
+		runs = append(runs, rings.GateRun{Name: g.Name, Passed: g.Verdict == string(gate.Pass), At: g.RecordedAt})
+	}
+	return rings.LatestGates(runs), nil
 }
 
 func ringNames(c rings.Config) string {

@@ -58,15 +58,15 @@ func newEnv(t *testing.T, db *store.DB, ringsFor func(string) rings.Config) *env
 	t.Helper()
 	c := &clock{now: t0}
 	db.Now = c.Now
-	srv := &server.Server{DB: db, Now: c.Now, Rings: ringsFor}
+	srv := &server.Server{DB: db, Reports: reader(db), Now: c.Now, Rings: ringsFor}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	e := &env{t: t, db: db, clock: c, url: hs.URL}
 	var err error
-	if _, e.ingest, err = db.CreateToken(ctx, "ci", store.ScopeIngest); err != nil {
+	if _, e.ingest, err = db.CreateToken(ctx, "ci", delivery.ScopeIngest); err != nil {
 		t.Fatal(err)
 	}
-	if _, e.read, err = db.CreateToken(ctx, "dashboard", store.ScopeRead); err != nil {
+	if _, e.read, err = db.CreateToken(ctx, "dashboard", delivery.ScopeRead); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -146,7 +146,7 @@ func (e *env) stored(shas ...string) int {
 	e.t.Helper()
 	n := 0
 	for _, sha := range shas {
-		runs, err := e.db.GateRuns(ctx, "api", sha)
+		runs, err := latestGates(e.db, "api", sha)
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -276,7 +276,7 @@ func TestPostGateAnswersThatNoSLOsExist(t *testing.T) {
 		if resp.ID == "" || resp.Frozen || resp.SLOsConfigured || !strings.Contains(resp.Message, "no SLOs are configured") {
 			t.Errorf("answer %+v", resp)
 		}
-		runs, err := db.GateRuns(ctx, "api", "abc")
+		runs, err := latestGates(db, "api", "abc")
 		if err != nil || len(runs) != 1 || runs[0].Passed || runs[0].Name != "tests" || !runs[0].At.Equal(t0) {
 			t.Errorf("stored %+v, %v", runs, err)
 		}

@@ -149,7 +149,7 @@ func newHarness(t testing.TB, kind string) *harness {
 		t.Fatal(err)
 	}
 	sources := allSources(t)
-	srv := &server.Server{DB: db, Sources: sources, Intake: intake.New(db, sources)}
+	srv := &server.Server{DB: db, Reports: reader(db), Sources: sources, Intake: intake.New(db, sources)}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return &harness{db: db, raw: raw, srv: srv, http: hs, token: secret}

@@ -16,7 +16,6 @@ import (
 	"github.com/stride-oss/stride/internal/flow"
 	"github.com/stride-oss/stride/internal/ingest/github"
 	"github.com/stride-oss/stride/internal/ingest/pagerduty"
-	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/store"
 )
 
@@ -255,11 +254,11 @@ func reports(t testing.TB, db *store.DB) (dora.Report, flow.Report, string) {
 	var d dora.Report
 	var f flow.Report
 	for _, scope := range []store.Scope{{}, {Service: "shop"}} {
-		dr, err := report.DORA(ctx, db, scope, period, nil)
+		dr, err := reader(db).DORA(ctx, scope, period, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fr, err := report.Flow(ctx, db, scope, period)
+		fr, err := reader(db).Flow(ctx, scope, period)
 		if err != nil {
 			t.Fatal(err)
 		}

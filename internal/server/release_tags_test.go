@@ -9,7 +9,6 @@ import (
 
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/ingest/github"
-	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/store"
 )
 
@@ -61,7 +60,7 @@ func TestReleaseByTagPush(t *testing.T) {
 		if n := h.counts(t)["deployments"]; n != 1 {
 			t.Errorf("%d deployment rows, want 1", n)
 		}
-		r, err := report.DORA(ctx, h.db, store.Scope{}, period, nil)
+		r, err := reader(h.db).DORA(ctx, store.Scope{}, period, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +70,7 @@ func TestReleaseByTagPush(t *testing.T) {
 		if lt := r.LeadTime; lt.Count != 1 || lt.MedianSeconds == nil || *lt.MedianSeconds != secs(finished.Sub(tCommit)) {
 			t.Errorf("lead time %+v (median %v), want one change of %v", lt, deref(lt.MedianSeconds), finished.Sub(tCommit))
 		}
-		ex, err := report.DORAExplain(ctx, h.db, store.Scope{}, period, "lead_time")
+		ex, err := reader(h.db).DORAExplain(ctx, store.Scope{}, period, "lead_time")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
-	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/store"
 )
 
@@ -27,7 +26,7 @@ func (s *Server) getDORA(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	rep, err := report.DORA(r.Context(), s.DB, scope, period, s.Thresholds)
+	rep, err := s.Reports.DORA(r.Context(), scope, period, s.Thresholds)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -41,7 +40,7 @@ func (s *Server) getDORAExplain(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	e, err := report.DORAExplain(r.Context(), s.DB, scope, period, r.URL.Query().Get("figure"))
+	e, err := s.Reports.DORAExplain(r.Context(), scope, period, r.URL.Query().Get("figure"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -55,7 +54,7 @@ func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	rep, err := report.Flow(r.Context(), s.DB, scope, period)
+	rep, err := s.Reports.Flow(r.Context(), scope, period)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -69,7 +68,7 @@ func (s *Server) getFlowExplain(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	e, err := report.FlowExplain(r.Context(), s.DB, scope, period, r.URL.Query().Get("figure"))
+	e, err := s.Reports.FlowExplain(r.Context(), scope, period, r.URL.Query().Get("figure"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -91,7 +90,7 @@ func (s *Server) getPlanning(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rep, err := report.Planning(r.Context(), s.DB, q.Get("team"), period, sprints)
+	rep, err := s.Reports.Planning(r.Context(), q.Get("team"), period, sprints)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -20,6 +20,7 @@ import (
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/ingest"
 	"github.com/stride-oss/stride/internal/intake"
+	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/rings"
 	"github.com/stride-oss/stride/internal/store"
 )
@@ -32,8 +33,11 @@ const (
 
 // Server serves Stride's HTTP API.
 type Server struct {
-	DB     *store.DB
-	Logger *slog.Logger
+	DB *store.DB
+	// Reports computes every report the API serves; the binary builds it
+	// on DB, with the hook that brings stale shipments up to date.
+	Reports *report.Reader
+	Logger  *slog.Logger
 	// Sources are the configured webhook connectors by name.
 	Sources map[string]ingest.Source
 	// Intake is the write path every ingest endpoint goes through; nil
@@ -82,10 +86,10 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /healthz", s.healthz)
 		mux.HandleFunc("GET /readyz", s.readyz)
 		mux.HandleFunc("GET /metrics", s.serveMetrics)
-		mux.Handle("POST /api/v1/events", s.auth(store.ScopeIngest, s.postEvents))
-		mux.Handle("GET /api/v1/dora", s.auth(store.ScopeRead, s.getDORA))
-		mux.Handle("GET /api/v1/dora/explain", s.auth(store.ScopeRead, s.getDORAExplain))
-		mux.Handle("GET /api/v1/dora/thresholds", s.auth(store.ScopeRead, s.getThresholds))
+		mux.Handle("POST /api/v1/events", s.auth(delivery.ScopeIngest, s.postEvents))
+		mux.Handle("GET /api/v1/dora", s.auth(delivery.ScopeRead, s.getDORA))
+		mux.Handle("GET /api/v1/dora/explain", s.auth(delivery.ScopeRead, s.getDORAExplain))
+		mux.Handle("GET /api/v1/dora/thresholds", s.auth(delivery.ScopeRead, s.getThresholds))
 		mux.HandleFunc("POST /webhooks/{source}", s.postWebhook)
 		s.routes(mux)
 		s.mux = mux
@@ -95,13 +99,13 @@ func (s *Server) Handler() http.Handler {
 
 // routes is where later features add their endpoints.
 func (s *Server) routes(mux *http.ServeMux) {
-	mux.Handle("GET /api/v1/flow", s.auth(store.ScopeRead, s.getFlow))
-	mux.Handle("GET /api/v1/flow/explain", s.auth(store.ScopeRead, s.getFlowExplain))
-	mux.Handle("GET /api/v1/planning", s.auth(store.ScopeRead, s.getPlanning))
-	mux.Handle("POST /api/v1/gates", s.auth(store.ScopeIngest, s.postGate))
-	mux.Handle("POST /api/v1/promotions", s.auth(store.ScopeIngest, s.postPromotion))
-	mux.Handle("GET /api/v1/promotions", s.auth(store.ScopeRead, s.getPromotions))
-	mux.Handle("GET /api/v1/rings", s.auth(store.ScopeRead, s.getRings))
+	mux.Handle("GET /api/v1/flow", s.auth(delivery.ScopeRead, s.getFlow))
+	mux.Handle("GET /api/v1/flow/explain", s.auth(delivery.ScopeRead, s.getFlowExplain))
+	mux.Handle("GET /api/v1/planning", s.auth(delivery.ScopeRead, s.getPlanning))
+	mux.Handle("POST /api/v1/gates", s.auth(delivery.ScopeIngest, s.postGate))
+	mux.Handle("POST /api/v1/promotions", s.auth(delivery.ScopeIngest, s.postPromotion))
+	mux.Handle("GET /api/v1/promotions", s.auth(delivery.ScopeRead, s.getPromotions))
+	mux.Handle("GET /api/v1/rings", s.auth(delivery.ScopeRead, s.getRings))
 }
 
 // Run serves on l until ctx is cancelled, then stops accepting, waits for
@@ -295,7 +299,7 @@ const tokenKey ctxKey = 0
 
 // auth requires a bearer token with scope (admin covers all). In dev mode
 // every request passes.
-func (s *Server) auth(scope string, h http.HandlerFunc) http.Handler {
+func (s *Server) auth(scope delivery.Scope, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.Dev {
 			h(w, r)
@@ -311,7 +315,7 @@ func (s *Server) auth(scope string, h http.HandlerFunc) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		if !tok.Allows(scope) {
+		if !tok.Scope.Allows(scope) {
 			s.writeError(w, r, delivery.Errorf(delivery.EFORBIDDEN, "token %q has scope %s; this endpoint needs %s", tok.Name, tok.Scope, scope))
 			return
 		}

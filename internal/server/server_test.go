@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/server"
 	"github.com/stride-oss/stride/internal/store"
@@ -28,15 +29,15 @@ type testServer struct {
 
 func newTestServer(t *testing.T, db *store.DB) *testServer {
 	t.Helper()
-	_, ingest, err := db.CreateToken(ctx, "ci", store.ScopeIngest)
+	_, ingest, err := db.CreateToken(ctx, "ci", delivery.ScopeIngest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, read, err := db.CreateToken(ctx, "dash", store.ScopeRead)
+	_, read, err := db.CreateToken(ctx, "dash", delivery.ScopeRead)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &server.Server{DB: db, Now: func() time.Time { return time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC) }}
+	srv := &server.Server{DB: db, Reports: reader(db), Now: func() time.Time { return time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC) }}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return &testServer{Server: ts, db: db, ingest: ingest, read: read}
@@ -253,7 +254,7 @@ func TestConfiguredThresholdsMoveTheTier(t *testing.T) {
 	}
 	th := dora.DefaultThresholds()
 	th.LeadTime.Elite = time.Hour // a team that wants changes out within the hour
-	strict := httptest.NewServer((&server.Server{DB: db, Thresholds: &th}).Handler())
+	strict := httptest.NewServer((&server.Server{DB: db, Reports: reader(db), Thresholds: &th}).Handler())
 	defer strict.Close()
 	ts2 := &testServer{Server: strict, db: db, ingest: ts.ingest, read: ts.read}
 	_, rep = ts2.do(t, "GET", "/api/v1/dora?service=app&from=2026-03-02&to=2026-03-09", ts.read, nil)

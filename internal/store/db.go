@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -59,9 +60,38 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	return db, nil
 }
 
-func open(url string) (*DB, error) {
+// OpenReadOnly opens the database named by url for reading only, without
+// migrating it: every statement that would write fails. SQLite opens the
+// file read-only with query_only set; PostgreSQL sessions start with
+// default_transaction_read_only. It shows that a path reads without
+// writing, and suits a replica that only serves reports.
+func OpenReadOnly(ctx context.Context, url string) (*DB, error) {
+	db, err := openWith(url, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func open(url string) (*DB, error) { return openWith(url, false) }
+
+func openWith(url string, readOnly bool) (*DB, error) {
 	db := &DB{Now: time.Now}
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		if readOnly {
+			u, err := neturl.Parse(url)
+			if err != nil {
+				return nil, fmt.Errorf("open postgres: %w", err)
+			}
+			q := u.Query()
+			q.Set("default_transaction_read_only", "on")
+			u.RawQuery = q.Encode()
+			url = u.String()
+		}
 		pool, err := sql.Open("pgx", url)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
@@ -83,6 +113,13 @@ func open(url string) (*DB, error) {
 	// in WAL mode would lose the last commits). It costs one fsync a batch.
 	dsn := func(txlock string) string {
 		return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)&_txlock=" + txlock
+	}
+	if readOnly {
+		// No journal_mode: setting it is a write. A WAL database stays
+		// readable by a read-only connection while its writer runs.
+		dsn = func(string) string {
+			return "file:" + path + "?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=deferred"
+		}
 	}
 	w, err := sql.Open("sqlite", dsn("immediate"))
 	if err != nil {

@@ -2,20 +2,14 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
-	"github.com/stride-oss/stride/internal/flow"
 )
-
-// FlowLookback is how long before a period a pull request may have merged
-// and still be deployed inside it (deploy time and cycle time count pull
-// requests by their deployment).
-const FlowLookback = 90 * 24 * time.Hour
 
 // ScopeRepositories returns the repositories of the services in scope: the
 // ones configured for them and the ones their deployments name.
@@ -65,37 +59,21 @@ func (db *DB) ScopeRepositories(ctx context.Context, services []string) ([]strin
 	return out, nil
 }
 
-// FlowInput gathers the pull requests of the scope's repositories that
-// merged between FlowLookback before the period and its end, with the first
-// production deployment that shipped each one's merge sha or commits.
-func (db *DB) FlowInput(ctx context.Context, scope Scope, period delivery.Period) (flow.Input, error) {
-	in := flow.Input{Period: period, Deployed: map[flow.CommitKey]flow.Deployed{}}
-	services, err := db.ScopeServices(ctx, scope)
-	if err != nil {
-		return in, err
-	}
-	if _, err := db.RefreshShipments(ctx, services...); err != nil {
-		return in, err
-	}
+// MergedPullRequests returns the pull requests that merged in [from, to) in
+// repositories (in every repository when none is given).
+func (db *DB) MergedPullRequests(ctx context.Context, from, to time.Time, repositories ...string) ([]delivery.PullRequest, error) {
 	q := `SELECT data FROM pull_requests WHERE merged_at >= ? AND merged_at < ?`
-	args := []any{period.From.Add(-FlowLookback).UnixMicro(), period.To.UnixMicro()}
-	if scope.Service != "" || scope.Team != "" {
-		repos, err := db.ScopeRepositories(ctx, services)
-		if err != nil {
-			return in, err
-		}
-		if len(repos) == 0 {
-			return in, nil
-		}
-		list, rargs := inList(repos)
+	args := []any{from.UnixMicro(), to.UnixMicro()}
+	if len(repositories) > 0 {
+		list, rargs := inList(repositories)
 		q += ` AND repository IN ` + list
 		args = append(args, rargs...)
 	}
 	rows, err := db.read.QueryContext(ctx, db.q(q), args...)
 	if err != nil {
-		return in, fmt.Errorf("read pull requests: %w", err)
+		return nil, fmt.Errorf("read pull requests: %w", err)
 	}
-	in.PullRequests, err = collect(rows, func(s interface{ Scan(...any) error }) (delivery.PullRequest, error) {
+	out, err := collect(rows, func(s interface{ Scan(...any) error }) (delivery.PullRequest, error) {
 		var data string
 		var pr delivery.PullRequest
 		if err := s.Scan(&data); err != nil {
@@ -104,61 +82,96 @@ func (db *DB) FlowInput(ctx context.Context, scope Scope, period delivery.Period
 		return pr, json.Unmarshal([]byte(data), &pr)
 	})
 	if err != nil {
-		return in, fmt.Errorf("read pull requests: %w", err)
+		return nil, fmt.Errorf("read pull requests: %w", err)
 	}
-	for _, pr := range in.PullRequests {
-		shas := append([]string{pr.MergeSHA}, pr.Commits...)
-		for _, sha := range shas {
-			if sha == "" {
-				continue
-			}
-			if err := db.firstShipment(ctx, pr.Repository, sha, in.Deployed); err != nil {
-				return in, err
-			}
+	return out, nil
+}
+
+// CommitRef names a commit; shas are unique only within a repository.
+type CommitRef struct {
+	Repository string
+	SHA        string
+}
+
+// FirstShipment is the earliest production deployment that shipped a
+// commit, and when it finished.
+type FirstShipment struct {
+	Deployment delivery.DeploymentKey
+	FinishedAt time.Time
+}
+
+// firstShipmentChunk bounds the (repository, sha) pairs of one query, well
+// inside both databases' limits on bound parameters.
+const firstShipmentChunk = 500
+
+// FirstShipments returns, for each of commits that was shipped, the
+// earliest deployment that shipped it (of two finished at the same instant,
+// the first by service and id). Commits never shipped are absent. It reads
+// in one query per 500 commits, not one per commit.
+func (db *DB) FirstShipments(ctx context.Context, commits []CommitRef) (map[CommitRef]FirstShipment, error) {
+	out := map[CommitRef]FirstShipment{}
+	seen := map[CommitRef]bool{}
+	var unique []CommitRef
+	for _, c := range commits {
+		if c.SHA != "" && !seen[c] {
+			seen[c] = true
+			unique = append(unique, c)
 		}
 	}
-	return in, nil
+	for chunk := range slices.Chunk(unique, firstShipmentChunk) {
+		args := make([]any, 0, 2*len(chunk))
+		for _, c := range chunk {
+			args = append(args, c.Repository, c.SHA)
+		}
+		rows, err := db.read.QueryContext(ctx, db.q(`SELECT repository, sha, service, environment, deployment_id, finished_at FROM shipments
+			WHERE (repository, sha) IN (VALUES `+placeholders(len(chunk), 2)+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("find deployments of %d commits: %w", len(chunk), err)
+		}
+		for rows.Next() {
+			var c CommitRef
+			var f FirstShipment
+			var finished int64
+			if err := rows.Scan(&c.Repository, &c.SHA, &f.Deployment.Service, &f.Deployment.Environment, &f.Deployment.ID, &finished); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("find deployments of %d commits: %w", len(chunk), err)
+			}
+			f.FinishedAt = time.UnixMicro(finished).UTC()
+			if cur, ok := out[c]; !ok || earlierShipment(f, cur) {
+				out[c] = f
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("find deployments of %d commits: %w", len(chunk), err)
+		}
+	}
+	return out, nil
 }
 
-// firstShipment records in deployed the earliest production deployment that
-// shipped repository@sha, if any did.
-func (db *DB) firstShipment(ctx context.Context, repository, sha string, deployed map[flow.CommitKey]flow.Deployed) error {
-	key := flow.CommitKey{Repository: repository, SHA: sha}
-	if _, ok := deployed[key]; ok {
-		return nil
+func earlierShipment(a, b FirstShipment) bool {
+	if c := a.FinishedAt.Compare(b.FinishedAt); c != 0 {
+		return c < 0
 	}
-	var d flow.Deployed
-	var finished int64
-	err := db.read.QueryRowContext(ctx, db.q(`SELECT service, environment, deployment_id, finished_at FROM shipments
-		WHERE repository = ? AND sha = ? ORDER BY finished_at LIMIT 1`), repository, sha).
-		Scan(&d.Deployment.Service, &d.Deployment.Environment, &d.Deployment.ID, &finished)
-	if err == sql.ErrNoRows {
-		return nil
+	if a.Deployment.Service != b.Deployment.Service {
+		return a.Deployment.Service < b.Deployment.Service
 	}
-	if err != nil {
-		return fmt.Errorf("find deployment of %s@%s: %w", repository, sha, err)
-	}
-	d.FinishedAt = time.UnixMicro(finished).UTC()
-	deployed[key] = d
-	return nil
+	return a.Deployment.ID < b.Deployment.ID
 }
 
-// PlanningInput gathers a team's work items (every team's when team is
-// empty) resolved before the period's end or still open; velocity reaches
-// back over earlier sprints.
-func (db *DB) PlanningInput(ctx context.Context, team string, period delivery.Period, sprints int) (flow.PlanningInput, error) {
-	in := flow.PlanningInput{Period: period, Sprints: sprints}
+// WorkItems returns a team's work items (every team's when team is empty)
+// resolved before t or still open.
+func (db *DB) WorkItems(ctx context.Context, team string, t time.Time) ([]delivery.WorkItem, error) {
 	q := `SELECT data FROM work_items WHERE (resolved_at IS NULL OR resolved_at < ?)`
-	args := []any{period.To.UnixMicro()}
+	args := []any{t.UnixMicro()}
 	if team != "" {
 		q += ` AND team = ?`
 		args = append(args, team)
 	}
 	rows, err := db.read.QueryContext(ctx, db.q(q), args...)
 	if err != nil {
-		return in, fmt.Errorf("read work items: %w", err)
+		return nil, fmt.Errorf("read work items: %w", err)
 	}
-	in.Items, err = collect(rows, func(s interface{ Scan(...any) error }) (delivery.WorkItem, error) {
+	out, err := collect(rows, func(s interface{ Scan(...any) error }) (delivery.WorkItem, error) {
 		var data string
 		var w delivery.WorkItem
 		if err := s.Scan(&data); err != nil {
@@ -167,7 +180,7 @@ func (db *DB) PlanningInput(ctx context.Context, team string, period delivery.Pe
 		return w, json.Unmarshal([]byte(data), &w)
 	})
 	if err != nil {
-		return in, fmt.Errorf("read work items: %w", err)
+		return nil, fmt.Errorf("read work items: %w", err)
 	}
-	return in, nil
+	return out, nil
 }

@@ -3,115 +3,104 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
-	"github.com/stride-oss/stride/internal/gate"
-	"github.com/stride-oss/stride/internal/rings"
 )
 
-// GateName names the gate a result belongs to: the criteria it judged
-// (those not skipped), sorted and joined with "+", or "gate" when it
-// judged none. A gate result carries no name of its own, yet one commit is
-// often judged by several gates (unit tests in one job, a load test in
-// another); naming a run by what it judged makes a re-run of the same gate
-// supersede the earlier result, while a passing load test cannot hide a
-// failed unit-test gate. Dropping a report to get past a failure changes
-// the name, so the failure still counts.
-func GateName(r gate.Result) string {
-	var names []string
-	seen := map[string]bool{}
-	for _, c := range r.Criteria {
-		if c.Status != gate.Skipped && !seen[c.Name] {
-			seen[c.Name] = true
-			names = append(names, c.Name)
-		}
-	}
-	if len(names) == 0 {
-		return "gate"
-	}
-	sort.Strings(names)
-	return strings.Join(names, "+")
+// GateRecord is a gate result as stored: the gate's name (package gate
+// names it by what it judged), its verdict and the criteria it judged, as
+// JSON the caller encoded. The store keeps them as given.
+type GateRecord struct {
+	Service  string
+	SHA      string
+	Name     string
+	Verdict  string
+	Fix      bool
+	Criteria []byte
 }
 
-// RecordGate stores a gate result as CI posted it and returns its id. The
-// result must name its service and carry a pass or fail verdict.
-func (db *DB) RecordGate(ctx context.Context, r gate.Result) (string, error) {
-	if err := requiredField("service", r.Service); err != nil {
+// RecordGate stores a gate result as CI posted it and returns its id. It
+// must name its service, gate and verdict; the caller has checked the
+// verdict means something.
+func (db *DB) RecordGate(ctx context.Context, g GateRecord) (string, error) {
+	if err := requiredField("service", g.Service); err != nil {
 		return "", err
 	}
-	if len(r.SHA) > delivery.MaxKeyLength {
+	if len(g.SHA) > delivery.MaxKeyLength {
 		return "", delivery.FieldError("sha", "is longer than %d bytes", delivery.MaxKeyLength)
 	}
-	if r.Verdict != gate.Pass && r.Verdict != gate.Fail {
-		return "", delivery.FieldError("verdict", "must be pass or fail, got %q", r.Verdict)
+	if err := requiredField("verdict", g.Verdict); err != nil {
+		return "", err
 	}
-	criteria := r.Criteria
-	if criteria == nil {
-		criteria = []gate.Criterion{}
+	if err := requiredField("name", g.Name); err != nil {
+		return "", err
 	}
-	data, err := json.Marshal(criteria)
-	if err != nil {
-		return "", fmt.Errorf("record gate of %s: encode criteria: %w", r.Service, err)
+	criteria := g.Criteria
+	if len(criteria) == 0 {
+		criteria = []byte("[]")
 	}
 	var id int64
-	err = db.write.QueryRowContext(ctx, db.q(`INSERT INTO gate_results (service, sha, name, verdict, fix, criteria, recorded_at)
+	err := db.write.QueryRowContext(ctx, db.q(`INSERT INTO gate_results (service, sha, name, verdict, fix, criteria, recorded_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		r.Service, r.SHA, GateName(r), string(r.Verdict), boolInt(r.Fix), string(data), db.Now().UnixMicro()).Scan(&id)
+		g.Service, g.SHA, g.Name, g.Verdict, boolInt(g.Fix), string(criteria), db.Now().UnixMicro()).Scan(&id)
 	if err != nil {
-		return "", fmt.Errorf("record gate of %s @ %s: %w", r.Service, r.SHA, err)
+		return "", fmt.Errorf("record gate of %s @ %s: %w", g.Service, g.SHA, err)
 	}
 	return strconv.FormatInt(id, 10), nil
 }
 
-// GateRuns returns the latest result of each gate of a commit, by gate
-// name, which is what a promotion judges: a gate re-run after a fix
-// replaces its failed run. Latest means last received, so two results
-// within one clock tick still have an order.
-func (db *DB) GateRuns(ctx context.Context, service, sha string) ([]rings.GateRun, error) {
+// GateResult is one stored gate result of a commit.
+type GateResult struct {
+	Name       string
+	Verdict    string
+	RecordedAt time.Time
+}
+
+// GateResults returns every gate result of a service's commit in the order
+// they were received (which of them counts is the promotion rules' call).
+func (db *DB) GateResults(ctx context.Context, service, sha string) ([]GateResult, error) {
 	rows, err := db.read.QueryContext(ctx, db.q(`SELECT name, verdict, recorded_at FROM gate_results
 		WHERE service = ? AND sha = ? ORDER BY id`), service, sha)
 	if err != nil {
 		return nil, fmt.Errorf("read gates of %s @ %s: %w", service, sha, err)
 	}
-	runs, err := collect(rows, func(s interface{ Scan(...any) error }) (rings.GateRun, error) {
-		var g rings.GateRun
-		var verdict string
+	out, err := collect(rows, func(s interface{ Scan(...any) error }) (GateResult, error) {
+		var g GateResult
 		var at int64
-		err := s.Scan(&g.Name, &verdict, &at)
-		g.Passed = verdict == string(gate.Pass)
-		g.At = fromMicros(sql.NullInt64{Int64: at, Valid: true})
+		err := s.Scan(&g.Name, &g.Verdict, &at)
+		g.RecordedAt = fromMicros(sql.NullInt64{Int64: at, Valid: true})
 		return g, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read gates of %s @ %s: %w", service, sha, err)
 	}
-	index := map[string]int{}
-	var latest []rings.GateRun
-	for _, g := range runs {
-		if i, ok := index[g.Name]; ok {
-			latest[i] = g
-			continue
-		}
-		index[g.Name] = len(latest)
-		latest = append(latest, g)
-	}
-	return latest, nil
+	return out, nil
 }
 
 // Promotion is one recorded promotion decision, allowed or refused.
 // RequestedBy is the name of the token that asked ("" in development mode).
 type Promotion struct {
 	ID          string
-	Decision    rings.Decision
+	Decision    PromotionDecision
 	Fix         bool
 	RequestedBy string
 	DecidedAt   time.Time
+}
+
+// PromotionDecision is what was decided: whether the service's commit may
+// move from one ring to another, and the conditions judged, as JSON the
+// caller encoded.
+type PromotionDecision struct {
+	Service    string
+	SHA        string
+	From       string
+	To         string
+	Allowed    bool
+	Conditions []byte
 }
 
 // RecordPromotion stores a decision and returns its id. Dry runs are not
@@ -128,21 +117,17 @@ func (db *DB) RecordPromotion(ctx context.Context, p Promotion) (string, error) 
 		return "", err
 	}
 	conditions := d.Conditions
-	if conditions == nil {
-		conditions = []rings.Condition{}
-	}
-	data, err := json.Marshal(conditions)
-	if err != nil {
-		return "", fmt.Errorf("record promotion of %s @ %s: encode conditions: %w", d.Service, d.SHA, err)
+	if len(conditions) == 0 {
+		conditions = []byte("[]")
 	}
 	at := p.DecidedAt
 	if at.IsZero() {
 		at = db.Now()
 	}
 	var id int64
-	err = db.write.QueryRowContext(ctx, db.q(`INSERT INTO promotions (service, sha, from_ring, to_ring, allowed, fix, conditions, requested_by, decided_at)
+	err := db.write.QueryRowContext(ctx, db.q(`INSERT INTO promotions (service, sha, from_ring, to_ring, allowed, fix, conditions, requested_by, decided_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		d.Service, d.SHA, d.From, d.To, boolInt(d.Allowed), boolInt(p.Fix), string(data), p.RequestedBy, at.UnixMicro()).Scan(&id)
+		d.Service, d.SHA, d.From, d.To, boolInt(d.Allowed), boolInt(p.Fix), string(conditions), p.RequestedBy, at.UnixMicro()).Scan(&id)
 	if err != nil {
 		return "", fmt.Errorf("record promotion of %s @ %s to %s: %w", d.Service, d.SHA, d.To, err)
 	}
@@ -180,10 +165,8 @@ func (db *DB) Promotions(ctx context.Context, service, sha string, limit int) ([
 		}
 		p.ID = strconv.FormatInt(id, 10)
 		p.Decision.Allowed, p.Fix = allowed != 0, fix != 0
+		p.Decision.Conditions = []byte(conditions)
 		p.DecidedAt = fromMicros(sql.NullInt64{Int64: at, Valid: true})
-		if err := json.Unmarshal([]byte(conditions), &p.Decision.Conditions); err != nil {
-			return p, fmt.Errorf("promotion %s: decode conditions: %w", p.ID, err)
-		}
 		return p, nil
 	})
 	if err != nil {

@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"slices"
 	"testing"
@@ -22,6 +24,27 @@ func gateResult(service, sha string, verdict gate.Status, judged ...string) gate
 	return r
 }
 
+// record stores a gate result as the server does: named by gate, its
+// criteria encoded as JSON.
+func record(t *testing.T, r gate.Result) store.GateRecord {
+	t.Helper()
+	data, err := json.Marshal(r.Criteria)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.GateRecord{Service: r.Service, SHA: r.SHA, Name: gate.Name(r), Verdict: string(r.Verdict), Fix: r.Fix, Criteria: data}
+}
+
+// latestGates is what a promotion judges of a commit's stored results.
+func latestGates(db *store.DB, service, sha string) ([]rings.GateRun, error) {
+	results, err := db.GateResults(ctx, service, sha)
+	var runs []rings.GateRun
+	for _, g := range results {
+		runs = append(runs, rings.GateRun{Name: g.Name, Passed: g.Verdict == string(gate.Pass), At: g.RecordedAt})
+	}
+	return rings.LatestGates(runs), err
+}
+
 func TestGateMigrationCreatesItsTables(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		v, err := db.SchemaVersion(ctx)
@@ -36,25 +59,6 @@ func TestGateMigrationCreatesItsTables(t *testing.T) {
 	})
 }
 
-func TestGateName(t *testing.T) {
-	tests := []struct {
-		name   string
-		result gate.Result
-		want   string
-	}{
-		{"judged criteria sorted, skipped ones left out", gateResult("api", "a", gate.Pass, "tests", "coverage"), "coverage+tests"},
-		{"a run that judged nothing", gateResult("api", "a", gate.Pass), "gate"},
-		{"failed criteria count as judged", gate.Result{Criteria: []gate.Criterion{{Name: "p95 latency", Status: gate.Fail}}}, "p95 latency"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := store.GateName(tt.result); got != tt.want {
-				t.Errorf("GateName = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestGateRunsKeepTheLatestResultOfEachGate(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		db.Now = func() time.Time { return t0 } // one clock tick for every result: arrival order decides
@@ -67,7 +71,7 @@ func TestGateRunsKeepTheLatestResultOfEachGate(t *testing.T) {
 		}
 		var ids []string
 		for _, r := range posts {
-			id, err := db.RecordGate(ctx, r)
+			id, err := db.RecordGate(ctx, record(t, r))
 			if err != nil {
 				t.Fatalf("record %+v: %v", r, err)
 			}
@@ -76,7 +80,11 @@ func TestGateRunsKeepTheLatestResultOfEachGate(t *testing.T) {
 		if len(slices.Compact(slices.Sorted(slices.Values(ids)))) != len(ids) {
 			t.Errorf("ids are not unique: %v", ids)
 		}
-		runs, err := db.GateRuns(ctx, "api", "abc")
+		all, err := db.GateResults(ctx, "api", "abc")
+		if err != nil || len(all) != 3 || all[0].Verdict != "fail" || all[2].Name != "coverage+tests" || all[2].Verdict != "pass" {
+			t.Fatalf("results of api @ abc = %+v, %v; want the three, in the order received", all, err)
+		}
+		runs, err := latestGates(db, "api", "abc")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +92,7 @@ func TestGateRunsKeepTheLatestResultOfEachGate(t *testing.T) {
 		if !slices.Equal(runs, want) {
 			t.Errorf("runs = %+v\nwant %+v", runs, want)
 		}
-		if runs, err := db.GateRuns(ctx, "api", "nothing"); err != nil || len(runs) != 0 {
+		if runs, err := latestGates(db, "api", "nothing"); err != nil || len(runs) != 0 {
 			t.Errorf("a commit without gates: %+v, %v", runs, err)
 		}
 	})
@@ -102,7 +110,29 @@ func TestRecordGateRejectsInvalidResults(t *testing.T) {
 			{"a skipped verdict", gate.Result{Service: "api", SHA: "a", Verdict: gate.Skipped}, "verdict"},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
-				_, err := db.RecordGate(ctx, tt.r)
+				// Posted results are checked by package gate, then stored.
+				err := tt.r.CheckRecordable()
+				if err == nil {
+					_, err = db.RecordGate(ctx, record(t, tt.r))
+				}
+				var e *delivery.Error
+				if delivery.ErrorCode(err) != delivery.EINVALID || !errors.As(err, &e) || e.Field != tt.field {
+					t.Errorf("err = %v, want invalid %s", err, tt.field)
+				}
+			})
+		}
+		// What the store itself refuses, whoever calls it.
+		for _, tt := range []struct {
+			name  string
+			g     store.GateRecord
+			field string
+		}{
+			{"no service", store.GateRecord{SHA: "a", Name: "tests", Verdict: "pass"}, "service"},
+			{"no verdict", store.GateRecord{Service: "api", SHA: "a", Name: "tests"}, "verdict"},
+			{"no name", store.GateRecord{Service: "api", SHA: "a", Verdict: "pass"}, "name"},
+		} {
+			t.Run("store: "+tt.name, func(t *testing.T) {
+				_, err := db.RecordGate(ctx, tt.g)
 				var e *delivery.Error
 				if delivery.ErrorCode(err) != delivery.EINVALID || !errors.As(err, &e) || e.Field != tt.field {
 					t.Errorf("err = %v, want invalid %s", err, tt.field)
@@ -114,12 +144,19 @@ func TestRecordGateRejectsInvalidResults(t *testing.T) {
 
 func TestPromotionsAreRecordedNewestFirst(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		conds := []rings.Condition{{Name: rings.CondGates, Status: rings.Pass, Reason: "1 gate(s) passed"}}
+		encode := func(cs ...rings.Condition) []byte {
+			data, err := json.Marshal(cs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return data
+		}
+		conds := encode(rings.Condition{Name: rings.CondGates, Status: rings.Pass, Reason: "1 gate(s) passed"})
 		recs := []store.Promotion{
-			{Decision: rings.Decision{Service: "api", SHA: "abc", To: "ring0", Allowed: true, Conditions: conds}, RequestedBy: "ci", DecidedAt: t0},
-			{Decision: rings.Decision{Service: "api", SHA: "abc", From: "ring0", To: "ring1", Conditions: []rings.Condition{{Name: rings.CondSoak, Status: rings.Fail, Reason: "soaking"}}}, DecidedAt: t0.Add(time.Hour)},
-			{Decision: rings.Decision{Service: "api", SHA: "def", To: "ring0", Allowed: true, Conditions: conds}, Fix: true, DecidedAt: t0.Add(2 * time.Hour)},
-			{Decision: rings.Decision{Service: "web", SHA: "abc", To: "ring0", Allowed: true, Conditions: conds}, DecidedAt: t0},
+			{Decision: store.PromotionDecision{Service: "api", SHA: "abc", To: "ring0", Allowed: true, Conditions: conds}, RequestedBy: "ci", DecidedAt: t0},
+			{Decision: store.PromotionDecision{Service: "api", SHA: "abc", From: "ring0", To: "ring1", Conditions: encode(rings.Condition{Name: rings.CondSoak, Status: rings.Fail, Reason: "soaking"})}, DecidedAt: t0.Add(time.Hour)},
+			{Decision: store.PromotionDecision{Service: "api", SHA: "def", To: "ring0", Allowed: true, Conditions: conds}, Fix: true, DecidedAt: t0.Add(2 * time.Hour)},
+			{Decision: store.PromotionDecision{Service: "web", SHA: "abc", To: "ring0", Allowed: true, Conditions: conds}, DecidedAt: t0},
 		}
 		for i := range recs {
 			id, err := db.RecordPromotion(ctx, recs[i])
@@ -151,7 +188,7 @@ func TestPromotionsAreRecordedNewestFirst(t *testing.T) {
 					g, w := got[i], tt.want[i]
 					if g.ID != w.ID || g.Fix != w.Fix || g.RequestedBy != w.RequestedBy || !g.DecidedAt.Equal(w.DecidedAt) ||
 						g.Decision.Service != w.Decision.Service || g.Decision.SHA != w.Decision.SHA || g.Decision.From != w.Decision.From ||
-						g.Decision.To != w.Decision.To || g.Decision.Allowed != w.Decision.Allowed || !slices.Equal(g.Decision.Conditions, w.Decision.Conditions) {
+						g.Decision.To != w.Decision.To || g.Decision.Allowed != w.Decision.Allowed || !bytes.Equal(g.Decision.Conditions, w.Decision.Conditions) {
 						t.Errorf("promotion %d:\n got %+v\nwant %+v", i, g, w)
 					}
 				}

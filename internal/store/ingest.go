@@ -9,7 +9,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
 )
@@ -310,12 +309,9 @@ func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incide
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("read incident %s/%s: %w", in.Service, in.ID, err)
 	}
-	// No report gave a severity: store the default, with no severity_at.
-	// Read back it is the default at time zero, which every reported
-	// severity outranks, so it merges as the unknown it stands for.
-	if in.Severity == delivery.SeverityUnknown {
-		in.Severity, in.SeverityAt = delivery.SeverityDefault, time.Time{}
-	}
+	// Stored as reported: an incident no report gave a severity keeps
+	// SeverityUnknown, and readers count it as the default
+	// (delivery.Incident.SeverityOrDefault).
 	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 12)+`
 		ON CONFLICT (service, id) DO UPDATE SET title = excluded.title, severity = excluded.severity, opened_at = excluded.opened_at,
 		acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at, cause_deployment = excluded.cause_deployment,

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
-	"github.com/stride-oss/stride/internal/dora"
 )
 
 // Scope selects the services a report covers: one service, a team's
@@ -72,119 +71,155 @@ func inList(vals []string) (string, []any) {
 	return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")", args
 }
 
-// DORAInput gathers what a DORA report over scope and period reads, with
-// every shipped change named (what Explain lists). It first brings stale
-// shipments up to date.
-func (db *DB) DORAInput(ctx context.Context, scope Scope, period delivery.Period) (dora.Input, error) {
-	return db.doraInput(ctx, scope, period, true)
+// terminalStatuses returns "(?, ?, ?)" and the arguments for the statuses
+// of a finished deployment, as the domain lists them.
+func terminalStatuses() (string, []any) {
+	var names []string
+	for _, s := range delivery.TerminalStatuses() {
+		names = append(names, string(s))
+	}
+	return inList(names)
 }
 
-// DORASummaryInput is DORAInput for dora.Compute, which needs of each
-// shipped change only its deployment, commit time and incident link: the
-// commit times come aggregated per deployment, so a history of 200,000
-// changes is read as 10,000 rows, not 200,000. Changes linked to an incident
-// are listed in full.
-func (db *DB) DORASummaryInput(ctx context.Context, scope Scope, period delivery.Period) (dora.Input, error) {
-	return db.doraInput(ctx, scope, period, false)
+// StaleServices returns those of services whose shipments are out of date
+// (their inputs changed since the last refresh), sorted; every stale
+// service when services is empty. It only reads: bringing them up to date
+// is RefreshShipments, which the caller decides when to run.
+func (db *DB) StaleServices(ctx context.Context, services ...string) ([]string, error) {
+	q := `SELECT service FROM shipping_state WHERE dirty > 0`
+	var args []any
+	if len(services) > 0 {
+		list, svcArgs := inList(services)
+		q += ` AND service IN ` + list
+		args = svcArgs
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(q+` ORDER BY service`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("find stale services: %w", err)
+	}
+	out, err := collect(rows, scanString)
+	if err != nil {
+		return nil, fmt.Errorf("find stale services: %w", err)
+	}
+	return out, nil
 }
 
-func (db *DB) doraInput(ctx context.Context, scope Scope, period delivery.Period, detail bool) (dora.Input, error) {
-	in := dora.Input{Period: period}
-	services, err := db.ScopeServices(ctx, scope)
-	if err != nil || len(services) == 0 {
-		return in, err
+// TerminalDeployments returns the production deployments of services with a
+// terminal status that finished in period, whole.
+func (db *DB) TerminalDeployments(ctx context.Context, services []string, period delivery.Period) ([]delivery.Deployment, error) {
+	if len(services) == 0 {
+		return nil, nil
 	}
-	if _, err := db.RefreshShipments(ctx, services...); err != nil {
-		return in, err
+	list, args := inList(services)
+	statuses, statusArgs := terminalStatuses()
+	args = append(append(args, delivery.EnvironmentProduction), statusArgs...)
+	args = append(args, period.From.UnixMicro(), period.To.UnixMicro())
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+deploymentColumns+` FROM deployments
+		WHERE service IN `+list+` AND environment = ? AND status IN `+statuses+`
+		AND finished_at >= ? AND finished_at < ?`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read deployments: %w", err)
 	}
-	list, svcArgs := inList(services)
-	from, to := period.From.UnixMicro(), period.To.UnixMicro()
+	out, err := collect(rows, scanDeployment)
+	if err != nil {
+		return nil, fmt.Errorf("read deployments: %w", err)
+	}
+	return out, nil
+}
 
-	// Terminal production deployments finished in the period, and the
-	// changes each shipped.
-	if detail {
-		args := append(append([]any{}, svcArgs...), delivery.EnvironmentProduction, from, to)
-		rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+deploymentColumns+` FROM deployments
-			WHERE service IN `+list+` AND environment = ? AND status IN ('success', 'failure', 'rolled_back')
-			AND finished_at >= ? AND finished_at < ?`), args...)
-		if err != nil {
-			return in, fmt.Errorf("read deployments: %w", err)
-		}
-		if in.Deployments, err = collect(rows, scanDeployment); err != nil {
-			return in, fmt.Errorf("read deployments: %w", err)
-		}
-		in.Shipments, err = db.shipments(ctx, `service IN `+list+` AND finished_at >= ? AND finished_at < ?`, append(append([]any{}, svcArgs...), from, to))
-		if err != nil {
-			return in, err
-		}
-	} else {
-		for _, s := range services {
-			if err := db.deploymentSummaries(ctx, s, from, to, &in); err != nil {
-				return in, err
-			}
-		}
-		linked, err := db.shipments(ctx, `service IN `+list+` AND finished_at >= ? AND finished_at < ? AND incident <> ''`, append(append([]any{}, svcArgs...), from, to))
-		if err != nil {
-			return in, err
-		}
-		in.Shipments = append(in.Shipments, linked...)
+// Shipments returns the changes shipped by the deployments of services that
+// finished in period; linkedOnly keeps only the changes linked to an
+// incident (fixes).
+func (db *DB) Shipments(ctx context.Context, services []string, period delivery.Period, linkedOnly bool) ([]delivery.Shipment, error) {
+	if len(services) == 0 {
+		return nil, nil
 	}
-	// The first success after the period, per service: the fix that ends a
-	// failure near the period's end.
+	list, args := inList(services)
+	where := `service IN ` + list + ` AND finished_at >= ? AND finished_at < ?`
+	if linkedOnly {
+		where += ` AND incident <> ''`
+	}
+	return db.shipments(ctx, where, append(args, period.From.UnixMicro(), period.To.UnixMicro()))
+}
+
+// FirstSuccessesFrom returns, for each of services that has one, its first
+// successful production deployment finished at or after t: after a period,
+// the fix that may end a failure near its end.
+func (db *DB) FirstSuccessesFrom(ctx context.Context, services []string, t time.Time) ([]delivery.Deployment, error) {
+	var out []delivery.Deployment
 	for _, s := range services {
 		d, err := scanDeployment(db.read.QueryRowContext(ctx, db.q(`SELECT `+deploymentColumns+` FROM deployments
 			WHERE service = ? AND environment = ? AND status = ? AND finished_at >= ? ORDER BY finished_at LIMIT 1`),
-			s, delivery.EnvironmentProduction, string(delivery.DeploymentSuccess), to))
+			s, delivery.EnvironmentProduction, string(delivery.DeploymentSuccess), t.UnixMicro()))
 		switch {
 		case err == nil:
-			in.Deployments = append(in.Deployments, d)
+			out = append(out, d)
 		case !errors.Is(err, sql.ErrNoRows):
-			return in, fmt.Errorf("read next deployment of %s: %w", s, err)
+			return nil, fmt.Errorf("read next deployment of %s: %w", s, err)
 		}
 	}
-
-	// Incidents that opened or were resolved from the period's start on:
-	// one opened after the period may still be caused by a deployment in it.
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+incidentColumns+` FROM incidents
-		WHERE service IN `+list+` AND (opened_at >= ? OR resolved_at >= ?)`), append(append([]any{}, svcArgs...), from, from)...)
-	if err != nil {
-		return in, fmt.Errorf("read incidents: %w", err)
-	}
-	incidents, err := collect(rows, scanIncident)
-	if err != nil {
-		return in, fmt.Errorf("read incidents: %w", err)
-	}
-	for _, inc := range incidents {
-		link, err := db.linkIncident(ctx, inc)
-		if err != nil {
-			return in, err
-		}
-		in.Incidents = append(in.Incidents, link)
-	}
-	return in, nil
+	return out, nil
 }
 
-// linkIncident finds the deployment that caused an incident: the one named
-// by the source, or else the latest successful production deployment of the
-// service that finished before the incident opened.
-func (db *DB) linkIncident(ctx context.Context, inc delivery.Incident) (dora.IncidentLink, error) {
-	link := dora.IncidentLink{Incident: inc}
-	if inc.CauseDeployment != "" {
-		link.Deployment = &delivery.DeploymentKey{Service: inc.Service, Environment: delivery.EnvironmentProduction, ID: inc.CauseDeployment}
-		return link, nil
+// IncidentFact is a stored incident with the latest successful production
+// deployment of its service that finished before it opened (nil when there
+// is none, or when the source named the cause itself). Which deployment the
+// incident is blamed on is the domain's rule (delivery.CauseOf).
+type IncidentFact struct {
+	Incident delivery.Incident
+	// Before holds only the service, environment, id and finish time.
+	Before *delivery.Deployment
+}
+
+// IncidentsSince returns the incidents of services that opened or were
+// resolved at or after t, each with its preceding successful production
+// deployment, in one query.
+func (db *DB) IncidentsSince(ctx context.Context, services []string, t time.Time) ([]IncidentFact, error) {
+	if len(services) == 0 {
+		return nil, nil
 	}
-	var id string
-	err := db.read.QueryRowContext(ctx, db.q(`SELECT id FROM deployments WHERE service = ? AND environment = ? AND status = ? AND finished_at < ?
-		ORDER BY finished_at DESC, id DESC LIMIT 1`), inc.Service, delivery.EnvironmentProduction, string(delivery.DeploymentSuccess), inc.OpenedAt.UnixMicro()).Scan(&id)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return link, nil
-	case err != nil:
-		return link, fmt.Errorf("link incident %s/%s: %w", inc.Service, inc.ID, err)
+	list, svcArgs := inList(services)
+	cols := "i." + strings.ReplaceAll(incidentColumns, ", ", ", i.")
+	args := []any{delivery.EnvironmentProduction, delivery.EnvironmentProduction, string(delivery.DeploymentSuccess)}
+	args = append(append(args, svcArgs...), t.UnixMicro(), t.UnixMicro())
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+cols+`, c.id, c.finished_at FROM incidents i
+		LEFT JOIN deployments c ON i.cause_deployment = '' AND c.service = i.service AND c.environment = ? AND c.id = (
+			SELECT d.id FROM deployments d WHERE d.service = i.service AND d.environment = ? AND d.status = ? AND d.finished_at < i.opened_at
+			ORDER BY d.finished_at DESC, d.id DESC LIMIT 1)
+		WHERE i.service IN `+list+` AND (i.opened_at >= ? OR i.resolved_at >= ?)`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read incidents: %w", err)
 	}
-	link.Deployment = &delivery.DeploymentKey{Service: inc.Service, Environment: delivery.EnvironmentProduction, ID: id}
-	link.Inferred = true
-	return link, nil
+	out, err := collect(rows, func(s interface{ Scan(...any) error }) (IncidentFact, error) {
+		var id sql.NullString
+		var finished sql.NullInt64
+		inc, err := scanIncident(extraScan{s, []any{&id, &finished}})
+		f := IncidentFact{Incident: inc}
+		if err == nil && id.Valid {
+			f.Before = &delivery.Deployment{Service: inc.Service, Environment: delivery.EnvironmentProduction, ID: id.String,
+				Status: delivery.DeploymentSuccess, FinishedAt: fromMicros(finished)}
+		}
+		return f, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read incidents: %w", err)
+	}
+	return out, nil
+}
+
+// extraScan scans a row's leading columns with the wrapped scanner's
+// destinations and its trailing ones into extra, so a row scanner shared
+// with other queries reads a row that has more columns.
+type extraScan struct {
+	s     interface{ Scan(...any) error }
+	extra []any
+}
+
+func (x extraScan) Scan(dest ...any) error { return x.s.Scan(append(dest, x.extra...)...) }
+
+func scanString(s interface{ Scan(...any) error }) (string, error) {
+	var v string
+	return v, s.Scan(&v)
 }
 
 // collect scans every row with scan and closes rows.
@@ -203,12 +238,24 @@ func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (
 
 // SetService records a service's team, repositories, monorepo path prefixes
 // and history base (commits before the base are not counted as shipped), as
-// configuration says.
+// configuration says. Every command applies the configuration at start, so
+// the service is marked stale only when one of these changed: an unchanged
+// configuration costs no refresh.
 func (db *DB) SetService(ctx context.Context, s delivery.Service, base []string) error {
+	team, repos, baseList, paths := s.Team, strings.Join(s.Repositories, " "), strings.Join(base, " "), strings.Join(s.Paths, "\n")
+	var oldTeam, oldRepos, oldBase, oldPaths string
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT team, repositories, base, paths FROM services WHERE name = ?`), s.Name).
+		Scan(&oldTeam, &oldRepos, &oldBase, &oldPaths)
+	switch {
+	case err == nil && oldTeam == team && oldRepos == repos && oldBase == baseList && oldPaths == paths:
+		return nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("read service %s: %w", s.Name, err)
+	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO services (name, team, repositories, base, paths) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET team = excluded.team, repositories = excluded.repositories, base = excluded.base, paths = excluded.paths`),
-			s.Name, s.Team, strings.Join(s.Repositories, " "), strings.Join(base, " "), strings.Join(s.Paths, "\n"))
+			s.Name, team, repos, baseList, paths)
 		if err != nil {
 			return fmt.Errorf("set service %s: %w", s.Name, err)
 		}
@@ -222,14 +269,14 @@ func (db *DB) SetService(ctx context.Context, s delivery.Service, base []string)
 }
 
 // shipments reads whole shipment rows matching where.
-func (db *DB) shipments(ctx context.Context, where string, args []any) ([]dora.Shipment, error) {
+func (db *DB) shipments(ctx context.Context, where string, args []any) ([]delivery.Shipment, error) {
 	rows, err := db.read.QueryContext(ctx, db.q(`SELECT service, environment, deployment_id, repository, sha, commit_time, incident
 		FROM shipments WHERE `+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read shipments: %w", err)
 	}
-	out, err := collect(rows, func(s interface{ Scan(...any) error }) (dora.Shipment, error) {
-		var sh dora.Shipment
+	out, err := collect(rows, func(s interface{ Scan(...any) error }) (delivery.Shipment, error) {
+		var sh delivery.Shipment
 		var ct int64
 		err := s.Scan(&sh.Deployment.Service, &sh.Deployment.Environment, &sh.Deployment.ID, &sh.Repository, &sh.SHA, &ct, &sh.Incident)
 		sh.CommitTime = time.UnixMicro(ct).UTC()
@@ -241,20 +288,35 @@ func (db *DB) shipments(ctx context.Context, where string, args []any) ([]dora.S
 	return out, nil
 }
 
-// deploymentSummaries appends to in the service's terminal production
-// deployments finished in [from, to) and the commit times of the changes
-// each shipped (those not linked to an incident), read in one pass from the
+// ShippedSummaries returns the terminal production deployments of services
+// finished in period and, for each, the commit times of the changes it
+// shipped that are not linked to an incident (Shipments with only the
+// deployment and the commit time), read in one pass per service from the
 // deployments and their packed per-deployment summaries. It reads only what
 // dora.Compute needs: a report over 10,000 deployments and 200,000 changes
-// spends its time scanning columns.
-func (db *DB) deploymentSummaries(ctx context.Context, service string, from, to int64, in *dora.Input) error {
+// spends its time scanning columns, so the 200,000 are read as 10,000 rows.
+func (db *DB) ShippedSummaries(ctx context.Context, services []string, period delivery.Period) ([]delivery.Deployment, []delivery.Shipment, error) {
+	var deps []delivery.Deployment
+	var ships []delivery.Shipment
+	for _, s := range services {
+		var err error
+		if deps, ships, err = db.deploymentSummaries(ctx, s, period.From.UnixMicro(), period.To.UnixMicro(), deps, ships); err != nil {
+			return nil, nil, err
+		}
+	}
+	return deps, ships, nil
+}
+
+// deploymentSummaries appends to deps and ships one service's part of
+// ShippedSummaries.
+func (db *DB) deploymentSummaries(ctx context.Context, service string, from, to int64, deps []delivery.Deployment, ships []delivery.Shipment) ([]delivery.Deployment, []delivery.Shipment, error) {
 	// Two range scans matched here rather than a join: a join's plan
 	// depends on statistics, and right after a bulk import PostgreSQL has
 	// none and chose a nested loop that took 40 s over 10,000 deployments.
 	rows, err := db.read.QueryContext(ctx, db.q(`SELECT deployment_id, commit_times FROM deployment_changes
 		WHERE service = ? AND finished_at >= ? AND finished_at < ?`), service, from, to)
 	if err != nil {
-		return fmt.Errorf("read changes of %s: %w", service, err)
+		return deps, ships, fmt.Errorf("read changes of %s: %w", service, err)
 	}
 	packed := map[string][]byte{}
 	total := 0
@@ -263,50 +325,52 @@ func (db *DB) deploymentSummaries(ctx context.Context, service string, from, to 
 		var times []byte
 		if err := rows.Scan(&id, &times); err != nil {
 			rows.Close()
-			return fmt.Errorf("read changes of %s: %w", service, err)
+			return deps, ships, fmt.Errorf("read changes of %s: %w", service, err)
 		}
 		if len(times)%8 != 0 {
 			rows.Close()
-			return fmt.Errorf("read changes of %s/%s: summary of %d bytes is corrupt", service, id, len(times))
+			return deps, ships, fmt.Errorf("read changes of %s/%s: summary of %d bytes is corrupt", service, id, len(times))
 		}
 		packed[id] = times
 		total += len(times) / 8
 	}
 	if err := rows.Close(); err != nil {
-		return fmt.Errorf("read changes of %s: %w", service, err)
+		return deps, ships, fmt.Errorf("read changes of %s: %w", service, err)
 	}
 
+	statuses, statusArgs := terminalStatuses()
+	args := append(append([]any{service, delivery.EnvironmentProduction}, statusArgs...), from, to)
 	rows, err = db.read.QueryContext(ctx, db.q(`SELECT id, status, finished_at, hotfix, rollback FROM deployments
-		WHERE service = ? AND environment = ? AND status IN ('success', 'failure', 'rolled_back')
-		AND finished_at >= ? AND finished_at < ?`), service, delivery.EnvironmentProduction, from, to)
+		WHERE service = ? AND environment = ? AND status IN `+statuses+`
+		AND finished_at >= ? AND finished_at < ?`), args...)
 	if err != nil {
-		return fmt.Errorf("read deployments of %s: %w", service, err)
+		return deps, ships, fmt.Errorf("read deployments of %s: %w", service, err)
 	}
 	defer rows.Close()
 	// Size the shipments once: 200,000 of them grown by appending cost
 	// more than the queries.
-	in.Shipments = slices.Grow(in.Shipments, total)
+	ships = slices.Grow(ships, total)
 	for rows.Next() {
 		d := delivery.Deployment{Service: service, Environment: delivery.EnvironmentProduction}
 		var status string
 		var finished int64
 		var hotfix, rollback int
 		if err := rows.Scan(&d.ID, &status, &finished, &hotfix, &rollback); err != nil {
-			return fmt.Errorf("read deployments of %s: %w", service, err)
+			return deps, ships, fmt.Errorf("read deployments of %s: %w", service, err)
 		}
 		d.Status = delivery.DeploymentStatus(status)
 		d.FinishedAt = time.UnixMicro(finished).UTC()
 		d.Hotfix, d.Rollback = hotfix != 0, rollback != 0
-		in.Deployments = append(in.Deployments, d)
+		deps = append(deps, d)
 		times := packed[d.ID]
 		key := d.Key()
 		for j := 0; j < len(times); j += 8 {
 			us := int64(binary.LittleEndian.Uint64(times[j:]))
-			in.Shipments = append(in.Shipments, dora.Shipment{Deployment: key, CommitTime: time.UnixMicro(us).UTC()})
+			ships = append(ships, delivery.Shipment{Deployment: key, CommitTime: time.UnixMicro(us).UTC()})
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read deployments of %s: %w", service, err)
+		return deps, ships, fmt.Errorf("read deployments of %s: %w", service, err)
 	}
-	return nil
+	return deps, ships, nil
 }

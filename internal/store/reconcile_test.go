@@ -78,7 +78,7 @@ func (s dbSink) ReplaceDeployments(ctx context.Context, service string, events [
 // the stored deployments.
 func shipped(t *testing.T, db *store.DB, service string) (map[string][]string, map[string]delivery.Deployment) {
 	t.Helper()
-	in, err := db.DORAInput(context.Background(), store.Scope{Service: service}, delivery.Period{From: r0, To: r0.Add(30 * 24 * time.Hour)})
+	in, err := reads(db).DORAInput(context.Background(), store.Scope{Service: service}, delivery.Period{From: r0, To: r0.Add(30 * 24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func TestReprocessRebuildsWhatOnlyTheSourceReported(t *testing.T) {
 		}
 		period := delivery.Period{From: t0.Add(-time.Hour), To: t0.Add(time.Hour)}
 		ids := func(service string) []string {
-			in, err := db.DORAInput(ctx, store.Scope{Service: service}, period)
+			in, err := reads(db).DORAInput(ctx, store.Scope{Service: service}, period)
 			if err != nil {
 				t.Fatalf("%s: %v", service, err)
 			}

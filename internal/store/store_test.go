@@ -2,12 +2,14 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
 )
@@ -25,6 +27,13 @@ func change(repo, sha string, at time.Time, parents ...string) delivery.Event {
 func deploy(service, id, sha string, status delivery.DeploymentStatus, at time.Time) delivery.Event {
 	return delivery.Event{Key: "d:" + service + ":" + id + ":" + string(status), Kind: delivery.KindDeployment,
 		Deployment: &delivery.Deployment{Service: service, ID: id, SHA: sha, Status: status, FinishedAt: at}}
+}
+
+// reads is the read path over db, bringing stale shipments up to date
+// first, as the binary wires it: the store's facts are checked through the
+// metric input they make.
+func reads(db *store.DB) *report.Reader {
+	return &report.Reader{Store: db, Fresh: report.RefreshFirst(db)}
 }
 
 // ingest stores events as the one write path, internal/intake, hands them
@@ -79,7 +88,7 @@ func TestResentEventsChangeNothing(t *testing.T) {
 		if res := ingest(t, db, dup, dup); res.Added != 0 || res.Duplicates != 2 {
 			t.Fatalf("duplicate inside a batch: %+v", res)
 		}
-		in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+		in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +128,7 @@ func TestDeploymentStateDoesNotDependOnArrivalOrder(t *testing.T) {
 		ingest(t, db, change("app", "a", t0.Add(-time.Hour)))
 		ingest(t, db, done)
 		ingest(t, db, started) // arrives late
-		in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(time.Hour)})
+		in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +150,7 @@ func TestShipmentsFollowTheCommitGraphWhateverTheOrder(t *testing.T) {
 		ingest(t, db, deploy("app", "v1", "b", delivery.DeploymentSuccess, t0.Add(5*time.Hour)))
 		ingest(t, db, change("app", "d", t0.Add(4*time.Hour), "c"), change("app", "c", t0.Add(3*time.Hour), "b"))
 		ingest(t, db, change("app", "b", t0.Add(time.Hour), "a"), change("app", "a", t0))
-		in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+		in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +167,7 @@ func TestShipmentsFollowTheCommitGraphWhateverTheOrder(t *testing.T) {
 		}
 		// A new commit and deployment make the service stale again.
 		ingest(t, db, change("app", "e", t0.Add(11*time.Hour), "d"), deploy("app", "v3", "e", delivery.DeploymentSuccess, t0.Add(12*time.Hour)))
-		in, err = db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0.Add(11 * time.Hour), To: t0.Add(24 * time.Hour)})
+		in, err = reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0.Add(11 * time.Hour), To: t0.Add(24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +187,7 @@ func TestIncidentsLinkToTheirCause(t *testing.T) {
 				Service: "app", ID: id, Severity: 1, OpenedAt: opened, CauseDeployment: cause}}
 		}
 		ingest(t, db, inc("before-any", t0.Add(30*time.Minute), ""), inc("inferred", t0.Add(2*time.Hour), ""), inc("explicit", t0.Add(4*time.Hour), "v1"))
-		in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+		in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,12 +231,12 @@ func TestScopeServices(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		tok, secret, err := db.CreateToken(ctx, "ci", store.ScopeIngest)
+		tok, secret, err := db.CreateToken(ctx, "ci", delivery.ScopeIngest)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, err := db.Authenticate(ctx, secret)
-		if err != nil || got.ID != tok.ID || !got.Allows(store.ScopeIngest) || got.Allows(store.ScopeRead) {
+		if err != nil || got.ID != tok.ID || !got.Scope.Allows(delivery.ScopeIngest) || got.Scope.Allows(delivery.ScopeRead) {
 			t.Fatalf("authenticate: %+v %v", got, err)
 		}
 		if _, err := db.Authenticate(ctx, secret+"x"); delivery.ErrorCode(err) != delivery.EUNAUTHORIZED {
@@ -254,7 +263,7 @@ func TestAReopenedIncidentLosesItsResolutionUntilResolvedAgain(t *testing.T) {
 		}
 		read := func() delivery.Incident {
 			t.Helper()
-			in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -302,7 +311,7 @@ func TestAnUnknownSeverityIsTheDefaultOnlyWhileNoReportGaveOne(t *testing.T) {
 		}
 		for _, s := range steps {
 			ingest(t, db, s.event)
-			in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -352,7 +361,7 @@ func TestMonorepoServicesShipOnlyTheirOwnPaths(t *testing.T) {
 		want := map[string][]string{"api-1": {"a1", "b1", "u1"}, "web-1": {"b1", "w1"}, "web-2": {"u1", "w2"}}
 		got := map[string][]string{}
 		for _, service := range []string{"api", "web"} {
-			in, err := db.DORAInput(ctx, store.Scope{Service: service}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			in, err := reads(db).DORAInput(ctx, store.Scope{Service: service}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -360,7 +369,7 @@ func TestMonorepoServicesShipOnlyTheirOwnPaths(t *testing.T) {
 				got[s.Deployment.ID] = append(got[s.Deployment.ID], s.SHA)
 			}
 			// The summaries the reports read agree with the detail.
-			sum, err := db.DORASummaryInput(ctx, store.Scope{Service: service}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
+			sum, err := reads(db).DORASummaryInput(ctx, store.Scope{Service: service}, delivery.Period{From: t0, To: t0.Add(24 * time.Hour)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -387,11 +396,11 @@ func TestRefreshMovesChangesBetweenDeployments(t *testing.T) {
 		period := delivery.Period{From: t0, To: t0.Add(24 * time.Hour)}
 		shipped := func() map[string]string {
 			t.Helper()
-			in, err := db.DORAInput(ctx, store.Scope{Service: "app"}, period)
+			in, err := reads(db).DORAInput(ctx, store.Scope{Service: "app"}, period)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sum, err := db.DORASummaryInput(ctx, store.Scope{Service: "app"}, period)
+			sum, err := reads(db).DORASummaryInput(ctx, store.Scope{Service: "app"}, period)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -421,6 +430,102 @@ func TestRefreshMovesChangesBetweenDeployments(t *testing.T) {
 		ingest(t, db, deploy("app", "v0", "d", delivery.DeploymentSuccess, t0.Add(4*time.Hour)))
 		if got := shipped(); len(got) != 1 || got["d"] != "v0" {
 			t.Fatalf("after v0: %v", got)
+		}
+	})
+}
+
+func TestSetServiceMarksStaleOnlyWhatChanged(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		api := delivery.Service{Name: "api", Team: "core", Repositories: []string{"acme/api"}, Paths: []string{"svc/api/"}}
+		base := []string{"b0"}
+		set := func(s delivery.Service, base []string) {
+			t.Helper()
+			if err := db.SetService(ctx, s, base); err != nil {
+				t.Fatal(err)
+			}
+		}
+		staleAfter := func(what string, s delivery.Service, base []string, want bool) {
+			t.Helper()
+			if _, err := db.RefreshShipments(ctx); err != nil {
+				t.Fatal(err)
+			}
+			set(s, base)
+			got, err := db.StaleServices(ctx, "api")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (len(got) == 1) != want {
+				t.Errorf("%s: stale %v, want stale %v", what, got, want)
+			}
+		}
+		set(api, base)
+		if got, err := db.StaleServices(ctx); err != nil || !slices.Equal(got, []string{"api"}) {
+			t.Fatalf("a new service: stale %v, %v; want [api]", got, err)
+		}
+		staleAfter("the same configuration again", api, base, false)
+		other := api
+		other.Team = "payments"
+		staleAfter("another team", other, base, true)
+		other.Repositories = []string{"acme/api", "acme/lib"}
+		staleAfter("another repository", other, base, true)
+		other.Paths = []string{"svc/api/", "lib/"}
+		staleAfter("another path", other, base, true)
+		staleAfter("another base", other, []string{"b1"}, true)
+		staleAfter("unchanged after the changes", other, []string{"b1"}, false)
+		services, err := db.ScopeServices(ctx, store.Scope{Team: "payments"})
+		if err != nil || !slices.Equal(services, []string{"api"}) {
+			t.Errorf("the last change is stored: team payments has %v, %v", services, err)
+		}
+	})
+}
+
+func TestFirstShipmentsReadsInChunks(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		// c0 ← c1 ← … ← c1199 in one repository shipped by two services,
+		// each first deploying c0 at 1h (a first deployment ships only its
+		// own commit): web's w1 ships c1..c10 at 12h, before app's d1
+		// (c1..c599 at 24h); app's d2 ships the rest at 48h.
+		var events []delivery.Event
+		var commits []store.CommitRef
+		for i := range 1200 {
+			var parents []string
+			if i > 0 {
+				parents = []string{fmt.Sprintf("c%d", i-1)}
+			}
+			events = append(events, change("mono", fmt.Sprintf("c%d", i), t0.Add(time.Duration(i)*time.Second), parents...))
+			commits = append(commits, store.CommitRef{Repository: "mono", SHA: fmt.Sprintf("c%d", i)})
+		}
+		ingest(t, db, events[:600]...)
+		ingest(t, db, events[600:]...)
+		dep := func(service, id, sha string, h int) delivery.Event {
+			e := deploy(service, id, sha, delivery.DeploymentSuccess, t0.Add(time.Duration(h)*time.Hour))
+			e.Deployment.Repository = "mono"
+			return e
+		}
+		ingest(t, db, dep("app", "d0", "c0", 1), dep("web", "w0", "c0", 1),
+			dep("app", "d1", "c599", 24), dep("app", "d2", "c1199", 48), dep("web", "w1", "c10", 12))
+		if _, err := db.RefreshShipments(ctx); err != nil {
+			t.Fatal(err)
+		}
+		commits = append(commits, store.CommitRef{Repository: "mono", SHA: "never"}, commits[5], store.CommitRef{Repository: "other", SHA: "c5"})
+		first, err := db.FirstShipments(ctx, commits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(first) != 1200 {
+			t.Errorf("%d commits shipped, want 1200", len(first))
+		}
+		for _, tt := range []struct {
+			sha, want string
+			h         int
+		}{{"c0", "app/production/d0", 1}, {"c5", "web/production/w1", 12}, {"c10", "web/production/w1", 12}, {"c11", "app/production/d1", 24}, {"c599", "app/production/d1", 24}, {"c600", "app/production/d2", 48}, {"c1199", "app/production/d2", 48}} {
+			f, ok := first[store.CommitRef{Repository: "mono", SHA: tt.sha}]
+			if !ok || f.Deployment.String() != tt.want || !f.FinishedAt.Equal(t0.Add(time.Duration(tt.h)*time.Hour)) {
+				t.Errorf("%s: first shipped by %v at %v (%v), want %s at %dh", tt.sha, f.Deployment, f.FinishedAt, ok, tt.want, tt.h)
+			}
+		}
+		if _, ok := first[store.CommitRef{Repository: "mono", SHA: "never"}]; ok {
+			t.Error("a commit never shipped is listed")
 		}
 	})
 }

@@ -13,25 +13,12 @@ import (
 	"github.com/stride-oss/stride/internal/delivery"
 )
 
-// Token scopes. admin includes read and ingest; read and ingest are apart so
-// a CI job that sends events cannot read the org's numbers.
-const (
-	ScopeIngest = "ingest"
-	ScopeRead   = "read"
-	ScopeAdmin  = "admin"
-)
-
 // Token is an API credential. Only the SHA-256 of its secret is stored.
 type Token struct {
 	ID        string
 	Name      string
-	Scope     string
+	Scope     delivery.Scope
 	CreatedAt time.Time
-}
-
-// Allows reports whether the token's scope covers want.
-func (t Token) Allows(want string) bool {
-	return t.Scope == ScopeAdmin || t.Scope == want
 }
 
 func hashSecret(secret string) string {
@@ -41,11 +28,11 @@ func hashSecret(secret string) string {
 
 // CreateToken makes a token and returns its secret, which is shown once and
 // never stored.
-func (db *DB) CreateToken(ctx context.Context, name, scope string) (Token, string, error) {
+func (db *DB) CreateToken(ctx context.Context, name string, scope delivery.Scope) (Token, string, error) {
 	if name == "" {
 		return Token{}, "", delivery.FieldError("name", "is required")
 	}
-	if scope != ScopeIngest && scope != ScopeRead && scope != ScopeAdmin {
+	if !scope.Valid() {
 		return Token{}, "", delivery.FieldError("scope", "must be ingest, read or admin, got %q", scope)
 	}
 	raw := make([]byte, 32)
@@ -59,7 +46,7 @@ func (db *DB) CreateToken(ctx context.Context, name, scope string) (Token, strin
 	t := Token{ID: hex.EncodeToString(id), Name: name, Scope: scope, CreatedAt: db.Now().UTC().Truncate(time.Microsecond)}
 	secret := "stride_" + hex.EncodeToString(raw)
 	_, err := db.write.ExecContext(ctx, db.q(`INSERT INTO tokens (id, name, scope, hash, created_at) VALUES (?, ?, ?, ?, ?)`),
-		t.ID, t.Name, t.Scope, hashSecret(secret), t.CreatedAt.UnixMicro())
+		t.ID, t.Name, string(t.Scope), hashSecret(secret), t.CreatedAt.UnixMicro())
 	if err != nil {
 		return Token{}, "", fmt.Errorf("create token %s: %w", name, err)
 	}
@@ -70,15 +57,16 @@ func (db *DB) CreateToken(ctx context.Context, name, scope string) (Token, strin
 // EUNAUTHORIZED error.
 func (db *DB) Authenticate(ctx context.Context, secret string) (Token, error) {
 	var t Token
+	var scope string
 	var created int64
 	err := db.read.QueryRowContext(ctx, db.q(`SELECT id, name, scope, created_at FROM tokens WHERE hash = ?`), hashSecret(secret)).
-		Scan(&t.ID, &t.Name, &t.Scope, &created)
+		Scan(&t.ID, &t.Name, &scope, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, delivery.Errorf(delivery.EUNAUTHORIZED, "invalid token")
 	}
 	if err != nil {
 		return t, fmt.Errorf("authenticate: %w", err)
 	}
-	t.CreatedAt = time.UnixMicro(created).UTC()
+	t.Scope, t.CreatedAt = delivery.Scope(scope), time.UnixMicro(created).UTC()
 	return t, nil
 }
