@@ -20,8 +20,10 @@ import (
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/flow"
+	"github.com/stride-oss/stride/internal/ingest"
 	gitimport "github.com/stride-oss/stride/internal/ingest/git"
 	"github.com/stride-oss/stride/internal/intake"
+	"github.com/stride-oss/stride/internal/jobs"
 	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/server"
 	"github.com/stride-oss/stride/internal/store"
@@ -184,12 +186,34 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, err)
 	}
-	srv := &server.Server{DB: db, Reports: &report.Reader{Store: db, Fresh: report.RefreshFirst(db)}, Logger: logger, Sources: sources, Intake: intake.New(db, sources), Dev: *dev, Thresholds: &th, Rings: cfg.Rings}
-	if err := srv.Run(ctx, l); err != nil {
+	in, runner, reports, err := wire(db, sources, logger)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	srv := &server.Server{DB: db, Reports: reports, Logger: logger, Sources: sources, Intake: in, Dev: *dev, Thresholds: &th, Rings: cfg.Rings}
+	// The runner's tasks stop with ctx, as the server does; both are
+	// waited for before the database closes.
+	runner.Start(ctx)
+	err = srv.Run(ctx, l)
+	runner.Wait()
+	if err != nil {
 		logger.Error("serve", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// wire connects the one write path, the job runner and the one read path
+// over db: the runner holds the tasks that derive what writes mark stale,
+// and a report that finds data stale runs them now and waits. A command
+// that serves starts the runner; the others only run its tasks on demand.
+func wire(db *store.DB, sources map[string]ingest.Source, logger *slog.Logger) (*intake.Intake, *jobs.Runner, *report.Reader, error) {
+	in := intake.New(db, sources)
+	runner := jobs.New(logger)
+	if err := runner.Add(in.ShipmentsTask()); err != nil {
+		return nil, nil, nil, err
+	}
+	return in, runner, &report.Reader{Store: db, Fresh: runner.Hook(intake.TaskShipments)}, nil
 }
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -301,9 +325,12 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return fail(stderr, err)
 	}
 	scope := store.Scope{Service: *service, Team: *team}
-	// Until a job runner owns the shipment refresh, a report from the
-	// command line brings what it reads up to date itself.
-	reports := &report.Reader{Store: db, Fresh: report.RefreshFirst(db)}
+	// No runner is started here: a report that finds shipments stale runs
+	// the runner's shipment job once and waits for it.
+	_, _, reports, err := wire(db, nil, nil)
+	if err != nil {
+		return fail(stderr, err)
+	}
 	var out any
 	var table func() error
 	switch {

@@ -32,7 +32,7 @@ func TestGateAndPromoteAgainstTheServer(t *testing.T) {
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 		setClock := func(t time.Time) { mu.Lock(); defer mu.Unlock(); now = t }
 		db.Now = clock
-		srv := httptest.NewServer((&server.Server{DB: db, Reports: &report.Reader{Store: db, Fresh: report.RefreshFirst(db)}, Now: clock}).Handler())
+		srv := httptest.NewServer((&server.Server{DB: db, Reports: &report.Reader{Store: db, Fresh: storetest.Fresh(db)}, Now: clock}).Handler())
 		defer srv.Close()
 		_, ingestTok, err := db.CreateToken(ctx, "ci", delivery.ScopeIngest)
 		if err != nil {

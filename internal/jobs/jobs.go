@@ -202,3 +202,10 @@ func (r *Runner) Statuses() []Status {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
+
+// Hook returns a function that runs the named task now and waits for it,
+// for a caller that takes a plain func(ctx) error (such as the read path's
+// hook for stale derived data) and should not know the runner.
+func (r *Runner) Hook(name string) func(ctx context.Context) error {
+	return func(ctx context.Context) error { return r.RunNow(ctx, name) }
+}

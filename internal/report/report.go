@@ -23,23 +23,13 @@ type Reader struct {
 	Store *store.DB
 	// Fresh, when set, brings stale derived data (shipments) up to date
 	// and returns once it is; a report calls it before reading when a
-	// service in its scope is stale. The binary wires it to the shipment
-	// refresh. When nil, a report reads what is stored and says in its
+	// service in its scope is stale. The binary wires it to the runner's
+	// shipment job (run now and wait). When nil, a report reads what is stored and says in its
 	// warnings which services are stale.
 	Fresh func(ctx context.Context) error
 	// CauseWindow bounds how long before an incident opened a deployment
 	// may have finished to be inferred as its cause (0: no bound).
 	CauseWindow time.Duration
-}
-
-// RefreshFirst returns a Fresh hook that recomputes every stale service's
-// shipments in the caller's goroutine. It is a stopgap until a job runner
-// owns the refresh: then Fresh asks that job to run and waits for it.
-func RefreshFirst(db *store.DB) func(ctx context.Context) error {
-	return func(ctx context.Context) error {
-		_, err := db.RefreshShipments(ctx)
-		return err
-	}
 }
 
 // StaleCode is the code of the DORA report warning that shipments were

@@ -178,7 +178,7 @@ func TestReportsCallFreshWhenStale(t *testing.T) {
 		calls := 0
 		r := &report.Reader{Store: db, Fresh: func(ctx context.Context) error {
 			calls++
-			return report.RefreshFirst(db)(ctx)
+			return storetest.Fresh(db)(ctx)
 		}}
 		d, err := r.DORA(ctx, store.Scope{Team: "core"}, period, nil)
 		if err != nil {
@@ -214,7 +214,7 @@ func TestIncidentCauseWindow(t *testing.T) {
 			window time.Duration
 			link   string
 		}{{0, "inferred"}, {time.Hour, "inferred"}, {59 * time.Minute, "none"}} {
-			r := &report.Reader{Store: db, Fresh: report.RefreshFirst(db), CauseWindow: tt.window}
+			r := &report.Reader{Store: db, Fresh: storetest.Fresh(db), CauseWindow: tt.window}
 			e, err := r.DORAExplain(ctx, store.Scope{Service: "app"}, period, "time_to_restore")
 			if err != nil {
 				t.Fatal(err)
@@ -260,7 +260,7 @@ func TestSeverityIsStoredAsReported(t *testing.T) {
 func TestDORAIncidentsCountUnknownSeverityAsTheDefault(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		staleHistory(t, db)
-		in, err := (&report.Reader{Store: db, Fresh: report.RefreshFirst(db)}).DORAInput(context.Background(), store.Scope{Service: "app"}, period)
+		in, err := (&report.Reader{Store: db, Fresh: storetest.Fresh(db)}).DORAInput(context.Background(), store.Scope{Service: "app"}, period)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,12 +7,13 @@ import (
 	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/rings"
 	"github.com/stride-oss/stride/internal/store"
+	"github.com/stride-oss/stride/internal/store/storetest"
 )
 
 // reader is the report path the tests' servers use: as in the binary, it
 // brings stale shipments up to date before reading.
 func reader(db *store.DB) *report.Reader {
-	return &report.Reader{Store: db, Fresh: report.RefreshFirst(db)}
+	return &report.Reader{Store: db, Fresh: storetest.Fresh(db)}
 }
 
 // latestGates is what a promotion of service@sha judges: the latest stored

@@ -46,9 +46,6 @@ type Server struct {
 	// Dev turns authentication off. Run refuses it unless the listener is
 	// on a loopback address.
 	Dev bool
-	// RefreshEvery is how often stale shipments are recomputed in the
-	// background, so dashboards do not pay for it (0: 2 s).
-	RefreshEvery time.Duration
 	// Now is the clock for default report periods.
 	Now func() time.Time
 	// Thresholds are the DORA tier boundaries (nil: docs/metrics.md's).
@@ -110,7 +107,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 // Run serves on l until ctx is cancelled, then stops accepting, waits for
 // in-flight requests (an acknowledged event is committed before its
-// response, so none is lost) and stops the background refresher.
+// response, so none is lost). Background work is not the server's: it is
+// the job runner's, which main starts and waits for.
 func (s *Server) Run(ctx context.Context, l net.Listener) error {
 	if s.Dev {
 		if !isLoopback(l.Addr()) {
@@ -126,13 +124,6 @@ func (s *Server) Run(ctx context.Context, l net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
 	}
-	refreshCtx, stopRefresh := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s.refreshLoop(refreshCtx)
-	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	s.logger().Info("stride serving", "addr", l.Addr().String(), "db", string(s.DB.Dialect()))
@@ -146,39 +137,10 @@ func (s *Server) Run(ctx context.Context, l net.Listener) error {
 		err = srv.Shutdown(shutdownCtx)
 		cancel()
 	}
-	stopRefresh()
-	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
-}
-
-// refreshLoop recomputes stale shipments in the background. After a pass
-// that took d it waits every + 4d, so on a large history (a refresh of
-// 200,000 changes takes seconds) under steady traffic it uses at most about
-// a fifth of a core; a report still refreshes what it reads on demand.
-func (s *Server) refreshLoop(ctx context.Context) {
-	every := s.RefreshEvery
-	if every <= 0 {
-		every = 2 * time.Second
-	}
-	t := time.NewTimer(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			start := time.Now()
-			if n, err := s.DB.RefreshShipments(ctx); err != nil && ctx.Err() == nil {
-				s.logger().Error("refresh shipments", "err", err)
-			} else if n > 0 {
-				s.logger().Debug("refreshed shipments", "services", n, "took", time.Since(start))
-			}
-			t.Reset(every + 4*time.Since(start))
-		}
-	}
 }
 
 func isLoopback(a net.Addr) bool {

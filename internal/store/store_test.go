@@ -33,7 +33,7 @@ func deploy(service, id, sha string, status delivery.DeploymentStatus, at time.T
 // first, as the binary wires it: the store's facts are checked through the
 // metric input they make.
 func reads(db *store.DB) *report.Reader {
-	return &report.Reader{Store: db, Fresh: report.RefreshFirst(db)}
+	return &report.Reader{Store: db, Fresh: storetest.Fresh(db)}
 }
 
 // ingest stores events as the one write path, internal/intake, hands them

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stride-oss/stride/internal/intake"
+	"github.com/stride-oss/stride/internal/jobs"
 	"github.com/stride-oss/stride/internal/store"
 )
 
@@ -99,4 +101,14 @@ func PostgresSchemaURL(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Fresh is the read path's hook as the binary wires it: run the runner's
+// shipment job now and wait. Tests that read reports pass it as
+// report.Reader.Fresh, so they derive shipments the way serve does.
+func Fresh(db *store.DB) func(ctx context.Context) error {
+	runner := jobs.New(nil)
+	// Add fails only on a malformed task; ShipmentsTask is well formed.
+	_ = runner.Add(intake.New(db, nil).ShipmentsTask())
+	return runner.Hook(intake.TaskShipments)
 }
