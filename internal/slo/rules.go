@@ -87,16 +87,6 @@ func periodDays(s SLO) int {
 	return int(s.Window.Rolling / (24 * time.Hour))
 }
 
-func promDuration(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	}
-	return fmt.Sprintf("%dm", d/time.Minute)
-}
-
 func rulesOf(s SLO) ([]RuleGroup, error) {
 	id := s.Service + "-" + s.Name
 	labels := func(extra ...string) map[string]string {
