@@ -80,9 +80,9 @@ func TestSweepMarksBreachesAndEscalatesOnTheClock(t *testing.T) {
 		c := &clock{t: t0}
 		r := respond.New(db, respond.Settings{Policies: policies(), Routing: routing, Now: c.now})
 		ingest(t, db, "api",
-			delivery.Incident{Service: "api", ID: "late", Severity: 1, OpenedAt: t0},                                          // due 10:00, never answered
+			delivery.Incident{Service: "api", ID: "late", Severity: 1, OpenedAt: t0},                                         // due 10:00, never answered
 			delivery.Incident{Service: "api", ID: "ok", Severity: 1, OpenedAt: t0, AcknowledgedAt: t0.Add(40 * time.Minute)}, // answered in time
-			delivery.Incident{Service: "api", ID: "minor", Severity: 2, OpenedAt: t0},                                         // due tomorrow 09:00
+			delivery.Incident{Service: "api", ID: "minor", Severity: 2, OpenedAt: t0},                                        // due tomorrow 09:00
 		)
 		// 09:59: nothing is overdue yet; the answered one is settled.
 		c.t = t0.Add(59 * time.Minute)
