@@ -31,6 +31,8 @@ import (
 type Settings struct {
 	Policies incident.Policies
 	Routing  incident.Routing
+	// Rules are the RCA rules of the report; zero means DefaultRules.
+	Rules incident.Rules
 	// Outbox holds the sender of each route and the retry policy.
 	Outbox notify.Outbox
 	// Batch is the most notifications one outbox run attempts (0: 100).
@@ -47,7 +49,27 @@ type Responder struct {
 }
 
 // New returns the jobs for db.
-func New(db *store.DB, s Settings) *Responder { return &Responder{db: db, s: s} }
+func New(db *store.DB, s Settings) *Responder {
+	if s.Rules == (incident.Rules{}) {
+		s.Rules = incident.DefaultRules()
+	}
+	return &Responder{db: db, s: s}
+}
+
+// Routing is the routing the responder notifies by, for the write path.
+func (r *Responder) Routing() incident.Routing { return r.s.Routing }
+
+// ReportInput loads the incident report's input for a scope and period, with
+// the policies, the rules and the clock of the responder, so the CLI and the
+// API judge SLAs exactly as the breach job does.
+func (r *Responder) ReportInput(ctx context.Context, scope store.Scope, period delivery.Period) (incident.Input, error) {
+	in, err := r.db.IncidentReportInput(ctx, scope, period)
+	if err != nil {
+		return in, err
+	}
+	in.Period, in.Now, in.Policies, in.Rules = period, r.now(), r.s.Policies, r.s.Rules
+	return in, nil
+}
 
 func (r *Responder) now() time.Time {
 	if r.s.Now != nil {

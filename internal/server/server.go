@@ -20,6 +20,7 @@ import (
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/ingest"
 	"github.com/stride-oss/stride/internal/intake"
+	"github.com/stride-oss/stride/internal/respond"
 	"github.com/stride-oss/stride/internal/rings"
 	"github.com/stride-oss/stride/internal/store"
 )
@@ -52,8 +53,12 @@ type Server struct {
 	// Rings returns a service's rollout rings (stride.yaml); nil means
 	// rings.DefaultConfig for every service.
 	Rings func(service string) rings.Config
+	// Responder holds the incident policies and routes (incidents.go); nil
+	// means the default policies and no routes.
+	Responder *respond.Responder
 
 	metrics metrics
+	outbox  outboxGauge
 	mux     *http.ServeMux
 	once    sync.Once
 }
@@ -102,6 +107,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/promotions", s.auth(store.ScopeIngest, s.postPromotion))
 	mux.Handle("GET /api/v1/promotions", s.auth(store.ScopeRead, s.getPromotions))
 	mux.Handle("GET /api/v1/rings", s.auth(store.ScopeRead, s.getRings))
+	s.incidentRoutes(mux)
 }
 
 // Run serves on l until ctx is cancelled, then stops accepting, waits for
