@@ -47,6 +47,8 @@ Usage:
   stride gate           --service NAME --policy FILE [reports...]   (see stride gate --help)
   stride promote        --service NAME --sha SHA --to RING [--dry-run]
   stride source add     NAME [--secret S | --token T] [--config stride.yaml]
+  stride incident       open|ack|resolve|reopen|severity|list|followup|review (see stride incident --help)
+  stride report incidents [--service NAME | --team NAME] [--from DATE] [--to DATE] [--explain FIGURE] [--format table|json]
   stride migrate
   stride version
 
@@ -66,6 +68,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"gate":      runGate,
 	"promote":   runPromote,
 	"source":    runSource,
+	"incident":  runIncident,
 	"version": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// The module version and VCS revision the toolchain stamped, as
 		// /metrics reports them in stride_build_info.
@@ -185,6 +188,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(stderr, err)
 	}
 	srv := &server.Server{DB: db, Logger: logger, Sources: sources, Intake: intake.New(db, sources), Dev: *dev, Thresholds: &th, Rings: cfg.Rings}
+
+	// Incident response (cmd/stride/incident.go): the breach-and-escalation
+	// sweep and the outbox delivery run beside the server until it stops.
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	responder, waitJobs, err := startResponseJobs(jobsCtx, cfg, db, logger)
+	if err != nil {
+		stopJobs()
+		return fail(stderr, err)
+	}
+	defer func() { stopJobs(); waitJobs() }()
+	srv.Responder = responder
+
 	if err := srv.Run(ctx, l); err != nil {
 		logger.Error("serve", "err", err)
 		return 1
@@ -265,6 +280,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	kind := args[0]
+	if kind == "incidents" {
+		return runIncidentReport(ctx, args[1:], stdout, stderr)
+	}
 	if kind != "dora" && kind != "flow" && kind != "planning" {
 		fmt.Fprintf(stderr, "stride report: unknown report %q (want dora, flow or planning)\n", kind)
 		return 2
