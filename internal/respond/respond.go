@@ -91,6 +91,7 @@ type SweepResult struct {
 	Breaches        int // newly marked breached
 	Escalations     int // escalation steps sent
 	Settled         int // answered within their SLA, no longer read
+	Announced       int // reported by a connector, openings notified
 	Notifications   int // outbox rows written
 	FollowUpsClosed int // follow-ups closed because their tracker item closed
 }
@@ -107,10 +108,11 @@ func (r *Responder) Sweep(ctx context.Context) (SweepResult, error) {
 		return res, err
 	}
 	res.FollowUpsClosed = n
-	open, state, err := r.db.SLAWork(ctx)
+	work, err := r.db.SLAWork(ctx)
 	if err != nil {
 		return res, err
 	}
+	open, state := work.Open, work.State
 	res.Looked = len(open)
 	teams, err := r.db.ServiceTeams(ctx)
 	if err != nil {
@@ -185,23 +187,37 @@ func (r *Responder) Sweep(ctx context.Context) (SweepResult, error) {
 		}
 	}
 	// An incident answered within its SLA can never breach: settle it so
-	// later sweeps do not read it again.
+	// later sweeps do not read it again. An incident a connector reported
+	// (the API and the CLI notify their own openings) is announced to its
+	// routes once, while it is unanswered and not yet overdue; one first
+	// seen answered or overdue is only marked, its breach notice, if any,
+	// saying the rest.
 	for i := range open {
 		in := &open[i]
-		answered := incident.RespondedAt(*in)
-		if answered.IsZero() {
-			continue
-		}
+		k := incident.Key{Service: in.Service, ID: in.ID}
 		p := policyOf(in.Service)
 		due := p.DueAt(in.OpenedAt, in.Severity)
-		if !answered.After(due) {
-			k := incident.Key{Service: in.Service, ID: in.ID}
+		answered := incident.RespondedAt(*in)
+		if !work.Announced[k] {
+			rec.Announced = append(rec.Announced, k)
+			rec.Due[k] = due
+			if answered.IsZero() && !now.After(due) {
+				team := teams[in.Service]
+				for _, t := range r.s.Routing.For(*in, team) {
+					if err := enqueue(t, notify.IncidentMessage(*in, team, notify.ReasonOpened, now)); err != nil {
+						return res, err
+					}
+				}
+				res.Announced++
+			}
+		}
+		if !answered.IsZero() && !answered.After(due) {
 			rec.Settled = append(rec.Settled, k)
 			rec.Due[k] = due
 		}
 	}
 	res.Breaches, res.Settled, res.Notifications = len(rec.Breaches), len(rec.Settled), len(rec.Notify)
-	if len(rec.Breaches)+len(rec.Sent)+len(rec.Settled) == 0 {
+	if len(rec.Breaches)+len(rec.Sent)+len(rec.Settled)+len(rec.Announced) == 0 {
 		return res, nil
 	}
 	if _, err := r.db.RecordSweep(ctx, rec); err != nil {

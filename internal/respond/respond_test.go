@@ -84,14 +84,19 @@ func TestSweepMarksBreachesAndEscalatesOnTheClock(t *testing.T) {
 			delivery.Incident{Service: "api", ID: "ok", Severity: 1, OpenedAt: t0, AcknowledgedAt: t0.Add(40 * time.Minute)}, // answered in time
 			delivery.Incident{Service: "api", ID: "minor", Severity: 2, OpenedAt: t0},                                        // due tomorrow 09:00
 		)
-		// 09:59: nothing is overdue yet; the answered one is settled.
+		// 09:59: nothing is overdue yet; the answered one is settled. The
+		// connector reported the openings: the unanswered ones are
+		// announced to their routes (severity 2 has none here).
 		c.t = t0.Add(59 * time.Minute)
 		res, err := r.Sweep(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Breaches != 0 || res.Settled != 1 || res.Looked != 3 || len(outbox(t, db)) != 0 {
+		if res.Breaches != 0 || res.Settled != 1 || res.Looked != 3 || res.Announced != 2 {
 			t.Fatalf("09:59: %+v", res)
+		}
+		if got := outbox(t, db); !slices.Equal(got, []string{"page opened late"}) {
+			t.Fatalf("09:59: outbox %q", got)
 		}
 		// 10:00 exactly is within the SLA.
 		c.t = t0.Add(time.Hour)
@@ -122,7 +127,7 @@ func TestSweepMarksBreachesAndEscalatesOnTheClock(t *testing.T) {
 		if res, _ = r.Sweep(ctx); res.Notifications != 0 {
 			t.Fatalf("12:00: %+v", res)
 		}
-		want := []string{"page breached late", "lead escalated late", "boss escalated late"}
+		want := []string{"page opened late", "page breached late", "lead escalated late", "boss escalated late"}
 		if got := outbox(t, db); !slices.Equal(got, want) {
 			t.Errorf("outbox %q, want %q", got, want)
 		}
@@ -298,6 +303,27 @@ func TestOutboxRetriesGivesUpAndTimesOut(t *testing.T) {
 		// A later run attempts nothing more.
 		if res := run(time.Hour); res.Attempted != 0 {
 			t.Errorf("after giving up: %+v", res)
+		}
+	})
+}
+
+func TestSweepDoesNotAnnounceWhatTheAPIAnnounced(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		c := &clock{t: t0.Add(time.Minute)}
+		db.Now = c.now
+		r := respond.New(db, respond.Settings{Policies: policies(), Routing: routing, Now: c.now})
+		w := intake.New(db, nil)
+		if _, err := w.ChangeIncident(ctx, "api", routing, intake.IncidentRequest{Service: "api", ID: "9",
+			Transition: incident.Transition{Action: incident.ActionOpen, At: t0, Severity: 0}}); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if res, err := r.Sweep(ctx); err != nil || res.Announced != 0 || res.Notifications != 0 {
+				t.Fatalf("%+v %v", res, err)
+			}
+		}
+		if got := outbox(t, db); !slices.Equal(got, []string{"page opened 9"}) {
+			t.Errorf("outbox %q, want the one page of the opening", got)
 		}
 	})
 }

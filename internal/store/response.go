@@ -91,6 +91,12 @@ func (db *DB) ChangeIncident(ctx context.Context, c IncidentChange) (delivery.In
 			if ids, err = db.enqueue(ctx, tx, c.Notify); err != nil {
 				return err
 			}
+			if t.Action == incident.ActionOpen || t.Action == incident.ActionReopen {
+				if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO incident_sla (service, incident, announced) VALUES (?, ?, 1)
+					ON CONFLICT (service, incident) DO UPDATE SET announced = 1`), key.Service, key.ID); err != nil {
+					return fmt.Errorf("record announcement: %w", err)
+				}
+			}
 		}
 		stored, err = scanIncident(tx.QueryRowContext(ctx, db.q(`SELECT `+incidentColumns+` FROM incidents WHERE service = ? AND id = ?`), key.Service, key.ID))
 		return err
@@ -123,39 +129,51 @@ func (db *DB) Transitions(ctx context.Context, service, id string) ([]incident.T
 	return out, rows.Err()
 }
 
-// SLAWork returns what the breach-and-escalation job has to look at: every
-// incident not settled (answered within its SLA) that is either unanswered
-// or not yet marked breached, ordered by service, with the job's state of
-// each. An incident answered in time is read until one run settles it.
-func (db *DB) SLAWork(ctx context.Context) ([]delivery.Incident, map[incident.Key]incident.State, error) {
+// SLAWork is what the breach-and-escalation job has to look at.
+type SLAWork struct {
+	// Open are the incidents not settled (answered within their SLA) that
+	// are unanswered or not yet marked breached, ordered by service.
+	Open []delivery.Incident
+	// State is the job's state of each that has one.
+	State map[incident.Key]incident.State
+	// Announced are those whose opening was notified.
+	Announced map[incident.Key]bool
+}
+
+// SLAWork returns what the breach-and-escalation job has to look at. An
+// incident answered in time is read until one run settles it.
+func (db *DB) SLAWork(ctx context.Context) (SLAWork, error) {
+	work := SLAWork{State: map[incident.Key]incident.State{}, Announced: map[incident.Key]bool{}}
 	cols := "i." + strings.ReplaceAll(incidentColumns, ", ", ", i.")
-	rows, err := db.read.QueryContext(ctx, `SELECT `+cols+`, s.breached_at, COALESCE(s.sent, 0)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+cols+`, s.breached_at, COALESCE(s.sent, 0), COALESCE(s.announced, 0)
 		FROM incidents i LEFT JOIN incident_sla s ON s.service = i.service AND s.incident = i.id
 		WHERE COALESCE(s.settled, 0) = 0
 		  AND (s.breached_at IS NULL OR (i.acknowledged_at IS NULL AND i.resolved_at IS NULL))
 		ORDER BY i.service, i.id`)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read incidents for the SLA: %w", err)
+		return work, fmt.Errorf("read incidents for the SLA: %w", err)
 	}
 	defer rows.Close()
-	var open []delivery.Incident
-	state := map[incident.Key]incident.State{}
 	for rows.Next() {
 		var breached sql.NullInt64
-		var sent int
-		in, err := scanIncident(scanTail{rows, []any{&breached, &sent}})
+		var sent, announced int
+		in, err := scanIncident(scanTail{rows, []any{&breached, &sent, &announced}})
 		if err != nil {
-			return nil, nil, fmt.Errorf("read incidents for the SLA: %w", err)
+			return work, fmt.Errorf("read incidents for the SLA: %w", err)
 		}
-		open = append(open, in)
+		work.Open = append(work.Open, in)
+		k := incident.Key{Service: in.Service, ID: in.ID}
 		if breached.Valid || sent > 0 {
-			state[incident.Key{Service: in.Service, ID: in.ID}] = incident.State{Breached: breached.Valid, Sent: sent}
+			work.State[k] = incident.State{Breached: breached.Valid, Sent: sent}
+		}
+		if announced != 0 {
+			work.Announced[k] = true
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("read incidents for the SLA: %w", err)
+		return work, fmt.Errorf("read incidents for the SLA: %w", err)
 	}
-	return open, state, nil
+	return work, nil
 }
 
 // scanTail scans a row of incidentColumns followed by more columns.
@@ -175,7 +193,10 @@ type SweepRecord struct {
 	// Settled are incidents answered within their SLA: never breached,
 	// nothing more to escalate.
 	Settled []incident.Key
-	// Due is the acknowledgement due time of each incident looked at.
+	// Announced are incidents whose opening is notified (or, seen first
+	// when already answered or overdue, will never be).
+	Announced []incident.Key
+	// Due is the acknowledgement due time of each incident written.
 	Due map[incident.Key]time.Time
 	// Notify are the breach and escalation notifications.
 	Notify []notify.Row
@@ -190,8 +211,8 @@ func (db *DB) RecordSweep(ctx context.Context, r SweepRecord) ([]int64, error) {
 		upsert := func(k incident.Key, set string, args ...any) error {
 			due := micros(r.Due[k])
 			a := append([]any{k.Service, k.ID, due}, args...)
-			_, err := tx.ExecContext(ctx, db.q(`INSERT INTO incident_sla (service, incident, due_at, breached_at, sent, settled)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (service, incident) DO UPDATE SET due_at = excluded.due_at, `+set), a...)
+			_, err := tx.ExecContext(ctx, db.q(`INSERT INTO incident_sla (service, incident, due_at, breached_at, sent, settled, announced)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (service, incident) DO UPDATE SET due_at = COALESCE(excluded.due_at, incident_sla.due_at), `+set), a...)
 			if err != nil {
 				return fmt.Errorf("record SLA state of %s/%s: %w", k.Service, k.ID, err)
 			}
@@ -199,17 +220,22 @@ func (db *DB) RecordSweep(ctx context.Context, r SweepRecord) ([]int64, error) {
 		}
 		for _, b := range r.Breaches {
 			k := incident.Key{Service: b.Service, ID: b.Incident}
-			if err := upsert(k, "breached_at = COALESCE(incident_sla.breached_at, excluded.breached_at)", b.At.UnixMicro(), 0, 0); err != nil {
+			if err := upsert(k, "breached_at = COALESCE(incident_sla.breached_at, excluded.breached_at)", b.At.UnixMicro(), 0, 0, 0); err != nil {
 				return err
 			}
 		}
 		for k, n := range r.Sent {
-			if err := upsert(k, "sent = excluded.sent", nil, n, 0); err != nil {
+			if err := upsert(k, "sent = excluded.sent", nil, n, 0, 0); err != nil {
 				return err
 			}
 		}
 		for _, k := range r.Settled {
-			if err := upsert(k, "settled = 1", nil, 0, 1); err != nil {
+			if err := upsert(k, "settled = 1", nil, 0, 1, 0); err != nil {
+				return err
+			}
+		}
+		for _, k := range r.Announced {
+			if err := upsert(k, "announced = 1", nil, 0, 0, 1); err != nil {
 				return err
 			}
 		}

@@ -88,6 +88,9 @@ func TestChangeIncidentStoresTransitionAndOutboxTogether(t *testing.T) {
 		if !slices.Equal(trs, want) {
 			t.Errorf("transitions %+v, want %+v", trs, want)
 		}
+		if work, err := db.SLAWork(ctx); err != nil || !work.Announced[incidents.Key{Service: "api", ID: "1"}] {
+			t.Errorf("an incident opened with its notifications is not announced: %+v %v", work.Announced, err)
+		}
 		rows, err := db.Notifications(ctx, true, 10)
 		if err != nil {
 			t.Fatal(err)
@@ -179,21 +182,22 @@ func TestSLAWorkAndRecordSweep(t *testing.T) {
 		if _, err := db.Ingest(ctx, []delivery.Event{incidentEvent("1", "api", open), incidentEvent("2", "api", acked), incidentEvent("3", "api", other)}); err != nil {
 			t.Fatal(err)
 		}
-		work, state, err := db.SLAWork(ctx)
+		work, err := db.SLAWork(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := ids(work); !slices.Equal(got, []string{"api/acked", "api/open", "web/x"}) || len(state) != 0 {
-			t.Fatalf("work %v, state %v", got, state)
+		if got := ids(work.Open); !slices.Equal(got, []string{"api/acked", "api/open", "web/x"}) || len(work.State) != 0 || len(work.Announced) != 0 {
+			t.Fatalf("work %v, state %v", got, work.State)
 		}
 		kOpen, kAcked := incidents.Key{Service: "api", ID: "open"}, incidents.Key{Service: "api", ID: "acked"}
 		due := t0.Add(time.Hour)
 		rec := store.SweepRecord{
-			Breaches: []incidents.Breach{{Service: "api", Incident: "open", At: due}},
-			Sent:     map[incidents.Key]int{kOpen: 1},
-			Settled:  []incidents.Key{kAcked},
-			Due:      map[incidents.Key]time.Time{kOpen: due, kAcked: due},
-			Notify:   []notify.Row{outboxRow(t, "page", open, notify.ReasonBreached)},
+			Breaches:  []incidents.Breach{{Service: "api", Incident: "open", At: due}},
+			Sent:      map[incidents.Key]int{kOpen: 1},
+			Settled:   []incidents.Key{kAcked},
+			Announced: []incidents.Key{kOpen},
+			Due:       map[incidents.Key]time.Time{kOpen: due, kAcked: due},
+			Notify:    []notify.Row{outboxRow(t, "page", open, notify.ReasonBreached)},
 		}
 		rowIDs, err := db.RecordSweep(ctx, rec)
 		if err != nil || len(rowIDs) != 1 {
@@ -212,15 +216,15 @@ func TestSLAWorkAndRecordSweep(t *testing.T) {
 		}
 		// The settled incident leaves the work; the breached one stays
 		// while unanswered (it may be owed escalations), with its state.
-		work, state, err = db.SLAWork(ctx)
+		work, err = db.SLAWork(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := ids(work); !slices.Equal(got, []string{"api/open", "web/x"}) {
+		if got := ids(work.Open); !slices.Equal(got, []string{"api/open", "web/x"}) {
 			t.Errorf("work after the sweep %v", got)
 		}
-		if state[kOpen] != (incidents.State{Breached: true, Sent: 1}) {
-			t.Errorf("state %+v", state)
+		if work.State[kOpen] != (incidents.State{Breached: true, Sent: 1}) || !work.Announced[kOpen] || len(work.Announced) != 1 {
+			t.Errorf("state %+v, announced %v", work.State, work.Announced)
 		}
 		// Once answered, a breached incident is done with.
 		ack := open
@@ -228,8 +232,8 @@ func TestSLAWorkAndRecordSweep(t *testing.T) {
 		if _, err := db.Ingest(ctx, []delivery.Event{incidentEvent("4", "api", ack)}); err != nil {
 			t.Fatal(err)
 		}
-		if work, _, _ := db.SLAWork(ctx); !slices.Equal(ids(work), []string{"web/x"}) {
-			t.Errorf("work after the acknowledgement %v", ids(work))
+		if work, _ := db.SLAWork(ctx); !slices.Equal(ids(work.Open), []string{"web/x"}) {
+			t.Errorf("work after the acknowledgement %v", ids(work.Open))
 		}
 	})
 }

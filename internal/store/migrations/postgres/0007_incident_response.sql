@@ -20,7 +20,9 @@ CREATE TABLE incident_transitions (
 CREATE INDEX incident_transitions_incident ON incident_transitions (service, incident, at);
 
 -- What the breach-and-escalation job did for an incident. settled marks an
--- incident answered within its SLA, which the job no longer reads.
+-- incident answered within its SLA, which the job no longer reads; announced
+-- one whose opening was notified (by the API or the CLI, or by the job for
+-- an incident a connector reported).
 CREATE TABLE incident_sla (
     service     TEXT NOT NULL,
     incident    TEXT NOT NULL,
@@ -28,6 +30,7 @@ CREATE TABLE incident_sla (
     breached_at BIGINT,
     sent        INTEGER NOT NULL DEFAULT 0,
     settled     INTEGER NOT NULL DEFAULT 0,
+    announced   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (service, incident)
 );
 
