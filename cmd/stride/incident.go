@@ -154,7 +154,7 @@ func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return fail(stderr, delivery.FieldError("severity", "is required: --severity 0-3"))
 		}
 		if sub == "open" && f.id == "" {
-			f.id = server.NewIncidentID(time.Now())
+			f.id = server.NewIncidentID(cmpTime(at, time.Now()))
 		}
 		res, err := w.ChangeIncident(ctx, "cli", r.Routing(), intake.IncidentRequest{Service: f.service, ID: f.id, Title: f.title,
 			Origin: delivery.IncidentOrigin(f.origin), Transition: incident.Transition{Action: actions[sub], At: at, By: f.by, Severity: f.severity, Note: f.note}})
@@ -235,6 +235,13 @@ func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	return exitOf(stderr, writeJSON(stdout, out))
+}
+
+func cmpTime(t, def time.Time) time.Time {
+	if t.IsZero() {
+		return def
+	}
+	return t
 }
 
 func stamp(t *time.Time) string {

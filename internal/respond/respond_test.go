@@ -3,6 +3,7 @@ package respond_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -324,6 +325,60 @@ func TestSweepDoesNotAnnounceWhatTheAPIAnnounced(t *testing.T) {
 		}
 		if got := outbox(t, db); !slices.Equal(got, []string{"page opened 9"}) {
 			t.Errorf("outbox %q, want the one page of the opening", got)
+		}
+	})
+}
+
+// TestSweepJudgesTheSameInAnyOrder feeds the reports of one incident (the
+// trigger, a late acknowledgement, a duplicate of it, the resolution) from
+// two sources in every order, sweeping between each: the breach is marked
+// at the due time, once, and nobody is paged after the answer.
+func TestSweepJudgesTheSameInAnyOrder(t *testing.T) {
+	opened := delivery.Incident{Service: "api", ID: "P7", Severity: 1, OpenedAt: t0, Status: delivery.IncidentOpen, StatusAt: t0}
+	acked := opened
+	acked.AcknowledgedAt, acked.AcknowledgedBy = t0.Add(75*time.Minute), "alice"
+	resolved := acked
+	resolved.ResolvedAt, resolved.Status, resolved.StatusAt = t0.Add(2*time.Hour), delivery.IncidentResolved, t0.Add(2*time.Hour)
+	reports := []struct {
+		key, source string
+		in          delivery.Incident
+	}{{"trigger", "pagerduty", opened}, {"ack", "pagerduty", acked}, {"ack-again", "jira", acked}, {"resolve", "pagerduty", resolved}}
+	orders := [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {1, 3, 0, 2}, {2, 0, 3, 1}}
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		for n, order := range orders {
+			c := &clock{t: t0.Add(3 * time.Hour)}
+			r := respond.New(db, respond.Settings{Policies: policies(), Routing: routing, Now: c.now})
+			w := intake.New(db, nil)
+			id := fmt.Sprintf("P7-%d", n)
+			for _, i := range order {
+				rep := reports[i]
+				in := rep.in
+				in.ID = id
+				if _, err := w.Events(ctx, rep.source, []delivery.Event{{Key: id + rep.key, Kind: delivery.KindIncident, Incident: &in}}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := r.Sweep(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st, err := db.SLAState(ctx, "api", id)
+			if err != nil || !st.BreachedAt.Equal(t0.Add(time.Hour)) {
+				t.Errorf("order %v: state %+v %v; want breached at 10:00", order, st, err)
+			}
+			got, _ := db.Incident(ctx, "api", id)
+			if got.AcknowledgedBy != "alice" || got.Source != delivery.SourcePagerDuty || !got.ResolvedAt.Equal(t0.Add(2*time.Hour)) {
+				t.Errorf("order %v: incident %+v", order, got)
+			}
+		}
+		// Every sweep ran at 12:00, after the due time: whichever report
+		// came first, the incident was overdue when first seen, so its
+		// opening was not announced; an unanswered one got its escalations
+		// on chat and webhook (never PagerDuty, it came from there), an
+		// answered one nothing.
+		for _, line := range outbox(t, db) {
+			if !strings.HasPrefix(line, "lead escalated") && !strings.HasPrefix(line, "boss escalated") {
+				t.Errorf("unexpected notification %q", line)
+			}
 		}
 	})
 }

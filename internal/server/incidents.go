@@ -93,7 +93,11 @@ func (s *Server) postIncident(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if b.ID == "" {
-		b.ID = NewIncidentID(s.now())
+		at := b.At
+		if at.IsZero() {
+			at = s.now()
+		}
+		b.ID = NewIncidentID(at)
 	}
 	s.changeIncident(w, r, http.StatusCreated, intake.IncidentRequest{Service: b.Service, ID: b.ID, Title: b.Title, Origin: b.Origin,
 		Transition: incident.Transition{Action: incident.ActionOpen, At: b.At, By: b.By, Severity: *b.Severity, Note: b.Note}})
