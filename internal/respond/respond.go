@@ -5,7 +5,9 @@
 // and the outbox delivery, which picks the due notifications, makes one
 // attempt of each through its route's sender and stores the outcome. The
 // policy is package incident's, the delivery rules package notify's; this
-// package only moves facts between them and the store.
+// package only moves facts between them and the store. Alert hands a
+// notification that is not about an incident (an SLO burn-rate alert) to
+// the same routes and outbox.
 //
 // main registers both with the job runner:
 //
@@ -224,6 +226,35 @@ func (r *Responder) Sweep(ctx context.Context) (SweepResult, error) {
 		return res, err
 	}
 	return res, nil
+}
+
+// Alert enqueues a notification that is not about an incident (an SLO
+// burn-rate alert) to the routes of an incident of the given severity of
+// team (a paging alert as 1, a ticket as 2), and returns the routes. It is
+// delivered by the outbox like any other; the message's DedupKey ties its
+// updates together.
+func (r *Responder) Alert(ctx context.Context, severity int, team string, m notify.Message) ([]string, error) {
+	now := r.now()
+	if m.At.IsZero() {
+		m.At = now
+	}
+	var rows []notify.Row
+	var routes []string
+	for _, t := range r.s.Routing.ForAlert(severity, team) {
+		row, err := notify.NewRow(t.Name, m, now)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+		routes = append(routes, t.Name)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	if _, err := r.db.Enqueue(ctx, rows...); err != nil {
+		return nil, err
+	}
+	return routes, nil
 }
 
 // DeliverResult says what one outbox run did.

@@ -382,3 +382,23 @@ func TestSweepJudgesTheSameInAnyOrder(t *testing.T) {
 		}
 	})
 }
+
+func TestAlertUsesTheIncidentRoutes(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		c := &clock{t: t0}
+		r := respond.New(db, respond.Settings{Routing: routing, Now: c.now})
+		m := notify.Message{Action: notify.ActionTrigger, Reason: notify.ReasonSLOBurn, DedupKey: "stride/slo/api/availability",
+			Summary: "api availability burning 14x", Severity: 1, Service: "api", Incident: "slo"}
+		routes, err := r.Alert(ctx, 1, "payments", m)
+		if err != nil || !slices.Equal(routes, []string{"page"}) {
+			t.Fatalf("paging alert: %v %v", routes, err)
+		}
+		// A ticket (severity 2) goes nowhere with these routes.
+		if routes, err := r.Alert(ctx, 2, "payments", m); err != nil || len(routes) != 0 {
+			t.Errorf("ticket: %v %v", routes, err)
+		}
+		if got := outbox(t, db); !slices.Equal(got, []string{"page slo_burn slo"}) {
+			t.Errorf("outbox %q", got)
+		}
+	})
+}
