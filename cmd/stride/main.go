@@ -49,6 +49,8 @@ Usage:
   stride gate           --service NAME --policy FILE [reports...]   (see stride gate --help)
   stride promote        --service NAME --sha SHA --to RING [--dry-run]
   stride source add     NAME [--secret S | --token T] [--config stride.yaml]
+  stride incident       open|ack|resolve|reopen|severity|list|followup|review (see stride incident --help)
+  stride report incidents [--service NAME | --team NAME] [--from DATE] [--to DATE] [--explain FIGURE] [--format table|json]
   stride migrate
   stride version
 
@@ -68,6 +70,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"gate":      runGate,
 	"promote":   runPromote,
 	"source":    runSource,
+	"incident":  runIncident,
 	"version": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// The module version and VCS revision the toolchain stamped, as
 		// /metrics reports them in stride_build_info.
@@ -190,7 +193,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, err)
 	}
-	srv := &server.Server{DB: db, Reports: reports, Logger: logger, Sources: sources, Intake: in, Dev: *dev, Thresholds: &th, Rings: cfg.Rings}
+	// Incident response (cmd/stride/incident.go): the breach-and-escalation
+	// sweep and the outbox delivery are tasks of the same runner.
+	responder, rs, err := responder(cfg, db, logger)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	for _, t := range []jobs.Task{responder.BreachTask(rs.CheckEvery), responder.OutboxTask(rs.DeliverEvery)} {
+		if err := runner.Add(t); err != nil {
+			return fail(stderr, err)
+		}
+	}
+	srv := &server.Server{DB: db, Reports: reports, Logger: logger, Sources: sources, Intake: in, Responder: responder,
+		Dev: *dev, Thresholds: &th, Rings: cfg.Rings}
 	// The runner's tasks stop with ctx, as the server does; both are
 	// waited for before the database closes.
 	runner.Start(ctx)
@@ -286,6 +301,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	kind := args[0]
+	if kind == "incidents" {
+		return runIncidentReport(ctx, args[1:], stdout, stderr)
+	}
 	if kind != "dora" && kind != "flow" && kind != "planning" {
 		fmt.Fprintf(stderr, "stride report: unknown report %q (want dora, flow or planning)\n", kind)
 		return 2

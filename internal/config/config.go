@@ -36,6 +36,8 @@ type Config struct {
 	// Thresholds overrides the DORA tier boundaries of docs/metrics.md; a value
 	// left out keeps its default.
 	Thresholds Thresholds `yaml:"thresholds"`
+	// Response is incident response: SLAs, routes, escalation (response.go).
+	Response Response `yaml:"response"`
 }
 
 // Thresholds are the overridable tier boundaries. Durations are Go
@@ -146,6 +148,9 @@ func (c *Config) load(body []byte, env func(string) (string, bool)) error {
 		return err
 	}
 	if _, err := c.DORAThresholds(); err != nil {
+		return err
+	}
+	if _, err := c.ResponseSettings(); err != nil {
 		return err
 	}
 	return c.loadSources(sourcesNode)

@@ -103,6 +103,7 @@ func (m *metrics) observe(pattern, method string, code int, d time.Duration) {
 
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	s.metrics.init()
+	s.observeOutbox(r.Context())
 	promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{s}}).ServeHTTP(w, r)
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/stride-oss/stride/internal/ingest"
 	"github.com/stride-oss/stride/internal/intake"
 	"github.com/stride-oss/stride/internal/report"
+	"github.com/stride-oss/stride/internal/respond"
 	"github.com/stride-oss/stride/internal/rings"
 	"github.com/stride-oss/stride/internal/store"
 )
@@ -53,8 +54,12 @@ type Server struct {
 	// Rings returns a service's rollout rings (stride.yaml); nil means
 	// rings.DefaultConfig for every service.
 	Rings func(service string) rings.Config
+	// Responder holds the incident policies and routes (incidents.go); nil
+	// means the default policies and no routes.
+	Responder *respond.Responder
 
 	metrics metrics
+	outbox  outboxGauge
 	mux     *http.ServeMux
 	once    sync.Once
 }
@@ -103,6 +108,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/promotions", s.auth(delivery.ScopeIngest, s.postPromotion))
 	mux.Handle("GET /api/v1/promotions", s.auth(delivery.ScopeRead, s.getPromotions))
 	mux.Handle("GET /api/v1/rings", s.auth(delivery.ScopeRead, s.getRings))
+	s.incidentRoutes(mux)
 }
 
 // Run serves on l until ctx is cancelled, then stops accepting, waits for

@@ -288,13 +288,15 @@ func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, d delivery.Deplo
 	return db.ensureService(ctx, tx, d.Service, d.Repository)
 }
 
-const incidentColumns = "service, id, title, severity, opened_at, acknowledged_at, resolved_at, cause_deployment, updated_at, status, status_at, severity_at"
+const incidentColumns = "service, id, title, severity, opened_at, acknowledged_at, resolved_at, cause_deployment, updated_at, status, status_at, severity_at, source, origin, acknowledged_by"
 
 func scanIncident(s interface{ Scan(...any) error }) (delivery.Incident, error) {
 	var in delivery.Incident
 	var opened, acked, resolved, updated, statusAt, severityAt sql.NullInt64
-	var status string
-	err := s.Scan(&in.Service, &in.ID, &in.Title, &in.Severity, &opened, &acked, &resolved, &in.CauseDeployment, &updated, &status, &statusAt, &severityAt)
+	var status, origin string
+	err := s.Scan(&in.Service, &in.ID, &in.Title, &in.Severity, &opened, &acked, &resolved, &in.CauseDeployment, &updated, &status, &statusAt, &severityAt,
+		&in.Source, &origin, &in.AcknowledgedBy)
+	in.Origin = delivery.IncidentOrigin(origin)
 	in.SeverityAt = fromMicros(severityAt)
 	in.OpenedAt, in.AcknowledgedAt, in.ResolvedAt, in.UpdatedAt = fromMicros(opened), fromMicros(acked), fromMicros(resolved), fromMicros(updated)
 	in.Status, in.StatusAt = delivery.IncidentStatus(status), fromMicros(statusAt)
@@ -312,13 +314,14 @@ func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incide
 	// Stored as reported: an incident no report gave a severity keeps
 	// SeverityUnknown, and readers count it as the default
 	// (delivery.Incident.SeverityOrDefault).
-	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 12)+`
+	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 15)+`
 		ON CONFLICT (service, id) DO UPDATE SET title = excluded.title, severity = excluded.severity, opened_at = excluded.opened_at,
 		acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at, cause_deployment = excluded.cause_deployment,
 		updated_at = excluded.updated_at, status = excluded.status, status_at = excluded.status_at,
-		severity_at = excluded.severity_at`),
+		severity_at = excluded.severity_at, source = excluded.source, origin = excluded.origin,
+		acknowledged_by = excluded.acknowledged_by`),
 		in.Service, in.ID, in.Title, in.Severity, micros(in.OpenedAt), micros(in.AcknowledgedAt), micros(in.ResolvedAt), in.CauseDeployment, micros(in.UpdatedAt),
-		string(in.Status), micros(in.StatusAt), micros(in.SeverityAt))
+		string(in.Status), micros(in.StatusAt), micros(in.SeverityAt), in.Source, string(in.Origin), in.AcknowledgedBy)
 	if err != nil {
 		return fmt.Errorf("write incident %s/%s: %w", in.Service, in.ID, err)
 	}

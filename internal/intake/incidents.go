@@ -1,0 +1,155 @@
+package intake
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/incident"
+	"github.com/stride-oss/stride/internal/notify"
+	"github.com/stride-oss/stride/internal/store"
+)
+
+// IncidentRequest is one change of an incident asked for through the CLI or
+// the API: open (with a title, an origin and the severity of the
+// transition), acknowledge, resolve, reopen or change severity.
+type IncidentRequest struct {
+	Service    string
+	ID         string
+	Title      string
+	Origin     delivery.IncidentOrigin
+	Transition incident.Transition
+}
+
+// IncidentResult is what a change did: the incident as stored after it,
+// and the routes notified (each an outbox row written with the change).
+type IncidentResult struct {
+	Incident delivery.Incident `json:"incident"`
+	Notified []string          `json:"notified"`
+	// Duplicate is true when the same change was made before (a retried
+	// request): nothing was stored or notified again.
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+// ChangeIncident applies a transition to a stored incident (or opens a new
+// one) as an incident event from source, so it merges with what the
+// connectors report of the same incident, and stores in the same
+// transaction the transition (who and when) and a notification to each
+// target routing names for the incident. A transition that does not fit the
+// incident's state is a domain error (ECONFLICT, EINVALID); changing an
+// incident that was never opened is ENOTFOUND.
+func (in *Intake) ChangeIncident(ctx context.Context, source string, routing incident.Routing, req IncidentRequest) (IncidentResult, error) {
+	t := req.Transition
+	if t.At.IsZero() {
+		t.At = in.db.Now()
+	}
+	t.At = t.At.UTC().Truncate(time.Microsecond)
+	if req.Service == "" {
+		return IncidentResult{}, delivery.FieldError("service", "is required")
+	}
+	if req.ID == "" {
+		return IncidentResult{}, delivery.FieldError("id", "is required")
+	}
+	if !req.Origin.Valid() {
+		return IncidentResult{}, delivery.FieldError("origin", "want customer or monitoring, got %q", req.Origin)
+	}
+	current, err := in.db.Incident(ctx, req.Service, req.ID)
+	switch {
+	case err == nil:
+	case delivery.ErrorCode(err) == delivery.ENOTFOUND && t.Action == incident.ActionOpen:
+		current = delivery.Incident{Service: req.Service, ID: req.ID, Title: req.Title, Origin: req.Origin}
+	default:
+		return IncidentResult{}, err
+	}
+	next, err := incident.Apply(current, t)
+	if err != nil {
+		return IncidentResult{}, err
+	}
+	ev := delivery.Event{
+		Key:      fmt.Sprintf("%s:incident:%s/%s:%s:%d", source, req.Service, req.ID, t.Action, t.At.UnixMicro()),
+		Kind:     delivery.KindIncident,
+		Incident: &next,
+	}
+	events := []delivery.Event{ev}
+	if err := prepare(source, events); err != nil {
+		return IncidentResult{}, err
+	}
+	teams, err := in.db.ServiceTeams(ctx)
+	if err != nil {
+		return IncidentResult{}, err
+	}
+	team := teams[req.Service]
+	var rows []notify.Row
+	var notified []string
+	if reason, ok := notifyReason(current, next, t); ok {
+		now := in.db.Now()
+		for _, target := range routing.For(next, team) {
+			row, err := notify.NewRow(target.Name, notify.IncidentMessage(next, team, reason, now), now)
+			if err != nil {
+				return IncidentResult{}, err
+			}
+			rows = append(rows, row)
+			notified = append(notified, target.Name)
+		}
+	}
+	stored, ids, err := in.db.ChangeIncident(ctx, store.IncidentChange{Event: events[0], Transition: t, Notify: rows})
+	if err != nil {
+		return IncidentResult{}, err
+	}
+	res := IncidentResult{Incident: stored, Notified: notified}
+	if len(ids) < len(rows) {
+		res.Notified, res.Duplicate = nil, true
+	} else {
+		in.committed(1)
+	}
+	return res, nil
+}
+
+// notifyReason is why a transition notifies, if it does: an opening and a
+// reopening raise the alert, an acknowledgement (the first) and a resolution
+// update it, and a severity change notifies only when it makes the incident
+// more severe (which may now page).
+func notifyReason(before, after delivery.Incident, t incident.Transition) (notify.Reason, bool) {
+	switch t.Action {
+	case incident.ActionOpen, incident.ActionReopen:
+		return notify.ReasonOpened, true
+	case incident.ActionAcknowledge:
+		return notify.ReasonAcknowledged, before.AcknowledgedAt.IsZero() || after.AcknowledgedAt.Before(before.AcknowledgedAt)
+	case incident.ActionResolve:
+		return notify.ReasonResolved, true
+	case incident.ActionSeverity:
+		return notify.ReasonOpened, after.Severity < before.Severity
+	}
+	return "", false
+}
+
+// AddFollowUp records an RCA follow-up of a stored incident, created now
+// unless the follow-up says when.
+func (in *Intake) AddFollowUp(ctx context.Context, f incident.FollowUp) (incident.FollowUp, error) {
+	if f.CreatedAt.IsZero() {
+		f.CreatedAt = in.db.Now().UTC().Truncate(time.Microsecond)
+	}
+	return in.db.AddFollowUp(ctx, f)
+}
+
+// FinishFollowUp marks a follow-up done, at now when at is zero.
+func (in *Intake) FinishFollowUp(ctx context.Context, service, incidentID, id string, at time.Time) (incident.FollowUp, error) {
+	if at.IsZero() {
+		at = in.db.Now()
+	}
+	return in.db.FinishFollowUp(ctx, service, incidentID, id, at.UTC())
+}
+
+// PutReview records the blameless review of a stored incident.
+func (in *Intake) PutReview(ctx context.Context, r incident.Review) error {
+	switch {
+	case r.Service == "":
+		return delivery.FieldError("service", "is required")
+	case r.Incident == "":
+		return delivery.FieldError("incident", "is required")
+	case r.HeldAt.IsZero():
+		return delivery.FieldError("held_at", "is required")
+	}
+	return in.db.PutReview(ctx, r)
+}
