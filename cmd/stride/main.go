@@ -190,12 +190,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, err)
 	}
-	srv := &server.Server{DB: db, Reports: reports, Logger: logger, Sources: sources, Intake: in, Dev: *dev, Thresholds: &th, Rings: cfg.Rings}
+	// The trend job keeps the dashboard's weekly roll-ups and the
+	// /metrics DORA gauges; its first run starts at once.
+	trends := &server.Trends{Reports: reports, Thresholds: &th}
+	if err := runner.Add(trends.Task()); err != nil {
+		return fail(stderr, err)
+	}
+	srv := &server.Server{DB: db, Reports: reports, Logger: logger, Sources: sources, Intake: in, Dev: *dev, Thresholds: &th, Rings: cfg.Rings,
+		Catalog: catalogOf(cfg), Trends: trends}
 	// The runner's tasks stop with ctx, as the server does; both are
 	// waited for before the database closes.
 	runner.Start(ctx)
+	first := make(chan struct{})
+	go func() { defer close(first); _ = runner.RunNow(ctx, server.TaskTrends) }()
 	err = srv.Run(ctx, l)
 	runner.Wait()
+	<-first
 	if err != nil {
 		logger.Error("serve", "err", err)
 		return 1
@@ -345,7 +355,18 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if err != nil {
 			return fail(stderr, err)
 		}
-		out, table = r, func() error { return dora.WriteTable(stdout, r) }
+		targets, err := reportTargets(ctx, cfg, db, scope)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		judged := dora.JudgeTargets(r, targets)
+		out, table = r, func() error {
+			if err := dora.WriteTable(stdout, r); err != nil || len(judged) == 0 {
+				return err
+			}
+			fmt.Fprintln(stdout)
+			return dora.WriteTargets(stdout, judged)
+		}
 	case kind == "flow" && *explain != "":
 		e, err := reports.FlowExplain(ctx, scope, period, *explain)
 		if err != nil {
