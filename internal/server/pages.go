@@ -421,6 +421,7 @@ func (s *Server) Routes() []string {
 // API path, or with a method its path does not take, is answered in JSON
 // and not by the dashboard's HTML.
 func (s *Server) mountPages(mux *routeMux) {
+	mux.HandleFunc("GET /api/openapi.json", s.getOpenAPI)
 	mux.HandleFunc("/api/", s.noRoute)
 	mux.HandleFunc("/webhooks/", s.noRoute)
 	h, err := s.pagesHandler()
