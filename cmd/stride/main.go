@@ -355,17 +355,18 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if err != nil {
 			return fail(stderr, err)
 		}
-		targets, err := reportTargets(ctx, cfg, db, scope)
+		targets, err := catalogOf(cfg).ScopeTargets(ctx, db, scope)
 		if err != nil {
 			return fail(stderr, err)
 		}
-		judged := dora.JudgeTargets(r, targets)
-		out, table = r, func() error {
-			if err := dora.WriteTable(stdout, r); err != nil || len(judged) == 0 {
+		// The JSON is the API's answer, targets and all.
+		ans := server.JudgeDORA(r, targets)
+		out, table = ans, func() error {
+			if err := dora.WriteTable(stdout, r); err != nil || len(ans.Judged) == 0 {
 				return err
 			}
 			fmt.Fprintln(stdout)
-			return dora.WriteTargets(stdout, judged)
+			return dora.WriteTargets(stdout, ans.Judged)
 		}
 	case kind == "flow" && *explain != "":
 		e, err := reports.FlowExplain(ctx, scope, period, *explain)

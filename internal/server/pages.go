@@ -41,8 +41,9 @@ type CatalogTeam struct {
 	Targets dora.Targets
 }
 
-// CatalogService is a configured service with its team and its own
-// targets (before the team's are applied).
+// CatalogService is a configured service with its team and the targets
+// that hold for it: its own, each key it leaves out taken from its team's
+// (config.Config.TargetsOf).
 type CatalogService struct {
 	Name    string
 	Team    string
@@ -59,59 +60,39 @@ func (c Catalog) teamTargets(team string) dora.Targets {
 	return dora.Targets{}
 }
 
-// serviceTargets returns the targets that hold for a service whose team is
-// team: the team's, each key the service sets itself overridden.
+// serviceTargets returns the targets of a service whose stored team is
+// team: a configured service's own, else its team's.
 func (c Catalog) serviceTargets(service, team string) dora.Targets {
-	t := dora.Targets{}
 	for _, s := range c.Services {
 		if s.Name == service {
-			t = s.Targets
-			if team == "" {
-				team = s.Team
-			}
+			return s.Targets
 		}
 	}
-	base := c.teamTargets(team)
-	if t.DeploymentDaysPerWeek != nil {
-		base.DeploymentDaysPerWeek = t.DeploymentDaysPerWeek
-	}
-	if t.LeadTime != nil {
-		base.LeadTime = t.LeadTime
-	}
-	if t.ChangeFailureRate != nil {
-		base.ChangeFailureRate = t.ChangeFailureRate
-	}
-	if t.TimeToRestore != nil {
-		base.TimeToRestore = t.TimeToRestore
-	}
-	return base
+	return c.teamTargets(team)
 }
 
-// targets returns the targets of a report's scope: a service's (its own
-// over its team's), a team's, none for the organisation.
-func (s *Server) targets(ctx context.Context, scope store.Scope) (dora.Targets, error) {
+// ScopeTargets returns the targets of a report's scope: a service's (a
+// service stride.yaml does not list takes the targets of the team the
+// store knows for it), a team's, none for the organisation. The API and
+// the command line both answer with it.
+func (c Catalog) ScopeTargets(ctx context.Context, db *store.DB, scope store.Scope) (dora.Targets, error) {
 	switch {
 	case scope.Service != "":
-		team := ""
-		for _, c := range s.Catalog.Services {
-			if c.Name == scope.Service {
-				team = c.Team
+		if slices.ContainsFunc(c.Services, func(s CatalogService) bool { return s.Name == scope.Service }) {
+			return c.serviceTargets(scope.Service, ""), nil
+		}
+		stored, err := db.ServiceTeams(ctx)
+		if err != nil {
+			return dora.Targets{}, err
+		}
+		for _, st := range stored {
+			if st.Name == scope.Service {
+				return c.teamTargets(st.Team), nil
 			}
 		}
-		if team == "" {
-			stored, err := s.DB.ServiceTeams(ctx)
-			if err != nil {
-				return dora.Targets{}, err
-			}
-			for _, st := range stored {
-				if st.Name == scope.Service {
-					team = st.Team
-				}
-			}
-		}
-		return s.Catalog.serviceTargets(scope.Service, team), nil
+		return dora.Targets{}, nil
 	case scope.Team != "":
-		return s.Catalog.teamTargets(scope.Team), nil
+		return c.teamTargets(scope.Team), nil
 	}
 	return dora.Targets{}, nil
 }
@@ -360,10 +341,11 @@ func (s *Server) rollout(ctx context.Context, service, sha string, limit int) (r
 	return ringsAnswer{Position: rings.Locate(cfg, sha, deps, s.now()), Gates: gates, Promotions: history}, nil
 }
 
-// doraAnswer is GET /api/v1/dora's answer: the report, and for a service
-// or team scope the targets in force and whether each is met, keyed by
-// the figure names of explain (deployment_frequency, lead_time, …).
-type doraAnswer struct {
+// DORAAnswer is GET /api/v1/dora's answer, and stride report dora's JSON:
+// the report, and for a service or team scope with targets the targets in
+// force, whether each is met keyed by the figure names of explain
+// (deployment_frequency, lead_time, …), and each judgement in words.
+type DORAAnswer struct {
 	dora.Report
 	Targets *dora.Targets       `json:"targets,omitempty"`
 	Met     map[string]dora.Met `json:"met,omitempty"`
@@ -371,21 +353,24 @@ type doraAnswer struct {
 }
 
 // judged adds the scope's targets to a DORA report.
-func (s *Server) judged(ctx context.Context, scope store.Scope, rep dora.Report) (doraAnswer, error) {
-	a := doraAnswer{Report: rep}
-	if scope.Service == "" && scope.Team == "" {
-		return a, nil
-	}
-	t, err := s.targets(ctx, scope)
-	if err != nil || t.Empty() {
-		return a, err
+func (s *Server) judged(ctx context.Context, scope store.Scope, rep dora.Report) (DORAAnswer, error) {
+	t, err := s.Catalog.ScopeTargets(ctx, s.DB, scope)
+	return JudgeDORA(rep, t), err
+}
+
+// JudgeDORA is the DORA answer of rep judged against t; with no target
+// set, the report alone.
+func JudgeDORA(rep dora.Report, t dora.Targets) DORAAnswer {
+	a := DORAAnswer{Report: rep}
+	if t.Empty() {
+		return a
 	}
 	a.Targets, a.Met = &t, map[string]dora.Met{}
 	a.Judged = dora.JudgeTargets(rep, t)
 	for _, r := range a.Judged {
 		a.Met[r.Key] = r.Met
 	}
-	return a, nil
+	return a
 }
 
 // routeMux is the server's mux, which also keeps the patterns registered

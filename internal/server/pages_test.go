@@ -176,3 +176,32 @@ func TestDashboardEmptyDatabaseShowsHowToGetDataIn(t *testing.T) {
 		}
 	})
 }
+
+// TestDashboardShowsServicesWithoutATeam: a first import with no
+// stride.yaml makes a service with no team; the organisation page lists it
+// as a team of its own, with the service's figures, and its pages open.
+func TestDashboardShowsServicesWithoutATeam(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ts := newTestServer(t, db)
+		if code, body := ts.do(t, "POST", "/api/v1/events", ts.ingest, []byte(apiHistory)); code != 200 {
+			t.Fatalf("ingest: %d %v", code, body)
+		}
+		c := browser(t)
+		if code := signIn(t, c, ts.URL, ts.read); code != http.StatusSeeOther {
+			t.Fatalf("sign in: %d", code)
+		}
+		code, csv, _ := fetch(t, c, ts.URL+"/?"+pagesPeriod+"&format=csv&table=teams")
+		if code != 200 || !strings.Contains(csv, "\napp,\"2.0 deployment days a week (median) (high)") || !strings.Contains(csv, `"median 4h 30m (elite)`) {
+			t.Errorf("org table: %d\n%s", code, csv)
+		}
+		for _, path := range []string{"/teams/app", "/services/app", "/explain?figure=lead_time&team=app", "/explain?figure=cycle_time&service=app"} {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			if code, page, _ := fetch(t, c, ts.URL+path+sep+pagesPeriod); code != 200 {
+				t.Errorf("GET %s: %d\n%s", path, code, page)
+			}
+		}
+	})
+}
