@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stride-oss/stride/internal/store/storetest"
 )
@@ -82,5 +84,56 @@ func TestReportDORATargets(t *testing.T) {
 				t.Errorf("org report: %d\n%s", code, org)
 			}
 		})
+	}
+}
+
+// TestServeDashboardWiring checks what runServe wires: the dashboard at /
+// behind a sign-in, the OpenAPI document, the configured team's targets in
+// the API's answer, and the trend job's first run at start, which the
+// /metrics DORA gauges come from.
+func TestServeDashboardWiring(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "stride.db")
+	code, token, stderr := stride(t, "token", "create", "--db", db, "--name", "e2e", "--scope", "admin")
+	if code != 0 {
+		t.Fatalf("token create: %d %s", code, stderr)
+	}
+	token = strings.TrimSpace(token)
+	cfg := filepath.Join(t.TempDir(), "stride.yaml")
+	if err := os.WriteFile(cfg, []byte("db: "+db+"\n"+targetsYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, stop := serveConfig(t, cfg)
+	defer stop()
+	if code, body := post(t, base+"/api/v1/events", token, e2eHistory); code != 200 {
+		t.Fatalf("ingest: %d %s", code, body)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Errorf("GET /: %d to %q, want the sign-in", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if code, body := get(t, base+"/api/openapi.json", ""); code != 200 || !strings.Contains(string(body), `"openapi": "3.1.0"`) {
+		t.Errorf("GET /api/openapi.json: %d", code)
+	}
+	code, body := get(t, base+"/api/v1/dora?team=payments&from=2026-01-01&to=2026-02-01", token)
+	if code != 200 || !strings.Contains(string(body), `"met"`) || !strings.Contains(string(body), `"lead_time_seconds": 86400`) {
+		t.Errorf("dora of payments: %d %s", code, body)
+	}
+	// The trend job's first run starts with the server; the gauges appear
+	// once it has ended.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, m := get(t, base+"/metrics", token)
+		if strings.Contains(string(m), "stride_dora_report_timestamp_seconds") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no DORA gauges on /metrics after 20 s:\n%s", m)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
