@@ -32,11 +32,11 @@ func TestPageFacts(t *testing.T) {
 			dep("3", "production", "canary", "b", delivery.DeploymentSuccess, at(3, 10)),
 			dep("4", "production", "", "c", delivery.DeploymentSuccess, at(4, 10)),
 			dep("5", "production", "", "d", delivery.DeploymentSuccess, at(9, 10)), // after it
-			inc("old-resolved", at(1, 0), at(1, 2)),  // before the period, resolved before it: out
-			inc("old-open", at(1, 0), time.Time{}),   // opened before, still open: in
-			inc("resolved-late", at(1, 0), at(9, 0)), // open at the period's end: in
-			inc("in-period", at(3, 0), at(3, 1)),     // opened in it: in
-			inc("after", at(9, 5), time.Time{}),      // opened after: out
+			inc("old-resolved", at(1, 0), at(1, 2)),                                // before the period, resolved before it: out
+			inc("old-open", at(1, 0), time.Time{}),                                 // opened before, still open: in
+			inc("resolved-late", at(1, 0), at(9, 0)),                               // open at the period's end: in
+			inc("in-period", at(3, 0), at(3, 1)),                                   // opened in it: in
+			inc("after", at(9, 5), time.Time{}),                                    // opened after: out
 		}
 		ingest(t, db, events...)
 		if err := db.SetService(ctx, delivery.Service{Name: "api", Team: "core"}, nil); err != nil {
