@@ -165,17 +165,26 @@ func (d *pages) Catalog(ctx context.Context) (web.Catalog, error) {
 	}
 	sort.Strings(names)
 	teams := map[string]*web.Team{}
+	real := map[string]bool{} // teams configured or owning a service
 	for _, t := range c.Teams {
 		teams[t.Name] = &web.Team{Name: t.Name, Targets: t.Targets}
+		real[t.Name] = true
+	}
+	for _, team := range teamOf {
+		real[team] = team != "" || real[team]
+	}
+	incidents := map[string]bool{}
+	for _, name := range withIncidents {
+		incidents[name] = true
 	}
 	alone := map[string]bool{}
 	for _, name := range names {
 		team := teamOf[name]
 		if team == "" {
+			// A service of no team joins a team of its name if one
+			// exists; else it is a team of its own.
 			team = name
-			if _, real := teams[name]; !real {
-				alone[name] = true
-			}
+			alone[name] = !real[name]
 		}
 		t, ok := teams[team]
 		if !ok {
@@ -183,7 +192,7 @@ func (d *pages) Catalog(ctx context.Context) (web.Catalog, error) {
 			teams[team] = t
 		}
 		t.Services = append(t.Services, web.Service{Name: name, Team: team, Targets: c.serviceTargets(name, teamOf[name]),
-			IncidentSource: len(c.IncidentSources) > 0 || slices.Contains(withIncidents, name)})
+			IncidentSource: len(c.IncidentSources) > 0 || incidents[name]})
 	}
 	for _, t := range teams {
 		out.Teams = append(out.Teams, *t)
