@@ -195,7 +195,7 @@ func TestDocsYAMLExamples(t *testing.T) {
 		}
 	}
 	// The reference pages must keep examples to check.
-	for _, want := range []string{"release-criteria.md/" + releaseCriteria, "rings.md/" + strideYAML, "webhooks.md/" + strideYAML} {
+	for _, want := range []string{"release-criteria.md/" + releaseCriteria, "rings.md/" + strideYAML, "webhooks.md/" + strideYAML, "dashboard.md/" + strideYAML} {
 		if seen[want] == 0 {
 			t.Errorf("no %s example found in docs/%s", strings.SplitN(want, "/", 2)[1], strings.SplitN(want, "/", 2)[0])
 		}

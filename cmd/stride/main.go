@@ -204,13 +204,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return fail(stderr, err)
 		}
 	}
+	// The trend job keeps the dashboard's weekly roll-ups and the
+	// /metrics DORA gauges; its first run starts at once.
+	trends := &server.Trends{Reports: reports, Thresholds: &th}
+	if err := runner.Add(trends.Task()); err != nil {
+		return fail(stderr, err)
+	}
 	srv := &server.Server{DB: db, Reports: reports, Logger: logger, Sources: sources, Intake: in, Responder: responder,
-		Dev: *dev, Thresholds: &th, Rings: cfg.Rings}
+		Dev: *dev, Thresholds: &th, Rings: cfg.Rings, Catalog: catalogOf(cfg), Trends: trends}
 	// The runner's tasks stop with ctx, as the server does; both are
 	// waited for before the database closes.
 	runner.Start(ctx)
+	first := make(chan struct{})
+	go func() { defer close(first); _ = runner.RunNow(ctx, server.TaskTrends) }()
 	err = srv.Run(ctx, l)
 	runner.Wait()
+	<-first
 	if err != nil {
 		logger.Error("serve", "err", err)
 		return 1
@@ -363,7 +372,19 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if err != nil {
 			return fail(stderr, err)
 		}
-		out, table = r, func() error { return dora.WriteTable(stdout, r) }
+		targets, err := catalogOf(cfg).ScopeTargets(ctx, db, scope)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		// The JSON is the API's answer, targets and all.
+		ans := server.JudgeDORA(r, targets)
+		out, table = ans, func() error {
+			if err := dora.WriteTable(stdout, r); err != nil || len(ans.Judged) == 0 {
+				return err
+			}
+			fmt.Fprintln(stdout)
+			return dora.WriteTargets(stdout, ans.Judged)
+		}
 	case kind == "flow" && *explain != "":
 		e, err := reports.FlowExplain(ctx, scope, period, *explain)
 		if err != nil {

@@ -28,6 +28,9 @@ type Config struct {
 	IncidentLabels         []string  `yaml:"incident_labels"`
 	HotfixLabels           []string  `yaml:"hotfix_labels"`
 	Services               []Service `yaml:"services"`
+	// Teams holds what is set per team (targets); a team need not be
+	// listed to own services.
+	Teams []Team `yaml:"teams"`
 	// Sources holds the section of each enabled webhook source, by name,
 	// as written with ${VAR} expanded. Load has checked that each decodes
 	// into its connector's configuration and builds; SourceConfig and
@@ -76,6 +79,9 @@ type Service struct {
 	Base []string `yaml:"base"`
 	// Rings is the service's rollout, in order; rings.DefaultConfig when empty.
 	Rings []Ring `yaml:"rings"`
+	// Targets are the service's own goals; a key set here overrides its
+	// team's target for that key (TargetsOf).
+	Targets dora.Targets `yaml:"targets"`
 }
 
 // Load reads path; a missing file is an empty configuration when optional.
@@ -234,7 +240,7 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config: service %q: %w", s.Name, err)
 		}
 	}
-	return nil
+	return c.validateTeams()
 }
 
 // DORAThresholds returns the tier boundaries: the defaults with the

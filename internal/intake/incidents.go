@@ -75,11 +75,11 @@ func (in *Intake) ChangeIncident(ctx context.Context, source string, routing inc
 	if err := prepare(source, events); err != nil {
 		return IncidentResult{}, err
 	}
-	teams, err := in.db.ServiceTeams(ctx)
+	services, err := in.db.ServiceTeams(ctx)
 	if err != nil {
 		return IncidentResult{}, err
 	}
-	team := teams[req.Service]
+	team := store.TeamOf(services)[req.Service]
 	var rows []notify.Row
 	var notified []string
 	if reason, ok := notifyReason(current, next, t); ok {

@@ -116,10 +116,11 @@ func (r *Responder) Sweep(ctx context.Context) (SweepResult, error) {
 	}
 	open, state := work.Open, work.State
 	res.Looked = len(open)
-	teams, err := r.db.ServiceTeams(ctx)
+	services, err := r.db.ServiceTeams(ctx)
 	if err != nil {
 		return res, err
 	}
+	teams := store.TeamOf(services)
 	sw := r.s.Policies.Check(open, teams, now, state)
 
 	byKey := make(map[incident.Key]*delivery.Incident, len(sw.Breaches)+len(sw.Escalations))

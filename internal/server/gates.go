@@ -255,36 +255,12 @@ func (s *Server) getRings(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	cfg, err := s.ringConfig(service)
+	a, err := s.rollout(r.Context(), service, sha, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	deps, err := s.DB.CommitDeployments(ctx, service, sha)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	gates, err := s.gateRuns(ctx, service, sha)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ps, err := s.DB.Promotions(ctx, service, sha, limit)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if gates == nil {
-		gates = []rings.GateRun{}
-	}
-	history, err := promotionsJSON(ps)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ringsAnswer{Position: rings.Locate(cfg, sha, deps, s.now()), Gates: gates, Promotions: history})
+	writeJSON(w, http.StatusOK, a)
 }
 
 // gateRuns returns the gate runs that count for a commit's promotion: the

@@ -31,7 +31,7 @@ import (
 //	POST /api/v1/incidents/{service}/{id}/followups/{fid}/done
 //	PUT  /api/v1/incidents/{service}/{id}/review            the blameless review
 //	GET  /api/v1/notifications?state=undelivered            the outbox, with last errors
-func (s *Server) incidentRoutes(mux *http.ServeMux) {
+func (s *Server) incidentRoutes(mux *routeMux) {
 	mux.Handle("POST /api/v1/incidents", s.auth(delivery.ScopeIngest, s.postIncident))
 	mux.Handle("GET /api/v1/incidents", s.auth(delivery.ScopeRead, s.getIncidentReport))
 	mux.Handle("GET /api/v1/incidents/{service}/{id}", s.auth(delivery.ScopeRead, s.getIncident))

@@ -23,6 +23,9 @@ type metrics struct {
 	registry *prometheus.Registry
 	counters map[string]*prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// dora registers the DORA collector once, on the first scrape of a
+	// server with trends.
+	dora sync.Once
 }
 
 // counterFamilies are the counters add increments: help text and label
@@ -104,6 +107,11 @@ func (m *metrics) observe(pattern, method string, code int, d time.Duration) {
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	s.metrics.init()
 	s.observeOutbox(r.Context())
+	s.metrics.dora.Do(func() {
+		if s.Trends != nil {
+			s.metrics.registry.MustRegister(doraCollector{s.Trends})
+		}
+	})
 	promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{s}}).ServeHTTP(w, r)
 }
 
@@ -112,3 +120,59 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 type slogPrinter struct{ s *Server }
 
 func (p slogPrinter) Println(v ...any) { p.s.logger().Error("metrics", "err", v) }
+
+// The DORA gauges' descriptions. Names follow Prometheus's conventions:
+// base units (seconds), _ratio for a fraction, quantiles as a label.
+var (
+	doraLeadTime = prometheus.NewDesc("stride_dora_lead_time_seconds",
+		"Change lead time of the service's changes shipped to production over the last 28 days, by quantile (0.5 median, 0.9).",
+		[]string{"service", "quantile"}, nil)
+	doraDeployments = prometheus.NewDesc("stride_dora_deployments",
+		"Successful production deployments of the service over the last 28 days.", []string{"service"}, nil)
+	doraDeploymentDays = prometheus.NewDesc("stride_dora_deployment_days_per_week",
+		"Median over the last 28 days' ISO weeks of the days a week with a successful production deployment of the service (5 is daily).",
+		[]string{"service"}, nil)
+	doraChangeFailure = prometheus.NewDesc("stride_dora_change_failure_ratio",
+		"Fraction (0-1) of the service's production deployments over the last 28 days that caused an incident or were rolled back.",
+		[]string{"service"}, nil)
+	doraTimeToRestore = prometheus.NewDesc("stride_dora_time_to_restore_seconds",
+		"Time to restore of the service's incidents resolved over the last 28 days, by quantile (0.5 median, 0.9).",
+		[]string{"service", "quantile"}, nil)
+	doraUpdated = prometheus.NewDesc("stride_dora_report_timestamp_seconds",
+		"When the trend job last computed the DORA gauges, as a Unix time.", nil, nil)
+)
+
+// doraCollector exports the DORA keys per service from the last report
+// the trend job computed: a scrape reads them, it never computes one. A
+// figure a report does not have (no deployment, no resolved incident) is
+// left out rather than exported as 0, which would read as "elite".
+type doraCollector struct{ trends *Trends }
+
+func (c doraCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{doraLeadTime, doraDeployments, doraDeploymentDays, doraChangeFailure, doraTimeToRestore, doraUpdated} {
+		ch <- d
+	}
+}
+
+func (c doraCollector) Collect(ch chan<- prometheus.Metric) {
+	reports, updated := c.trends.Gauges()
+	if updated.IsZero() {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(doraUpdated, prometheus.GaugeValue, float64(updated.UnixNano())/1e9)
+	gauge := func(d *prometheus.Desc, v *float64, labels ...string) {
+		if v != nil {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, *v, labels...)
+		}
+	}
+	for service, r := range reports {
+		deployments := float64(r.DeploymentFrequency.Count)
+		gauge(doraDeployments, &deployments, service)
+		gauge(doraDeploymentDays, r.DeploymentFrequency.MedianDeploymentDaysPerWeek, service)
+		gauge(doraLeadTime, r.LeadTime.MedianSeconds, service, "0.5")
+		gauge(doraLeadTime, r.LeadTime.P90Seconds, service, "0.9")
+		gauge(doraChangeFailure, r.ChangeFailureRate.Ratio, service)
+		gauge(doraTimeToRestore, r.TimeToRestore.MedianSeconds, service, "0.5")
+		gauge(doraTimeToRestore, r.TimeToRestore.P90Seconds, service, "0.9")
+	}
+}

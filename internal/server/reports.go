@@ -31,7 +31,12 @@ func (s *Server) getDORA(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	ans, err := s.judged(r.Context(), scope, rep)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ans)
 }
 
 func (s *Server) getDORAExplain(w http.ResponseWriter, r *http.Request) {

@@ -58,9 +58,20 @@ type Server struct {
 	// means the default policies and no routes.
 	Responder *respond.Responder
 
+	// Catalog is what stride.yaml says of teams, services and sources, for
+	// the dashboard and the targets of the DORA answer (pages.go).
+	Catalog Catalog
+	// Trends are the weekly roll-ups the trend job keeps, which the
+	// dashboard's trends and the /metrics DORA gauges read; nil shows no
+	// trend and exports no DORA gauge.
+	Trends *Trends
+	// BaseURL is how users reach Stride, for the webhook URLs the
+	// dashboard's empty states show; empty takes the request's.
+	BaseURL string
+
 	metrics metrics
 	outbox  outboxGauge
-	mux     *http.ServeMux
+	mux     *routeMux
 	once    sync.Once
 }
 
@@ -84,7 +95,7 @@ func (s *Server) Handler() http.Handler {
 		if s.Intake == nil {
 			s.Intake = intake.New(s.DB, s.Sources)
 		}
-		mux := http.NewServeMux()
+		mux := &routeMux{ServeMux: http.NewServeMux()}
 		mux.HandleFunc("GET /healthz", s.healthz)
 		mux.HandleFunc("GET /readyz", s.readyz)
 		mux.HandleFunc("GET /metrics", s.serveMetrics)
@@ -94,13 +105,14 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /api/v1/dora/thresholds", s.auth(delivery.ScopeRead, s.getThresholds))
 		mux.HandleFunc("POST /webhooks/{source}", s.postWebhook)
 		s.routes(mux)
+		s.mountPages(mux)
 		s.mux = mux
 	})
 	return s.logRequests(s.mux)
 }
 
 // routes is where later features add their endpoints.
-func (s *Server) routes(mux *http.ServeMux) {
+func (s *Server) routes(mux *routeMux) {
 	mux.Handle("GET /api/v1/flow", s.auth(delivery.ScopeRead, s.getFlow))
 	mux.Handle("GET /api/v1/flow/explain", s.auth(delivery.ScopeRead, s.getFlowExplain))
 	mux.Handle("GET /api/v1/planning", s.auth(delivery.ScopeRead, s.getPlanning))

@@ -44,28 +44,6 @@ func (db *DB) Incident(ctx context.Context, service, id string) (delivery.Incide
 	return in, nil
 }
 
-// ServiceTeams maps every known service to its team ("" when it has none),
-// for the routing and the policies, which are chosen per team.
-func (db *DB) ServiceTeams(ctx context.Context) (map[string]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT name, team FROM services`)
-	if err != nil {
-		return nil, fmt.Errorf("read service teams: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var n, t string
-		if err := rows.Scan(&n, &t); err != nil {
-			return nil, fmt.Errorf("read service teams: %w", err)
-		}
-		out[n] = t
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read service teams: %w", err)
-	}
-	return out, nil
-}
-
 // ChangeIncident stores an incident change in one transaction: the event,
 // the transition and the outbox rows. It returns the stored incident after
 // the merge and the ids of the rows enqueued. An event whose key was seen
@@ -464,12 +442,13 @@ func (db *DB) IncidentReportInput(ctx context.Context, scope Scope, period deliv
 	if in.Incidents, err = collect(rows, scanIncident); err != nil {
 		return in, fmt.Errorf("read incidents: %w", err)
 	}
-	teams, err := db.ServiceTeams(ctx)
+	services, err := db.ServiceTeams(ctx)
 	if err != nil {
 		return in, err
 	}
+	teamOf := TeamOf(services)
 	for _, n := range names {
-		in.Services = append(in.Services, delivery.Service{Name: n, Team: teams[n]})
+		in.Services = append(in.Services, delivery.Service{Name: n, Team: teamOf[n]})
 	}
 	if in.FollowUps, err = db.FollowUps(ctx, names...); err != nil {
 		return in, err
