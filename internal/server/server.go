@@ -102,6 +102,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/promotions", s.auth(store.ScopeIngest, s.postPromotion))
 	mux.Handle("GET /api/v1/promotions", s.auth(store.ScopeRead, s.getPromotions))
 	mux.Handle("GET /api/v1/rings", s.auth(store.ScopeRead, s.getRings))
+	s.sloRoutes(mux)
 }
 
 // Run serves on l until ctx is cancelled, then stops accepting, waits for
