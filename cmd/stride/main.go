@@ -42,6 +42,10 @@ Usage:
   stride report dora    [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain FIGURE]
   stride report flow    [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain FIGURE]
   stride report planning [--team NAME] [--from DATE] [--to DATE] [--sprints N] [--format table|json]
+  stride report slo     [--service NAME | --team NAME] [--calendar week|month --from DATE] [--explain SLO] [--format table|json]
+  stride slo            apply -f slos.yaml | list | rules
+  stride maintenance    add --service NAME --from TIME --to TIME --reason TEXT | list
+  stride rings export   --format flagd [--service NAME] [--sha SHA]
   stride token create   --name NAME --scope ingest|read|admin
   stride reprocess      --source NAME
   stride gate           --service NAME --policy FILE [reports...]   (see stride gate --help)
@@ -57,15 +61,18 @@ The database is --db, or $STRIDE_DB, or ./stride.db (SQLite). A postgres:// URL 
 // arguments and returns the exit code: 0 success, 1 failure, 2 bad usage or
 // unreadable input.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
-	"serve":     runServe,
-	"import":    runImport,
-	"report":    runReport,
-	"token":     runToken,
-	"reprocess": runReprocess,
-	"migrate":   runMigrate,
-	"gate":      runGate,
-	"promote":   runPromote,
-	"source":    runSource,
+	"serve":       runServe,
+	"import":      runImport,
+	"report":      runReport,
+	"token":       runToken,
+	"reprocess":   runReprocess,
+	"migrate":     runMigrate,
+	"gate":        runGate,
+	"promote":     runPromote,
+	"source":      runSource,
+	"slo":         runSLO,
+	"maintenance": runMaintenance,
+	"rings":       runRings,
 	"version": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// The module version and VCS revision the toolchain stamped, as
 		// /metrics reports them in stride_build_info.
@@ -265,6 +272,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	kind := args[0]
+	if kind == "slo" {
+		return runReportSLO(ctx, args[1:], stdout, stderr)
+	}
 	if kind != "dora" && kind != "flow" && kind != "planning" {
 		fmt.Fprintf(stderr, "stride report: unknown report %q (want dora, flow or planning)\n", kind)
 		return 2
