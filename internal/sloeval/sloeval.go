@@ -167,19 +167,28 @@ func (e *Evaluator) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Every SLO's alert state in one read, not one read per SLO.
+	evaluated, err := e.DB.Evaluations(ctx, "")
+	if err != nil {
+		return err
+	}
+	states := make(map[string][]byte, len(evaluated))
+	for _, ev := range evaluated {
+		states[ev.SLO] = ev.State
+	}
 	var errs []error
 	for _, s := range defs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := e.evaluate(ctx, s, now); err != nil {
+		if err := e.evaluate(ctx, s, states[s.Name], now); err != nil {
 			errs = append(errs, fmt.Errorf("evaluate %s: %w", s.Name, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (e *Evaluator) evaluate(ctx context.Context, s slo.SLO, now time.Time) error {
+func (e *Evaluator) evaluate(ctx context.Context, s slo.SLO, stored []byte, now time.Time) error {
 	if err := RollUp(ctx, e.DB, s, now); err != nil {
 		return err
 	}
@@ -188,9 +197,11 @@ func (e *Evaluator) evaluate(ctx context.Context, s slo.SLO, now time.Time) erro
 		return err
 	}
 	report := slo.Assess(sr, now, e.Options)
-	prev, err := e.state(ctx, s)
-	if err != nil {
-		return err
+	var prev slo.State
+	if stored != nil {
+		if err := json.Unmarshal(stored, &prev); err != nil {
+			return fmt.Errorf("alert state of %s: %w", s.Name, err)
+		}
 	}
 	next, transitions := slo.Evaluate(prev, now, report)
 	state, err := json.Marshal(next)
@@ -213,24 +224,6 @@ func (e *Evaluator) evaluate(ctx context.Context, s slo.SLO, now time.Time) erro
 		e.OnAlert(transitions)
 	}
 	return nil
-}
-
-// state reads the SLO's alert state from its last evaluation.
-func (e *Evaluator) state(ctx context.Context, s slo.SLO) (slo.State, error) {
-	es, err := e.DB.Evaluations(ctx, s.Service)
-	if err != nil {
-		return slo.State{}, err
-	}
-	for _, ev := range es {
-		if ev.SLO == s.Name {
-			var st slo.State
-			if err := json.Unmarshal(ev.State, &st); err != nil {
-				return slo.State{}, fmt.Errorf("alert state of %s: %w", s.Name, err)
-			}
-			return st, nil
-		}
-	}
-	return slo.State{}, nil
 }
 
 // RollUp folds the SLO's buckets that start before the whole hour
