@@ -177,53 +177,62 @@ func (e *Evaluator) Run(ctx context.Context) error {
 		states[ev.SLO] = ev.State
 	}
 	var errs []error
+	var done []store.SLOEvaluation
+	var transitions []slo.Transition
 	for _, s := range defs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := e.evaluate(ctx, s, states[s.Name], now); err != nil {
+		ev, ts, err := e.evaluate(ctx, s, states[s.Name], now)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("evaluate %s: %w", s.Name, err))
+			continue
 		}
+		done = append(done, ev)
+		transitions = append(transitions, ts...)
+	}
+	if err := e.DB.SaveEvaluations(ctx, done); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	if len(transitions) > 0 && e.OnAlert != nil {
+		e.OnAlert(transitions)
 	}
 	return errors.Join(errs...)
 }
 
-func (e *Evaluator) evaluate(ctx context.Context, s slo.SLO, stored []byte, now time.Time) error {
+// evaluate assesses one SLO and returns what to store and the alert
+// transitions.
+func (e *Evaluator) evaluate(ctx context.Context, s slo.SLO, stored []byte, now time.Time) (store.SLOEvaluation, []slo.Transition, error) {
+	var none store.SLOEvaluation
 	if err := RollUp(ctx, e.DB, s, now); err != nil {
-		return err
+		return none, nil, err
 	}
 	sr, err := Series(ctx, e.DB, s, time.Time{}, now)
 	if err != nil {
-		return err
+		return none, nil, err
 	}
 	report := slo.Assess(sr, now, e.Options)
 	var prev slo.State
 	if stored != nil {
 		if err := json.Unmarshal(stored, &prev); err != nil {
-			return fmt.Errorf("alert state of %s: %w", s.Name, err)
+			return none, nil, fmt.Errorf("alert state of %s: %w", s.Name, err)
 		}
 	}
 	next, transitions := slo.Evaluate(prev, now, report)
 	state, err := json.Marshal(next)
 	if err != nil {
-		return err
+		return none, nil, err
 	}
 	rep, err := json.Marshal(report)
 	if err != nil {
-		return err
+		return none, nil, err
 	}
 	ev := store.SLOEvaluation{SLO: s.Name, State: state, Report: rep, At: now}
 	for _, t := range transitions {
 		ev.Alerts = append(ev.Alerts, store.SLOAlert{SLO: t.SLO, Service: t.Service, Alert: t.Alert, Severity: t.Severity,
 			Kind: t.Kind, Since: t.Since, At: t.At, Reason: t.Reason})
 	}
-	if err := e.DB.SaveEvaluation(ctx, ev); err != nil {
-		return err
-	}
-	if len(transitions) > 0 && e.OnAlert != nil {
-		e.OnAlert(transitions)
-	}
-	return nil
+	return ev, transitions, nil
 }
 
 // RollUp folds the SLO's buckets that start before the whole hour

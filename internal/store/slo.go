@@ -371,21 +371,36 @@ type SLOEvaluation struct {
 // SaveEvaluation stores an evaluation in one transaction, so the state
 // and the alerts it produced are never seen apart.
 func (db *DB) SaveEvaluation(ctx context.Context, e SLOEvaluation) error {
+	return db.SaveEvaluations(ctx, []SLOEvaluation{e})
+}
+
+// SaveEvaluations stores the evaluations of one job run in one
+// transaction: one commit a run, not one per SLO.
+func (db *DB) SaveEvaluations(ctx context.Context, es []SLOEvaluation) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO slo_state (slo, state, report, evaluated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (slo) DO UPDATE SET state = excluded.state, report = excluded.report, evaluated_at = excluded.evaluated_at`),
-			e.SLO, string(e.State), string(e.Report), e.At.UnixMicro()); err != nil {
-			return fmt.Errorf("store evaluation of %s: %w", e.SLO, err)
-		}
-		for _, a := range e.Alerts {
-			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO slo_alerts (slo, service, alert, severity, kind, since, at, reason)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), e.SLO, a.Service, a.Alert, a.Severity, a.Kind,
-				a.Since.UnixMicro(), a.At.UnixMicro(), a.Reason); err != nil {
-				return fmt.Errorf("store alert of %s: %w", e.SLO, err)
+		for _, e := range es {
+			if err := db.saveEvaluation(ctx, tx, e); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+func (db *DB) saveEvaluation(ctx context.Context, tx *sql.Tx, e SLOEvaluation) error {
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO slo_state (slo, state, report, evaluated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (slo) DO UPDATE SET state = excluded.state, report = excluded.report, evaluated_at = excluded.evaluated_at`),
+		e.SLO, string(e.State), string(e.Report), e.At.UnixMicro()); err != nil {
+		return fmt.Errorf("store evaluation of %s: %w", e.SLO, err)
+	}
+	for _, a := range e.Alerts {
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO slo_alerts (slo, service, alert, severity, kind, since, at, reason)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), e.SLO, a.Service, a.Alert, a.Severity, a.Kind,
+			a.Since.UnixMicro(), a.At.UnixMicro(), a.Reason); err != nil {
+			return fmt.Errorf("store alert of %s: %w", e.SLO, err)
+		}
+	}
+	return nil
 }
 
 // SLOEvaluated is the stored result of an SLO's latest evaluation.
