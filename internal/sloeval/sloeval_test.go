@@ -182,3 +182,50 @@ func equal(a, b map[string]int) bool {
 	}
 	return true
 }
+
+// TestMaintenanceAnnouncedLateStillCounts: a window announced less than 7
+// days ahead is reported, with a warning, but its calls count; one
+// announced 8 days ahead is left out.
+func TestMaintenanceAnnouncedLateStillCounts(t *testing.T) {
+	tests := []struct {
+		name      string
+		ahead     time.Duration
+		scheduled bool
+		total     int64
+	}{
+		{"a day ahead: counts", 24 * time.Hour, false, 120000},
+		{"8 days ahead: left out", 8 * 24 * time.Hour, true, 60000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+				window := now.Add(-time.Hour)
+				db.Now = func() time.Time { return window.Add(-tt.ahead) }
+				in := apply(t, db, availability)
+				if _, err := in.Maintenance(ctx, slo.Maintenance{Service: "api", From: window, To: now, Reason: "failover drill"}); err != nil {
+					t.Fatal(err)
+				}
+				minutes(t, in, "api-availability", now.Add(-2*time.Hour), 60, 1000)
+				minutes(t, in, "api-availability", window, 60, 0) // the drill fails every call
+				if err := sloeval.Task(db, func() time.Time { return now }).Run(ctx); err != nil {
+					t.Fatal(err)
+				}
+				rs, _ := sloeval.Reports(ctx, db, "api")
+				if len(rs) != 1 {
+					t.Fatalf("reports %+v", rs)
+				}
+				r := rs[0]
+				if r.Total != tt.total || len(r.Maintenance) != 1 || r.Maintenance[0].Scheduled != tt.scheduled || r.Frozen == tt.scheduled {
+					t.Errorf("total %d, maintenance %+v, frozen %v; want total %d, scheduled %v", r.Total, r.Maintenance, r.Frozen, tt.total, tt.scheduled)
+				}
+				warned := false
+				for _, w := range r.Warnings {
+					warned = warned || strings.Contains(w, "less than 7 days")
+				}
+				if warned == tt.scheduled {
+					t.Errorf("warnings %q; want a late-announcement warning only when not scheduled", r.Warnings)
+				}
+			})
+		})
+	}
+}
