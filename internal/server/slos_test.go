@@ -216,3 +216,22 @@ func TestBudgetFreezeFlipsGateAndPromote(t *testing.T) {
 		})
 	}
 }
+
+func TestFlagdEndpoint(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, nil)
+		e.events(deployment("1", "abc", "canary", "ring0", delivery.DeploymentSuccess, t0))
+		e.clock.Set(t0.Add(time.Hour))
+		var f rings.FlagdFile
+		if code := e.do("GET", "/api/v1/rings/flagd?service=api&sha=abc", e.read, nil, &f); code != http.StatusOK {
+			t.Fatalf("GET flagd: %d", code)
+		}
+		ring, released := f.Flags["api.ring"], f.Flags["api.released"]
+		if f.Schema != rings.FlagdSchema || ring.State != "ENABLED" || released.Metadata["reached"] != "ring0" {
+			t.Errorf("flagd %+v", f)
+		}
+		if code := e.do("GET", "/api/v1/rings/flagd", e.read, nil, nil); code != http.StatusBadRequest {
+			t.Errorf("without a service: %d, want 400", code)
+		}
+	})
+}
