@@ -17,6 +17,7 @@ import (
 
 	"github.com/stride-oss/stride/internal/config"
 	"github.com/stride-oss/stride/internal/gate"
+	"github.com/stride-oss/stride/internal/slo"
 )
 
 // TestWebhooksDocConfig loads the stride.yaml example of docs/webhooks.md,
@@ -92,7 +93,8 @@ func yamlExamples(doc []byte) []yamlExample {
 const (
 	strideYAML      = "stride.yaml"
 	releaseCriteria = "release-criteria.yaml"
-	otherYAML       = "other" // another tool's file (Alertmanager, Kubernetes): it must parse
+	sloYAML         = "slos.yaml" // OpenSLO documents, as stride slo apply reads them
+	otherYAML       = "other"     // another tool's file (Alertmanager, Kubernetes): it must parse
 )
 
 // exampleKind tells what an example is: by its first line when that is a
@@ -104,7 +106,7 @@ func exampleKind(page, body string) (kind string, rejected bool) {
 	if comment, ok := strings.CutPrefix(strings.TrimSpace(first), "#"); ok {
 		comment = strings.TrimSpace(comment)
 		rejected = strings.Contains(comment, "rejected")
-		for _, k := range []string{strideYAML, releaseCriteria} {
+		for _, k := range []string{strideYAML, releaseCriteria, sloYAML} {
 			if strings.HasPrefix(comment, k) {
 				return k, rejected
 			}
@@ -113,6 +115,8 @@ func exampleKind(page, body string) (kind string, rejected bool) {
 	switch page {
 	case "release-criteria.md":
 		return releaseCriteria, rejected
+	case "slos.md":
+		return sloYAML, rejected
 	case "rings.md", "webhooks.md":
 		return strideYAML, rejected
 	}
@@ -182,6 +186,8 @@ func TestDocsYAMLExamples(t *testing.T) {
 					err = loadStrideYAML(t, ex.body)
 				case releaseCriteria:
 					_, err = gate.ParsePolicy(strings.NewReader(ex.body))
+				case sloYAML:
+					_, err = slo.ParseOpenSLO(strings.NewReader(ex.body))
 				default:
 					return
 				}
@@ -195,7 +201,7 @@ func TestDocsYAMLExamples(t *testing.T) {
 		}
 	}
 	// The reference pages must keep examples to check.
-	for _, want := range []string{"release-criteria.md/" + releaseCriteria, "rings.md/" + strideYAML, "webhooks.md/" + strideYAML, "dashboard.md/" + strideYAML} {
+	for _, want := range []string{"release-criteria.md/" + releaseCriteria, "rings.md/" + strideYAML, "webhooks.md/" + strideYAML, "dashboard.md/" + strideYAML, "slos.md/" + sloYAML} {
 		if seen[want] == 0 {
 			t.Errorf("no %s example found in docs/%s", strings.SplitN(want, "/", 2)[1], strings.SplitN(want, "/", 2)[0])
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/stride-oss/stride/internal/jobs"
 	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/server"
+	"github.com/stride-oss/stride/internal/sloeval"
 	"github.com/stride-oss/stride/internal/store"
 )
 
@@ -44,6 +45,10 @@ Usage:
   stride report dora    [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain FIGURE]
   stride report flow    [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain FIGURE]
   stride report planning [--team NAME] [--from DATE] [--to DATE] [--sprints N] [--format table|json]
+  stride report slo     [--service NAME | --team NAME] [--calendar week|month --from DATE] [--explain SLO] [--format table|json]
+  stride slo            apply -f slos.yaml | list | rules
+  stride maintenance    add --service NAME --from TIME --to TIME --reason TEXT | list
+  stride rings export   --format flagd [--service NAME] [--sha SHA]
   stride token create   --name NAME --scope ingest|read|admin
   stride reprocess      --source NAME
   stride gate           --service NAME --policy FILE [reports...]   (see stride gate --help)
@@ -61,16 +66,19 @@ The database is --db, or $STRIDE_DB, or ./stride.db (SQLite). A postgres:// URL 
 // arguments and returns the exit code: 0 success, 1 failure, 2 bad usage or
 // unreadable input.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
-	"serve":     runServe,
-	"import":    runImport,
-	"report":    runReport,
-	"token":     runToken,
-	"reprocess": runReprocess,
-	"migrate":   runMigrate,
-	"gate":      runGate,
-	"promote":   runPromote,
-	"source":    runSource,
-	"incident":  runIncident,
+	"serve":       runServe,
+	"import":      runImport,
+	"report":      runReport,
+	"token":       runToken,
+	"reprocess":   runReprocess,
+	"migrate":     runMigrate,
+	"gate":        runGate,
+	"promote":     runPromote,
+	"source":      runSource,
+	"slo":         runSLO,
+	"maintenance": runMaintenance,
+	"rings":       runRings,
+	"incident":    runIncident,
 	"version": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// The module version and VCS revision the toolchain stamped, as
 		// /metrics reports them in stride_build_info.
@@ -204,6 +212,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return fail(stderr, err)
 		}
 	}
+	// SLOs: the evaluation job every minute hands its burn-rate alerts to
+	// the incident routes; the pull job reads Prometheus when one is set.
+	sloTasks := []jobs.Task{(&sloeval.Evaluator{DB: db, Now: time.Now, OnAlert: responder.SLOAlerts(ctx), Logger: logger}).Task()}
+	if u := cfg.SLOs.PrometheusURL; u != "" {
+		sloTasks = append(sloTasks, sloeval.PrometheusTask(db, in, u, time.Now))
+	}
+	for _, t := range sloTasks {
+		if err := runner.Add(t); err != nil {
+			return fail(stderr, err)
+		}
+	}
 	// The trend job keeps the dashboard's weekly roll-ups and the
 	// /metrics DORA gauges; its first run starts at once.
 	trends := &server.Trends{Reports: reports, Thresholds: &th}
@@ -312,6 +331,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	kind := args[0]
 	if kind == "incidents" {
 		return runIncidentReport(ctx, args[1:], stdout, stderr)
+	}
+	if kind == "slo" {
+		return runReportSLO(ctx, args[1:], stdout, stderr)
 	}
 	if kind != "dora" && kind != "flow" && kind != "planning" {
 		fmt.Fprintf(stderr, "stride report: unknown report %q (want dora, flow or planning)\n", kind)

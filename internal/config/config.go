@@ -41,6 +41,11 @@ type Config struct {
 	Thresholds Thresholds `yaml:"thresholds"`
 	// Response is incident response: SLAs, routes, escalation (response.go).
 	Response Response `yaml:"response"`
+	// SLOs holds how SLI data is pulled: the Prometheus server whose
+	// query_range the pull job asks for the SLOs of type prometheus.
+	SLOs struct {
+		PrometheusURL string `yaml:"prometheus_url"`
+	} `yaml:"slos"`
 }
 
 // Thresholds are the overridable tier boundaries. Durations are Go

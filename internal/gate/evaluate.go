@@ -51,6 +51,9 @@ type Response struct {
 	Frozen         bool   `json:"frozen"`
 	SLOsConfigured bool   `json:"slos_configured"`
 	Message        string `json:"message,omitempty"`
+	// Reason says, when Frozen, which SLOs spent their budget and when the
+	// freeze is projected to lift.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Reports are the parsed reports of one gate run; nil means not given.
@@ -135,6 +138,9 @@ func (r *Result) AddErrorBudget(resp Response) {
 		c.Status, c.Detail = Pass, "service is frozen (error budget spent); allowed because this is a fix"
 	case resp.Frozen:
 		c.Status, c.Detail = Fail, "service is frozen (error budget spent); only fixes may ship"
+		if resp.Reason != "" {
+			c.Detail += ": " + resp.Reason
+		}
 	case !resp.SLOsConfigured:
 		c.Status, c.Detail = Skipped, "error-budget check skipped: no SLOs configured"
 	default:

@@ -18,6 +18,7 @@ import (
 	"github.com/stride-oss/stride/internal/intake"
 	"github.com/stride-oss/stride/internal/notify"
 	"github.com/stride-oss/stride/internal/respond"
+	"github.com/stride-oss/stride/internal/slo"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
 )
@@ -399,6 +400,37 @@ func TestAlertUsesTheIncidentRoutes(t *testing.T) {
 		}
 		if got := outbox(t, db); !slices.Equal(got, []string{"page slo_burn slo"}) {
 			t.Errorf("outbox %q", got)
+		}
+	})
+}
+
+func TestSLOAlertsPageOnTheIncidentRoutes(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		c := &clock{t: t0}
+		r := respond.New(db, respond.Settings{Routing: routing, Now: c.now})
+		hand := r.SLOAlerts(ctx)
+		hand([]slo.Transition{
+			{SLO: "availability", Service: "api", Alert: "page-1h", Severity: slo.Page, Kind: slo.Fired, At: t0, Reason: "2 % of the budget in an hour"},
+			{SLO: "availability", Service: "api", Alert: "ticket-1d", Severity: slo.Ticket, Kind: slo.Fired, At: t0, Reason: "slow burn"},
+			{SLO: "availability", Service: "api", Alert: "page-1h", Severity: slo.Page, Kind: slo.Resolved, At: t0.Add(time.Hour)},
+		})
+		// The page alert fires and resolves on the paging route of severity
+		// 1; the ticket takes severity 2's routes, which here are none.
+		rows, err := db.Notifications(ctx, true, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, row := range slices.Backward(rows) {
+			var m notify.Message
+			if err := json.Unmarshal(row.Payload, &m); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, row.Route+" "+string(m.Action)+" "+m.DedupKey)
+		}
+		want := []string{"page trigger stride/slo/availability/page-1h", "page resolve stride/slo/availability/page-1h"}
+		if !slices.Equal(got, want) {
+			t.Errorf("outbox %q, want %q", got, want)
 		}
 	})
 }

@@ -119,10 +119,12 @@ type GateRun struct {
 }
 
 // Budget is the service's error-budget state. Known is false when the
-// service has no SLOs or the budget could not be computed.
+// service has no SLOs or the budget could not be computed. Reason says
+// which SLOs froze the service and when the freeze lifts.
 type Budget struct {
 	Known     bool
 	Exhausted bool
+	Reason    string
 }
 
 // Facts is everything Decide needs. Deployments are the commit's
@@ -257,8 +259,12 @@ func Decide(f Facts) Decision {
 		add(CondBudget, Skipped, "error budget unknown (no SLOs configured); not checked")
 	case f.Budget.Exhausted && f.Fix:
 		add(CondBudget, Pass, "error budget exhausted, but this is a fix")
+	case f.Budget.Exhausted && target == 0:
+		// The first ring is where a frozen service's team still tries
+		// its work; the freeze holds a non-fix from going further.
+		add(CondBudget, Pass, "error budget exhausted, but the first ring still takes non-fixes%s", budgetReason(f.Budget))
 	case f.Budget.Exhausted:
-		add(CondBudget, Fail, "error budget exhausted: the service is frozen except for fixes")
+		add(CondBudget, Fail, "error budget exhausted: the service is frozen except for fixes beyond the first ring%s", budgetReason(f.Budget))
 	default:
 		add(CondBudget, Pass, "error budget remaining")
 	}
@@ -309,4 +315,11 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+func budgetReason(b Budget) string {
+	if b.Reason == "" {
+		return ""
+	}
+	return " (" + b.Reason + ")"
 }

@@ -54,8 +54,9 @@ func decodeJSON(body []byte, v any, strict bool) error {
 }
 
 // postGate records a gate result CI posted (stride gate --server) and
-// answers with the service's error-budget state. No SLOs exist yet, so the
-// answer says the budget was not checked and the service is not frozen.
+// answers with the service's error-budget state: frozen when an SLO of the
+// service has no budget left (the gate then fails unless the run is a fix),
+// or not checked when the service has no evaluated SLO.
 // Unknown fields are ignored, so a newer CLI can post to an older server.
 func (s *Server) postGate(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r, MaxGateBody)
@@ -88,13 +89,26 @@ func (s *Server) postGate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	msg := fmt.Sprintf("recorded gate %q of %s @ %s (%s); no SLOs are configured for %s, so the error budget was not checked",
-		name, res.Service, res.SHA, res.Verdict, res.Service)
-	if res.SHA == "" {
-		msg = fmt.Sprintf("recorded gate %q of %s without a commit sha (%s): it cannot count toward a promotion; no SLOs are configured for %s, so the error budget was not checked",
-			name, res.Service, res.Verdict, res.Service)
+	freeze, err := s.budgetFreeze(r, res.Service)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	writeJSON(w, http.StatusCreated, gate.Response{ID: id, Frozen: false, SLOsConfigured: false, Message: msg})
+	budget := fmt.Sprintf("no SLOs are configured for %s, so the error budget was not checked", res.Service)
+	if freeze.Known {
+		budget = freeze.Reason
+	}
+	msg := fmt.Sprintf("recorded gate %q of %s @ %s (%s); %s",
+		name, res.Service, res.SHA, res.Verdict, budget)
+	if res.SHA == "" {
+		msg = fmt.Sprintf("recorded gate %q of %s without a commit sha (%s): it cannot count toward a promotion; %s",
+			name, res.Service, res.Verdict, budget)
+	}
+	resp := gate.Response{ID: id, Frozen: freeze.Frozen, SLOsConfigured: freeze.Known, Message: msg}
+	if freeze.Frozen {
+		resp.Reason = freeze.Reason
+	}
+	writeJSON(w, http.StatusCreated, resp)
 }
 
 // promotionAnswer is the answer to POST /api/v1/promotions: the decision,
@@ -134,8 +148,13 @@ func (s *Server) postPromotion(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	freeze, err := s.budgetFreeze(r, req.Service)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	facts := rings.Facts{Config: cfg, SHA: req.SHA, To: req.To, Fix: req.Fix, Now: s.now(),
-		Budget: rings.Budget{Known: false}} // no SLOs yet: Decide skips the budget
+		Budget: rings.Budget{Known: freeze.Known, Exhausted: freeze.Frozen, Reason: freeze.Reason}}
 	if facts.Gates, err = s.gateRuns(ctx, req.Service, req.SHA); err != nil {
 		s.writeError(w, r, err)
 		return

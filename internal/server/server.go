@@ -121,6 +121,7 @@ func (s *Server) routes(mux *routeMux) {
 	mux.Handle("GET /api/v1/promotions", s.auth(delivery.ScopeRead, s.getPromotions))
 	mux.Handle("GET /api/v1/rings", s.auth(delivery.ScopeRead, s.getRings))
 	s.incidentRoutes(mux)
+	s.sloRoutes(mux)
 }
 
 // Run serves on l until ctx is cancelled, then stops accepting, waits for

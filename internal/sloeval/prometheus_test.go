@@ -1,0 +1,314 @@
+package sloeval_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stride-oss/stride/internal/intake"
+	"github.com/stride-oss/stride/internal/slo"
+	"github.com/stride-oss/stride/internal/sloeval"
+	"github.com/stride-oss/stride/internal/store"
+	"github.com/stride-oss/stride/internal/store/storetest"
+)
+
+const promSLO = `apiVersion: openslo/v1
+kind: SLO
+metadata: {name: checkout-availability}
+spec:
+  service: checkout
+  indicator:
+    spec:
+      ratioMetric:
+        good: {metricSource: {type: prometheus, spec: {query: 'stride_test_good_total - stride_test_good_total offset 1m'}}}
+        total: {metricSource: {type: prometheus, spec: {query: 'stride_test_requests_total - stride_test_requests_total offset 1m'}}}
+  timeWindow: [{duration: 30d, isRolling: true}]
+  budgetingMethod: Occurrences
+  objectives: [{target: 0.99}]
+`
+
+// target is the application Prometheus scrapes. Each scrape is one minute
+// of its own clock, from base (the first is minute 0): 1,000 calls, of which 990 good in minutes
+// 10 to 14 and all good otherwise. Samples carry that clock's timestamps,
+// so an hour of minutes takes seconds. It stops at hold, repeating the
+// last minute, until told to go on.
+type target struct {
+	mu          sync.Mutex
+	base        time.Time
+	minute      int
+	hold        int
+	counted     int // the newest minute whose calls are counted
+	total, good int64
+}
+
+func (tg *target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	tg.mu.Lock()
+	if tg.minute < tg.hold {
+		tg.minute++
+	}
+	if tg.minute > tg.counted {
+		tg.counted = tg.minute
+		tg.total += 1000
+		if tg.minute > 10 && tg.minute <= 15 { // the calls of minutes 10–14
+			tg.good += 990
+		} else {
+			tg.good += 1000
+		}
+	}
+	ts := tg.base.Add(time.Duration(tg.minute) * time.Minute).UnixMilli()
+	total, good := tg.total, tg.good
+	tg.mu.Unlock()
+	fmt.Fprintf(w, "# TYPE stride_test_requests_total counter\nstride_test_requests_total %d %d\n", total, ts)
+	fmt.Fprintf(w, "# TYPE stride_test_good_total counter\nstride_test_good_total %d %d\n", good, ts)
+}
+
+// skip jumps the clock by n minutes of calls Prometheus never scraped,
+// then lets it run to hold.
+func (tg *target) skip(n, hold int) {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	tg.minute += n
+	tg.counted = tg.minute
+	tg.total += int64(n) * 1000
+	tg.good += int64(n) * 1000
+	tg.hold = hold
+}
+
+// promServer is a real Prometheus process.
+type promServer struct {
+	t        *testing.T
+	bin, dir string
+	addr     string
+	cmd      *exec.Cmd
+}
+
+func prometheusBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		if os.Getenv("STRIDE_PROMETHEUS") == "require" {
+			t.Fatal("STRIDE_PROMETHEUS=require but no prometheus binary is on PATH (apt-get install prometheus)")
+		}
+		t.Skip("no prometheus binary (apt-get install prometheus; STRIDE_PROMETHEUS=require makes this fail)")
+	}
+	return bin
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func startPrometheus(t *testing.T, bin, scrape string) *promServer {
+	t.Helper()
+	dir := t.TempDir()
+	u, _ := url.Parse(scrape)
+	cfg := fmt.Sprintf(`global: {scrape_interval: 100ms, scrape_timeout: 100ms}
+scrape_configs:
+  - job_name: app
+    honor_timestamps: true
+    static_configs: [{targets: [%q]}]
+`, u.Host)
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &promServer{t: t, bin: bin, dir: dir, addr: freePort(t)}
+	p.start()
+	t.Cleanup(p.stop)
+	return p
+}
+
+func (p *promServer) start() {
+	p.t.Helper()
+	p.cmd = exec.Command(p.bin, "--config.file="+filepath.Join(p.dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(p.dir, "data"), "--web.listen-address="+p.addr)
+	log, err := os.Create(filepath.Join(p.dir, "log"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = log, log
+	if err := p.cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + p.addr + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.t.Fatalf("prometheus did not get ready:\n%s", p.log())
+}
+
+func (p *promServer) log() string {
+	b, _ := os.ReadFile(filepath.Join(p.dir, "log"))
+	return string(b)
+}
+
+func (p *promServer) stop() {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cmd.Wait()
+	p.cmd = nil
+}
+
+// waitFor waits until Prometheus has scraped the sample of time at.
+func (p *promServer) waitFor(at time.Time) {
+	p.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	q := url.Values{"query": {"timestamp(stride_test_requests_total)"}, "time": {strconv.FormatInt(at.Unix(), 10)}}
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + p.addr + "/api/v1/query?" + q.Encode())
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), `"`+strconv.FormatInt(at.Unix(), 10)+`"`) {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.t.Fatalf("prometheus has no sample at %s:\n%s", at, p.log())
+}
+
+// TestPrometheusPull pulls minutes from a real Prometheus scraping a real
+// target, stops Prometheus for a while, and checks the job catches up
+// from its cursor once Prometheus is back.
+func TestPrometheusPull(t *testing.T) {
+	bin := prometheusBinary(t)
+	base := time.Now().UTC().Add(-time.Hour).Truncate(time.Minute)
+	tg := &target{base: base, minute: -1, hold: 20} // the first scrape is minute 0, no calls yet
+	app := httptest.NewServer(tg)
+	defer app.Close()
+	prom := startPrometheus(t, bin, app.URL)
+	prom.waitFor(base.Add(20 * time.Minute))
+
+	t.Run("up", func(t *testing.T) {
+		storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+			defs, err := slo.ParseOpenSLO(strings.NewReader(promSLO))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := intake.New(db, nil)
+			if _, err := in.SLOs(ctx, defs); err != nil {
+				t.Fatal(err)
+			}
+			clock := base.Add(21 * time.Minute)
+			p := &sloeval.Prometheus{DB: db, Intake: in, URL: "http://" + prom.addr, Now: func() time.Time { return clock },
+				Backfill: 21 * time.Minute, Chunk: 7 * time.Minute}
+			if err := p.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			bs, err := db.SLIBuckets(ctx, "checkout-availability", base.Add(-time.Hour), base.Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Minutes 0–19 (the sample at minute m counts minute m−1), in
+			// chunks of 7; minutes 10–14 lost 10 calls each.
+			if len(bs) != 20 {
+				t.Fatalf("%d buckets, want 20: %+v", len(bs), bs)
+			}
+			for i, b := range bs {
+				want := int64(1000)
+				if i >= 10 && i < 15 {
+					want = 990
+				}
+				if !b.Start.Equal(base.Add(time.Duration(i)*time.Minute)) || b.Width != time.Minute || b.Total != 1000 || b.Good != want {
+					t.Errorf("bucket %d = %+v, want minute %d with %d/1000", i, b, i, want)
+				}
+			}
+			if err := p.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if again, _ := db.SLIBuckets(ctx, "checkout-availability", base.Add(-time.Hour), base.Add(time.Hour)); len(again) != 20 {
+				t.Errorf("a second run at the same clock stored %d buckets, want still 20", len(again))
+			}
+		})
+	})
+
+	// Prometheus goes down: a pull fails and stores nothing.
+	prom.stop()
+	t.Run("down", func(t *testing.T) {
+		storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+			defs, _ := slo.ParseOpenSLO(strings.NewReader(promSLO))
+			in := intake.New(db, nil)
+			in.SLOs(ctx, defs)
+			p := &sloeval.Prometheus{DB: db, Intake: in, URL: "http://" + prom.addr, Now: func() time.Time { return base.Add(30 * time.Minute) }}
+			if err := p.Run(ctx); err == nil {
+				t.Error("a pull with Prometheus down did not fail")
+			}
+			if _, ok, _ := db.LastSLIEnd(ctx, "checkout-availability"); ok {
+				t.Error("a failed pull stored buckets")
+			}
+		})
+	})
+
+	// The application runs on while Prometheus is down (minutes 20–29
+	// are never scraped); Prometheus comes back and scrapes to minute 40.
+	tg.skip(9, 40)
+	prom.start()
+	prom.waitFor(base.Add(40 * time.Minute))
+
+	t.Run("back", func(t *testing.T) {
+		storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+			defs, _ := slo.ParseOpenSLO(strings.NewReader(promSLO))
+			in := intake.New(db, nil)
+			in.SLOs(ctx, defs)
+			clock := base.Add(21 * time.Minute)
+			p := &sloeval.Prometheus{DB: db, Intake: in, URL: "http://" + prom.addr, Now: func() time.Time { return clock }, Backfill: 21 * time.Minute}
+			if err := p.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// Stride restarts later: the cursor is the last stored minute.
+			clock = base.Add(41 * time.Minute)
+			p = &sloeval.Prometheus{DB: db, Intake: in, URL: "http://" + prom.addr, Now: func() time.Time { return clock }}
+			if err := p.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			end, ok, err := db.LastSLIEnd(ctx, "checkout-availability")
+			if err != nil || !ok || !end.Equal(base.Add(40*time.Minute)) {
+				t.Fatalf("cursor %s %v %v, want minute 40", end, ok, err)
+			}
+			bs, _ := db.SLIBuckets(ctx, "checkout-availability", base.Add(20*time.Minute), base.Add(time.Hour))
+			var caught int64
+			for _, b := range bs {
+				m := int(b.Start.Sub(base) / time.Minute)
+				switch {
+				case m >= 30 && (b.Total != 1000 || b.Good != 1000):
+					t.Errorf("minute %d after the restart: %+v, want 1000/1000", m, b)
+				case m < 29 && b.Total != 0:
+					t.Errorf("minute %d while Prometheus was down: %+v, want no calls seen", m, b)
+				}
+				if m >= 30 {
+					caught++
+				}
+			}
+			if caught != 10 {
+				t.Errorf("%d minutes caught up after the restart, want 10 (30–39): %+v", caught, bs)
+			}
+		})
+	})
+}

@@ -1,0 +1,261 @@
+// Package sloeval connects the pure SLO core (internal/slo) to the store:
+// it loads definitions, buckets and maintenance into series, and runs the
+// two background jobs of SLOs. The evaluation job assesses every SLO each
+// minute, keeps each SLO's alert state, records the alerts that fired or
+// resolved and the latest report, and rolls minutes older than the
+// longest alert window up into hours. The Prometheus job (prometheus.go)
+// pulls the counts of SLOs whose metrics live in Prometheus.
+//
+// Requests never evaluate: the API and the gates read the reports the job
+// stored (Reports, Freeze).
+package sloeval
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/stride-oss/stride/internal/jobs"
+	"github.com/stride-oss/stride/internal/slo"
+	"github.com/stride-oss/stride/internal/store"
+)
+
+// RollupAfter is the age after which minutes are folded into hours. It is
+// longer than the longest alert window (3 days), so burn rates stay exact,
+// and shorter than the 7 days ahead a maintenance window is announced, so
+// the roll-up always knows which minutes it leaves out.
+const RollupAfter = 4 * 24 * time.Hour
+
+// Definitions returns the stored SLOs of service ("" for all), decoded.
+func Definitions(ctx context.Context, db *store.DB, service string) ([]slo.SLO, error) {
+	rows, err := db.SLOs(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]slo.SLO, 0, len(rows))
+	for _, r := range rows {
+		s, err := slo.Unmarshal(r.Definition, r.Zone)
+		if err != nil {
+			return nil, fmt.Errorf("SLO %s: %w", r.Name, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Definition returns one stored SLO, or an ENOTFOUND error.
+func Definition(ctx context.Context, db *store.DB, name string) (slo.SLO, error) {
+	r, err := db.SLO(ctx, name)
+	if err != nil {
+		return slo.SLO{}, err
+	}
+	return slo.Unmarshal(r.Definition, r.Zone)
+}
+
+// loadFrom is the earliest bucket an assessment at now reads: the start
+// of the SLO window, or of the longest alert window if that is earlier.
+func loadFrom(s slo.SLO, now time.Time) time.Time {
+	from, _ := s.Window.Bounds(now)
+	longest := now.Add(-slo.BurnWindows[len(slo.BurnWindows)-1].Duration)
+	if longest.Before(from) {
+		from = longest
+	}
+	return from
+}
+
+// Series loads what an assessment of s at now reads: its buckets from
+// the start of its window (or of the longest alert window) to now, and
+// its service's maintenance windows over that span. A calendar
+// compliance report reads from an earlier from: give the zero time to
+// use the window's.
+func Series(ctx context.Context, db *store.DB, s slo.SLO, from, now time.Time) (*slo.Series, error) {
+	if lf := loadFrom(s, now); from.IsZero() || lf.Before(from) {
+		from = lf
+	}
+	rows, err := db.SLIBuckets(ctx, s.Name, from, now)
+	if err != nil {
+		return nil, err
+	}
+	buckets := make([]slo.Bucket, len(rows))
+	for i, b := range rows {
+		buckets[i] = slo.Bucket{Start: b.Start, Width: b.Width, Good: b.Good, Total: b.Total, LeftGood: b.LeftGood, LeftTotal: b.LeftTotal}
+	}
+	ms, err := maintenance(ctx, db, s.Service, from, now)
+	if err != nil {
+		return nil, err
+	}
+	sr, err := slo.NewSeries(s, buckets, ms)
+	if err != nil {
+		return nil, fmt.Errorf("series of %s: %w", s.Name, err)
+	}
+	return sr, nil
+}
+
+func maintenance(ctx context.Context, db *store.DB, service string, from, to time.Time) ([]slo.Maintenance, error) {
+	rows, err := db.Maintenance(ctx, service, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]slo.Maintenance, len(rows))
+	for i, m := range rows {
+		out[i] = slo.Maintenance{Service: m.Service, From: m.From, To: m.To, Reason: m.Reason, AnnouncedAt: m.AnnouncedAt}
+	}
+	return out, nil
+}
+
+// Reports returns the latest report the evaluation job stored for each
+// SLO of service ("" for all), by SLO name. An SLO the job has not yet
+// evaluated has none.
+func Reports(ctx context.Context, db *store.DB, service string) ([]slo.Report, error) {
+	es, err := db.Evaluations(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]slo.Report, 0, len(es))
+	for _, e := range es {
+		var r slo.Report
+		if err := json.Unmarshal(e.Report, &r); err != nil {
+			return nil, fmt.Errorf("report of %s: %w", e.SLO, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Freeze is the budget policy state of a service from its stored reports,
+// for the gate and promotion endpoints.
+func Freeze(ctx context.Context, db *store.DB, service string) (slo.Freeze, error) {
+	rs, err := Reports(ctx, db, service)
+	if err != nil {
+		return slo.Freeze{}, err
+	}
+	return slo.FreezeOf(service, rs), nil
+}
+
+// Evaluator is the evaluation job.
+type Evaluator struct {
+	DB *store.DB
+	// Now is the job's clock.
+	Now func() time.Time
+	// Options tune assessments (the fewest calls an alert window needs).
+	Options slo.Options
+	// OnAlert, when set, is handed the transitions of each run after they
+	// are stored, for the notifier. It must not block.
+	OnAlert func([]slo.Transition)
+	Logger  *slog.Logger
+}
+
+// Task returns the evaluation job for the runner: every minute, each SLO.
+func Task(db *store.DB, now func() time.Time) jobs.Task {
+	e := &Evaluator{DB: db, Now: now}
+	return e.Task()
+}
+
+// Task returns e as a runner task, every minute.
+func (e *Evaluator) Task() jobs.Task {
+	return jobs.Task{Name: "slo-evaluate", Every: time.Minute, Share: 0.25, Run: e.Run}
+}
+
+// Run evaluates every SLO once at the job's clock. One SLO failing does
+// not stop the others; the errors are joined.
+func (e *Evaluator) Run(ctx context.Context) error {
+	now := e.Now().UTC().Truncate(time.Minute)
+	defs, err := Definitions(ctx, e.DB, "")
+	if err != nil {
+		return err
+	}
+	// Every SLO's alert state in one read, not one read per SLO.
+	evaluated, err := e.DB.Evaluations(ctx, "")
+	if err != nil {
+		return err
+	}
+	states := make(map[string][]byte, len(evaluated))
+	for _, ev := range evaluated {
+		states[ev.SLO] = ev.State
+	}
+	var errs []error
+	var done []store.SLOEvaluation
+	var transitions []slo.Transition
+	for _, s := range defs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ev, ts, err := e.evaluate(ctx, s, states[s.Name], now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("evaluate %s: %w", s.Name, err))
+			continue
+		}
+		done = append(done, ev)
+		transitions = append(transitions, ts...)
+	}
+	if err := e.DB.SaveEvaluations(ctx, done); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	if len(transitions) > 0 && e.OnAlert != nil {
+		e.OnAlert(transitions)
+	}
+	return errors.Join(errs...)
+}
+
+// evaluate assesses one SLO and returns what to store and the alert
+// transitions.
+func (e *Evaluator) evaluate(ctx context.Context, s slo.SLO, stored []byte, now time.Time) (store.SLOEvaluation, []slo.Transition, error) {
+	var none store.SLOEvaluation
+	if err := RollUp(ctx, e.DB, s, now); err != nil {
+		return none, nil, err
+	}
+	sr, err := Series(ctx, e.DB, s, time.Time{}, now)
+	if err != nil {
+		return none, nil, err
+	}
+	report := slo.Assess(sr, now, e.Options)
+	var prev slo.State
+	if stored != nil {
+		if err := json.Unmarshal(stored, &prev); err != nil {
+			return none, nil, fmt.Errorf("alert state of %s: %w", s.Name, err)
+		}
+	}
+	next, transitions := slo.Evaluate(prev, now, report)
+	state, err := json.Marshal(next)
+	if err != nil {
+		return none, nil, err
+	}
+	rep, err := json.Marshal(report)
+	if err != nil {
+		return none, nil, err
+	}
+	ev := store.SLOEvaluation{SLO: s.Name, State: state, Report: rep, At: now}
+	for _, t := range transitions {
+		ev.Alerts = append(ev.Alerts, store.SLOAlert{SLO: t.SLO, Service: t.Service, Alert: t.Alert, Severity: t.Severity,
+			Kind: t.Kind, Since: t.Since, At: t.At, Reason: t.Reason})
+	}
+	return ev, transitions, nil
+}
+
+// RollUp folds the SLO's buckets that start before the whole hour
+// RollupAfter before now into hourly roll-ups, leaving out the minutes of
+// scheduled maintenance as the series would.
+func RollUp(ctx context.Context, db *store.DB, s slo.SLO, now time.Time) error {
+	before := now.Add(-RollupAfter).Truncate(time.Hour)
+	raw, err := db.RawSLIBefore(ctx, s.Name, before)
+	if err != nil || len(raw) == 0 {
+		return err
+	}
+	buckets := make([]slo.Bucket, len(raw))
+	for i, b := range raw {
+		buckets[i] = slo.Bucket{Start: b.Start, Width: b.Width, Good: b.Good, Total: b.Total}
+	}
+	ms, err := maintenance(ctx, db, s.Service, raw[0].Start, before)
+	if err != nil {
+		return err
+	}
+	hours := slo.Rollup(s, buckets, ms, time.Hour)
+	rows := make([]store.SLIBucket, len(hours))
+	for i, h := range hours {
+		rows[i] = store.SLIBucket{Start: h.Start, Width: h.Width, Good: h.Good, Total: h.Total, LeftGood: h.LeftGood, LeftTotal: h.LeftTotal}
+	}
+	return db.RollUpSLI(ctx, s.Name, before, rows)
+}
