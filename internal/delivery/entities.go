@@ -1,6 +1,8 @@
 package delivery
 
 import (
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -40,10 +42,23 @@ type Service struct {
 type Change struct {
 	Repository string
 	SHA        string
-	Parents    []string
-	Author     string
-	AuthorTime time.Time
-	CommitTime time.Time
+	// Parents are the commit's true parents, when Ancestry is
+	// AncestryParents (the git importer, the API, a collector).
+	Parents []string
+	// Ancestry says what the reports of this commit proved of its
+	// history: its parents, only some of its ancestors (a push), or
+	// nothing. The zero value is AncestryParents, so a source that sends
+	// parents (or none, for a root commit) need not set it.
+	Ancestry Ancestry
+	// ProvenAncestors are commits a push proved to be ancestors of this
+	// one when its parents are unknown (Ancestry is AncestryProven): for
+	// the pushed head, every other commit the push listed and, unless the
+	// push was forced, the branch's previous head. Not necessarily
+	// parents, and not necessarily all ancestors; sorted.
+	ProvenAncestors []string
+	Author          string
+	AuthorTime      time.Time
+	CommitTime      time.Time
 	// Title is the first line of the commit message.
 	Title string
 	// Incident names an incident this change is linked to (a fix for it);
@@ -54,6 +69,30 @@ type Change struct {
 	// empty list (a commit that touched nothing of its own, like a merge).
 	Paths []string
 }
+
+// Ancestry is how much of a commit's history Stride was told. A webhook
+// push carries no parents: it proves only that its listed commits are
+// ancestors of its head ("after") and not of "before", and, unless forced,
+// that "before" is an ancestor of the head. Stride infers nothing more, so
+// a deployment never ships a commit that only a guess put in its history.
+type Ancestry string
+
+const (
+	// AncestryParents: Parents are the commit's true parents (none for a
+	// root commit).
+	AncestryParents Ancestry = ""
+	// AncestryProven: the parents are unknown, but a push proved
+	// ProvenAncestors to be ancestors (the commit was a pushed head).
+	AncestryProven Ancestry = "proven"
+	// AncestryUnknown: nothing is known of the commit's history (a push
+	// listed it, but it was not the head). A deployment of it ships it
+	// alone, and says so.
+	AncestryUnknown Ancestry = "unknown"
+)
+
+// ancestryRank orders what reports know: true parents replace what pushes
+// proved, which replaces knowing nothing.
+var ancestryRank = map[Ancestry]int{AncestryUnknown: 0, AncestryProven: 1, AncestryParents: 2}
 
 // DeploymentStatus is the state of a deployment. Only the last three are
 // terminal; metrics read terminal deployments only.
@@ -316,3 +355,34 @@ const (
 )
 
 var buildRank = map[BuildStatus]int{"": 0, BuildRunning: 1, BuildSuccess: 2, BuildFailure: 3, BuildCancelled: 4}
+
+// validateAncestry checks that a change's history fields agree with its
+// Ancestry, and sorts its proven ancestors (dropping the commit itself), so
+// that merging two reports is a join.
+func validateAncestry(c *Change) error {
+	if _, ok := ancestryRank[c.Ancestry]; !ok {
+		return FieldError("change.ancestry", "%q is not one of \"\", %q, %q", c.Ancestry, AncestryProven, AncestryUnknown)
+	}
+	if c.Ancestry != AncestryParents && len(c.Parents) > 0 {
+		return FieldError("change.parents", "are given, but the ancestry is %q (parents unknown)", c.Ancestry)
+	}
+	if c.Ancestry != AncestryProven {
+		if len(c.ProvenAncestors) > 0 {
+			return FieldError("change.proven_ancestors", "are given, but the ancestry is not %q", AncestryProven)
+		}
+		c.ProvenAncestors = nil
+		return nil
+	}
+	out := make([]string, 0, len(c.ProvenAncestors))
+	for i, a := range c.ProvenAncestors {
+		if strings.TrimSpace(a) == "" {
+			return FieldError("change.proven_ancestors", "ancestor %d is empty", i)
+		}
+		if a != c.SHA {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	c.ProvenAncestors = slices.Compact(out)
+	return nil
+}
