@@ -88,13 +88,17 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 	// The new assignment, grouped by deployment.
 	want := map[delivery.DeploymentKey][]shipment{}
 	missing := 0
+	var unknownAncestry []string
 	for repo, ds := range byRepo {
 		graph, err := db.graph(ctx, db.read, repo, len(prefixes) > 0)
 		if err != nil {
 			return err
 		}
-		shipping := delivery.ShipChanges(graph.parents, ds, strings.Fields(base))
+		shipping := delivery.ShipGraph(graph.reachable, ds, strings.Fields(base))
 		missing += len(shipping.Missing)
+		for _, k := range shipping.UnknownAncestry {
+			unknownAncestry = append(unknownAncestry, k.Environment+"/"+k.ID)
+		}
 		finished := make(map[delivery.DeploymentKey]int64, len(ds))
 		for _, d := range ds {
 			finished[d.Key()] = d.FinishedAt.UnixMicro()
@@ -201,8 +205,9 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 		if err := flush(); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, computed_at = ?, missing = ? WHERE service = ? AND dirty = ?`),
-			db.Now().UnixMicro(), missing, service, gen)
+		slices.Sort(unknownAncestry)
+		_, err := tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, computed_at = ?, missing = ?, unknown_ancestry = ? WHERE service = ? AND dirty = ?`),
+			db.Now().UnixMicro(), missing, strings.Join(unknownAncestry, "\n"), service, gen)
 		if err != nil {
 			return fmt.Errorf("mark %s fresh: %w", service, err)
 		}
@@ -280,36 +285,36 @@ type commitInfo struct {
 }
 
 type commitGraph struct {
-	parents map[string][]string
-	info    map[string]commitInfo
+	reachable delivery.Graph
+	info      map[string]commitInfo
 }
 
 // graph reads the commit graph of a repository; withPaths also reads the
 // files each commit touched, which only monorepo services need and which
 // would otherwise cost every refresh a large column.
 func (db *DB) graph(ctx context.Context, q querier, repository string, withPaths bool) (commitGraph, error) {
-	g := commitGraph{parents: map[string][]string{}, info: map[string]commitInfo{}}
+	g := commitGraph{reachable: delivery.Graph{Reachable: map[string][]string{}}, info: map[string]commitInfo{}}
 	pathsColumn := "NULL"
 	if withPaths {
 		pathsColumn = "paths"
 	}
-	rows, err := q.QueryContext(ctx, db.q(`SELECT sha, parents, commit_time, incident, `+pathsColumn+` FROM changes WHERE repository = ?`), repository)
+	rows, err := q.QueryContext(ctx, db.q(`SELECT sha, parents, ancestry, proven_ancestors, commit_time, incident, `+pathsColumn+` FROM changes WHERE repository = ?`), repository)
 	if err != nil {
 		return g, fmt.Errorf("read commit graph of %s: %w", repository, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var sha, parents, incident string
+		var sha, parents, ancestry, proven, incident string
 		var ct int64
 		var pathsJSON sql.NullString
-		if err := rows.Scan(&sha, &parents, &ct, &incident, &pathsJSON); err != nil {
+		if err := rows.Scan(&sha, &parents, &ancestry, &proven, &ct, &incident, &pathsJSON); err != nil {
 			return g, fmt.Errorf("read commit graph of %s: %w", repository, err)
 		}
 		paths, err := decodePaths(pathsJSON)
 		if err != nil {
 			return g, fmt.Errorf("read commit graph of %s: %s: %w", repository, sha, err)
 		}
-		g.parents[sha] = strings.Fields(parents)
+		g.reachable.Add(sha, delivery.Ancestry(ancestry), strings.Fields(parents), strings.Fields(proven))
 		g.info[sha] = commitInfo{commitTime: ct, incident: incident, paths: paths}
 	}
 	return g, rows.Err()
@@ -331,4 +336,25 @@ func (db *DB) writeSummary(ctx context.Context, tx *sql.Tx, k delivery.Deploymen
 		return fmt.Errorf("write summary of %s: %w", k, err)
 	}
 	return nil
+}
+
+// UnknownAncestry returns the production deployments of service (as
+// environment/id) that the last refresh found at a commit whose history
+// Stride was not told (a commit a push listed but did not end on): each
+// ships its own commit alone, which may be too few changes. It is a fact the
+// store keeps per service beside shipping_state.missing, for the report's
+// warnings; none for a service never refreshed.
+func (db *DB) UnknownAncestry(ctx context.Context, service string) ([]string, error) {
+	var list string
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT unknown_ancestry FROM shipping_state WHERE service = ?`), service).Scan(&list)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read unknown ancestry of %s: %w", service, err)
+	}
+	if list == "" {
+		return nil, nil
+	}
+	return strings.Split(list, "\n"), nil
 }
