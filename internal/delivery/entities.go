@@ -49,13 +49,13 @@ type Change struct {
 	// history: its parents, only some of its ancestors (a push), or
 	// nothing. The zero value is AncestryParents, so a source that sends
 	// parents (or none, for a root commit) need not set it.
-	Ancestry Ancestry
+	Ancestry Ancestry `json:",omitempty"`
 	// ProvenAncestors are commits a push proved to be ancestors of this
 	// one when its parents are unknown (Ancestry is AncestryProven): for
 	// the pushed head, every other commit the push listed and, unless the
 	// push was forced, the branch's previous head. Not necessarily
 	// parents, and not necessarily all ancestors; sorted.
-	ProvenAncestors []string
+	ProvenAncestors []string `json:",omitempty"`
 	Author          string
 	AuthorTime      time.Time
 	CommitTime      time.Time
