@@ -108,19 +108,37 @@ func (s *Source) push(body []byte) ([]delivery.Event, error) {
 			Title:      firstLine(c.Message),
 			Paths:      ingest.TouchedPaths(c.Added, c.Modified, c.Removed),
 		}
+		key := "github:push:" + repo + ":" + c.ID
 		if c.ID == head {
 			ch.Ancestry, ch.ProvenAncestors = delivery.AncestryProven, proven
+			key = headKey(repo, c.ID, p.Before, p.Forced)
 		}
 		if m := incidentRef.FindStringSubmatch(c.Message); m != nil {
 			ch.Incident = issueIncidentID(m[1])
 		}
 		events = append(events, delivery.Event{
-			Key:    "github:push:" + repo + ":" + c.ID,
+			Key:    key,
 			Kind:   delivery.KindChange,
 			Change: ch,
 		})
 	}
 	return events, nil
+}
+
+// headKey is the idempotency key of a push's head: one per proof, not per
+// commit, so that a commit first listed inside a push (its history
+// unknown) and later pushed as a head keeps what the later push proved,
+// and the proofs of several pushes of one head unite, in whatever order
+// the deliveries arrive. A redelivery of the push has the same key.
+func headKey(repo, sha, before string, forced bool) string {
+	if before == "" {
+		before = zeroSHA
+	}
+	k := "github:push:" + repo + ":" + sha + ":head:" + before
+	if forced {
+		k += ":forced"
+	}
+	return k
 }
 
 // releaseBranch reports whether branch is one of the configured release

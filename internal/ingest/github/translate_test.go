@@ -1,6 +1,8 @@
 package github
 
 import (
+	"cmp"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
@@ -144,8 +146,17 @@ func TestPush(t *testing.T) {
 			}
 			var got []delivery.Change
 			for _, e := range events {
-				if e.Key != "github:push:"+e.Change.Repository+":"+e.Change.SHA {
-					t.Errorf("key %q is not derived from the repository and sha", e.Key)
+				// A listed commit's key is its repository and sha; the
+				// head's names what the push proved of it too.
+				want := "github:push:" + e.Change.Repository + ":" + e.Change.SHA
+				if e.Change.Ancestry == delivery.AncestryProven {
+					want += ":head:" + cmp.Or(gjson(tt.body, "before"), zeroSHA)
+					if strings.Contains(tt.body, `"forced":true`) {
+						want += ":forced"
+					}
+				}
+				if e.Key != want {
+					t.Errorf("key %q is not derived from the repository and sha (and the proof), want %q", e.Key, want)
 				}
 				got = append(got, *e.Change)
 			}
@@ -775,4 +786,12 @@ func TestPushToReleaseBranches(t *testing.T) {
 			t.Errorf("error %v, want one naming release_branches", err)
 		}
 	})
+}
+
+// gjson reads one top-level string field of a JSON body.
+func gjson(body, field string) string {
+	var m map[string]any
+	_ = json.Unmarshal([]byte(body), &m)
+	s, _ := m[field].(string)
+	return s
 }
