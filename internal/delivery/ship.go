@@ -18,6 +18,11 @@ type Shipping struct {
 	// was not told (a commit a push listed but did not end on): each ships
 	// that commit alone, which may be too few changes. Sorted.
 	UnknownAncestry []DeploymentKey
+	// UnknownCommit are the deployments whose own commit the graph does
+	// not hold (its sha is among Missing): each ships nothing until the
+	// commit is reported (by `import git`, a push to a branch the source
+	// takes, or a collector). Sorted.
+	UnknownCommit []DeploymentKey
 }
 
 // Graph is what Stride knows of one repository's commits.
@@ -123,7 +128,9 @@ func ShipGraph(g Graph, deployments []Deployment, base []string) Shipping {
 		walk(b, nil)
 	}
 	for i, d := range ds {
-		if g.Unknown[d.SHA] {
+		if _, known := parents[d.SHA]; !known {
+			out.UnknownCommit = append(out.UnknownCommit, d.Key())
+		} else if g.Unknown[d.SHA] {
 			out.UnknownAncestry = append(out.UnknownAncestry, d.Key())
 		}
 		var shipped []string
@@ -143,7 +150,9 @@ func ShipGraph(g Graph, deployments []Deployment, base []string) Shipping {
 		out.Missing = append(out.Missing, sha)
 	}
 	slices.Sort(out.Missing)
-	slices.SortFunc(out.UnknownAncestry, func(a, b DeploymentKey) int { return strings.Compare(a.String(), b.String()) })
+	byKey := func(a, b DeploymentKey) int { return strings.Compare(a.String(), b.String()) }
+	slices.SortFunc(out.UnknownAncestry, byKey)
+	slices.SortFunc(out.UnknownCommit, byKey)
 	return out
 }
 

@@ -25,6 +25,8 @@ func TestShipChanges(t *testing.T) {
 		base        []string
 		want        map[string][]string // deployment id → sorted shas
 		missing     []string
+		// unknownCommit are the deployments whose own commit is missing.
+		unknownCommit []string
 	}{
 		{
 			name:        "the first deployment ships only its own commit",
@@ -48,10 +50,11 @@ func TestShipChanges(t *testing.T) {
 			want:        map[string][]string{"v1": {"c"}, "v3": {"d", "e", "m", "r1"}},
 		},
 		{
-			name:        "an unknown deployed commit is reported missing",
-			deployments: []Deployment{dep("v1", "c", 1, DeploymentSuccess), dep("v2", "zz", 2, DeploymentSuccess)},
-			want:        map[string][]string{"v1": {"c"}},
-			missing:     []string{"zz"},
+			name:          "an unknown deployed commit is reported missing",
+			deployments:   []Deployment{dep("v1", "c", 1, DeploymentSuccess), dep("v2", "zz", 2, DeploymentSuccess)},
+			want:          map[string][]string{"v1": {"c"}},
+			missing:       []string{"zz"},
+			unknownCommit: []string{"v2"},
 		},
 	}
 	for _, c := range cases {
@@ -68,6 +71,13 @@ func TestShipChanges(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got.Missing, c.missing) {
 				t.Errorf("missing: got %v, want %v", got.Missing, c.missing)
+			}
+			var unknown []string
+			for _, k := range got.UnknownCommit {
+				unknown = append(unknown, k.ID)
+			}
+			if !reflect.DeepEqual(unknown, c.unknownCommit) {
+				t.Errorf("deployments of unknown commits: got %v, want %v", unknown, c.unknownCommit)
 			}
 		})
 	}
@@ -151,8 +161,8 @@ func TestShipGraphOfPushes(t *testing.T) {
 			if !reflect.DeepEqual(unknown, c.unknown) {
 				t.Errorf("unknown ancestry: got %v, want %v", unknown, c.unknown)
 			}
-			if len(got.Missing) != 0 {
-				t.Errorf("missing %v, want none", got.Missing)
+			if len(got.Missing) != 0 || got.UnknownCommit != nil {
+				t.Errorf("missing %v, deployments of unknown commits %v, want none", got.Missing, got.UnknownCommit)
 			}
 		})
 	}

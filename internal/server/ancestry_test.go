@@ -201,8 +201,8 @@ func (x maintHistory) importGit(t *testing.T, h *harness, deployTags string) {
 
 // shippedByTag returns, per tag, the sorted commits its deployment ships
 // (a webhook's deployment is release-<tag>, an import's is <tag>), and the
-// deployments the store keeps as of unknown ancestry.
-func shippedByTag(t *testing.T, h *harness) (map[string][]string, []string) {
+// gaps the store keeps for the service.
+func shippedByTag(t *testing.T, h *harness) (map[string][]string, store.ShippingGaps) {
 	t.Helper()
 	ctx := context.Background()
 	in, err := h.db.DORAInput(ctx, store.Scope{Service: "shop"}, delivery.Period{From: ancestryT0, To: ancestryT0.AddDate(0, 0, 7)})
@@ -217,11 +217,11 @@ func shippedByTag(t *testing.T, h *harness) (map[string][]string, []string) {
 	for _, shas := range out {
 		slices.Sort(shas)
 	}
-	unknown, err := h.db.UnknownAncestry(ctx, "shop")
+	gaps, err := h.db.ShippingGaps(ctx, "shop")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out, unknown
+	return out, gaps
 }
 
 // TestPushesProveOnlyAncestry tells the smallest history of a maintenance
@@ -249,12 +249,12 @@ func TestPushesProveOnlyAncestry(t *testing.T) {
 	}
 	check := func(t *testing.T, h *harness, wantUnknown []string) {
 		t.Helper()
-		got, unknown := shippedByTag(t, h)
+		got, gaps := shippedByTag(t, h)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("shipped\n got %v\nwant %v", got, want)
 		}
-		if !reflect.DeepEqual(unknown, wantUnknown) {
-			t.Errorf("deployments of unknown ancestry %v, want %v", unknown, wantUnknown)
+		if !reflect.DeepEqual(gaps, store.ShippingGaps{UnknownAncestry: wantUnknown}) {
+			t.Errorf("gaps %+v, want deployments of unknown ancestry %v and no unknown commit", gaps, wantUnknown)
 		}
 	}
 	forEachDB(t, func(t *testing.T, open func(t *testing.T) *harness) {
@@ -318,7 +318,7 @@ func TestDeploymentOfAPushedCommitInsideAPush(t *testing.T) {
 		h.postEvents(t, []map[string]any{{"key": "deployment-hotfix", "kind": "deployment", "deployment": map[string]any{
 			"service": "shop", "environment": "production", "id": "hotfix", "status": "success",
 			"started_at": ts(ancestryAt(6).Add(30 * time.Minute)), "finished_at": ts(ancestryAt(6).Add(30 * time.Minute)), "sha": x.b, "repository": repo}}})
-		got, unknown := shippedByTag(t, h)
+		got, gaps := shippedByTag(t, h)
 		// hotfix (6:30) ships b alone; v1.1.0 (8:00) then ships c and the
 		// merge, b being shipped already. With b's parents known it would
 		// ship b only too (a is in v1.0.0), but that is luck: no push said so.
@@ -326,12 +326,12 @@ func TestDeploymentOfAPushedCommitInsideAPush(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("shipped\n got %v\nwant %v", got, want)
 		}
-		if !reflect.DeepEqual(unknown, []string{"production/hotfix"}) {
-			t.Errorf("deployments of unknown ancestry %v, want [production/hotfix]", unknown)
+		if !reflect.DeepEqual(gaps, store.ShippingGaps{UnknownAncestry: []string{"production/hotfix"}}) {
+			t.Errorf("gaps %+v, want the deployment of unknown ancestry production/hotfix", gaps)
 		}
 		x.importGit(t, h, "no-such-tag-*")
-		if _, unknown := shippedByTag(t, h); unknown != nil {
-			t.Errorf("after the import gave b's parents, unknown ancestry %v, want none", unknown)
+		if _, gaps := shippedByTag(t, h); !reflect.DeepEqual(gaps, store.ShippingGaps{}) {
+			t.Errorf("after the import gave b's parents, gaps %+v, want none", gaps)
 		}
 	})
 }
@@ -351,4 +351,77 @@ func sendTaking(t *testing.T, h *harness, ds []hook, ignored hook) {
 			t.Fatalf("github %s: %d %s, want %d", d.header.Get(github.HeaderDelivery), r.status, r.text, want)
 		}
 	}
+}
+
+// TestReleaseBranchDeployments deploys a release cut from a maintenance
+// branch, as helm cuts v3.18.x from release-3.18:
+//
+//	i ← a (v1.0.0, main)
+//	      ↖ g1 ← g2 (v1.0.1, on release-1.0, pushed as one push)
+//
+// Without release_branches the push of release-1.0 is ignored: v1.0.1's
+// commit is unknown, it ships nothing, and the store names it. With
+// release_branches: ["release-*"] it ships g1 and g2, as `import git` and
+// `git rev-list v1.0.1 ^v1.0.0` say.
+func TestReleaseBranchDeployments(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is required")
+	}
+	r := &ancestryRepo{t: t, dir: t.TempDir()}
+	r.git(0, "init", "-q", "-b", "main")
+	gh := &remote{r: r, heads: map[string]string{}}
+	var hooks []hook
+	add := func(body []byte) {
+		hooks = append(hooks, ghHook("push", fmt.Sprintf("gh-push-%d", len(hooks)+1), body))
+	}
+	r.commit(0, "init")
+	a := r.commit(1, "A")
+	add(gh.pushBranch(1, "main"))
+	r.git(2, "tag", "-a", "v1.0.0", "-m", "v1.0.0")
+	add(gh.pushTag(2, "v1.0.0"))
+	r.git(3, "checkout", "-q", "-b", "release-1.0")
+	g1 := r.commit(3, "G1: backport")
+	g2 := r.commit(4, "G2: backport")
+	add(gh.pushBranch(4, "release-1.0"))
+	r.git(5, "tag", "-a", "v1.0.1", "-m", "v1.0.1")
+	add(gh.pushTag(5, "v1.0.1"))
+	branchPush := hooks[2]
+
+	want := map[string][]string{"v1.0.0": {a}, "v1.0.1": slices.Sorted(slices.Values([]string{g1, g2}))}
+	if got := slices.Sorted(slices.Values(strings.Fields(r.git(6, "rev-list", "v1.0.1", "^v1.0.0")))); !reflect.DeepEqual(got, want["v1.0.1"]) {
+		t.Fatalf("git rev-list says v1.0.1 ships %v; the history is not the one worked out here", got)
+	}
+	forEachDB(t, func(t *testing.T, open func(t *testing.T) *harness) {
+		t.Run("without release_branches the release's commit is unknown and named", func(t *testing.T) {
+			h := open(t)
+			h.srv.Sources["github"] = github.New(github.Config{Secret: githubSecret, Mapping: testMapping(), ReleasesAsDeployments: true})
+			sendTaking(t, h, hooks, branchPush)
+			got, gaps := shippedByTag(t, h)
+			if w := map[string][]string{"v1.0.0": {a}}; !reflect.DeepEqual(got, w) {
+				t.Errorf("shipped %v, want %v", got, w)
+			}
+			if w := (store.ShippingGaps{UnknownCommit: []string{"production/release-v1.0.1"}}); !reflect.DeepEqual(gaps, w) {
+				t.Errorf("gaps %+v, want %+v", gaps, w)
+			}
+		})
+		t.Run("with release_branches the release ships the branch's commits", func(t *testing.T) {
+			h := open(t)
+			h.srv.Sources["github"] = github.New(github.Config{Secret: githubSecret, Mapping: testMapping(), ReleasesAsDeployments: true,
+				ReleaseBranches: []string{"release-*"}})
+			sendAll(t, h, hooks)
+			got, gaps := shippedByTag(t, h)
+			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gaps, store.ShippingGaps{}) {
+				t.Errorf("shipped %v, gaps %+v; want %v and none", got, gaps, want)
+			}
+		})
+		t.Run("import git agrees", func(t *testing.T) {
+			h := open(t)
+			x := maintHistory{dir: r.dir}
+			x.importGit(t, h, "v*")
+			got, gaps := shippedByTag(t, h)
+			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gaps, store.ShippingGaps{}) {
+				t.Errorf("shipped %v, gaps %+v; want %v and none", got, gaps, want)
+			}
+		})
+	})
 }

@@ -88,7 +88,7 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 	// The new assignment, grouped by deployment.
 	want := map[delivery.DeploymentKey][]shipment{}
 	missing := 0
-	var unknownAncestry []string
+	var unknownAncestry, unknownCommit []string
 	for repo, ds := range byRepo {
 		graph, err := db.graph(ctx, db.read, repo, len(prefixes) > 0)
 		if err != nil {
@@ -98,6 +98,9 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 		missing += len(shipping.Missing)
 		for _, k := range shipping.UnknownAncestry {
 			unknownAncestry = append(unknownAncestry, k.Environment+"/"+k.ID)
+		}
+		for _, k := range shipping.UnknownCommit {
+			unknownCommit = append(unknownCommit, k.Environment+"/"+k.ID)
 		}
 		finished := make(map[delivery.DeploymentKey]int64, len(ds))
 		for _, d := range ds {
@@ -206,8 +209,9 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 			return err
 		}
 		slices.Sort(unknownAncestry)
-		_, err := tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, computed_at = ?, missing = ?, unknown_ancestry = ? WHERE service = ? AND dirty = ?`),
-			db.Now().UnixMicro(), missing, strings.Join(unknownAncestry, "\n"), service, gen)
+		slices.Sort(unknownCommit)
+		_, err := tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, computed_at = ?, missing = ?, unknown_ancestry = ?, unknown_commit = ? WHERE service = ? AND dirty = ?`),
+			db.Now().UnixMicro(), missing, strings.Join(unknownAncestry, "\n"), strings.Join(unknownCommit, "\n"), service, gen)
 		if err != nil {
 			return fmt.Errorf("mark %s fresh: %w", service, err)
 		}
@@ -338,23 +342,40 @@ func (db *DB) writeSummary(ctx context.Context, tx *sql.Tx, k delivery.Deploymen
 	return nil
 }
 
-// UnknownAncestry returns the production deployments of service (as
-// environment/id) that the last refresh found at a commit whose history
-// Stride was not told (a commit a push listed but did not end on): each
-// ships its own commit alone, which may be too few changes. It is a fact the
-// store keeps per service beside shipping_state.missing, for the report's
-// warnings; none for a service never refreshed.
-func (db *DB) UnknownAncestry(ctx context.Context, service string) ([]string, error) {
-	var list string
-	err := db.read.QueryRowContext(ctx, db.q(`SELECT unknown_ancestry FROM shipping_state WHERE service = ?`), service).Scan(&list)
+// ShippingGaps are the production deployments of one service (each named
+// environment/id, sorted) whose changes the last refresh could not tell in
+// full. They are facts the store keeps per service beside
+// shipping_state.missing, for the report's warnings.
+type ShippingGaps struct {
+	// UnknownAncestry are deployments of a commit whose history Stride was
+	// not told (a commit a push listed but did not end on): each ships its
+	// own commit alone, which may be too few changes.
+	UnknownAncestry []string
+	// UnknownCommit are deployments of a commit Stride was never told of
+	// (a push to a branch the source does not take, or no git import): each
+	// ships nothing until the commit is reported.
+	UnknownCommit []string
+}
+
+// ShippingGaps returns the gaps the last refresh of service found; none
+// for a service never refreshed. Call RefreshShipments first for a fresh
+// answer (the report's reads do).
+func (db *DB) ShippingGaps(ctx context.Context, service string) (ShippingGaps, error) {
+	var g ShippingGaps
+	var ancestry, commit string
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT unknown_ancestry, unknown_commit FROM shipping_state WHERE service = ?`), service).Scan(&ancestry, &commit)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return g, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read unknown ancestry of %s: %w", service, err)
+		return g, fmt.Errorf("read shipping gaps of %s: %w", service, err)
 	}
-	if list == "" {
-		return nil, nil
+	lines := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return strings.Split(s, "\n")
 	}
-	return strings.Split(list, "\n"), nil
+	g.UnknownAncestry, g.UnknownCommit = lines(ancestry), lines(commit)
+	return g, nil
 }

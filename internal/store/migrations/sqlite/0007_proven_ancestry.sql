@@ -10,4 +10,7 @@ ALTER TABLE changes ADD COLUMN proven_ancestors TEXT NOT NULL DEFAULT '';
 -- unknown, so that they ship their own commit alone: the report warns of
 -- them, as of shipping_state.missing. Filled by the next refresh.
 ALTER TABLE shipping_state ADD COLUMN unknown_ancestry TEXT NOT NULL DEFAULT '';
+-- The deployments (environment/id, one a line) of a commit Stride was
+-- never told of, which ship nothing until it is: the report names them.
+ALTER TABLE shipping_state ADD COLUMN unknown_commit TEXT NOT NULL DEFAULT '';
 UPDATE shipping_state SET dirty = dirty + 1;
