@@ -90,9 +90,28 @@ const (
 	AncestryUnknown Ancestry = "unknown"
 )
 
-// ancestryRank orders what reports know: true parents replace what pushes
-// proved, which replaces knowing nothing.
-var ancestryRank = map[Ancestry]int{AncestryUnknown: 0, AncestryProven: 1, AncestryParents: 2}
+// knownAncestries are the values Ancestry may take.
+var knownAncestries = map[Ancestry]bool{AncestryParents: true, AncestryProven: true, AncestryUnknown: true}
+
+// ancestryRank orders what reports of one commit know of its history: true
+// parents replace what pushes proved, which replaces knowing nothing. A
+// report of no parents without saying its ancestry is unknown ranks just
+// above knowing nothing: it is a root commit (the git importer's first
+// commit) or, as often, a sender that did not say (an API report that only
+// links an incident), so it does not erase what a push proved. Of a root
+// commit no push can prove an ancestor, so either way the walk finds the
+// same.
+func ancestryRank(c Change) int {
+	switch {
+	case c.Ancestry == AncestryUnknown:
+		return 0
+	case c.Ancestry == AncestryParents && len(c.Parents) == 0:
+		return 1
+	case c.Ancestry == AncestryProven:
+		return 2
+	}
+	return 3
+}
 
 // DeploymentStatus is the state of a deployment. Only the last three are
 // terminal; metrics read terminal deployments only.
@@ -360,7 +379,7 @@ var buildRank = map[BuildStatus]int{"": 0, BuildRunning: 1, BuildSuccess: 2, Bui
 // Ancestry, and sorts its proven ancestors (dropping the commit itself), so
 // that merging two reports is a join.
 func validateAncestry(c *Change) error {
-	if _, ok := ancestryRank[c.Ancestry]; !ok {
+	if !knownAncestries[c.Ancestry] {
 		return FieldError("change.ancestry", "%q is not one of \"\", %q, %q", c.Ancestry, AncestryProven, AncestryUnknown)
 	}
 	if c.Ancestry != AncestryParents && len(c.Parents) > 0 {

@@ -107,8 +107,8 @@ func MergeChange(a, b Change) Change {
 	m.Paths = union(a.Paths, b.Paths)
 	// True parents (from the git importer or an API collector) replace
 	// what pushes proved; the proofs of several pushes unite; a report
-	// that knows nothing of the history adds nothing.
-	ra, rb := ancestryRank[a.Ancestry], ancestryRank[b.Ancestry]
+	// that knows nothing of the history adds nothing (see ancestryRank).
+	ra, rb := ancestryRank(a), ancestryRank(b)
 	switch {
 	case rb > ra:
 		m.Ancestry, m.Parents, m.ProvenAncestors = b.Ancestry, b.Parents, b.ProvenAncestors

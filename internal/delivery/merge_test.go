@@ -215,7 +215,8 @@ func TestMergeChangeAncestry(t *testing.T) {
 		{"a proof outranks knowing nothing", unknown, push1, AncestryProven, nil, []string{"b", "c"}},
 		{"a head that proved nothing is still proven", unknown, headOnly, AncestryProven, nil, []string{}},
 		{"true parents replace proofs", push1, imported, AncestryParents, []string{"c", "f"}, nil},
-		{"a root commit's empty parents are true parents too", push2, root, AncestryParents, nil, nil},
+		{"a report of no parents does not erase a proof", push2, root, AncestryProven, nil, []string{"a", "f"}},
+		{"a report of no parents outranks knowing nothing (a root commit)", unknown, root, AncestryParents, nil, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
