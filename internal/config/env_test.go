@@ -57,7 +57,7 @@ func TestConfigErrorsNameTheSettingAndAreInvalidInput(t *testing.T) {
 		{"an unknown source", "sources:\n  bitbucket: {token: x}\n",
 			[]string{"line 2: sources.bitbucket: unknown source (known: alertmanager, argocd, cdevents, github, gitlab, jira, pagerduty)"}},
 		{"a misspelt setting of a source", "sources:\n  github:\n    secret: s\n    deploy_tag: [v*]\n",
-			[]string{"line 4: sources.github.deploy_tag: unknown setting (known: default_severity, deploy_tags, exclude_tags, releases_as_deployments, secret)"}},
+			[]string{"line 4: sources.github.deploy_tag: unknown setting (known: default_severity, deploy_tags, exclude_tags, release_branches, releases_as_deployments, secret)"}},
 		{"a misspelt top-level setting", "adr: \":80\"\n", []string{"line 1: adr: unknown setting"}},
 		{"a misspelt setting of a service", "services:\n  - name: api\n    teams: core\n", []string{"line 3: services[0].teams: unknown setting"}},
 		{"a setting of the wrong type", "sources:\n  alertmanager:\n    severity: {critical: high}\n", []string{"sources.alertmanager", "cannot unmarshal"}},

@@ -1,6 +1,8 @@
 package delivery
 
 import (
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -40,10 +42,23 @@ type Service struct {
 type Change struct {
 	Repository string
 	SHA        string
-	Parents    []string
-	Author     string
-	AuthorTime time.Time
-	CommitTime time.Time
+	// Parents are the commit's true parents, when Ancestry is
+	// AncestryParents (the git importer, the API, a collector).
+	Parents []string
+	// Ancestry says what the reports of this commit proved of its
+	// history: its parents, only some of its ancestors (a push), or
+	// nothing. The zero value is AncestryParents, so a source that sends
+	// parents (or none, for a root commit) need not set it.
+	Ancestry Ancestry `json:",omitempty"`
+	// ProvenAncestors are commits a push proved to be ancestors of this
+	// one when its parents are unknown (Ancestry is AncestryProven): for
+	// the pushed head, every other commit the push listed and, unless the
+	// push was forced, the branch's previous head. Not necessarily
+	// parents, and not necessarily all ancestors; sorted.
+	ProvenAncestors []string `json:",omitempty"`
+	Author          string
+	AuthorTime      time.Time
+	CommitTime      time.Time
 	// Title is the first line of the commit message.
 	Title string
 	// Incident names an incident this change is linked to (a fix for it);
@@ -53,6 +68,49 @@ type Change struct {
 	// sorted; nil when the source did not say, which is not the same as an
 	// empty list (a commit that touched nothing of its own, like a merge).
 	Paths []string
+}
+
+// Ancestry is how much of a commit's history Stride was told. A webhook
+// push carries no parents: it proves only that its listed commits are
+// ancestors of its head ("after") and not of "before", and, unless forced,
+// that "before" is an ancestor of the head. Stride infers nothing more, so
+// a deployment never ships a commit that only a guess put in its history.
+type Ancestry string
+
+const (
+	// AncestryParents: Parents are the commit's true parents (none for a
+	// root commit).
+	AncestryParents Ancestry = ""
+	// AncestryProven: the parents are unknown, but a push proved
+	// ProvenAncestors to be ancestors (the commit was a pushed head).
+	AncestryProven Ancestry = "proven"
+	// AncestryUnknown: nothing is known of the commit's history (a push
+	// listed it, but it was not the head). A deployment of it ships it
+	// alone, and says so.
+	AncestryUnknown Ancestry = "unknown"
+)
+
+// knownAncestries are the values Ancestry may take.
+var knownAncestries = map[Ancestry]bool{AncestryParents: true, AncestryProven: true, AncestryUnknown: true}
+
+// ancestryRank orders what reports of one commit know of its history: true
+// parents replace what pushes proved, which replaces knowing nothing. A
+// report of no parents without saying its ancestry is unknown ranks just
+// above knowing nothing: it is a root commit (the git importer's first
+// commit) or, as often, a sender that did not say (an API report that only
+// links an incident), so it does not erase what a push proved. Of a root
+// commit no push can prove an ancestor, so either way the walk finds the
+// same.
+func ancestryRank(c Change) int {
+	switch {
+	case c.Ancestry == AncestryUnknown:
+		return 0
+	case c.Ancestry == AncestryParents && len(c.Parents) == 0:
+		return 1
+	case c.Ancestry == AncestryProven:
+		return 2
+	}
+	return 3
 }
 
 // DeploymentStatus is the state of a deployment. Only the last three are
@@ -316,3 +374,34 @@ const (
 )
 
 var buildRank = map[BuildStatus]int{"": 0, BuildRunning: 1, BuildSuccess: 2, BuildFailure: 3, BuildCancelled: 4}
+
+// validateAncestry checks that a change's history fields agree with its
+// Ancestry, and sorts its proven ancestors (dropping the commit itself), so
+// that merging two reports is a join.
+func validateAncestry(c *Change) error {
+	if !knownAncestries[c.Ancestry] {
+		return FieldError("change.ancestry", "%q is not one of \"\", %q, %q", c.Ancestry, AncestryProven, AncestryUnknown)
+	}
+	if c.Ancestry != AncestryParents && len(c.Parents) > 0 {
+		return FieldError("change.parents", "are given, but the ancestry is %q (parents unknown)", c.Ancestry)
+	}
+	if c.Ancestry != AncestryProven {
+		if len(c.ProvenAncestors) > 0 {
+			return FieldError("change.proven_ancestors", "are given, but the ancestry is not %q", AncestryProven)
+		}
+		c.ProvenAncestors = nil
+		return nil
+	}
+	out := make([]string, 0, len(c.ProvenAncestors))
+	for i, a := range c.ProvenAncestors {
+		if strings.TrimSpace(a) == "" {
+			return FieldError("change.proven_ancestors", "ancestor %d is empty", i)
+		}
+		if a != c.SHA {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	c.ProvenAncestors = slices.Compact(out)
+	return nil
+}

@@ -134,6 +134,9 @@ func validateChange(c *Change) error {
 			return FieldError("change.parents", "parent %d is empty", i)
 		}
 	}
+	if err := validateAncestry(c); err != nil {
+		return err
+	}
 	if c.Paths != nil {
 		c.Paths = slices.DeleteFunc(slices.Clone(c.Paths), func(p string) bool { return p == "" })
 		slices.Sort(c.Paths)

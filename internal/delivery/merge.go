@@ -105,11 +105,28 @@ func MergeChange(a, b Change) Change {
 	// Reports of one commit list the same files, or one does not know
 	// them: the union keeps what any report knew.
 	m.Paths = union(a.Paths, b.Paths)
+	// True parents (from the git importer or an API collector) replace
+	// what pushes proved; the proofs of several pushes unite; a report
+	// that knows nothing of the history adds nothing (see ancestryRank).
+	ra, rb := ancestryRank(a), ancestryRank(b)
 	switch {
-	case len(b.Parents) > len(a.Parents):
-		m.Parents = b.Parents
-	case len(b.Parents) == len(a.Parents) && strings.Join(b.Parents, ",") > strings.Join(a.Parents, ","):
-		m.Parents = b.Parents
+	case rb > ra:
+		m.Ancestry, m.Parents, m.ProvenAncestors = b.Ancestry, b.Parents, b.ProvenAncestors
+	case rb == ra && a.Ancestry == AncestryParents:
+		switch {
+		case len(b.Parents) > len(a.Parents):
+			m.Parents = b.Parents
+		case len(b.Parents) == len(a.Parents) && strings.Join(b.Parents, ",") > strings.Join(a.Parents, ","):
+			m.Parents = b.Parents
+		}
+	case rb == ra && a.Ancestry == AncestryProven:
+		m.ProvenAncestors = union(a.ProvenAncestors, b.ProvenAncestors)
+	}
+	if m.Ancestry != AncestryProven {
+		m.ProvenAncestors = nil
+	}
+	if m.Ancestry != AncestryParents {
+		m.Parents = nil
 	}
 	return m
 }

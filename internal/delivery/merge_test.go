@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -186,6 +187,78 @@ func TestMergeWorkItemAndBuildAreJoins(t *testing.T) {
 	}
 	if got := MergeChange(c2, c3); len(got.Paths) != 2 {
 		t.Errorf("known paths were lost: %#v", got.Paths)
+	}
+}
+
+// TestMergeChangeAncestry checks the rules for what reports of one commit
+// know of its history: true parents replace what pushes proved, proofs of
+// several pushes unite, and a report that knows nothing adds nothing.
+func TestMergeChangeAncestry(t *testing.T) {
+	c := func(a Ancestry, parents, proven []string) Change {
+		return Change{Repository: "r", SHA: "m", CommitTime: t0, Ancestry: a, Parents: parents, ProvenAncestors: proven}
+	}
+	unknown := c(AncestryUnknown, nil, nil)
+	push1 := c(AncestryProven, nil, []string{"b", "c"})
+	push2 := c(AncestryProven, nil, []string{"a", "f"})
+	headOnly := c(AncestryProven, nil, []string{})
+	imported := c(AncestryParents, []string{"c", "f"}, nil)
+	root := c(AncestryParents, nil, nil)
+	joinLaws(t, MergeChange, []Change{unknown, push1, push2, headOnly, imported, root})
+	cases := []struct {
+		name     string
+		a, b     Change
+		ancestry Ancestry
+		parents  []string
+		proven   []string
+	}{
+		{"proofs of two pushes unite", push1, push2, AncestryProven, nil, []string{"a", "b", "c", "f"}},
+		{"a proof outranks knowing nothing", unknown, push1, AncestryProven, nil, []string{"b", "c"}},
+		{"a head that proved nothing is still proven", unknown, headOnly, AncestryProven, nil, []string{}},
+		{"true parents replace proofs", push1, imported, AncestryParents, []string{"c", "f"}, nil},
+		{"a report of no parents does not erase a proof", push2, root, AncestryProven, nil, []string{"a", "f"}},
+		{"a report of no parents outranks knowing nothing (a root commit)", unknown, root, AncestryParents, nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, got := range []Change{MergeChange(tc.a, tc.b), MergeChange(tc.b, tc.a)} {
+				if got.Ancestry != tc.ancestry || !reflect.DeepEqual(got.Parents, tc.parents) || !reflect.DeepEqual(got.ProvenAncestors, tc.proven) {
+					t.Errorf("got %q parents %#v proven %#v, want %q %#v %#v", got.Ancestry, got.Parents, got.ProvenAncestors, tc.ancestry, tc.parents, tc.proven)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateChangeAncestry(t *testing.T) {
+	ev := func(c Change) Event {
+		c.Repository, c.CommitTime = "r", t0
+		return Event{Key: "k", Kind: KindChange, Change: &c}
+	}
+	for _, tc := range []struct {
+		name  string
+		c     Change
+		field string
+	}{
+		{"an unknown ancestry", Change{SHA: "a", Ancestry: "guessed"}, "change.ancestry"},
+		{"parents with unknown ancestry", Change{SHA: "a", Ancestry: AncestryUnknown, Parents: []string{"p"}}, "change.parents"},
+		{"proven ancestors without proof", Change{SHA: "a", ProvenAncestors: []string{"p"}}, "change.proven_ancestors"},
+		{"an empty proven ancestor", Change{SHA: "a", Ancestry: AncestryProven, ProvenAncestors: []string{" "}}, "change.proven_ancestors"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := ev(tc.c)
+			err := e.Validate()
+			var de *Error
+			if !errors.As(err, &de) || de.Field != tc.field {
+				t.Errorf("error %v, want one naming %s", err, tc.field)
+			}
+		})
+	}
+	e := ev(Change{SHA: "a", Ancestry: AncestryProven, ProvenAncestors: []string{"c", "a", "b", "c"}})
+	if err := e.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Change.ProvenAncestors; !reflect.DeepEqual(got, []string{"b", "c"}) {
+		t.Errorf("proven ancestors %v, want [b c]: sorted, once each, without the commit itself", got)
 	}
 }
 

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"slices"
+	"strings"
 )
 
 // Shipping is the result of assigning changes to deployments.
@@ -13,6 +14,53 @@ type Shipping struct {
 	// deployed commit or a parent Stride has not been told of. A change
 	// arriving later with one of these shas makes the assignment stale.
 	Missing []string
+	// UnknownAncestry are the deployments of a commit whose history Stride
+	// was not told (a commit a push listed but did not end on): each ships
+	// that commit alone, which may be too few changes. Sorted.
+	UnknownAncestry []DeploymentKey
+	// UnknownCommit are the deployments whose own commit the graph does
+	// not hold (its sha is among Missing): each ships nothing until the
+	// commit is reported (by `import git`, a push to a branch the source
+	// takes, or a collector). Sorted.
+	UnknownCommit []DeploymentKey
+}
+
+// Graph is what Stride knows of one repository's commits.
+type Graph struct {
+	// Reachable maps each known commit to the commits known to be reachable
+	// from it: its true parents, or the ancestors a push proved. Both are
+	// facts, and the walk follows both alike.
+	Reachable map[string][]string
+	// Unknown are known commits whose history is unknown (nil when there
+	// are none): a deployment of one ships it alone and is named in
+	// Shipping.UnknownAncestry.
+	Unknown map[string]bool
+}
+
+// GraphOf builds the Graph of a repository's changes.
+func GraphOf(changes []Change) Graph {
+	g := Graph{Reachable: make(map[string][]string, len(changes))}
+	for _, c := range changes {
+		g.Add(c.SHA, c.Ancestry, c.Parents, c.ProvenAncestors)
+	}
+	return g
+}
+
+// Add records one commit of the graph: its true parents when ancestry is
+// AncestryParents, else the ancestors a push proved (none when unknown).
+func (g *Graph) Add(sha string, ancestry Ancestry, parents, proven []string) {
+	switch ancestry {
+	case AncestryParents:
+		g.Reachable[sha] = parents
+	case AncestryProven:
+		g.Reachable[sha] = proven
+	default:
+		g.Reachable[sha] = nil
+		if g.Unknown == nil {
+			g.Unknown = map[string]bool{}
+		}
+		g.Unknown[sha] = true
+	}
 }
 
 // ShipChanges assigns the changes of one repository to the successful
@@ -29,6 +77,17 @@ type Shipping struct {
 // reachable from it and not from base. deployments may come in any order and
 // may include non-successful ones, which are skipped.
 func ShipChanges(parents map[string][]string, deployments []Deployment, base []string) Shipping {
+	return ShipGraph(Graph{Reachable: parents}, deployments, base)
+}
+
+// ShipGraph is ShipChanges over a graph that may hold what pushes proved
+// instead of true parents: the walk follows true parents and proven
+// ancestors alike, since both say what is reachable. A deployment of a commit
+// whose history is unknown ships that commit alone (the walk finds nothing
+// behind it) and is listed in UnknownAncestry, so the report can say its
+// changes may be too few.
+func ShipGraph(g Graph, deployments []Deployment, base []string) Shipping {
+	parents := g.Reachable
 	ds := make([]Deployment, 0, len(deployments))
 	for _, d := range deployments {
 		if d.Status == DeploymentSuccess && d.SHA != "" {
@@ -69,6 +128,11 @@ func ShipChanges(parents map[string][]string, deployments []Deployment, base []s
 		walk(b, nil)
 	}
 	for i, d := range ds {
+		if _, known := parents[d.SHA]; !known {
+			out.UnknownCommit = append(out.UnknownCommit, d.Key())
+		} else if g.Unknown[d.SHA] {
+			out.UnknownAncestry = append(out.UnknownAncestry, d.Key())
+		}
 		var shipped []string
 		if i == 0 && len(base) == 0 {
 			if _, known := parents[d.SHA]; known {
@@ -86,6 +150,9 @@ func ShipChanges(parents map[string][]string, deployments []Deployment, base []s
 		out.Missing = append(out.Missing, sha)
 	}
 	slices.Sort(out.Missing)
+	byKey := func(a, b DeploymentKey) int { return strings.Compare(a.String(), b.String()) }
+	slices.SortFunc(out.UnknownAncestry, byKey)
+	slices.SortFunc(out.UnknownCommit, byKey)
 	return out
 }
 

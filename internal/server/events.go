@@ -35,14 +35,19 @@ type wireEvent struct {
 }
 
 type wireChange struct {
-	Repository string    `json:"repository"`
-	SHA        string    `json:"sha"`
-	Parents    []string  `json:"parents"`
-	Author     string    `json:"author"`
-	AuthorTime time.Time `json:"author_time"`
-	CommitTime time.Time `json:"commit_time"`
-	Title      string    `json:"title"`
-	Incident   string    `json:"incident"`
+	Repository string   `json:"repository"`
+	SHA        string   `json:"sha"`
+	Parents    []string `json:"parents"`
+	// Ancestry is "" when parents are the commit's true parents (the
+	// default), "proven" when only proven_ancestors are known to be
+	// ancestors (as a push proves them), "unknown" when nothing is.
+	Ancestry        string    `json:"ancestry"`
+	ProvenAncestors []string  `json:"proven_ancestors"`
+	Author          string    `json:"author"`
+	AuthorTime      time.Time `json:"author_time"`
+	CommitTime      time.Time `json:"commit_time"`
+	Title           string    `json:"title"`
+	Incident        string    `json:"incident"`
 	// Paths are the files the commit touched, for services that own paths
 	// of a monorepo; omitted, they are unknown (not the same as []).
 	Paths []string `json:"paths"`
@@ -220,6 +225,7 @@ func (w wireEvent) event() delivery.Event {
 	e := delivery.Event{Key: key, Kind: delivery.Kind(w.Kind)}
 	if c := w.Change; c != nil {
 		e.Change = &delivery.Change{Repository: c.Repository, SHA: c.SHA, Parents: c.Parents, Author: c.Author,
+			Ancestry: delivery.Ancestry(c.Ancestry), ProvenAncestors: c.ProvenAncestors,
 			AuthorTime: c.AuthorTime, CommitTime: c.CommitTime, Title: c.Title, Incident: c.Incident, Paths: c.Paths}
 	}
 	if d := w.Deployment; d != nil {

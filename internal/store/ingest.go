@@ -161,15 +161,16 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Ev
 	for _, e := range events {
 		all = append(all, *e.Change)
 	}
-	const cols = 9
+	const cols = 11
 	inserted := make(map[changeKey]bool, len(all))
 	for start := 0; start < len(all); start += 500 {
 		chunk := all[start:min(start+500, len(all))]
 		args := make([]any, 0, len(chunk)*cols)
 		for _, c := range chunk {
-			args = append(args, c.Repository, c.SHA, strings.Join(c.Parents, " "), c.Author, micros(c.AuthorTime), c.CommitTime.UnixMicro(), c.Title, c.Incident, encodePaths(c.Paths))
+			args = append(args, c.Repository, c.SHA, strings.Join(c.Parents, " "), c.Author, micros(c.AuthorTime), c.CommitTime.UnixMicro(), c.Title, c.Incident, encodePaths(c.Paths),
+				string(c.Ancestry), strings.Join(c.ProvenAncestors, " "))
 		}
-		rows, err := tx.QueryContext(ctx, db.q(`INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident, paths) VALUES `+
+		rows, err := tx.QueryContext(ctx, db.q(`INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident, paths, ancestry, proven_ancestors) VALUES `+
 			placeholders(len(chunk), cols)+` ON CONFLICT (repository, sha) DO NOTHING RETURNING repository, sha`), args...)
 		if err != nil {
 			return fmt.Errorf("insert changes: %w", err)
@@ -195,9 +196,10 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Ev
 			return err
 		}
 		m := delivery.MergeChange(old, c)
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE changes SET parents = ?, author = ?, author_time = ?, commit_time = ?, title = ?, incident = ?, paths = ?
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE changes SET parents = ?, author = ?, author_time = ?, commit_time = ?, title = ?, incident = ?, paths = ?, ancestry = ?, proven_ancestors = ?
 			WHERE repository = ? AND sha = ?`),
-			strings.Join(m.Parents, " "), m.Author, micros(m.AuthorTime), m.CommitTime.UnixMicro(), m.Title, m.Incident, encodePaths(m.Paths), m.Repository, m.SHA); err != nil {
+			strings.Join(m.Parents, " "), m.Author, micros(m.AuthorTime), m.CommitTime.UnixMicro(), m.Title, m.Incident, encodePaths(m.Paths),
+			string(m.Ancestry), strings.Join(m.ProvenAncestors, " "), m.Repository, m.SHA); err != nil {
 			return fmt.Errorf("update change %s: %w", c.SHA, err)
 		}
 	}
@@ -211,11 +213,11 @@ type querier interface {
 
 func (db *DB) change(ctx context.Context, q querier, repository, sha string) (delivery.Change, error) {
 	c := delivery.Change{Repository: repository, SHA: sha}
-	var parents string
+	var parents, ancestry, proven string
 	var at, ct sql.NullInt64
 	var paths sql.NullString
-	err := q.QueryRowContext(ctx, db.q(`SELECT parents, author, author_time, commit_time, title, incident, paths FROM changes WHERE repository = ? AND sha = ?`),
-		repository, sha).Scan(&parents, &c.Author, &at, &ct, &c.Title, &c.Incident, &paths)
+	err := q.QueryRowContext(ctx, db.q(`SELECT parents, author, author_time, commit_time, title, incident, paths, ancestry, proven_ancestors FROM changes WHERE repository = ? AND sha = ?`),
+		repository, sha).Scan(&parents, &c.Author, &at, &ct, &c.Title, &c.Incident, &paths, &ancestry, &proven)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, notFound("change %s of %s not found", sha, repository)
 	}
@@ -223,6 +225,10 @@ func (db *DB) change(ctx context.Context, q querier, repository, sha string) (de
 		return c, fmt.Errorf("read change %s: %w", sha, err)
 	}
 	c.Parents = strings.Fields(parents)
+	c.Ancestry = delivery.Ancestry(ancestry)
+	if c.Ancestry == delivery.AncestryProven {
+		c.ProvenAncestors = strings.Fields(proven)
+	}
 	c.AuthorTime, c.CommitTime = fromMicros(at), fromMicros(ct)
 	if c.Paths, err = decodePaths(paths); err != nil {
 		return c, fmt.Errorf("read change %s: %w", sha, err)

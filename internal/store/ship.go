@@ -88,13 +88,20 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 	// The new assignment, grouped by deployment.
 	want := map[delivery.DeploymentKey][]shipment{}
 	missing := 0
+	var unknownAncestry, unknownCommit []string
 	for repo, ds := range byRepo {
 		graph, err := db.graph(ctx, db.read, repo, len(prefixes) > 0)
 		if err != nil {
 			return err
 		}
-		shipping := delivery.ShipChanges(graph.parents, ds, strings.Fields(base))
+		shipping := delivery.ShipGraph(graph.reachable, ds, strings.Fields(base))
 		missing += len(shipping.Missing)
+		for _, k := range shipping.UnknownAncestry {
+			unknownAncestry = append(unknownAncestry, k.Environment+"/"+k.ID)
+		}
+		for _, k := range shipping.UnknownCommit {
+			unknownCommit = append(unknownCommit, k.Environment+"/"+k.ID)
+		}
 		finished := make(map[delivery.DeploymentKey]int64, len(ds))
 		for _, d := range ds {
 			finished[d.Key()] = d.FinishedAt.UnixMicro()
@@ -201,8 +208,10 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 		if err := flush(); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, computed_at = ?, missing = ? WHERE service = ? AND dirty = ?`),
-			db.Now().UnixMicro(), missing, service, gen)
+		slices.Sort(unknownAncestry)
+		slices.Sort(unknownCommit)
+		_, err := tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, computed_at = ?, missing = ?, unknown_ancestry = ?, unknown_commit = ? WHERE service = ? AND dirty = ?`),
+			db.Now().UnixMicro(), missing, strings.Join(unknownAncestry, "\n"), strings.Join(unknownCommit, "\n"), service, gen)
 		if err != nil {
 			return fmt.Errorf("mark %s fresh: %w", service, err)
 		}
@@ -280,36 +289,36 @@ type commitInfo struct {
 }
 
 type commitGraph struct {
-	parents map[string][]string
-	info    map[string]commitInfo
+	reachable delivery.Graph
+	info      map[string]commitInfo
 }
 
 // graph reads the commit graph of a repository; withPaths also reads the
 // files each commit touched, which only monorepo services need and which
 // would otherwise cost every refresh a large column.
 func (db *DB) graph(ctx context.Context, q querier, repository string, withPaths bool) (commitGraph, error) {
-	g := commitGraph{parents: map[string][]string{}, info: map[string]commitInfo{}}
+	g := commitGraph{reachable: delivery.Graph{Reachable: map[string][]string{}}, info: map[string]commitInfo{}}
 	pathsColumn := "NULL"
 	if withPaths {
 		pathsColumn = "paths"
 	}
-	rows, err := q.QueryContext(ctx, db.q(`SELECT sha, parents, commit_time, incident, `+pathsColumn+` FROM changes WHERE repository = ?`), repository)
+	rows, err := q.QueryContext(ctx, db.q(`SELECT sha, parents, ancestry, proven_ancestors, commit_time, incident, `+pathsColumn+` FROM changes WHERE repository = ?`), repository)
 	if err != nil {
 		return g, fmt.Errorf("read commit graph of %s: %w", repository, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var sha, parents, incident string
+		var sha, parents, ancestry, proven, incident string
 		var ct int64
 		var pathsJSON sql.NullString
-		if err := rows.Scan(&sha, &parents, &ct, &incident, &pathsJSON); err != nil {
+		if err := rows.Scan(&sha, &parents, &ancestry, &proven, &ct, &incident, &pathsJSON); err != nil {
 			return g, fmt.Errorf("read commit graph of %s: %w", repository, err)
 		}
 		paths, err := decodePaths(pathsJSON)
 		if err != nil {
 			return g, fmt.Errorf("read commit graph of %s: %s: %w", repository, sha, err)
 		}
-		g.parents[sha] = strings.Fields(parents)
+		g.reachable.Add(sha, delivery.Ancestry(ancestry), strings.Fields(parents), strings.Fields(proven))
 		g.info[sha] = commitInfo{commitTime: ct, incident: incident, paths: paths}
 	}
 	return g, rows.Err()
@@ -331,4 +340,42 @@ func (db *DB) writeSummary(ctx context.Context, tx *sql.Tx, k delivery.Deploymen
 		return fmt.Errorf("write summary of %s: %w", k, err)
 	}
 	return nil
+}
+
+// ShippingGaps are the production deployments of one service (each named
+// environment/id, sorted) whose changes the last refresh could not tell in
+// full. They are facts the store keeps per service beside
+// shipping_state.missing, for the report's warnings.
+type ShippingGaps struct {
+	// UnknownAncestry are deployments of a commit whose history Stride was
+	// not told (a commit a push listed but did not end on): each ships its
+	// own commit alone, which may be too few changes.
+	UnknownAncestry []string
+	// UnknownCommit are deployments of a commit Stride was never told of
+	// (a push to a branch the source does not take, or no git import): each
+	// ships nothing until the commit is reported.
+	UnknownCommit []string
+}
+
+// ShippingGaps returns the gaps the last refresh of service found; none
+// for a service never refreshed. Call RefreshShipments first for a fresh
+// answer (the report's reads do).
+func (db *DB) ShippingGaps(ctx context.Context, service string) (ShippingGaps, error) {
+	var g ShippingGaps
+	var ancestry, commit string
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT unknown_ancestry, unknown_commit FROM shipping_state WHERE service = ?`), service).Scan(&ancestry, &commit)
+	if errors.Is(err, sql.ErrNoRows) {
+		return g, nil
+	}
+	if err != nil {
+		return g, fmt.Errorf("read shipping gaps of %s: %w", service, err)
+	}
+	lines := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return strings.Split(s, "\n")
+	}
+	g.UnknownAncestry, g.UnknownCommit = lines(ancestry), lines(commit)
+	return g, nil
 }

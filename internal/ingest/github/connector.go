@@ -28,6 +28,11 @@ var Connector = ingest.Connector{
 				}
 			}
 		}
+		for _, p := range c.ReleaseBranches {
+			if err := delivery.CheckTagPattern(p); err != nil {
+				return nil, delivery.FieldError("release_branches", "%q is not a valid branch pattern: %v", p, err)
+			}
+		}
 		return New(c), nil
 	},
 }

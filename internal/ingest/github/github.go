@@ -56,6 +56,13 @@ type Config struct {
 	// ExcludeTags are glob patterns of tags that never count, even when
 	// they match DeployTags: pre-release tags such as "*-rc*".
 	ExcludeTags []string `yaml:"exclude_tags"`
+	// ReleaseBranches are patterns (matched as git matches them, so `*`
+	// crosses "/") of branches besides the default one whose pushes are
+	// taken like the default branch's: the maintenance branches releases
+	// are cut from ("release-*"). Without them, a release deployed from
+	// such a branch ships only its own commit, since Stride was never told
+	// of the branch's other commits.
+	ReleaseBranches []string `yaml:"release_branches"`
 	// DefaultSeverity is the severity of an incident issue that carries no
 	// severity label. When nil the issue's report leaves the severity
 	// unknown, so it does not overwrite one another report gave; an incident

@@ -1,6 +1,8 @@
 package github
 
 import (
+	"cmp"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
@@ -66,33 +68,50 @@ func TestPush(t *testing.T) {
 		want    []delivery.Change
 	}{
 		{
-			name: "chains the commits of a default-branch push onto the previous head",
+			// The push proves aaa and the previous head are ancestors of
+			// bbb, its head, and nothing of aaa's own history.
+			name: "gives the head of a default-branch push the listed commits and the previous head as proven ancestors",
 			body: `{"ref":"refs/heads/main","before":"` + before + `",` + commits + `,` + repoJSON + `}`,
 			want: []delivery.Change{
-				{Repository: "acme/shop", SHA: "aaa", Parents: []string{before}, Author: "ada", CommitTime: ts("2024-03-01T09:00:00Z"), AuthorTime: ts("2024-03-01T09:00:00Z"), Title: "Add cart"},
-				{Repository: "acme/shop", SHA: "bbb", Parents: []string{"aaa"}, Author: "Bob", CommitTime: ts("2024-03-01T10:05:00Z"), AuthorTime: ts("2024-03-01T10:05:00Z"), Title: "Fix checkout, closes incident #42", Incident: "github-issue-42"},
+				{Repository: "acme/shop", SHA: "aaa", Ancestry: delivery.AncestryUnknown, Author: "ada", CommitTime: ts("2024-03-01T09:00:00Z"), AuthorTime: ts("2024-03-01T09:00:00Z"), Title: "Add cart"},
+				{Repository: "acme/shop", SHA: "bbb", Ancestry: delivery.AncestryProven, ProvenAncestors: []string{before, "aaa"}, Author: "Bob", CommitTime: ts("2024-03-01T10:05:00Z"), AuthorTime: ts("2024-03-01T10:05:00Z"), Title: "Fix checkout, closes incident #42", Incident: "github-issue-42"},
 			},
 		},
 		{
-			name: "gives the first commit of a new branch no parent",
+			name: "proves nothing of a new branch's previous head",
 			body: `{"ref":"refs/heads/main","created":true,"before":"` + zeroSHA + `",` + commits + `,` + repoJSON + `}`,
 			want: []delivery.Change{
-				{Repository: "acme/shop", SHA: "aaa", Author: "ada", CommitTime: ts("2024-03-01T09:00:00Z"), AuthorTime: ts("2024-03-01T09:00:00Z"), Title: "Add cart"},
-				{Repository: "acme/shop", SHA: "bbb", Parents: []string{"aaa"}, Author: "Bob", CommitTime: ts("2024-03-01T10:05:00Z"), AuthorTime: ts("2024-03-01T10:05:00Z"), Title: "Fix checkout, closes incident #42", Incident: "github-issue-42"},
+				{Repository: "acme/shop", SHA: "aaa", Ancestry: delivery.AncestryUnknown, Author: "ada", CommitTime: ts("2024-03-01T09:00:00Z"), AuthorTime: ts("2024-03-01T09:00:00Z"), Title: "Add cart"},
+				{Repository: "acme/shop", SHA: "bbb", Ancestry: delivery.AncestryProven, ProvenAncestors: []string{"aaa"}, Author: "Bob", CommitTime: ts("2024-03-01T10:05:00Z"), AuthorTime: ts("2024-03-01T10:05:00Z"), Title: "Fix checkout, closes incident #42", Incident: "github-issue-42"},
 			},
 		},
 		{
-			name: "does not take the old head of a forced push for a parent",
+			name: "does not take the old head of a forced push for an ancestor",
 			body: `{"ref":"refs/heads/main","forced":true,"before":"` + before + `",` + commits + `,` + repoJSON + `}`,
 			want: []delivery.Change{
-				{Repository: "acme/shop", SHA: "aaa", Author: "ada", CommitTime: ts("2024-03-01T09:00:00Z"), AuthorTime: ts("2024-03-01T09:00:00Z"), Title: "Add cart"},
-				{Repository: "acme/shop", SHA: "bbb", Parents: []string{"aaa"}, Author: "Bob", CommitTime: ts("2024-03-01T10:05:00Z"), AuthorTime: ts("2024-03-01T10:05:00Z"), Title: "Fix checkout, closes incident #42", Incident: "github-issue-42"},
+				{Repository: "acme/shop", SHA: "aaa", Ancestry: delivery.AncestryUnknown, Author: "ada", CommitTime: ts("2024-03-01T09:00:00Z"), AuthorTime: ts("2024-03-01T09:00:00Z"), Title: "Add cart"},
+				{Repository: "acme/shop", SHA: "bbb", Ancestry: delivery.AncestryProven, ProvenAncestors: []string{"aaa"}, Author: "Bob", CommitTime: ts("2024-03-01T10:05:00Z"), AuthorTime: ts("2024-03-01T10:05:00Z"), Title: "Fix checkout, closes incident #42", Incident: "github-issue-42"},
 			},
+		},
+		{
+			// "after" names the head even when the list does not end on it
+			// (a merge listed before the commit it merged, say).
+			name: "takes the head from after, not from the list's order",
+			body: `{"ref":"refs/heads/main","before":"` + before + `","after":"aaa",` + commits + `,` + repoJSON + `}`,
+			want: []delivery.Change{
+				{Repository: "acme/shop", SHA: "aaa", Ancestry: delivery.AncestryProven, ProvenAncestors: []string{before, "bbb"}, Author: "ada", CommitTime: ts("2024-03-01T09:00:00Z"), AuthorTime: ts("2024-03-01T09:00:00Z"), Title: "Add cart"},
+				{Repository: "acme/shop", SHA: "bbb", Ancestry: delivery.AncestryUnknown, Author: "Bob", CommitTime: ts("2024-03-01T10:05:00Z"), AuthorTime: ts("2024-03-01T10:05:00Z"), Title: "Fix checkout, closes incident #42", Incident: "github-issue-42"},
+			},
+		},
+		{
+			name: "reports the head of a push that moved the branch to a known commit",
+			body: `{"ref":"refs/heads/main","before":"` + before + `","after":"ccc","commits":[],"head_commit":{"id":"ccc","message":"x","timestamp":"2024-03-01T10:00:00Z"},` + repoJSON + `}`,
+			want: []delivery.Change{{Repository: "acme/shop", SHA: "ccc", Ancestry: delivery.AncestryProven, ProvenAncestors: []string{before}, CommitTime: ts("2024-03-01T10:00:00Z"), AuthorTime: ts("2024-03-01T10:00:00Z"), Title: "x"}},
 		},
 		{
 			name: "reads the default branch from master_branch in older payloads",
 			body: `{"ref":"refs/heads/trunk","before":"` + zeroSHA + `","commits":[{"id":"ccc","message":"x","timestamp":"2024-03-01T10:00:00Z"}],"repository":{"full_name":"acme/old","master_branch":"trunk"}}`,
-			want: []delivery.Change{{Repository: "acme/old", SHA: "ccc", CommitTime: ts("2024-03-01T10:00:00Z"), AuthorTime: ts("2024-03-01T10:00:00Z"), Title: "x"}},
+			want: []delivery.Change{{Repository: "acme/old", SHA: "ccc", Ancestry: delivery.AncestryProven, ProvenAncestors: []string{}, CommitTime: ts("2024-03-01T10:00:00Z"), AuthorTime: ts("2024-03-01T10:00:00Z"), Title: "x"}},
 		},
 		{
 			name:    "ignores a push to another branch",
@@ -127,8 +146,17 @@ func TestPush(t *testing.T) {
 			}
 			var got []delivery.Change
 			for _, e := range events {
-				if e.Key != "github:push:"+e.Change.Repository+":"+e.Change.SHA {
-					t.Errorf("key %q is not derived from the repository and sha", e.Key)
+				// A listed commit's key is its repository and sha; the
+				// head's names what the push proved of it too.
+				want := "github:push:" + e.Change.Repository + ":" + e.Change.SHA
+				if e.Change.Ancestry == delivery.AncestryProven {
+					want += ":head:" + cmp.Or(gjson(tt.body, "before"), zeroSHA)
+					if strings.Contains(tt.body, `"forced":true`) {
+						want += ":forced"
+					}
+				}
+				if e.Key != want {
+					t.Errorf("key %q is not derived from the repository and sha (and the proof), want %q", e.Key, want)
 				}
 				got = append(got, *e.Change)
 			}
@@ -718,4 +746,52 @@ func TestIgnoredEvents(t *testing.T) {
 			mustIgnore(t, err, event)
 		})
 	}
+}
+
+// TestPushToReleaseBranches takes the pushes of the branches
+// release_branches names like the default branch's, matching as git does
+// ("*" crosses "/"), and still ignores the others, saying how to take them.
+func TestPushToReleaseBranches(t *testing.T) {
+	const before = "1111111111111111111111111111111111111111"
+	body := func(branch string) string {
+		return `{"ref":"refs/heads/` + branch + `","before":"` + before + `","after":"ddd",
+			"commits":[{"id":"ddd","message":"Backport fix","timestamp":"2024-03-01T10:00:00Z"}],` + repoJSON + `}`
+	}
+	cfg := Config{ReleaseBranches: []string{"release-*", "maint/*"}}
+	for _, branch := range []string{"release-3.18", "maint/v2/lts", "main"} {
+		t.Run("takes "+branch, func(t *testing.T) {
+			events, err := translate(t, cfg, "push", body(branch))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := delivery.Change{Repository: "acme/shop", SHA: "ddd", Ancestry: delivery.AncestryProven, ProvenAncestors: []string{before},
+				CommitTime: ts("2024-03-01T10:00:00Z"), AuthorTime: ts("2024-03-01T10:00:00Z"), Title: "Backport fix"}
+			if len(events) != 1 || !reflect.DeepEqual(*events[0].Change, want) {
+				t.Errorf("events %+v, want the one change %+v", events, want)
+			}
+		})
+	}
+	t.Run("ignores a branch no pattern names", func(t *testing.T) {
+		_, err := translate(t, cfg, "push", body("feature/release-notes"))
+		mustIgnore(t, err, "nor a branch of release_branches [release-* maint/*]")
+	})
+	t.Run("without release branches, says how to take them", func(t *testing.T) {
+		_, err := translate(t, Config{}, "push", body("release-3.18"))
+		mustIgnore(t, err, "name release branches in release_branches")
+	})
+	t.Run("the connector refuses a pattern git cannot read", func(t *testing.T) {
+		_, err := Connector.New(&Config{Secret: "s", ReleaseBranches: []string{"release-[0-9"}}, delivery.Mapping{})
+		var de *delivery.Error
+		if !errors.As(err, &de) || de.Field != "release_branches" {
+			t.Errorf("error %v, want one naming release_branches", err)
+		}
+	})
+}
+
+// gjson reads one top-level string field of a JSON body.
+func gjson(body, field string) string {
+	var m map[string]any
+	_ = json.Unmarshal([]byte(body), &m)
+	s, _ := m[field].(string)
+	return s
 }

@@ -15,6 +15,11 @@ var Connector = ingest.Connector{
 	New: func(cfg any, m delivery.Mapping) (ingest.Source, error) {
 		c := *cfg.(*Config)
 		c.Mapping = m
+		for _, p := range c.ReleaseBranches {
+			if err := delivery.CheckTagPattern(p); err != nil {
+				return nil, delivery.FieldError("release_branches", "%q is not a valid branch pattern: %v", p, err)
+			}
+		}
 		return New(c), nil
 	},
 }

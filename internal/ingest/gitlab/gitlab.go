@@ -25,6 +25,13 @@ const Name = "gitlab"
 type Config struct {
 	Token   string           `yaml:"token"`
 	Mapping delivery.Mapping `yaml:"-"`
+	// ReleaseBranches are patterns (matched as git matches them, so `*`
+	// crosses "/") of branches besides the default one whose pushes are
+	// taken like the default branch's: the maintenance branches releases
+	// are cut from ("release-*"). Without them, a release deployed from
+	// such a branch ships only its own commit, since Stride was never told
+	// of the branch's other commits.
+	ReleaseBranches []string `yaml:"release_branches"`
 }
 
 // Source is the GitLab webhook connector. It holds only configuration, so

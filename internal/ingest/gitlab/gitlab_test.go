@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -242,40 +243,49 @@ func attrs(m map[string]any) map[string]any { return m["object_attributes"].(map
 
 func TestPush(t *testing.T) {
 	s := New(Config{Token: testToken})
-	t.Run("commits are chained oldest first and the first follows before", func(t *testing.T) {
+	const (
+		before = "1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e"
+		first  = "5a0b8c3d9e1f2a4b6c8d0e2f4a6b8c0d2e4f6a8b"
+		after  = "e7f6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c4"
+	)
+	// ancestry checks what the push proved of its two listed commits: the
+	// first's history is unknown, the head (after) has proven ancestors.
+	ancestry := func(t *testing.T, events []delivery.Event, proven []string) {
+		t.Helper()
+		if len(events) != 2 {
+			t.Fatalf("got %d events, want 2", len(events))
+		}
+		c0, c1 := events[0].Change, events[1].Change
+		if c0.SHA != first || c0.Ancestry != delivery.AncestryUnknown || c0.Parents != nil || c0.ProvenAncestors != nil {
+			t.Errorf("first change %s: ancestry %q parents %v proven %v, want unknown and none", c0.SHA, c0.Ancestry, c0.Parents, c0.ProvenAncestors)
+		}
+		if c1.SHA != after || c1.Ancestry != delivery.AncestryProven || c1.Parents != nil || !slices.Equal(c1.ProvenAncestors, proven) {
+			t.Errorf("head %s: ancestry %q parents %v proven %v, want proven %v", c1.SHA, c1.Ancestry, c1.Parents, c1.ProvenAncestors, proven)
+		}
+	}
+	t.Run("the head's proven ancestors are the listed commits and before, and nothing is chained", func(t *testing.T) {
 		m := fixture(t, "push")
 		m["total_commits_count"] = 2
 		events, err := translate(t, s, m)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(events) != 2 {
-			t.Fatalf("got %d events, want 2", len(events))
-		}
-		c0, c1 := events[0].Change, events[1].Change
-		if c0.Repository != "tidewater/berth-api" || c0.SHA != "5a0b8c3d9e1f2a4b6c8d0e2f4a6b8c0d2e4f6a8b" {
+		ancestry(t, events, []string{before, first})
+		if c0 := events[0].Change; c0.Repository != "tidewater/berth-api" {
 			t.Errorf("first change = %s@%s", c0.Repository, c0.SHA)
 		}
-		if len(c0.Parents) != 1 || c0.Parents[0] != "1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e" {
-			t.Errorf("first change parents = %v, want before", c0.Parents)
-		}
-		if len(c1.Parents) != 1 || c1.Parents[0] != c0.SHA {
-			t.Errorf("second change parents = %v, want the first change", c1.Parents)
-		}
-		if got := c1.CommitTime.Format("2006-01-02T15:04:05Z07:00"); got != "2026-03-04T09:42:09Z" {
+		if got := events[1].Change.CommitTime.Format("2006-01-02T15:04:05Z07:00"); got != "2026-03-04T09:42:09Z" {
 			t.Errorf("commit time = %s, want the timestamp in UTC", got)
 		}
 	})
-	t.Run("a truncated commit list leaves the first parent unknown", func(t *testing.T) {
+	t.Run("a truncated commit list proves what it lists", func(t *testing.T) {
 		events, err := translate(t, s, fixture(t, "push")) // total_commits_count 4, two listed
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p := events[0].Change.Parents; len(p) != 0 {
-			t.Errorf("parents = %v, want none", p)
-		}
+		ancestry(t, events, []string{before, first})
 	})
-	t.Run("a new branch has no before parent", func(t *testing.T) {
+	t.Run("a new branch proves nothing of before", func(t *testing.T) {
 		m := fixture(t, "push")
 		m["total_commits_count"] = 2
 		m["before"] = zeroSHA
@@ -283,8 +293,27 @@ func TestPush(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p := events[0].Change.Parents; len(p) != 0 {
-			t.Errorf("parents = %v, want none", p)
+		ancestry(t, events, []string{first})
+	})
+	t.Run("pushes to release branches are taken, matched as git matches", func(t *testing.T) {
+		rs := New(Config{Token: testToken, ReleaseBranches: []string{"release-*", "stable/*"}})
+		for _, ref := range []string{"refs/heads/release-3.18", "refs/heads/stable/v2/lts", "refs/heads/main"} {
+			m := fixture(t, "push")
+			m["ref"] = ref
+			events, err := translate(t, rs, m)
+			if err != nil {
+				t.Fatalf("%s: %v", ref, err)
+			}
+			ancestry(t, events, []string{before, first})
+		}
+		m := fixture(t, "push")
+		m["ref"] = "refs/heads/feature/release-notes"
+		_, err := translate(t, rs, m)
+		if !errors.Is(err, ingest.ErrIgnored) || !strings.Contains(err.Error(), "nor a branch of release_branches [release-* stable/*]") {
+			t.Errorf("push to a feature branch: %v, want ignored naming release_branches", err)
+		}
+		if _, err := Connector.New(&Config{Token: "t", ReleaseBranches: []string{"release-[0-9"}}, delivery.Mapping{}); err == nil || !strings.Contains(err.Error(), "release_branches") {
+			t.Errorf("a malformed pattern: %v, want an error naming release_branches", err)
 		}
 	})
 	ignored := []struct {

@@ -3,6 +3,7 @@ package gitlab
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,17 +35,22 @@ func timeKey(t time.Time) string {
 	return strconv.FormatInt(t.UnixMicro(), 10)
 }
 
-// push turns the commits of a push to the default branch into changes. Only
-// the default branch is read: a commit reaches production through it, and
-// commits on feature branches reach Stride again when they land there.
+// push turns the commits of a push to the default branch, or to a branch
+// ReleaseBranches names, into changes. Other branches are not read: a
+// commit reaches production through the default branch (or a release
+// branch), and commits on feature branches reach Stride again when they
+// land there.
 //
-// GitLab lists a push's commits oldest first, at most 20 of them, without
-// their parents; each commit is taken as the parent of the next, and the
-// first as a child of the push's "before". That is right for the linear
-// history a default branch usually has; when GitLab left commits out
-// (total_commits_count exceeds the list) the first listed commit's parent is
-// unknown and left empty rather than guessed. The git importer supplies the
-// exact graph where it matters.
+// GitLab lists a push's commits, at most 20 of them, without their parents,
+// and Stride infers no more than the push proves (docs/metrics.md,
+// "Change"): the listed commits are ancestors of the pushed head ("after")
+// and "before" is an ancestor of it unless the branch is new. So the head's
+// change says those are its proven ancestors, and the other listed
+// commits' history is unknown; chaining them in list order would invent
+// ancestry wherever the push holds a merge. GitLab does not say whether a
+// push was forced; "before" is taken as an ancestor all the same, since
+// the default branch is protected against force pushes unless a maintainer
+// allows them. The git importer supplies the exact graph where it matters.
 func (s *Source) push(body []byte) ([]delivery.Event, error) {
 	var p pushEvent
 	if err := decode(body, &p); err != nil {
@@ -57,8 +63,12 @@ func (s *Source) push(body []byte) ([]delivery.Event, error) {
 	if p.Project.DefaultBranch == "" {
 		return nil, ingest.Ignored("gitlab: push to %s: the project's default branch is not given", p.Ref)
 	}
-	if p.Ref != "refs/heads/"+p.Project.DefaultBranch {
-		return nil, ingest.Ignored("gitlab: push to %s, not to the default branch %s", p.Ref, p.Project.DefaultBranch)
+	branch, isBranch := strings.CutPrefix(p.Ref, "refs/heads/")
+	if !isBranch || branch != p.Project.DefaultBranch && !s.releaseBranch(branch) {
+		if len(s.cfg.ReleaseBranches) == 0 {
+			return nil, ingest.Ignored("gitlab: push to %s, not to the default branch %s (name release branches in release_branches to take their pushes)", p.Ref, p.Project.DefaultBranch)
+		}
+		return nil, ingest.Ignored("gitlab: push to %s, not to the default branch %s nor a branch of release_branches %v", p.Ref, p.Project.DefaultBranch, s.cfg.ReleaseBranches)
 	}
 	if p.After == zeroSHA {
 		return nil, ingest.Ignored("gitlab: push deletes %s", p.Ref)
@@ -66,16 +76,19 @@ func (s *Source) push(body []byte) ([]delivery.Event, error) {
 	if len(p.Commits) == 0 {
 		return nil, ingest.Ignored("gitlab: push to %s carries no commits", p.Ref)
 	}
-	truncated := p.TotalCommitsCount > len(p.Commits)
-	events := make([]delivery.Event, 0, len(p.Commits))
-	for i, c := range p.Commits {
-		var parents []string
-		switch {
-		case i > 0:
-			parents = []string{p.Commits[i-1].ID}
-		case !truncated && p.Before != "" && p.Before != zeroSHA:
-			parents = []string{p.Before}
+	proven := make([]string, 0, len(p.Commits))
+	for _, c := range p.Commits {
+		if c.ID != p.After && c.ID != "" {
+			proven = append(proven, c.ID)
 		}
+	}
+	if p.Before != "" && p.Before != zeroSHA {
+		proven = append(proven, p.Before)
+	}
+	slices.Sort(proven)
+	proven = slices.Compact(proven)
+	events := make([]delivery.Event, 0, len(p.Commits))
+	for _, c := range p.Commits {
 		author := c.Author.Email
 		if author == "" {
 			author = c.Author.Name
@@ -84,22 +97,32 @@ func (s *Source) push(body []byte) ([]delivery.Event, error) {
 		if title == "" {
 			title, _, _ = strings.Cut(c.Message, "\n")
 		}
+		ch := &delivery.Change{
+			Repository: repo,
+			SHA:        c.ID,
+			Ancestry:   delivery.AncestryUnknown,
+			Author:     author,
+			// GitLab's commit timestamp is the committer date.
+			CommitTime: c.Timestamp.Time,
+			Title:      strings.TrimSpace(title),
+			Paths:      ingest.TouchedPaths(c.Added, c.Modified, c.Removed),
+		}
+		if c.ID == p.After {
+			ch.Ancestry, ch.ProvenAncestors = delivery.AncestryProven, proven
+		}
 		events = append(events, delivery.Event{
-			Key:  key("push", repo, p.Before+".."+p.After, c.ID),
-			Kind: delivery.KindChange,
-			Change: &delivery.Change{
-				Repository: repo,
-				SHA:        c.ID,
-				Parents:    parents,
-				Author:     author,
-				// GitLab's commit timestamp is the committer date.
-				CommitTime: c.Timestamp.Time,
-				Title:      strings.TrimSpace(title),
-				Paths:      ingest.TouchedPaths(c.Added, c.Modified, c.Removed),
-			},
+			Key:    key("push", repo, p.Before+".."+p.After, c.ID),
+			Kind:   delivery.KindChange,
+			Change: ch,
 		})
 	}
 	return events, nil
+}
+
+// releaseBranch reports whether branch is one of the configured release
+// branches, matched as git matches patterns (delivery.MatchTag).
+func (s *Source) releaseBranch(branch string) bool {
+	return slices.ContainsFunc(s.cfg.ReleaseBranches, func(p string) bool { return delivery.MatchTag(p, branch) })
 }
 
 // prStates maps GitLab's merge request states to the domain's.
