@@ -233,6 +233,8 @@ type repoRun struct {
 	res  *RepoResult
 	// commitTimes are the commit times read this run, for dating tags.
 	commitTimes map[string]time.Time
+	// published are the releases' publication times by tag.
+	published map[string]time.Time
 }
 
 func (c *Collector) repo(ctx context.Context, repo string) RepoResult {
@@ -242,7 +244,8 @@ func (c *Collector) repo(ctx context.Context, repo string) RepoResult {
 		return res
 	}
 	r := &repoRun{c: c, repo: repo, res: &res}
-	steps := []func(context.Context) error{r.commits, r.tags, r.releases, r.pulls, r.deployments, r.runs, r.incidents}
+	// Releases come before tags: a tag's release dates its deployment.
+	steps := []func(context.Context) error{r.commits, r.releases, r.tags, r.pulls, r.deployments, r.runs, r.incidents}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			res.Err = err
@@ -307,7 +310,9 @@ func (r *repoRun) translate(event string, payload map[string]any) ([]delivery.Ev
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", event, err)
 	}
-	events, err := r.c.mapper.Translate(http.Header{ghingest.HeaderEvent: {event}}, body)
+	h := http.Header{}
+	h.Set(ghingest.HeaderEvent, event)
+	events, err := r.c.mapper.Translate(h, body)
 	if errors.Is(err, ingest.ErrIgnored) {
 		return nil, nil
 	}

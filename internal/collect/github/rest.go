@@ -208,7 +208,8 @@ func (r *repoRun) commits(ctx context.Context) error {
 
 // tags reports each tag as its release's deployment when the connector
 // counts releases as deployments, as a tag push would. The API gives no
-// push time, so the deployment is dated at the tagged commit.
+// push time: the deployment is dated when the tag's release was published
+// (a release is published as its tag is pushed), else at the tagged commit.
 func (r *repoRun) tags(ctx context.Context) error {
 	if !r.c.cfg.Webhook.ReleasesAsDeployments {
 		return nil
@@ -225,9 +226,12 @@ func (r *repoRun) tags(ctx context.Context) error {
 		}
 		var events []delivery.Event
 		for _, t := range page {
-			at, err := r.commitTime(ctx, t.Commit.SHA)
-			if err != nil {
-				return nil, false, err
+			at, ok := r.published[t.Name]
+			if !ok {
+				var err error
+				if at, err = r.commitTime(ctx, t.Commit.SHA); err != nil {
+					return nil, false, err
+				}
 			}
 			ev, err := r.translate("push", map[string]any{"ref": "refs/tags/" + t.Name,
 				"head_commit": map[string]any{"id": t.Commit.SHA, "timestamp": at}})
@@ -260,6 +264,7 @@ func (r *repoRun) commitTime(ctx context.Context, sha string) (time.Time, error)
 
 // releases reports the published releases as the release event does.
 func (r *repoRun) releases(ctx context.Context) error {
+	r.published = map[string]time.Time{}
 	return r.sweep(ctx, "releases", r.url("/releases", url.Values{"per_page": {"100"}}), func(body []byte, _ store.Cursor) ([]delivery.Event, bool, error) {
 		var page []json.RawMessage
 		if err := json.Unmarshal(body, &page); err != nil {
@@ -268,7 +273,9 @@ func (r *repoRun) releases(ctx context.Context) error {
 		var events []delivery.Event
 		for _, raw := range page {
 			var rel struct {
-				Draft bool `json:"draft"`
+				Draft       bool      `json:"draft"`
+				TagName     string    `json:"tag_name"`
+				PublishedAt time.Time `json:"published_at"`
 			}
 			if err := json.Unmarshal(raw, &rel); err != nil {
 				return nil, false, err
@@ -276,6 +283,7 @@ func (r *repoRun) releases(ctx context.Context) error {
 			if rel.Draft {
 				continue
 			}
+			r.published[rel.TagName] = rel.PublishedAt
 			ev, err := r.translate("release", map[string]any{"action": "published", "release": raw})
 			if err != nil {
 				return nil, false, err
