@@ -35,6 +35,8 @@ type fakeGitHub struct {
 	// burst answers the next requests to a path with these statuses
 	// first (a 5xx burst, a secondary limit).
 	burst map[string][]int
+	// now, when set, is the clock that renews the budget at reset.
+	now func() time.Time
 }
 
 type fakeRepo struct {
@@ -249,6 +251,9 @@ func (f *fakeGitHub) answer(w http.ResponseWriter, r *http.Request, v any) {
 	sum := sha1.Sum(body)
 	etag := `"` + hex.EncodeToString(sum[:]) + `"`
 	f.mu.Lock()
+	if f.now != nil && !f.now().Before(f.reset) {
+		f.remaining, f.reset = 5000, f.reset.Add(time.Hour)
+	}
 	if r.Header.Get("If-None-Match") != etag {
 		f.remaining--
 	}
@@ -307,4 +312,3 @@ func (f *fakeGitHub) graphql(w http.ResponseWriter, r *http.Request) {
 		"nodes":    nodes,
 	}}}})
 }
-
