@@ -47,6 +47,7 @@ Usage:
   stride gate           --service NAME --policy FILE [reports...]   (see stride gate --help)
   stride promote        --service NAME --sha SHA --to RING [--dry-run]
   stride source add     NAME [--secret S | --token T] [--config stride.yaml]
+  stride collect github --repo OWNER/NAME [--org ORG] [--since DATE] [--api-url URL]   (token: $GITHUB_TOKEN)
   stride migrate
   stride version
 
@@ -66,6 +67,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"gate":      runGate,
 	"promote":   runPromote,
 	"source":    runSource,
+	"collect":   runCollect,
 	"version": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// The module version and VCS revision the toolchain stamped, as
 		// /metrics reports them in stride_build_info.

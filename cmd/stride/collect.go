@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stride-oss/stride/internal/collect"
+	collectgithub "github.com/stride-oss/stride/internal/collect/github"
+	"github.com/stride-oss/stride/internal/delivery"
+	ghingest "github.com/stride-oss/stride/internal/ingest/github"
+	"github.com/stride-oss/stride/internal/intake"
+)
+
+const collectUsage = `Usage:
+  stride collect github --repo OWNER/NAME [--repo ...] [--org ORG] [--since DATE] [--api-url URL]
+
+Reads a repository's history from GitHub's API (commits with their parents,
+tags, releases, pull requests with reviews and comments, deployments,
+workflow runs, incident issues) and stores it as the webhooks would have.
+A second run reads only what changed. The token is $GITHUB_TOKEN (a
+personal, fine-grained or GitHub App installation token).
+`
+
+// runCollect is `stride collect <vendor>`.
+func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "github" {
+		fmt.Fprint(stderr, collectUsage)
+		return 2
+	}
+	fs := newFlags("collect github", stderr)
+	var c common
+	c.register(fs)
+	var repos, orgs namesFlag
+	fs.Var(&repos, "repo", "a repository, owner/name (repeat or comma-separate for several)")
+	fs.Var(&orgs, "org", "every repository of an organisation")
+	since := fs.String("since", "", "read history from this date or RFC 3339 time on, on a first run (default: all)")
+	apiURL := fs.String("api-url", collectgithub.DefaultAPIURL, "the REST API root (GitHub Enterprise: https://HOST/api/v3)")
+	concurrency := fs.Int("concurrency", 4, "repositories read at once")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if len(repos) == 0 && len(orgs) == 0 {
+		fmt.Fprintln(stderr, "stride collect github: give --repo OWNER/NAME or --org ORG")
+		return 2
+	}
+	var from time.Time
+	if *since != "" {
+		t, err := parseSince(*since)
+		if err != nil {
+			fmt.Fprintln(stderr, "stride collect github: --since:", err)
+			return 2
+		}
+		from = t
+	}
+	token := os.Getenv("GITHUB_TOKEN")
+	if token == "" {
+		fmt.Fprintln(stderr, "stride collect github: set GITHUB_TOKEN to a token that can read the repositories")
+		return 2
+	}
+	cfg, db, err := c.load(ctx)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer db.Close()
+	// The webhook source's settings (deploy tags, releases as
+	// deployments, default severity) map collected events too.
+	hook := ghingest.Config{}
+	if sc, ok, err := cfg.SourceConfig(ghingest.Name); err != nil {
+		return fail(stderr, err)
+	} else if ok {
+		hook = *sc.(*ghingest.Config)
+	}
+	hook.Mapping = cfg.Mapping()
+
+	client := collect.NewClient(2*max(*concurrency, 1), collect.Bearer(token))
+	p := newProgress(stderr)
+	col := collectgithub.New(collectgithub.Config{
+		APIURL: *apiURL, Repos: repos, Orgs: orgs, Since: from, Concurrency: *concurrency,
+		Webhook: hook, Progress: p.show, Logger: slog.New(slog.DiscardHandler),
+	}, client, intake.New(db, nil), db)
+	start := time.Now()
+	sum, err := col.Run(ctx)
+	p.done()
+	added, events := 0, 0
+	for _, r := range sum.Repos {
+		added += r.Added
+		events += r.Events
+	}
+	fmt.Fprintf(stdout, "collected %d repositories: %d events, %d new, %d requests (%d not modified) in %s\n",
+		len(sum.Repos)-len(sum.Failed()), events, added, sum.Stats.Requests, sum.Stats.NotModified, time.Since(start).Round(time.Millisecond))
+	for _, r := range sum.Failed() {
+		fmt.Fprintf(stderr, "stride collect github: %s stopped: %v\n", r.Repo, r.Err)
+	}
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if len(sum.Failed()) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, delivery.Errorf(delivery.EINVALID, "%q is neither a date (2026-01-31) nor an RFC 3339 time", s)
+	}
+	return t, nil
+}
+
+// namesFlag is a flag given several times or as a comma-separated list.
+type namesFlag []string
+
+func (l *namesFlag) String() string { return strings.Join(*l, ",") }
+func (l *namesFlag) Set(v string) error {
+	for s := range strings.SplitSeq(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	if len(*l) == 0 {
+		return errors.New("empty")
+	}
+	return nil
+}
+
+// progress shows a run's progress: one line rewritten in place on a
+// terminal, a line per finished repository otherwise.
+type progress struct {
+	mu       sync.Mutex // repositories are read, and report, concurrently
+	w        io.Writer
+	terminal bool
+	last     time.Time
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+func (p *progress) show(s collectgithub.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	budget := "budget unknown"
+	if s.Remaining >= 0 {
+		budget = fmt.Sprintf("%d/%d left, resets %s", s.Remaining, s.Limit, s.Reset.Local().Format("15:04"))
+	}
+	line := fmt.Sprintf("repositories %d/%d, pages %d, requests %d, events %d (%d new), rate limit %s",
+		s.ReposDone, s.Repos, s.Pages, s.Requests, s.Events, s.Added, budget)
+	switch {
+	case p.terminal && (s.Repo != "" || time.Since(p.last) > 200*time.Millisecond):
+		p.last = time.Now()
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+	case !p.terminal && s.Repo != "":
+		status := "read"
+		if s.Err != nil {
+			status = "stopped"
+		}
+		fmt.Fprintf(p.w, "%s %s: %s\n", s.Repo, status, line)
+	}
+}
+
+func (p *progress) done() {
+	if p.terminal {
+		fmt.Fprintln(p.w)
+	}
+}
