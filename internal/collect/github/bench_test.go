@@ -52,9 +52,9 @@ func TestPagination(t *testing.T) {
 	}
 	_, byPath := fake.count()
 	// 250 commits are three pages of 100 by Link; 120 pull requests three
-	// GraphQL pages of 50 by cursor.
-	if byPath["GET /repos/acme/shop/commits"] != 3 || byPath["POST /graphql"] != 3 {
-		t.Errorf("requests %v, want 3 commit pages and 3 GraphQL pages", byPath)
+	// GraphQL pages of 50 by cursor, and the deployments one more.
+	if byPath["GET /repos/acme/shop/commits"] != 3 || byPath["POST /graphql"] != 4 {
+		t.Errorf("requests %v, want 3 commit pages and 4 GraphQL pages", byPath)
 	}
 	// 250 changes; per pull request itself, its review and its first
 	// commit; per deployment itself and its status.

@@ -282,7 +282,7 @@ func (f *fakeGitHub) graphql(w http.ResponseWriter, r *http.Request) {
 		Variables map[string]any `json:"variables"`
 	}
 	body, _ := io.ReadAll(r.Body)
-	if err := json.Unmarshal(body, &req); err != nil || !strings.Contains(req.Query, "pullRequests(") {
+	if err := json.Unmarshal(body, &req); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
@@ -296,19 +296,47 @@ func (f *fakeGitHub) graphql(w http.ResponseWriter, r *http.Request) {
 			"errors": []any{map[string]any{"type": "NOT_FOUND", "message": "Could not resolve to a Repository with the name '" + owner + "/" + name + "'."}}})
 		return
 	}
+	var field string
+	var list []any
+	switch {
+	case strings.Contains(req.Query, "pullRequests("):
+		field, list = "pullRequests", repo.pulls
+	case strings.Contains(req.Query, "deployments("):
+		field = "deployments"
+		for _, d := range repo.deployments {
+			list = append(list, gqlDeployment(d.(map[string]any), repo.statuses[d.(map[string]any)["id"].(int64)]))
+		}
+	default:
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
 	first := int(req.Variables["first"].(float64))
 	from := 0
 	if after, ok := req.Variables["after"].(string); ok {
 		from, _ = strconv.Atoi(strings.TrimPrefix(after, "c"))
 	}
-	from = min(from, len(repo.pulls))
-	to := min(from+first, len(repo.pulls))
-	nodes := repo.pulls[from:to]
+	from = min(from, len(list))
+	to := min(from+first, len(list))
+	nodes := list[from:to]
 	if nodes == nil {
 		nodes = []any{}
 	}
-	f.answer(w, r, map[string]any{"data": map[string]any{"repository": map[string]any{"pullRequests": map[string]any{
-		"pageInfo": map[string]any{"hasNextPage": to < len(repo.pulls), "endCursor": "c" + strconv.Itoa(to)},
+	f.answer(w, r, map[string]any{"data": map[string]any{"repository": map[string]any{field: map[string]any{
+		"pageInfo": map[string]any{"hasNextPage": to < len(list), "endCursor": "c" + strconv.Itoa(to)},
 		"nodes":    nodes,
 	}}}})
+}
+
+// gqlDeployment is a REST deployment and its statuses as the GraphQL
+// Deployment object reads them: payload a JSON string, states in capitals,
+// statuses without their REST ids.
+func gqlDeployment(d map[string]any, statuses []any) map[string]any {
+	payload, _ := json.Marshal(d["payload"])
+	var nodes []any
+	for _, s := range statuses {
+		st := s.(map[string]any)
+		nodes = append(nodes, map[string]any{"state": strings.ToUpper(st["state"].(string)), "createdAt": st["created_at"], "updatedAt": st["updated_at"]})
+	}
+	return map[string]any{"databaseId": d["id"], "commitOid": d["sha"], "environment": d["environment"], "task": d["task"],
+		"payload": string(payload), "createdAt": d["created_at"], "updatedAt": d["updated_at"], "statuses": map[string]any{"nodes": nodes}}
 }

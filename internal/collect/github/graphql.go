@@ -278,3 +278,105 @@ func (r *repoRun) pulls(ctx context.Context) error {
 	cur.Since = newest
 	return r.save(ctx, store.Cursor{Source: cur.Source, Scope: cur.Scope, Resource: cur.Resource, Since: newest})
 }
+
+// deploymentsQuery lists deployments newest first, each with its
+// statuses: REST needs one more request per deployment for those.
+const deploymentsQuery = `query($owner: String!, $name: String!, $first: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    deployments(first: $first, after: $after, orderBy: {field: CREATED_AT, direction: DESC}) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        databaseId commitOid environment task payload createdAt updatedAt
+        statuses(first: 100) { nodes { state createdAt updatedAt } }
+      }
+    }
+  }
+}`
+
+type gqlDeployments struct {
+	Repository *struct {
+		Deployments struct {
+			PageInfo struct {
+				HasNextPage bool   `json:"hasNextPage"`
+				EndCursor   string `json:"endCursor"`
+			} `json:"pageInfo"`
+			Nodes []struct {
+				DatabaseID  int64     `json:"databaseId"`
+				CommitOID   string    `json:"commitOid"`
+				Environment string    `json:"environment"`
+				Task        string    `json:"task"`
+				Payload     string    `json:"payload"`
+				CreatedAt   time.Time `json:"createdAt"`
+				UpdatedAt   time.Time `json:"updatedAt"`
+				Statuses    struct {
+					Nodes []struct {
+						State     string    `json:"state"`
+						CreatedAt time.Time `json:"createdAt"`
+						UpdatedAt time.Time `json:"updatedAt"`
+					} `json:"nodes"`
+				} `json:"statuses"`
+			} `json:"nodes"`
+		} `json:"deployments"`
+	} `json:"repository"`
+}
+
+// deployments reports each deployment and its statuses as the deployment
+// and deployment_status events do, a GraphQL page of 100 deployments at a
+// time. GraphQL gives a status no REST id, so a status's key is the
+// connector's for a status without one (deployment, state and time): it
+// merges with the webhook's report of the same status into one
+// deployment. The sweep ends at a page of deployments none updated since
+// the last run; the cursor is saved once it is complete.
+func (r *repoRun) deployments(ctx context.Context) error {
+	cur, err := r.cursor(ctx, "deployments")
+	if err != nil {
+		return err
+	}
+	owner, name, _ := strings.Cut(r.repo, "/")
+	newest := cur.Since
+	vars := map[string]any{"owner": owner, "name": name, "first": 100}
+	for {
+		var page gqlDeployments
+		if err := r.c.client.GraphQL(ctx, GraphQLURL(r.c.cfg.APIURL), deploymentsQuery, vars, &page); err != nil {
+			return err
+		}
+		r.res.Pages++
+		r.c.report(func(p *Progress) { p.Pages++ })
+		if page.Repository == nil {
+			return fmt.Errorf("graphql: no repository %s", r.repo)
+		}
+		conn := page.Repository.Deployments
+		var events []delivery.Event
+		fresh := 0
+		for _, d := range conn.Nodes {
+			newest = later(newest, d.UpdatedAt)
+			if !cur.Since.IsZero() && d.UpdatedAt.Before(cur.Since) {
+				continue
+			}
+			fresh++
+			dep := map[string]any{"id": d.DatabaseID, "sha": d.CommitOID, "task": d.Task, "environment": d.Environment,
+				"payload": d.Payload, "created_at": d.CreatedAt, "updated_at": d.UpdatedAt}
+			ev, err := r.translate("deployment", map[string]any{"action": "created", "deployment": dep})
+			if err != nil {
+				return err
+			}
+			events = append(events, ev...)
+			for _, st := range d.Statuses.Nodes {
+				status := map[string]any{"state": strings.ToLower(st.State), "created_at": st.CreatedAt, "updated_at": st.UpdatedAt}
+				ev, err := r.translate("deployment_status", map[string]any{"action": "created", "deployment": dep, "deployment_status": status})
+				if err != nil {
+					return err
+				}
+				events = append(events, ev...)
+			}
+		}
+		if err := r.commit(ctx, events); err != nil {
+			return err
+		}
+		if (fresh == 0 && len(conn.Nodes) > 0) || !conn.PageInfo.HasNextPage {
+			break
+		}
+		vars["after"] = conn.PageInfo.EndCursor
+	}
+	return r.save(ctx, store.Cursor{Source: cur.Source, Scope: cur.Scope, Resource: cur.Resource, Since: newest})
+}

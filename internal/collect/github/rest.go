@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -292,59 +291,6 @@ func (r *repoRun) releases(ctx context.Context) error {
 		}
 		return events, false, nil
 	}, nil)
-}
-
-// deployments reports each deployment and its statuses as the deployment
-// and deployment_status events do. They are listed newest first; the
-// sweep ends at a page of deployments none updated since the last run.
-func (r *repoRun) deployments(ctx context.Context) error {
-	var newest time.Time
-	return r.sweep(ctx, "deployments", r.url("/deployments", url.Values{"per_page": {"100"}}), func(body []byte, cur store.Cursor) ([]delivery.Event, bool, error) {
-		var page []json.RawMessage
-		if err := json.Unmarshal(body, &page); err != nil {
-			return nil, false, err
-		}
-		var events []delivery.Event
-		fresh := 0
-		for _, raw := range page {
-			var d struct {
-				ID        int64     `json:"id"`
-				UpdatedAt time.Time `json:"updated_at"`
-			}
-			if err := json.Unmarshal(raw, &d); err != nil {
-				return nil, false, err
-			}
-			newest = later(newest, d.UpdatedAt, cur.Since)
-			if !cur.Since.IsZero() && d.UpdatedAt.Before(cur.Since) {
-				continue
-			}
-			fresh++
-			ev, err := r.translate("deployment", map[string]any{"action": "created", "deployment": raw})
-			if err != nil {
-				return nil, false, err
-			}
-			events = append(events, ev...)
-			for u := r.url("/deployments/"+strconv.FormatInt(d.ID, 10)+"/statuses", url.Values{"per_page": {"100"}}); u != ""; {
-				resp, err := r.get(ctx, u, "")
-				if err != nil {
-					return nil, false, err
-				}
-				var statuses []json.RawMessage
-				if err := json.Unmarshal(resp.Body, &statuses); err != nil {
-					return nil, false, fmt.Errorf("%s: %w", u, err)
-				}
-				for _, st := range statuses {
-					ev, err := r.translate("deployment_status", map[string]any{"action": "created", "deployment": raw, "deployment_status": st})
-					if err != nil {
-						return nil, false, err
-					}
-					events = append(events, ev...)
-				}
-				u = resp.Next
-			}
-		}
-		return events, fresh == 0 && len(page) > 0, nil
-	}, func(cur *store.Cursor) { cur.Since = newest })
 }
 
 // runs reports the workflow runs as the workflow_run event does.

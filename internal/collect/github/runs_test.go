@@ -16,9 +16,9 @@ import (
 )
 
 // TestSecondRunCostsAHandful counts the requests of a first run and of a
-// run after no change: the lists answer 304 to their ETags (free on
-// GitHub), and only the GraphQL pull requests and the issues updated since
-// the cursor are asked again.
+// run after no change: the REST lists answer 304 to their ETags (free on
+// GitHub); the GraphQL pull requests and deployments and the issues
+// updated since the cursor are asked again, a page each.
 func TestSecondRunCostsAHandful(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		fake, srv := newFakeGitHub(t)
@@ -32,10 +32,11 @@ func TestSecondRunCostsAHandful(t *testing.T) {
 			t.Fatalf("first run: %v %+v", err, sum.Failed())
 		}
 		// repository, branches, two branches' commits, releases, tags
-		// (dated by the release: no commit asked), one GraphQL page,
-		// deployments and their four statuses, runs, incident issues.
-		if n, _ := fake.count(); n != 14 || sum.Stats.Requests != 14 {
-			t.Fatalf("first run: %d requests (client counted %d), want 14", n, sum.Stats.Requests)
+		// (dated by the release: no commit asked), a GraphQL page of
+		// pull requests and one of deployments with their statuses,
+		// runs, incident issues.
+		if n, _ := fake.count(); n != 10 || sum.Stats.Requests != 10 {
+			t.Fatalf("first run: %d requests (client counted %d), want 10", n, sum.Stats.Requests)
 		}
 		if sum.Repos[0].Added == 0 {
 			t.Fatal("the first run added nothing")
@@ -47,8 +48,8 @@ func TestSecondRunCostsAHandful(t *testing.T) {
 			t.Fatalf("second run: %v %+v", err, sum.Failed())
 		}
 		n, byPath := fake.count()
-		if got := n - 14; got != 10 || sum.Stats.Requests != 10 || sum.Stats.NotModified != 8 {
-			t.Errorf("second run: %d requests, %d of them 304 (%v); want 10 of which 8 are 304", got, sum.Stats.NotModified, byPath)
+		if got := n - 10; got != 10 || sum.Stats.Requests != 10 || sum.Stats.NotModified != 7 {
+			t.Errorf("second run: %d requests, %d of them 304 (%v); want 10 of which 7 are 304", got, sum.Stats.NotModified, byPath)
 		}
 		if sum.Repos[0].Added != 0 {
 			t.Errorf("a run after no change added %d events", sum.Repos[0].Added)
@@ -124,8 +125,8 @@ func TestWithinTheLimits(t *testing.T) {
 	if !reflect.DeepEqual(clock.slept, want) {
 		t.Errorf("slept %v, want %v", clock.slept, want)
 	}
-	if n, _ := fake.count(); n != 14+3 {
-		t.Errorf("%d requests, want 14 and the 3 answered with an error", n)
+	if n, _ := fake.count(); n != 10+3 {
+		t.Errorf("%d requests, want 10 and the 3 answered with an error", n)
 	}
 }
 
