@@ -211,7 +211,11 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			failures++
 			continue
 		}
-		c.note(resp.Header)
+		if resp.Header.Get("Retry-After") == "" {
+			// A rate-limited answer with Retry-After says when to come
+			// back; the budget it reports would make the wait longer.
+			c.note(resp.Header)
+		}
 		switch {
 		case resp.StatusCode == http.StatusNotModified:
 			c.count(func(s *Stats) { s.NotModified++ })

@@ -293,3 +293,20 @@ func TestGraphQLErrors(t *testing.T) {
 		t.Errorf("error %v, want a permanent error", err)
 	}
 }
+
+// TestGitLabRateLimitHeaders: GitLab's RateLimit-* headers are read as
+// GitHub's X-RateLimit-* are, and its 429 with Retry-After is waited for.
+func TestGitLabRateLimitHeaders(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	reset := strconv.FormatInt(t0.Add(time.Minute).Unix(), 10)
+	srv, n := script(t,
+		status(429, "Retry-After", "5", "RateLimit-Remaining", "0", "RateLimit-Reset", reset),
+		body(`ok`, "RateLimit-Limit", "2000", "RateLimit-Remaining", "1999", "RateLimit-Reset", reset))
+	c := testClient(clock)
+	if _, err := c.Do(context.Background(), Request{URL: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Stats(); n.Load() != 2 || s.Remaining != 1999 || s.Limit != 2000 || !equalDurations(clock.Slept(), []time.Duration{5 * time.Second}) {
+		t.Errorf("%d requests, stats %+v, slept %v; want 2, 1999 of 2000 left, 5s", n.Load(), s, clock.Slept())
+	}
+}

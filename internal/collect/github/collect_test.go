@@ -23,7 +23,10 @@ import (
 	"github.com/stride-oss/stride/internal/store/storetest"
 )
 
-var ctx = context.Background()
+var (
+	ctx     = context.Background()
+	discard = slog.New(slog.DiscardHandler)
+)
 
 func shopMapping() delivery.Mapping {
 	return delivery.Mapping{Services: []delivery.ServiceMapping{{Name: "shop", Team: "payments", Repositories: []string{"acme/shop"}}}}
@@ -62,7 +65,7 @@ func prepared(t testing.TB, db *store.DB) *intake.Intake {
 
 func newCollector(t testing.TB, url string, db *store.DB, in *intake.Intake, clock *fakeClock, repos ...string) *Collector {
 	return New(Config{APIURL: url, Repos: repos, Webhook: ghingest.Config{Mapping: shopMapping(), ReleasesAsDeployments: true},
-		Logger: slog.New(slog.DiscardHandler)},
+		Logger: discard},
 		testClient(clock, 4), in, db)
 }
 

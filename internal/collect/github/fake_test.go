@@ -98,6 +98,22 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.graphql(w, r)
 		return
 	}
+	if org, ok := strings.CutPrefix(r.URL.Path, "/orgs/"); ok && strings.HasSuffix(org, "/repos") {
+		org = strings.TrimSuffix(org, "/repos")
+		var list []any
+		f.mu.Lock()
+		for name := range f.repos {
+			if strings.HasPrefix(name, org+"/") {
+				list = append(list, map[string]any{"full_name": name, "archived": false})
+			}
+		}
+		f.mu.Unlock()
+		sort.Slice(list, func(i, j int) bool {
+			return list[i].(map[string]any)["full_name"].(string) < list[j].(map[string]any)["full_name"].(string)
+		})
+		f.page(w, r, list)
+		return
+	}
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/repos/"), "/")
 	if len(parts) < 2 {
 		f.notFound(w)

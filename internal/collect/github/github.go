@@ -35,6 +35,7 @@ import (
 	"github.com/stride-oss/stride/internal/ingest"
 	ghingest "github.com/stride-oss/stride/internal/ingest/github"
 	"github.com/stride-oss/stride/internal/intake"
+	"github.com/stride-oss/stride/internal/jobs"
 	"github.com/stride-oss/stride/internal/store"
 )
 
@@ -177,7 +178,7 @@ func (c *Collector) Run(ctx context.Context) (Summary, error) {
 		repos = append(repos, names...)
 	}
 	c.mu.Lock()
-	c.progress.Repos = len(repos)
+	c.progress = Progress{Repos: len(repos)}
 	c.mu.Unlock()
 
 	results := make([]RepoResult, len(repos))
@@ -202,6 +203,23 @@ feed:
 	close(next)
 	wg.Wait()
 	return Summary{Repos: results, Stats: c.client.Stats()}, ctx.Err()
+}
+
+// Task is the collector as a job of the runner (a collect: section of
+// stride.yaml), run every period; a run in which a repository stopped is
+// a failed run, naming each, and the other repositories were read.
+func (c *Collector) Task(name string, every time.Duration) jobs.Task {
+	return jobs.Task{Name: name, Every: every, Run: func(ctx context.Context) error {
+		sum, err := c.Run(ctx)
+		if err != nil {
+			return err
+		}
+		var errs []error
+		for _, r := range sum.Failed() {
+			errs = append(errs, fmt.Errorf("%s: %w", r.Repo, r.Err))
+		}
+		return errors.Join(errs...)
+	}}
 }
 
 func (c *Collector) finished(r RepoResult) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	ghingest "github.com/stride-oss/stride/internal/ingest/github"
 	"github.com/stride-oss/stride/internal/intake"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
@@ -174,5 +175,28 @@ func TestAKilledRunResumes(t *testing.T) {
 				t.Errorf("after resuming:\n%s\nwant\n%s", asJSON(got), asJSON(want))
 			}
 		})
+	}
+}
+
+// TestAnOrganisationAsAJob: --org lists the organisation's repositories
+// (two pages of 100 here), and the collector runs as a task of the job
+// runner, failing that run only by the repository that stopped.
+func TestAnOrganisationAsAJob(t *testing.T) {
+	db := storetest.SQLite(t)
+	fake, srv := newFakeGitHub(t)
+	for i := range 101 {
+		fake.repos[fmt.Sprintf("acme/r%03d", i)] = yearOf(1, 0, 0)
+	}
+	fake.repos["other/x"] = yearOf(1, 0, 0)
+	c := New(Config{APIURL: srv.URL, Orgs: []string{"acme"}, Repos: []string{"acme/gone"}, Logger: discard,
+		Webhook: ghingest.Config{Mapping: shopMapping()}}, testClient(&fakeClock{now: h0}, 4), prepared(t, db), db)
+	task := c.Task("collect-github", time.Hour)
+	err := task.Run(ctx)
+	if err == nil || !strings.HasPrefix(err.Error(), "acme/gone: ") || strings.Count(err.Error(), "\n") != 0 {
+		t.Fatalf("the job's error %v, want acme/gone's alone", err)
+	}
+	_, byPath := fake.count()
+	if byPath["GET /orgs/acme/repos"] != 2 || byPath["GET /repos/acme/r100/commits"] != 1 || byPath["GET /repos/other/x"] != 0 {
+		t.Errorf("requests %v, want two pages of acme's repositories, each read, and no other", byPath)
 	}
 }
