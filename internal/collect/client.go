@@ -395,10 +395,18 @@ func (c *Client) rateLimited(resp *http.Response, body []byte, n int) (time.Dura
 			return max(time.Unix(r, 0).Sub(c.Now())+time.Second, time.Second), true
 		}
 	}
-	if resp.StatusCode == http.StatusTooManyRequests || strings.Contains(strings.ToLower(string(body)), "secondary rate limit") {
+	if resp.StatusCode == http.StatusTooManyRequests || secondaryLimit(body) {
 		return time.Minute << min(n, 4), true
 	}
 	return 0, false
+}
+
+// secondaryLimit reports whether a 403's body is GitHub's answer to too
+// many requests at once: "You have exceeded a secondary rate limit", or
+// the older "abuse detection mechanism".
+func secondaryLimit(body []byte) bool {
+	b := strings.ToLower(string(body))
+	return strings.Contains(b, "secondary rate limit") || strings.Contains(b, "abuse detection")
 }
 
 func firstHeader(h http.Header, names ...string) string {

@@ -103,6 +103,12 @@ func TestRetriesAndWaits(t *testing.T) {
 		{name: "a secondary limit without a header waits a minute, then two",
 			answers:  []func(http.ResponseWriter, *http.Request){secondary, secondary, body(`ok`)},
 			requests: 3, slept: []time.Duration{time.Minute, 2 * time.Minute}},
+		{name: "the older abuse-detection answer is a secondary limit too",
+			answers: []func(http.ResponseWriter, *http.Request){func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusForbidden)
+				w.Write([]byte(`{"message":"You have triggered an abuse detection mechanism. Please wait a few minutes before you try again."}`))
+			}, body(`ok`)},
+			requests: 2, slept: []time.Duration{time.Minute}},
 		{name: "an exhausted primary limit waits until its reset",
 			answers:  []func(http.ResponseWriter, *http.Request){status(403, "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", reset), body(`ok`)},
 			requests: 2, slept: []time.Duration{10*time.Minute + time.Second}},

@@ -103,6 +103,8 @@ type RepoResult struct {
 	Repo          string
 	Pages         int
 	Events, Added int
+	// Skipped counts the objects the connector could not read.
+	Skipped int
 	// Err stopped the repository; the others were read regardless.
 	Err error
 }
@@ -319,9 +321,10 @@ func (r *repoRun) save(ctx context.Context, cur store.Cursor) error {
 }
 
 // translate maps one API object as the webhook connector maps the payload
-// event that carries it. What the connector ignores (a draft release, an
-// inactive deployment) is left out; what it cannot read is an error naming
-// the object, as a malformed delivery would be.
+// event that carries it. What the connector ignores (a pre-release, an
+// inactive deployment) is left out; what it cannot read (a malformed
+// delivery, were it a webhook) is left out too, logged and counted in
+// Skipped, so one odd object does not stop its repository.
 func (r *repoRun) translate(event string, payload map[string]any) ([]delivery.Event, error) {
 	payload["repository"] = map[string]any{"full_name": r.repo}
 	body, err := json.Marshal(payload)
@@ -335,7 +338,9 @@ func (r *repoRun) translate(event string, payload map[string]any) ([]delivery.Ev
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s of %s: %w", event, r.repo, err)
+		r.res.Skipped++
+		r.c.cfg.Logger.Warn("collect: an object the connector cannot read is left out", "repo", r.repo, "event", event, "err", err)
+		return nil, nil
 	}
 	return events, nil
 }

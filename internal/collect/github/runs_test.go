@@ -200,3 +200,21 @@ func TestAnOrganisationAsAJob(t *testing.T) {
 		t.Errorf("requests %v, want two pages of acme's repositories, each read, and no other", byPath)
 	}
 }
+
+// TestAnUnreadableObjectIsSkipped: a deployment status the connector
+// cannot read (a success without a creation time) is left out and
+// counted; the rest of the repository is read.
+func TestAnUnreadableObjectIsSkipped(t *testing.T) {
+	db := storetest.SQLite(t)
+	fake, srv := newFakeGitHub(t)
+	repo := shopFake()
+	repo.statuses[104][0].(map[string]any)["created_at"] = nil
+	fake.repos["acme/shop"] = repo
+	sum, err := newCollector(t, srv.URL, db, prepared(t, db), &fakeClock{now: h0}, "acme/shop").Run(ctx)
+	if err != nil || len(sum.Failed()) > 0 {
+		t.Fatalf("run: %v %+v", err, sum.Failed())
+	}
+	if r := sum.Repos[0]; r.Skipped != 1 || r.Added != 26 {
+		t.Errorf("%+v, want 1 skipped and the other 26 events added", r)
+	}
+}
