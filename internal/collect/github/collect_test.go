@@ -165,3 +165,15 @@ func TestCommitsKeepTheirParents(t *testing.T) {
 		t.Errorf("merge commit %s: %+v, want parents %v", ev.Key, ev.Change, want)
 	}
 }
+
+func TestGraphQLURL(t *testing.T) {
+	for api, want := range map[string]string{
+		"https://api.github.com":        "https://api.github.com/graphql",
+		"https://github.example/api/v3": "https://github.example/api/graphql",
+		"http://127.0.0.1:8080":         "http://127.0.0.1:8080/graphql",
+	} {
+		if got := GraphQLURL(api); got != want {
+			t.Errorf("GraphQLURL(%q) = %q, want %q", api, got, want)
+		}
+	}
+}

@@ -184,6 +184,10 @@ func (c *Collector) Run(ctx context.Context) (Summary, error) {
 	c.mu.Unlock()
 
 	results := make([]RepoResult, len(repos))
+	for i, r := range repos {
+		// What a cancelled run never started says so.
+		results[i] = RepoResult{Repo: r, Err: context.Canceled}
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(c.cfg.Concurrency, max(len(repos), 1)) {
