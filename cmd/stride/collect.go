@@ -13,24 +13,33 @@ import (
 
 	"github.com/stride-oss/stride/internal/collect"
 	collectgithub "github.com/stride-oss/stride/internal/collect/github"
+	collectgitlab "github.com/stride-oss/stride/internal/collect/gitlab"
 	"github.com/stride-oss/stride/internal/delivery"
 	ghingest "github.com/stride-oss/stride/internal/ingest/github"
+	glingest "github.com/stride-oss/stride/internal/ingest/gitlab"
 	"github.com/stride-oss/stride/internal/intake"
 )
 
 const collectUsage = `Usage:
   stride collect github --repo OWNER/NAME [--repo ...] [--org ORG] [--since DATE] [--api-url URL]
+  stride collect gitlab --project GROUP/NAME [--project ...] [--since DATE] [--api-url URL]
 
 Reads a repository's history from GitHub's API (commits with their parents,
 tags, releases, pull requests with reviews and comments, deployments,
-workflow runs, incident issues) and stores it as the webhooks would have.
-A second run reads only what changed. The token is $GITHUB_TOKEN (a
-personal, fine-grained or GitHub App installation token).
+workflow runs, incident issues), or a GitLab project's merge requests,
+deployments and pipelines, and stores it as the webhooks would have. A
+second run reads only what changed. The token is $GITHUB_TOKEN (a
+personal, fine-grained or GitHub App installation token) or
+$GITLAB_TOKEN (a personal, project or group access token).
 `
 
 // runCollect is `stride collect <vendor>`.
 func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "github" {
+	switch {
+	case len(args) > 0 && args[0] == "github":
+	case len(args) > 0 && args[0] == "gitlab":
+		return runCollectGitLab(ctx, args[1:], stdout, stderr)
+	default:
 		fmt.Fprint(stderr, collectUsage)
 		return 2
 	}
@@ -179,4 +188,65 @@ func (p *progress) done() {
 	if p.terminal {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// runCollectGitLab is `stride collect gitlab`.
+func runCollectGitLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("collect gitlab", stderr)
+	var c common
+	c.register(fs)
+	var projects namesFlag
+	fs.Var(&projects, "project", "a project, group/name (repeat or comma-separate for several)")
+	since := fs.String("since", "", "read history from this date or RFC 3339 time on, on a first run (default: all)")
+	apiURL := fs.String("api-url", collectgitlab.DefaultAPIURL, "the API root, https://HOST/api/v4")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if len(projects) == 0 {
+		fmt.Fprintln(stderr, "stride collect gitlab: give --project GROUP/NAME")
+		return 2
+	}
+	var from time.Time
+	if *since != "" {
+		t, err := parseSince(*since)
+		if err != nil {
+			fmt.Fprintln(stderr, "stride collect gitlab: --since:", err)
+			return 2
+		}
+		from = t
+	}
+	token := os.Getenv("GITLAB_TOKEN")
+	if token == "" {
+		fmt.Fprintln(stderr, "stride collect gitlab: set GITLAB_TOKEN to a token that can read the projects")
+		return 2
+	}
+	cfg, db, err := c.load(ctx)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer db.Close()
+	col := collectgitlab.New(collectgitlab.Config{APIURL: *apiURL, Projects: projects, Since: from,
+		Webhook: glingest.Config{Mapping: cfg.Mapping()}, Logger: slog.New(slog.DiscardHandler)},
+		collect.NewClient(4, collect.Bearer(token)), intake.New(db, nil), db)
+	start := time.Now()
+	results, err := col.Run(ctx)
+	events, added, failed := 0, 0, 0
+	for _, r := range results {
+		events += r.Events
+		added += r.Added
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(stderr, "stride collect gitlab: %s stopped: %v\n", r.Project, r.Err)
+		} else {
+			fmt.Fprintf(stderr, "%s read: %d pages, %d events (%d new), %d left out\n", r.Project, r.Pages, r.Events, r.Added, r.Skipped)
+		}
+	}
+	fmt.Fprintf(stdout, "collected %d projects: %d events, %d new in %s\n", len(results)-failed, events, added, time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
 }

@@ -48,6 +48,7 @@ Usage:
   stride promote        --service NAME --sha SHA --to RING [--dry-run]
   stride source add     NAME [--secret S | --token T] [--config stride.yaml]
   stride collect github --repo OWNER/NAME [--org ORG] [--since DATE] [--api-url URL]   (token: $GITHUB_TOKEN)
+  stride collect gitlab --project GROUP/NAME [--since DATE] [--api-url URL]            (token: $GITLAB_TOKEN)
   stride migrate
   stride version
 
