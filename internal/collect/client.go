@@ -418,14 +418,27 @@ func firstHeader(h http.Header, names ...string) string {
 	return ""
 }
 
-// apiMessage is the "message" of a JSON error answer, else the start of
-// the body.
+// apiMessage is the message of a JSON error answer: GitHub's and GitLab's
+// "message", GitLab's "error" string or PagerDuty's "error.message"; else
+// the start of the body.
 func apiMessage(body []byte) string {
 	var m struct {
-		Message string `json:"message"`
+		Message string          `json:"message"`
+		Error   json.RawMessage `json:"error"`
 	}
-	if json.Unmarshal(body, &m) == nil && m.Message != "" {
-		return m.Message
+	if json.Unmarshal(body, &m) == nil {
+		var inner struct {
+			Message string `json:"message"`
+		}
+		var text string
+		switch {
+		case m.Message != "":
+			return m.Message
+		case json.Unmarshal(m.Error, &text) == nil && text != "":
+			return text
+		case json.Unmarshal(m.Error, &inner) == nil && inner.Message != "":
+			return inner.Message
+		}
 	}
 	s := strings.TrimSpace(string(body))
 	if len(s) > 200 {
