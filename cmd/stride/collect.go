@@ -14,23 +14,27 @@ import (
 	"github.com/stride-oss/stride/internal/collect"
 	collectgithub "github.com/stride-oss/stride/internal/collect/github"
 	collectgitlab "github.com/stride-oss/stride/internal/collect/gitlab"
+	collectpagerduty "github.com/stride-oss/stride/internal/collect/pagerduty"
 	"github.com/stride-oss/stride/internal/delivery"
 	ghingest "github.com/stride-oss/stride/internal/ingest/github"
 	glingest "github.com/stride-oss/stride/internal/ingest/gitlab"
+	pdingest "github.com/stride-oss/stride/internal/ingest/pagerduty"
 	"github.com/stride-oss/stride/internal/intake"
 )
 
 const collectUsage = `Usage:
   stride collect github --repo OWNER/NAME [--repo ...] [--org ORG] [--since DATE] [--api-url URL]
   stride collect gitlab --project GROUP/NAME [--project ...] [--since DATE] [--api-url URL]
+  stride collect pagerduty --service ID [--service ...] [--since DATE] [--api-url URL]
 
 Reads a repository's history from GitHub's API (commits with their parents,
 tags, releases, pull requests with reviews and comments, deployments,
-workflow runs, incident issues), or a GitLab project's merge requests,
-deployments and pipelines, and stores it as the webhooks would have. A
-second run reads only what changed. The token is $GITHUB_TOKEN (a
-personal, fine-grained or GitHub App installation token) or
-$GITLAB_TOKEN (a personal, project or group access token).
+workflow runs, incident issues), a GitLab project's merge requests,
+deployments and pipelines, or a PagerDuty service's incidents with their
+log entries, and stores it as the webhooks would have. A second run reads
+only what changed. The token is $GITHUB_TOKEN (a personal, fine-grained
+or GitHub App installation token), $GITLAB_TOKEN (a personal, project or
+group access token) or $PAGERDUTY_TOKEN (a REST API key).
 `
 
 // runCollect is `stride collect <vendor>`.
@@ -39,6 +43,8 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	case len(args) > 0 && args[0] == "github":
 	case len(args) > 0 && args[0] == "gitlab":
 		return runCollectGitLab(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "pagerduty":
+		return runCollectPagerDuty(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, collectUsage)
 		return 2
@@ -242,6 +248,79 @@ func runCollectGitLab(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 	}
 	fmt.Fprintf(stdout, "collected %d projects: %d events, %d new in %s\n", len(results)-failed, events, added, time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// runCollectPagerDuty is `stride collect pagerduty`.
+func runCollectPagerDuty(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("collect pagerduty", stderr)
+	var c common
+	c.register(fs)
+	var services namesFlag
+	fs.Var(&services, "service", "a PagerDuty service id (repeat or comma-separate for several)")
+	since := fs.String("since", "", "read incidents created from this date on, on a first run (default and at most: 180 days back)")
+	apiURL := fs.String("api-url", collectpagerduty.DefaultAPIURL, "the REST API root")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if len(services) == 0 {
+		fmt.Fprintln(stderr, "stride collect pagerduty: give --service ID")
+		return 2
+	}
+	var from time.Time
+	if *since != "" {
+		t, err := parseSince(*since)
+		if err != nil {
+			fmt.Fprintln(stderr, "stride collect pagerduty: --since:", err)
+			return 2
+		}
+		from = t
+	}
+	token := os.Getenv("PAGERDUTY_TOKEN")
+	if token == "" {
+		fmt.Fprintln(stderr, "stride collect pagerduty: set PAGERDUTY_TOKEN to a REST API key")
+		return 2
+	}
+	cfg, db, err := c.load(ctx)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer db.Close()
+	// The webhook source's service and severity mapping maps collected
+	// incidents too.
+	hook := pdingest.Config{}
+	if sc, ok, err := cfg.SourceConfig(pdingest.Name); err != nil {
+		return fail(stderr, err)
+	} else if ok {
+		hook = *sc.(*pdingest.Config)
+	}
+	hook.Mapping = cfg.Mapping()
+	col, err := collectpagerduty.New(collectpagerduty.Config{APIURL: *apiURL, Services: services, Since: from,
+		Webhook: hook, Logger: slog.New(slog.DiscardHandler)},
+		collect.NewClient(4, collectpagerduty.Token(token)), intake.New(db, nil), db)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	start := time.Now()
+	results, err := col.Run(ctx)
+	events, added, failed := 0, 0, 0
+	for _, r := range results {
+		events += r.Events
+		added += r.Added
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(stderr, "stride collect pagerduty: %s stopped: %v\n", r.Service, r.Err)
+		} else {
+			fmt.Fprintf(stderr, "%s read: %d incidents, %d events (%d new), %d left out\n", r.Service, r.Incidents, r.Events, r.Added, r.Skipped)
+		}
+	}
+	fmt.Fprintf(stdout, "collected %d services: %d events, %d new in %s\n", len(results)-failed, events, added, time.Since(start).Round(time.Millisecond))
 	if err != nil {
 		return fail(stderr, err)
 	}

@@ -62,4 +62,8 @@ func TestCollectGitHub(t *testing.T) {
 	if code, _, stderr := stride(t, "collect", "gitlab", "--project", "acme/shop", "--db", db); code != 2 || !strings.Contains(stderr, "GITLAB_TOKEN") {
 		t.Errorf("gitlab without a token: exit %d, %q; want 2 naming GITLAB_TOKEN", code, stderr)
 	}
+	t.Setenv("PAGERDUTY_TOKEN", "")
+	if code, _, stderr := stride(t, "collect", "pagerduty", "--service", "PSHOP01", "--db", db); code != 2 || !strings.Contains(stderr, "PAGERDUTY_TOKEN") {
+		t.Errorf("pagerduty without a token: exit %d, %q; want 2 naming PAGERDUTY_TOKEN", code, stderr)
+	}
 }

@@ -49,6 +49,7 @@ Usage:
   stride source add     NAME [--secret S | --token T] [--config stride.yaml]
   stride collect github --repo OWNER/NAME [--org ORG] [--since DATE] [--api-url URL]   (token: $GITHUB_TOKEN)
   stride collect gitlab --project GROUP/NAME [--since DATE] [--api-url URL]            (token: $GITLAB_TOKEN)
+  stride collect pagerduty --service ID [--since DATE] [--api-url URL]                 (token: $PAGERDUTY_TOKEN)
   stride migrate
   stride version
 
