@@ -14,10 +14,12 @@ import (
 	"github.com/stride-oss/stride/internal/collect"
 	collectgithub "github.com/stride-oss/stride/internal/collect/github"
 	collectgitlab "github.com/stride-oss/stride/internal/collect/gitlab"
+	collectjira "github.com/stride-oss/stride/internal/collect/jira"
 	collectpagerduty "github.com/stride-oss/stride/internal/collect/pagerduty"
 	"github.com/stride-oss/stride/internal/delivery"
 	ghingest "github.com/stride-oss/stride/internal/ingest/github"
 	glingest "github.com/stride-oss/stride/internal/ingest/gitlab"
+	jiraingest "github.com/stride-oss/stride/internal/ingest/jira"
 	pdingest "github.com/stride-oss/stride/internal/ingest/pagerduty"
 	"github.com/stride-oss/stride/internal/intake"
 )
@@ -26,15 +28,18 @@ const collectUsage = `Usage:
   stride collect github --repo OWNER/NAME [--repo ...] [--org ORG] [--since DATE] [--api-url URL]
   stride collect gitlab --project GROUP/NAME [--project ...] [--since DATE] [--api-url URL]
   stride collect pagerduty --service ID [--service ...] [--since DATE] [--api-url URL]
+  stride collect jira --project KEY [--project ...] --url https://TEAM.atlassian.net [--since DATE]
 
 Reads a repository's history from GitHub's API (commits with their parents,
 tags, releases, pull requests with reviews and comments, deployments,
 workflow runs, incident issues), a GitLab project's merge requests,
-deployments and pipelines, or a PagerDuty service's incidents with their
-log entries, and stores it as the webhooks would have. A second run reads
-only what changed. The token is $GITHUB_TOKEN (a personal, fine-grained
-or GitHub App installation token), $GITLAB_TOKEN (a personal, project or
-group access token) or $PAGERDUTY_TOKEN (a REST API key).
+deployments and pipelines, a PagerDuty service's incidents with their log
+entries, or a Jira project's issues, and stores it as the webhooks would
+have. A second run reads only what changed. The token is $GITHUB_TOKEN
+(a personal, fine-grained or GitHub App installation token),
+$GITLAB_TOKEN (a personal, project or group access token),
+$PAGERDUTY_TOKEN (a REST API key) or $JIRA_EMAIL and $JIRA_TOKEN (an
+Atlassian account and its API token).
 `
 
 // runCollect is `stride collect <vendor>`.
@@ -45,6 +50,8 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return runCollectGitLab(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "pagerduty":
 		return runCollectPagerDuty(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "jira":
+		return runCollectJira(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, collectUsage)
 		return 2
@@ -321,6 +328,75 @@ func runCollectPagerDuty(ctx context.Context, args []string, stdout, stderr io.W
 		}
 	}
 	fmt.Fprintf(stdout, "collected %d services: %d events, %d new in %s\n", len(results)-failed, events, added, time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// runCollectJira is `stride collect jira`.
+func runCollectJira(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("collect jira", stderr)
+	var c common
+	c.register(fs)
+	var projects namesFlag
+	fs.Var(&projects, "project", "a project key (repeat or comma-separate for several)")
+	site := fs.String("url", "", "the Jira Cloud site, https://TEAM.atlassian.net")
+	since := fs.String("since", "", "read issues updated from this date on, on a first run (default: all)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if len(projects) == 0 || *site == "" {
+		fmt.Fprintln(stderr, "stride collect jira: give --project KEY and --url https://TEAM.atlassian.net")
+		return 2
+	}
+	var from time.Time
+	if *since != "" {
+		t, err := parseSince(*since)
+		if err != nil {
+			fmt.Fprintln(stderr, "stride collect jira: --since:", err)
+			return 2
+		}
+		from = t
+	}
+	email, token := os.Getenv("JIRA_EMAIL"), os.Getenv("JIRA_TOKEN")
+	if email == "" || token == "" {
+		fmt.Fprintln(stderr, "stride collect jira: set JIRA_EMAIL and JIRA_TOKEN to an Atlassian account and its API token")
+		return 2
+	}
+	cfg, db, err := c.load(ctx)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer db.Close()
+	// The webhook source's fields, incident types and teams map collected
+	// issues too.
+	hook := jiraingest.Config{}
+	if sc, ok, err := cfg.SourceConfig(jiraingest.Name); err != nil {
+		return fail(stderr, err)
+	} else if ok {
+		hook = *sc.(*jiraingest.Config)
+	}
+	hook.Mapping = cfg.Mapping()
+	col := collectjira.New(collectjira.Config{URL: *site, Projects: projects, Since: from, Webhook: hook, Logger: slog.New(slog.DiscardHandler)},
+		collect.NewClient(4, collectjira.Basic(email, token)), intake.New(db, nil), db)
+	start := time.Now()
+	results, err := col.Run(ctx)
+	events, added, failed := 0, 0, 0
+	for _, r := range results {
+		events += r.Events
+		added += r.Added
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(stderr, "stride collect jira: %s stopped: %v\n", r.Project, r.Err)
+		} else {
+			fmt.Fprintf(stderr, "%s read: %d issues in %d pages, %d events (%d new), %d left out\n", r.Project, r.Issues, r.Pages, r.Events, r.Added, r.Skipped)
+		}
+	}
+	fmt.Fprintf(stdout, "collected %d projects: %d events, %d new in %s\n", len(results)-failed, events, added, time.Since(start).Round(time.Millisecond))
 	if err != nil {
 		return fail(stderr, err)
 	}

@@ -56,7 +56,11 @@ func TestCollectGitHub(t *testing.T) {
 	if code, _, stderr := stride(t, "collect", "github", "--repo", "acme/shop", "--db", db); code != 2 || !strings.Contains(stderr, "GITHUB_TOKEN") {
 		t.Errorf("without a token: exit %d, %q; want 2 naming GITHUB_TOKEN", code, stderr)
 	}
-	if code, _, _ := stride(t, "collect", "jira"); code != 2 {
+	t.Setenv("JIRA_TOKEN", "")
+	if code, _, stderr := stride(t, "collect", "jira", "--project", "PAY", "--url", "https://acme.atlassian.net", "--db", db); code != 2 || !strings.Contains(stderr, "JIRA_TOKEN") {
+		t.Errorf("jira without a token: exit %d, %q; want 2 naming JIRA_TOKEN", code, stderr)
+	}
+	if code, _, _ := stride(t, "collect", "bitbucket"); code != 2 {
 		t.Errorf("an unknown vendor: exit %d, want 2", code)
 	}
 	if code, _, stderr := stride(t, "collect", "gitlab", "--project", "acme/shop", "--db", db); code != 2 || !strings.Contains(stderr, "GITLAB_TOKEN") {

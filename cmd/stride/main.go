@@ -50,6 +50,7 @@ Usage:
   stride collect github --repo OWNER/NAME [--org ORG] [--since DATE] [--api-url URL]   (token: $GITHUB_TOKEN)
   stride collect gitlab --project GROUP/NAME [--since DATE] [--api-url URL]            (token: $GITLAB_TOKEN)
   stride collect pagerduty --service ID [--since DATE] [--api-url URL]                 (token: $PAGERDUTY_TOKEN)
+  stride collect jira   --project KEY --url https://TEAM.atlassian.net [--since DATE]  ($JIRA_EMAIL, $JIRA_TOKEN)
   stride migrate
   stride version
 
