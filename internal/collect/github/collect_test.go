@@ -74,8 +74,13 @@ type reports struct {
 	Flow flow.Report
 }
 
+// reportsOf reads the shop's reports over the history's days, shipments
+// refreshed first.
 func reportsOf(t *testing.T, db *store.DB) reports {
 	t.Helper()
+	if _, err := db.RefreshShipments(ctx, "shop"); err != nil {
+		t.Fatal(err)
+	}
 	period := delivery.Period{From: h0.Add(-24 * time.Hour), To: h0.Add(48 * time.Hour)}
 	d, err := report.DORA(ctx, db, store.Scope{Service: "shop"}, period, nil)
 	if err != nil {
