@@ -162,11 +162,21 @@ type progress struct {
 	mu       sync.Mutex // repositories are read, and report, concurrently
 	w        io.Writer
 	terminal bool
+	start    time.Time
 	last     time.Time
 }
 
+// eta extrapolates the time left from the repositories done so far; 0
+// when nothing is done yet or everything is.
+func eta(elapsed time.Duration, done, total int) time.Duration {
+	if done <= 0 || done >= total {
+		return 0
+	}
+	return elapsed * time.Duration(total-done) / time.Duration(done)
+}
+
 func newProgress(w io.Writer) *progress {
-	p := &progress{w: w}
+	p := &progress{w: w, start: time.Now()}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			p.terminal = true
@@ -184,6 +194,9 @@ func (p *progress) show(s collectgithub.Progress) {
 	}
 	line := fmt.Sprintf("repositories %d/%d, pages %d, requests %d, events %d (%d new), rate limit %s",
 		s.ReposDone, s.Repos, s.Pages, s.Requests, s.Events, s.Added, budget)
+	if eta := eta(time.Since(p.start), s.ReposDone, s.Repos); eta > 0 {
+		line += ", about " + eta.Round(time.Second).String() + " left"
+	}
 	switch {
 	case p.terminal && (s.Repo != "" || time.Since(p.last) > 200*time.Millisecond):
 		p.last = time.Now()

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCollectGitHub runs `stride collect github` against a server with one
@@ -69,5 +70,23 @@ func TestCollectGitHub(t *testing.T) {
 	t.Setenv("PAGERDUTY_TOKEN", "")
 	if code, _, stderr := stride(t, "collect", "pagerduty", "--service", "PSHOP01", "--db", db); code != 2 || !strings.Contains(stderr, "PAGERDUTY_TOKEN") {
 		t.Errorf("pagerduty without a token: exit %d, %q; want 2 naming PAGERDUTY_TOKEN", code, stderr)
+	}
+}
+
+func TestETA(t *testing.T) {
+	tests := []struct {
+		elapsed     time.Duration
+		done, total int
+		want        time.Duration
+	}{
+		{elapsed: 30 * time.Second, done: 1, total: 4, want: 90 * time.Second},
+		{elapsed: time.Minute, done: 3, total: 4, want: 20 * time.Second},
+		{elapsed: time.Minute, done: 0, total: 4},
+		{elapsed: time.Minute, done: 4, total: 4},
+	}
+	for _, tt := range tests {
+		if got := eta(tt.elapsed, tt.done, tt.total); got != tt.want {
+			t.Errorf("eta(%s, %d of %d) = %s, want %s", tt.elapsed, tt.done, tt.total, got, tt.want)
+		}
 	}
 }
