@@ -56,6 +56,10 @@ Usage:
   stride source add     NAME [--secret S | --token T] [--config stride.yaml]
   stride incident       open|ack|resolve|reopen|severity|list|followup|review (see stride incident --help)
   stride report incidents [--service NAME | --team NAME] [--from DATE] [--to DATE] [--explain FIGURE] [--format table|json]
+  stride collect github --repo OWNER/NAME [--org ORG] [--since DATE] [--api-url URL]   (token: $GITHUB_TOKEN)
+  stride collect gitlab --project GROUP/NAME [--since DATE] [--api-url URL]            (token: $GITLAB_TOKEN)
+  stride collect pagerduty --service ID [--since DATE] [--api-url URL]                 (token: $PAGERDUTY_TOKEN)
+  stride collect jira   --project KEY --url https://TEAM.atlassian.net [--since DATE]  ($JIRA_EMAIL, $JIRA_TOKEN)
   stride migrate
   stride version
 
@@ -79,6 +83,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"maintenance": runMaintenance,
 	"rings":       runRings,
 	"incident":    runIncident,
+	"collect":     runCollect,
 	"version": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// The module version and VCS revision the toolchain stamped, as
 		// /metrics reports them in stride_build_info.

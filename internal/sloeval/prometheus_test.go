@@ -43,15 +43,13 @@ spec:
 // of its own clock, from base (the first is minute 0): 1,000 calls, of which 990 good in minutes
 // 10 to 14 and all good otherwise. Samples carry that clock's timestamps,
 // so an hour of minutes takes seconds. It stops at hold, repeating the
-// last minute, until told to go on. Each minute is served to two scrapes
-// in a row: Prometheus keeps one sample per timestamp, and on a loaded
-// machine a scrape that overruns its timeout is dropped, which would
-// otherwise lose a minute that the target already counted.
+// last minute, until told to go on: the test moves hold one minute at a
+// time, once Prometheus holds the minute before, so a scrape dropped on a
+// loaded machine (its timeout is short) costs a retry, not a minute.
 type target struct {
 	mu          sync.Mutex
 	base        time.Time
 	minute      int
-	served      int // scrapes since the clock last moved by itself
 	hold        int
 	counted     int // the newest minute whose calls are counted
 	total, good int64
@@ -60,10 +58,7 @@ type target struct {
 func (tg *target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tg.mu.Lock()
 	if tg.minute < tg.hold {
-		if tg.served%2 == 0 {
-			tg.minute++
-		}
-		tg.served++
+		tg.minute++
 	}
 	if tg.minute > tg.counted {
 		tg.counted = tg.minute
@@ -83,11 +78,16 @@ func (tg *target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // skip jumps the clock by n minutes of calls Prometheus never scraped,
 // then lets it run to hold.
+func (tg *target) setHold(hold int) {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	tg.hold = hold
+}
+
 func (tg *target) skip(n, hold int) {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
 	tg.minute += n
-	tg.served = 0
 	tg.counted = tg.minute
 	tg.total += int64(n) * 1000
 	tg.good += int64(n) * 1000
@@ -183,6 +183,19 @@ func (p *promServer) stop() {
 	p.cmd = nil
 }
 
+// scrapeTo lets the target's clock run to minute to, one minute at a time,
+// each only once Prometheus has stored the one before.
+func (p *promServer) scrapeTo(tg *target, to int) {
+	p.t.Helper()
+	tg.mu.Lock()
+	from := max(tg.minute, 0)
+	tg.mu.Unlock()
+	for m := from; m <= to; m++ {
+		tg.setHold(m)
+		p.waitFor(tg.base.Add(time.Duration(m) * time.Minute))
+	}
+}
+
 // waitFor waits until Prometheus has scraped the sample of time at.
 func (p *promServer) waitFor(at time.Time) {
 	p.t.Helper()
@@ -207,12 +220,14 @@ func (p *promServer) waitFor(at time.Time) {
 // from its cursor once Prometheus is back.
 func TestPrometheusPull(t *testing.T) {
 	bin := prometheusBinary(t)
-	base := time.Now().UTC().Add(-time.Hour).Truncate(time.Minute)
-	tg := &target{base: base, minute: -1, hold: 20} // the first scrape is minute 0, no calls yet
+	// Samples reach 40 minutes past base; Prometheus drops samples too old
+	// for its head block (about an hour back), so base is 45 minutes back.
+	base := time.Now().UTC().Add(-45 * time.Minute).Truncate(time.Minute)
+	tg := &target{base: base, minute: -1, hold: 0} // the first scrape is minute 0, no calls yet
 	app := httptest.NewServer(tg)
 	defer app.Close()
 	prom := startPrometheus(t, bin, app.URL)
-	prom.waitFor(base.Add(20 * time.Minute))
+	prom.scrapeTo(tg, 20)
 
 	t.Run("up", func(t *testing.T) {
 		storetest.ForEach(t, func(t *testing.T, db *store.DB) {
@@ -276,9 +291,9 @@ func TestPrometheusPull(t *testing.T) {
 
 	// The application runs on while Prometheus is down (minutes 20–29
 	// are never scraped); Prometheus comes back and scrapes to minute 40.
-	tg.skip(9, 40)
+	tg.skip(9, 29)
 	prom.start()
-	prom.waitFor(base.Add(40 * time.Minute))
+	prom.scrapeTo(tg, 40)
 
 	t.Run("back", func(t *testing.T) {
 		storetest.ForEach(t, func(t *testing.T, db *store.DB) {

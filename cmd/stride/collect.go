@@ -1,0 +1,420 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stride-oss/stride/internal/collect"
+	collectgithub "github.com/stride-oss/stride/internal/collect/github"
+	collectgitlab "github.com/stride-oss/stride/internal/collect/gitlab"
+	collectjira "github.com/stride-oss/stride/internal/collect/jira"
+	collectpagerduty "github.com/stride-oss/stride/internal/collect/pagerduty"
+	"github.com/stride-oss/stride/internal/delivery"
+	ghingest "github.com/stride-oss/stride/internal/ingest/github"
+	glingest "github.com/stride-oss/stride/internal/ingest/gitlab"
+	jiraingest "github.com/stride-oss/stride/internal/ingest/jira"
+	pdingest "github.com/stride-oss/stride/internal/ingest/pagerduty"
+	"github.com/stride-oss/stride/internal/intake"
+)
+
+const collectUsage = `Usage:
+  stride collect github --repo OWNER/NAME [--repo ...] [--org ORG] [--since DATE] [--api-url URL]
+  stride collect gitlab --project GROUP/NAME [--project ...] [--since DATE] [--api-url URL]
+  stride collect pagerduty --service ID [--service ...] [--since DATE] [--api-url URL]
+  stride collect jira --project KEY [--project ...] --url https://TEAM.atlassian.net [--since DATE]
+
+Reads a repository's history from GitHub's API (commits with their parents,
+tags, releases, pull requests with reviews and comments, deployments,
+workflow runs, incident issues), a GitLab project's merge requests,
+deployments and pipelines, a PagerDuty service's incidents with their log
+entries, or a Jira project's issues, and stores it as the webhooks would
+have. A second run reads only what changed. The token is $GITHUB_TOKEN
+(a personal, fine-grained or GitHub App installation token),
+$GITLAB_TOKEN (a personal, project or group access token),
+$PAGERDUTY_TOKEN (a REST API key) or $JIRA_EMAIL and $JIRA_TOKEN (an
+Atlassian account and its API token).
+`
+
+// runCollect is `stride collect <vendor>`.
+func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) > 0 && args[0] == "github":
+	case len(args) > 0 && args[0] == "gitlab":
+		return runCollectGitLab(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "pagerduty":
+		return runCollectPagerDuty(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "jira":
+		return runCollectJira(ctx, args[1:], stdout, stderr)
+	default:
+		fmt.Fprint(stderr, collectUsage)
+		return 2
+	}
+	fs := newFlags("collect github", stderr)
+	var c common
+	c.register(fs)
+	var repos, orgs namesFlag
+	fs.Var(&repos, "repo", "a repository, owner/name (repeat or comma-separate for several)")
+	fs.Var(&orgs, "org", "every repository of an organisation")
+	since := fs.String("since", "", "read history from this date or RFC 3339 time on, on a first run (default: all)")
+	apiURL := fs.String("api-url", collectgithub.DefaultAPIURL, "the REST API root (GitHub Enterprise: https://HOST/api/v3)")
+	concurrency := fs.Int("concurrency", 4, "repositories read at once")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if len(repos) == 0 && len(orgs) == 0 {
+		fmt.Fprintln(stderr, "stride collect github: give --repo OWNER/NAME or --org ORG")
+		return 2
+	}
+	var from time.Time
+	if *since != "" {
+		t, err := parseSince(*since)
+		if err != nil {
+			fmt.Fprintln(stderr, "stride collect github: --since:", err)
+			return 2
+		}
+		from = t
+	}
+	token := os.Getenv("GITHUB_TOKEN")
+	if token == "" {
+		fmt.Fprintln(stderr, "stride collect github: set GITHUB_TOKEN to a token that can read the repositories")
+		return 2
+	}
+	cfg, db, err := c.load(ctx)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer db.Close()
+	// The webhook source's settings (deploy tags, releases as
+	// deployments, default severity) map collected events too.
+	hook := ghingest.Config{}
+	if sc, ok, err := cfg.SourceConfig(ghingest.Name); err != nil {
+		return fail(stderr, err)
+	} else if ok {
+		hook = *sc.(*ghingest.Config)
+	}
+	hook.Mapping = cfg.Mapping()
+
+	client := collect.NewClient(2*max(*concurrency, 1), collect.Bearer(token))
+	p := newProgress(stderr)
+	col := collectgithub.New(collectgithub.Config{
+		APIURL: *apiURL, Repos: repos, Orgs: orgs, Since: from, Concurrency: *concurrency,
+		Webhook: hook, Progress: p.show, Logger: slog.New(slog.DiscardHandler),
+	}, client, intake.New(db, nil), db)
+	start := time.Now()
+	sum, err := col.Run(ctx)
+	p.done()
+	added, events := 0, 0
+	for _, r := range sum.Repos {
+		added += r.Added
+		events += r.Events
+	}
+	fmt.Fprintf(stdout, "collected %d repositories: %d events, %d new, %d requests (%d not modified) in %s\n",
+		len(sum.Repos)-len(sum.Failed()), events, added, sum.Stats.Requests, sum.Stats.NotModified, time.Since(start).Round(time.Millisecond))
+	for _, r := range sum.Failed() {
+		fmt.Fprintf(stderr, "stride collect github: %s stopped: %v\n", r.Repo, r.Err)
+	}
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if len(sum.Failed()) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, delivery.Errorf(delivery.EINVALID, "%q is neither a date (2026-01-31) nor an RFC 3339 time", s)
+	}
+	return t, nil
+}
+
+// namesFlag is a flag given several times or as a comma-separated list.
+type namesFlag []string
+
+func (l *namesFlag) String() string { return strings.Join(*l, ",") }
+func (l *namesFlag) Set(v string) error {
+	for s := range strings.SplitSeq(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	if len(*l) == 0 {
+		return errors.New("empty")
+	}
+	return nil
+}
+
+// progress shows a run's progress: one line rewritten in place on a
+// terminal, a line per finished repository otherwise.
+type progress struct {
+	mu       sync.Mutex // repositories are read, and report, concurrently
+	w        io.Writer
+	terminal bool
+	start    time.Time
+	last     time.Time
+}
+
+// eta extrapolates the time left from the repositories done so far; 0
+// when nothing is done yet or everything is.
+func eta(elapsed time.Duration, done, total int) time.Duration {
+	if done <= 0 || done >= total {
+		return 0
+	}
+	return elapsed * time.Duration(total-done) / time.Duration(done)
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w, start: time.Now()}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+func (p *progress) show(s collectgithub.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	budget := "budget unknown"
+	if s.Remaining >= 0 {
+		budget = fmt.Sprintf("%d/%d left, resets %s", s.Remaining, s.Limit, s.Reset.Local().Format("15:04"))
+	}
+	line := fmt.Sprintf("repositories %d/%d, pages %d, requests %d, events %d (%d new), rate limit %s",
+		s.ReposDone, s.Repos, s.Pages, s.Requests, s.Events, s.Added, budget)
+	if eta := eta(time.Since(p.start), s.ReposDone, s.Repos); eta > 0 {
+		line += ", about " + eta.Round(time.Second).String() + " left"
+	}
+	switch {
+	case p.terminal && (s.Repo != "" || time.Since(p.last) > 200*time.Millisecond):
+		p.last = time.Now()
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+	case !p.terminal && s.Repo != "":
+		status := "read"
+		if s.Err != nil {
+			status = "stopped"
+		}
+		fmt.Fprintf(p.w, "%s %s: %s\n", s.Repo, status, line)
+	}
+}
+
+func (p *progress) done() {
+	if p.terminal {
+		fmt.Fprintln(p.w)
+	}
+}
+
+// runCollectGitLab is `stride collect gitlab`.
+func runCollectGitLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("collect gitlab", stderr)
+	var c common
+	c.register(fs)
+	var projects namesFlag
+	fs.Var(&projects, "project", "a project, group/name (repeat or comma-separate for several)")
+	since := fs.String("since", "", "read history from this date or RFC 3339 time on, on a first run (default: all)")
+	apiURL := fs.String("api-url", collectgitlab.DefaultAPIURL, "the API root, https://HOST/api/v4")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if len(projects) == 0 {
+		fmt.Fprintln(stderr, "stride collect gitlab: give --project GROUP/NAME")
+		return 2
+	}
+	var from time.Time
+	if *since != "" {
+		t, err := parseSince(*since)
+		if err != nil {
+			fmt.Fprintln(stderr, "stride collect gitlab: --since:", err)
+			return 2
+		}
+		from = t
+	}
+	token := os.Getenv("GITLAB_TOKEN")
+	if token == "" {
+		fmt.Fprintln(stderr, "stride collect gitlab: set GITLAB_TOKEN to a token that can read the projects")
+		return 2
+	}
+	cfg, db, err := c.load(ctx)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer db.Close()
+	col := collectgitlab.New(collectgitlab.Config{APIURL: *apiURL, Projects: projects, Since: from,
+		Webhook: glingest.Config{Mapping: cfg.Mapping()}, Logger: slog.New(slog.DiscardHandler)},
+		collect.NewClient(4, collect.Bearer(token)), intake.New(db, nil), db)
+	start := time.Now()
+	results, err := col.Run(ctx)
+	events, added, failed := 0, 0, 0
+	for _, r := range results {
+		events += r.Events
+		added += r.Added
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(stderr, "stride collect gitlab: %s stopped: %v\n", r.Project, r.Err)
+		} else {
+			fmt.Fprintf(stderr, "%s read: %d pages, %d events (%d new), %d left out\n", r.Project, r.Pages, r.Events, r.Added, r.Skipped)
+		}
+	}
+	fmt.Fprintf(stdout, "collected %d projects: %d events, %d new in %s\n", len(results)-failed, events, added, time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// runCollectPagerDuty is `stride collect pagerduty`.
+func runCollectPagerDuty(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("collect pagerduty", stderr)
+	var c common
+	c.register(fs)
+	var services namesFlag
+	fs.Var(&services, "service", "a PagerDuty service id (repeat or comma-separate for several)")
+	since := fs.String("since", "", "read incidents created from this date on, on a first run (default and at most: 180 days back)")
+	apiURL := fs.String("api-url", collectpagerduty.DefaultAPIURL, "the REST API root")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if len(services) == 0 {
+		fmt.Fprintln(stderr, "stride collect pagerduty: give --service ID")
+		return 2
+	}
+	var from time.Time
+	if *since != "" {
+		t, err := parseSince(*since)
+		if err != nil {
+			fmt.Fprintln(stderr, "stride collect pagerduty: --since:", err)
+			return 2
+		}
+		from = t
+	}
+	token := os.Getenv("PAGERDUTY_TOKEN")
+	if token == "" {
+		fmt.Fprintln(stderr, "stride collect pagerduty: set PAGERDUTY_TOKEN to a REST API key")
+		return 2
+	}
+	cfg, db, err := c.load(ctx)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer db.Close()
+	// The webhook source's service and severity mapping maps collected
+	// incidents too.
+	hook := pdingest.Config{}
+	if sc, ok, err := cfg.SourceConfig(pdingest.Name); err != nil {
+		return fail(stderr, err)
+	} else if ok {
+		hook = *sc.(*pdingest.Config)
+	}
+	hook.Mapping = cfg.Mapping()
+	col, err := collectpagerduty.New(collectpagerduty.Config{APIURL: *apiURL, Services: services, Since: from,
+		Webhook: hook, Logger: slog.New(slog.DiscardHandler)},
+		collect.NewClient(4, collectpagerduty.Token(token)), intake.New(db, nil), db)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	start := time.Now()
+	results, err := col.Run(ctx)
+	events, added, failed := 0, 0, 0
+	for _, r := range results {
+		events += r.Events
+		added += r.Added
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(stderr, "stride collect pagerduty: %s stopped: %v\n", r.Service, r.Err)
+		} else {
+			fmt.Fprintf(stderr, "%s read: %d incidents, %d events (%d new), %d left out\n", r.Service, r.Incidents, r.Events, r.Added, r.Skipped)
+		}
+	}
+	fmt.Fprintf(stdout, "collected %d services: %d events, %d new in %s\n", len(results)-failed, events, added, time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// runCollectJira is `stride collect jira`.
+func runCollectJira(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("collect jira", stderr)
+	var c common
+	c.register(fs)
+	var projects namesFlag
+	fs.Var(&projects, "project", "a project key (repeat or comma-separate for several)")
+	site := fs.String("url", "", "the Jira Cloud site, https://TEAM.atlassian.net")
+	since := fs.String("since", "", "read issues updated from this date on, on a first run (default: all)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if len(projects) == 0 || *site == "" {
+		fmt.Fprintln(stderr, "stride collect jira: give --project KEY and --url https://TEAM.atlassian.net")
+		return 2
+	}
+	var from time.Time
+	if *since != "" {
+		t, err := parseSince(*since)
+		if err != nil {
+			fmt.Fprintln(stderr, "stride collect jira: --since:", err)
+			return 2
+		}
+		from = t
+	}
+	email, token := os.Getenv("JIRA_EMAIL"), os.Getenv("JIRA_TOKEN")
+	if email == "" || token == "" {
+		fmt.Fprintln(stderr, "stride collect jira: set JIRA_EMAIL and JIRA_TOKEN to an Atlassian account and its API token")
+		return 2
+	}
+	cfg, db, err := c.load(ctx)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer db.Close()
+	// The webhook source's fields, incident types and teams map collected
+	// issues too.
+	hook := jiraingest.Config{}
+	if sc, ok, err := cfg.SourceConfig(jiraingest.Name); err != nil {
+		return fail(stderr, err)
+	} else if ok {
+		hook = *sc.(*jiraingest.Config)
+	}
+	hook.Mapping = cfg.Mapping()
+	col := collectjira.New(collectjira.Config{URL: *site, Projects: projects, Since: from, Webhook: hook, Logger: slog.New(slog.DiscardHandler)},
+		collect.NewClient(4, collectjira.Basic(email, token)), intake.New(db, nil), db)
+	start := time.Now()
+	results, err := col.Run(ctx)
+	events, added, failed := 0, 0, 0
+	for _, r := range results {
+		events += r.Events
+		added += r.Added
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(stderr, "stride collect jira: %s stopped: %v\n", r.Project, r.Err)
+		} else {
+			fmt.Fprintf(stderr, "%s read: %d issues in %d pages, %d events (%d new), %d left out\n", r.Project, r.Issues, r.Pages, r.Events, r.Added, r.Skipped)
+		}
+	}
+	fmt.Fprintf(stdout, "collected %d projects: %d events, %d new in %s\n", len(results)-failed, events, added, time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
