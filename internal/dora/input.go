@@ -26,6 +26,26 @@ type Input struct {
 	// Thresholds are the tier boundaries; nil means the defaults of
 	// docs/metrics.md (DefaultThresholds).
 	Thresholds *Thresholds
+	// Reported says which kinds of fact the scope's sources ever reported,
+	// at any time, so that a figure without records in the period can be
+	// told apart from a figure without a source. Nil means the caller does
+	// not know: no deployments then read as missing data, and failure data
+	// counts as present only when the input holds an incident or a failed
+	// deployment.
+	Reported *Reported
+}
+
+// Reported is what the scope's sources reported over all time, not only in
+// the period.
+type Reported struct {
+	// Deployments is true when some production deployment of the scope was
+	// ever reported: a period without one is then a fact (zero), not a gap.
+	Deployments bool
+	// Failures is true when some incident or failed or rolled-back
+	// production deployment of the scope was ever reported. Without one, a
+	// change failure rate of 0 % may only mean that no incident source is
+	// connected, so it gets no tier.
+	Failures bool
 }
 
 // Shipment is one change shipped by one deployment; which deployment

@@ -24,24 +24,29 @@ func WriteTable(w io.Writer, r Report) error {
 	fmt.Fprintln(tw, "key\tvalue\tcount\ttier")
 
 	df := r.DeploymentFrequency
-	fmt.Fprintf(tw, "deployment frequency\t%s a week, %d deployment days, median %s a week over %d weeks\t%d deployments\t%s\n",
-		num(df.PerWeek, 2), df.DeploymentDays, num(df.MedianDeploymentDaysPerWeek, 1), df.Weeks, df.Count, tierText(df.Tier))
+	fmt.Fprintf(tw, "deployment frequency\t%s a week, %s, median deployment days per week %s over %s\t%s\t%s\n",
+		num(df.PerWeek, 2), plural(df.DeploymentDays, "deployment day"), num(df.MedianDeploymentDaysPerWeek, 1),
+		plural(df.Weeks, "week"), plural(df.Count, "deployment"), tierText(df.Tier))
 	lt := r.LeadTime
-	fmt.Fprintf(tw, "lead time\tmedian %s, p90 %s\t%d changes in %d deployments\t%s\n",
-		dur(lt.MedianSeconds), dur(lt.P90Seconds), lt.Count, lt.Deployments, tierText(lt.Tier))
+	fmt.Fprintf(tw, "lead time\tmedian %s, p90 %s\t%s in %s\t%s\n",
+		dur(lt.MedianSeconds), dur(lt.P90Seconds), plural(lt.Count, "change"), plural(lt.Deployments, "deployment"), tierText(lt.Tier))
 	cfr := r.ChangeFailureRate
-	fmt.Fprintf(tw, "change failure rate\t%s\t%d of %d deployments\t%s\n",
-		percent(cfr.Ratio), cfr.Failed, cfr.Deployments, tierText(cfr.Tier))
+	fmt.Fprintf(tw, "change failure rate\t%s\t%d of %s\t%s\n",
+		percent(cfr.Ratio), cfr.Failed, plural(cfr.Deployments, "deployment"), tierText(cfr.Tier))
 	ttr := r.TimeToRestore
-	fmt.Fprintf(tw, "time to restore\tmedian %s, p90 %s\t%d incidents\t%s\n",
-		dur(ttr.MedianSeconds), dur(ttr.P90Seconds), ttr.Count, tierText(ttr.Tier))
+	fmt.Fprintf(tw, "time to restore\tmedian %s, p90 %s\t%s\t%s\n",
+		dur(ttr.MedianSeconds), dur(ttr.P90Seconds), plural(ttr.Count, "incident"), tierText(ttr.Tier))
 	rt := r.RecoveryTime
-	fmt.Fprintf(tw, "recovery time\tmedian %s, p90 %s\t%d failures\t%s\n",
-		dur(rt.MedianSeconds), dur(rt.P90Seconds), rt.Count, none)
+	fmt.Fprintf(tw, "recovery time\tmedian %s, p90 %s\t%s\t%s\n",
+		dur(rt.MedianSeconds), dur(rt.P90Seconds), plural(rt.Count, "failure"), none)
 	rw := r.ReworkRate
-	fmt.Fprintf(tw, "rework rate\t%s\t%d of %d deployments\t%s\n",
-		percent(rw.Ratio), rw.Unplanned, rw.Deployments, none)
-	fmt.Fprintf(tw, "overall\t\t\t%s\n", tierText(r.Tier))
+	fmt.Fprintf(tw, "rework rate\t%s\t%d of %s\t%s\n",
+		percent(rw.Ratio), rw.Unplanned, plural(rw.Deployments, "deployment"), none)
+	overall := tierText(r.Tier)
+	if r.TierPartial {
+		overall += " (partial: no tier for " + strings.ReplaceAll(strings.Join(r.TierMissing, ", "), "_", " ") + ")"
+	}
+	fmt.Fprintf(tw, "overall\t\t\t%s\n", overall)
 	tw.Flush()
 	// Warnings are sentences, not figures: printed below the table so they
 	// do not stretch its columns.
