@@ -87,6 +87,13 @@ func (r *Reader) DORA(ctx context.Context, scope store.Scope, period delivery.Pe
 	if len(stale) > 0 {
 		rep.Warnings = append(rep.Warnings, dora.Warning{Code: StaleCode, Count: len(stale), Message: staleWarning(stale, doraMissing)})
 	}
+	missing, err := r.Store.MissingCommits(ctx, services)
+	if err != nil {
+		return dora.Report{}, err
+	}
+	if msg := unknownCommitWarning(missing); msg != "" {
+		rep.Warnings = append(rep.Warnings, dora.Warning{Code: UnknownCommitCode, Count: len(missing), Message: msg})
+	}
 	return rep, nil
 }
 
@@ -107,6 +114,13 @@ func (r *Reader) DORAExplain(ctx context.Context, scope store.Scope, period deli
 	e.Service, e.Team = scope.Service, scope.Team
 	if len(stale) > 0 {
 		e.Warnings = append(e.Warnings, staleWarning(stale, doraMissing))
+	}
+	missing, err := r.Store.MissingCommits(ctx, services)
+	if err != nil {
+		return dora.Explanation{}, err
+	}
+	if msg := unknownCommitWarning(missing); msg != "" {
+		e.Warnings = append(e.Warnings, msg)
 	}
 	return e, nil
 }
@@ -142,7 +156,11 @@ func (r *Reader) doraInput(ctx context.Context, services []string, period delive
 	if len(services) == 0 {
 		return in, nil
 	}
-	var err error
+	reported, err := r.Store.ReportedFacts(ctx, services)
+	if err != nil {
+		return in, err
+	}
+	in.Reported = &dora.Reported{Deployments: reported.Deployments, Failures: reported.Failures}
 	if detail {
 		if in.Deployments, err = r.Store.TerminalDeployments(ctx, services, period); err != nil {
 			return in, err

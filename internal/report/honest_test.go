@@ -1,0 +1,167 @@
+package report_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/dora"
+	"github.com/stride-oss/stride/internal/report"
+	"github.com/stride-oss/stride/internal/store"
+	"github.com/stride-oss/stride/internal/store/storetest"
+)
+
+func warningOf(r dora.Report, code string) (dora.Warning, bool) {
+	for _, w := range r.Warnings {
+		if w.Code == code {
+			return w, true
+		}
+	}
+	return dora.Warning{}, false
+}
+
+// apiHistory is service api, configured with repository acme/api:
+//
+//	acme/api: c1 (0h) ← c2 (1h)
+//	d1 at 3h, sent without a repository, of c2: ships c2 (the first
+//	deployment ships its own commit only)
+//	d2 at 4h, of acme/api's zzz, a commit never reported
+//	d3 at 5h, sent without a repository, of yyy, in no repository
+//
+// No incident and no failed deployment was ever reported.
+func apiHistory(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.SetService(ctx, delivery.Service{Name: "api", Repositories: []string{"acme/api"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	change := func(sha string, h int, parents ...string) delivery.Event {
+		return delivery.Event{Key: "c:" + sha, Kind: delivery.KindChange,
+			Change: &delivery.Change{Repository: "acme/api", SHA: sha, Parents: parents, CommitTime: t0.Add(time.Duration(h) * time.Hour)}}
+	}
+	deploy := func(id, repo, sha string, h int) delivery.Event {
+		return delivery.Event{Key: "d:" + id, Kind: delivery.KindDeployment, Deployment: &delivery.Deployment{
+			Service: "api", ID: id, SHA: sha, Repository: repo, Status: delivery.DeploymentSuccess, FinishedAt: t0.Add(time.Duration(h) * time.Hour)}}
+	}
+	ingest(t, db, change("c1", 0), change("c2", 1, "c1"),
+		deploy("d1", "", "c2", 3), deploy("d2", "acme/api", "zzz", 4), deploy("d3", "", "yyy", 5))
+}
+
+func TestDeploymentsOfUnknownCommitsAreNamed(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		apiHistory(t, db)
+		r := &report.Reader{Store: db, Fresh: storetest.Fresh(db)}
+		rep, err := r.DORA(ctx, store.Scope{Service: "api"}, period, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// d1 ships c2 (1h → 3h: 2h) through acme/api although it was sent
+		// without a repository (as repository api it would ship nothing).
+		if rep.LeadTime.Count != 1 || rep.LeadTime.Deployments != 1 || rep.LeadTime.MedianSeconds == nil || *rep.LeadTime.MedianSeconds != 2*3600 {
+			t.Errorf("lead time %+v; want c2 shipped by d1, 2h", rep.LeadTime)
+		}
+		if rep.DeploymentFrequency.Count != 3 {
+			t.Errorf("deployments %d, want 3", rep.DeploymentFrequency.Count)
+		}
+		w, ok := warningOf(rep, report.UnknownCommitCode)
+		if !ok || w.Count != 2 {
+			t.Fatalf("warnings %+v; want unknown_commit for d2 and d3", rep.Warnings)
+		}
+		for _, want := range []string{
+			"deployment api/production/d2 (commit zzz of acme/api) ships nothing and has no lead time, because Stride was never told of its commit",
+			"import the repository with `stride import git`, add its branch to `release_branches`, or enable the collector",
+			"deployment api/production/d3 (commit yyy of api) was sent without a repository, and none of the service's repositories (acme/api) holds its commit",
+		} {
+			if !strings.Contains(w.Message, want) {
+				t.Errorf("warning %q lacks %q", w.Message, want)
+			}
+		}
+		if strings.Contains(w.Message, "d1") {
+			t.Errorf("warning %q names d1, whose commit is known", w.Message)
+		}
+		e, err := r.DORAExplain(ctx, store.Scope{Service: "api"}, period, "lead_time")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(e.Warnings) != 1 || e.Warnings[0] != w.Message {
+			t.Errorf("explain warnings %q; want the report's %q", e.Warnings, w.Message)
+		}
+
+		// Once zzz (2h) is reported as a child of c2, d2 (4h) ships it, lead
+		// times are 2h and 2h, and only d3 is left named.
+		ingest(t, db, delivery.Event{Key: "c:zzz", Kind: delivery.KindChange,
+			Change: &delivery.Change{Repository: "acme/api", SHA: "zzz", Parents: []string{"c2"}, CommitTime: t0.Add(2 * time.Hour)}})
+		if rep, err = r.DORA(ctx, store.Scope{Service: "api"}, period, nil); err != nil {
+			t.Fatal(err)
+		}
+		if w, ok := warningOf(rep, report.UnknownCommitCode); !ok || w.Count != 1 || strings.Contains(w.Message, "d2") {
+			t.Errorf("after zzz arrived: %+v; want d3 alone", rep.Warnings)
+		}
+		if rep.LeadTime.Count != 2 || *rep.LeadTime.MedianSeconds != 2*3600 {
+			t.Errorf("after zzz arrived: lead time %+v; want c2 and zzz, 2h each", rep.LeadTime)
+		}
+	})
+}
+
+func TestFailureAndDeploymentSourcesDecideZeroOrUnknown(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		apiHistory(t, db)
+		// Service quiet exists (configured) but never reported anything.
+		if err := db.SetService(ctx, delivery.Service{Name: "quiet", Repositories: []string{"acme/quiet"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		r := &report.Reader{Store: db, Fresh: storetest.Fresh(db)}
+
+		// api in its day: 3 of 3 succeeded, no failure source, so 0 %
+		// without a tier, and the overall tier is partial.
+		rep, err := r.DORA(ctx, store.Scope{Service: "api"}, period, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfr := rep.ChangeFailureRate
+		if cfr.Ratio == nil || *cfr.Ratio != 0 || cfr.Deployments != 3 || cfr.Tier != nil {
+			t.Errorf("change failure rate %+v; want 0 of 3 without a tier", cfr)
+		}
+		if _, ok := warningOf(rep, "no_failure_data"); !ok || !rep.TierPartial {
+			t.Errorf("warnings %+v, partial %v; want no_failure_data and a partial tier", rep.Warnings, rep.TierPartial)
+		}
+
+		// The next week, api deployed nothing: a fact, 0 and low.
+		next := delivery.Period{From: t0.Add(7 * 24 * time.Hour), To: t0.Add(14 * 24 * time.Hour)}
+		rep, err = r.DORA(ctx, store.Scope{Service: "api"}, next, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		df := rep.DeploymentFrequency
+		if df.Count != 0 || df.PerWeek == nil || *df.PerWeek != 0 || df.Tier == nil || *df.Tier != dora.TierLow {
+			t.Errorf("a week without deployments: %+v; want 0 a week, low", df)
+		}
+
+		// quiet never reported a deployment: null, and a warning says why.
+		rep, err = r.DORA(ctx, store.Scope{Service: "quiet"}, period, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if df := rep.DeploymentFrequency; df.PerWeek != nil || df.Tier != nil {
+			t.Errorf("a service without a deployment source: %+v; want null", df)
+		}
+		if _, ok := warningOf(rep, "no_deployment_source"); !ok {
+			t.Errorf("warnings %+v; want no_deployment_source", rep.Warnings)
+		}
+
+		// A failed deployment, once reported, is failure data: api's day
+		// now has 1 of 4 failed, and a tier (25 % is low).
+		ingest(t, db, delivery.Event{Key: "d:f1", Kind: delivery.KindDeployment, Deployment: &delivery.Deployment{
+			Service: "api", ID: "f1", Status: delivery.DeploymentFailure, FinishedAt: t0.Add(6 * time.Hour)}})
+		if rep, err = r.DORA(ctx, store.Scope{Service: "api"}, period, nil); err != nil {
+			t.Fatal(err)
+		}
+		if cfr := rep.ChangeFailureRate; cfr.Failed != 1 || cfr.Deployments != 4 || cfr.Tier == nil || *cfr.Tier != dora.TierLow {
+			t.Errorf("after a failure: %+v; want 1 of 4, low", cfr)
+		}
+	})
+}
