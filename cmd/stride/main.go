@@ -186,7 +186,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, err)
 	}
-	in, runner, reports, err := wire(db, sources, logger)
+	in, runner, reports, err := wire(db, cfg, sources, logger)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -207,13 +207,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // over db: the runner holds the tasks that derive what writes mark stale,
 // and a report that finds data stale runs them now and waits. A command
 // that serves starts the runner; the others only run its tasks on demand.
-func wire(db *store.DB, sources map[string]ingest.Source, logger *slog.Logger) (*intake.Intake, *jobs.Runner, *report.Reader, error) {
+func wire(db *store.DB, cfg config.Config, sources map[string]ingest.Source, logger *slog.Logger) (*intake.Intake, *jobs.Runner, *report.Reader, error) {
 	in := intake.New(db, sources)
+	in.Mapping = cfg.Mapping()
 	runner := jobs.New(logger)
 	if err := runner.Add(in.ShipmentsTask()); err != nil {
 		return nil, nil, nil, err
 	}
-	return in, runner, &report.Reader{Store: db, Fresh: runner.Hook(intake.TaskShipments)}, nil
+	window, windows, err := cfg.IncidentCauseWindows()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return in, runner, &report.Reader{Store: db, Fresh: runner.Hook(intake.TaskShipments), CauseWindow: window, CauseWindows: windows}, nil
 }
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -255,7 +260,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if !*quiet {
 		opts.Progress = stderr
 	}
-	sum, err := gitimport.Import(ctx, opts, storeSink{intake.New(db, nil)})
+	in := intake.New(db, nil)
+	in.Mapping = cfg.Mapping()
+	sum, err := gitimport.Import(ctx, opts, storeSink{in})
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -327,7 +334,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	scope := store.Scope{Service: *service, Team: *team}
 	// No runner is started here: a report that finds shipments stale runs
 	// the runner's shipment job once and waits for it.
-	_, _, reports, err := wire(db, nil, nil)
+	_, _, reports, err := wire(db, cfg, nil, nil)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -441,6 +448,7 @@ func runReprocess(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fail(stderr, err)
 	}
 	in := intake.New(db, sources)
+	in.Mapping = cfg.Mapping()
 	if !in.Knows(*source) {
 		fmt.Fprintf(stderr, "stride reprocess: source %q is not configured\n", *source)
 		return 2

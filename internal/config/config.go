@@ -36,6 +36,10 @@ type Config struct {
 	// Thresholds overrides the DORA tier boundaries of docs/metrics.md; a value
 	// left out keeps its default.
 	Thresholds Thresholds `yaml:"thresholds"`
+	// IncidentCauseWindow is the incident cause window of every service
+	// that names none (default delivery.DefaultCauseWindow); see
+	// IncidentCauseWindows.
+	IncidentCauseWindow *time.Duration `yaml:"incident_cause_window"`
 }
 
 // Thresholds are the overridable tier boundaries. Durations are Go
@@ -74,6 +78,9 @@ type Service struct {
 	Base []string `yaml:"base"`
 	// Rings is the service's rollout, in order; rings.DefaultConfig when empty.
 	Rings []Ring `yaml:"rings"`
+	// IncidentCauseWindow overrides the configuration's window for this
+	// service.
+	IncidentCauseWindow *time.Duration `yaml:"incident_cause_window"`
 }
 
 // Load reads path; a missing file is an empty configuration when optional.

@@ -5,6 +5,8 @@
 package dora
 
 import (
+	"time"
+
 	"github.com/stride-oss/stride/internal/delivery"
 )
 
@@ -62,4 +64,12 @@ type IncidentLink struct {
 	Deployment *delivery.DeploymentKey
 	// Inferred is true when the link was inferred, not given.
 	Inferred bool
+	// Rule is the rule that linked it or left it unlinked (empty: not
+	// said, read from Deployment and Inferred); Window is the incident
+	// cause window it applied (0: none) and Gap, when the latest
+	// deployment was beyond the window, how long before it opened that
+	// deployment finished.
+	Rule   delivery.CauseRule
+	Window time.Duration
+	Gap    time.Duration
 }

@@ -128,6 +128,7 @@ const (
 	warnNegativeRecoveryTime
 	warnNoDeploymentSource
 	warnNoFailureData
+	warnOutsideCauseWindow
 	numWarnings
 )
 
@@ -143,6 +144,8 @@ var warningTable = [numWarnings]struct{ code, message string }{
 	warnNegativeRecoveryTime: {"negative_recovery_time", "failed deployments recovered before they finished (clock skew) were left out of recovery time"},
 	warnNoDeploymentSource: {"no_deployment_source", "no production deployment was ever reported for this scope, so deployment frequency is unknown rather than zero; " +
 		"send deployments (the events API, a deploy webhook) or import the repository with `stride import git --deploy-tags`"},
+	warnOutsideCauseWindow: {"incident_outside_cause_window", "incidents whose latest earlier deployment finished before the incident cause window count in no change failure; " +
+		"if a deployment did cause one, report it as the incident's cause_deployment, or widen the service's incident_cause_window"},
 	warnNoFailureData: {"no_failure_data", "no incident and no failed deployment was ever reported for this scope, so the change failure rate may only show that failures are not reported and gets no tier; " +
 		"connect an incident source (PagerDuty, Alertmanager, the events API) and report failed deployments"},
 }

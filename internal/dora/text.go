@@ -99,15 +99,15 @@ func WriteExplanation(w io.Writer, e Explanation) error {
 		}
 	}
 	if len(e.Incidents) > 0 {
-		fmt.Fprintln(tw, "incident\topened\tresolved\tdeployment\tlink\tcounted\trestore\treason")
+		fmt.Fprintln(tw, "incident\topened\tresolved\tdeployment\tlink\tcounted\trestore\treason\tlinked by")
 		for _, i := range e.Incidents {
 			dep := i.Deployment
 			if dep == "" {
 				dep = none
 			}
-			fmt.Fprintf(tw, "%s/%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i.Service, i.ID,
+			fmt.Fprintf(tw, "%s/%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i.Service, i.ID,
 				i.OpenedAt.UTC().Format(time.RFC3339), timeText(i.ResolvedAt), dep, i.Link,
-				yesNo(i.Counted), dur(i.RestoreSeconds), i.Reason)
+				yesNo(i.Counted), dur(i.RestoreSeconds), i.Reason, i.Rule)
 		}
 	}
 	tw.Flush()

@@ -165,3 +165,69 @@ func TestFailureAndDeploymentSourcesDecideZeroOrUnknown(t *testing.T) {
 		}
 	})
 }
+
+func TestIncidentCauseWindowPerServiceAndAnExplicitNone(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+		deploy := func(service, id string, h int) delivery.Event {
+			return delivery.Event{Key: "d:" + service + id, Kind: delivery.KindDeployment, Deployment: &delivery.Deployment{
+				Service: service, ID: id, SHA: "s" + id, Status: delivery.DeploymentSuccess, FinishedAt: at(h)}}
+		}
+		incident := func(service, id string, h int, cause string) delivery.Event {
+			return delivery.Event{Key: "i:" + service + id, Kind: delivery.KindIncident, Incident: &delivery.Incident{
+				Service: service, ID: id, Severity: 2, OpenedAt: at(h), ResolvedAt: at(h + 1), CauseDeployment: cause}}
+		}
+		// api (window 24h, the default): d1 at 0h, d2 at 10h.
+		//   A opens at 12h: d2 finished 2h before → inferred.
+		//   B opens at 40h: d2 finished 30h before → beyond 24h, none.
+		//   C opens at 11h, its source says "none" → none, though d2 is 1h before.
+		// batch (window 72h): e1 at 0h; D opens at 30h → inferred from e1.
+		ingest(t, db, deploy("api", "1", 0), deploy("api", "2", 10), deploy("batch", "1", 0),
+			incident("api", "A", 12, ""), incident("api", "B", 40, ""), incident("api", "C", 11, delivery.NoCause), incident("batch", "D", 30, ""))
+		r := &report.Reader{Store: db, Fresh: storetest.Fresh(db), CauseWindow: delivery.DefaultCauseWindow,
+			CauseWindows: map[string]time.Duration{"batch": 72 * time.Hour}}
+		week := delivery.Period{From: t0, To: t0.Add(7 * 24 * time.Hour)}
+
+		e, err := r.DORAExplain(ctx, store.Scope{Service: "api"}, week, "change_failure_rate")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]struct{ link, rule, dep string }{
+			"A": {"inferred", "inferred: the latest successful production deployment before it opened, within the 24h incident cause window", "api/production/2"},
+			"B": {"none", "none: the latest deployment before it finished 1d 6h before it opened, beyond the 24h incident cause window", ""},
+			"C": {"none", "none: the source said no deployment caused it", ""},
+		}
+		if len(e.Incidents) != 3 {
+			t.Fatalf("incidents %+v, want A, B and C", e.Incidents)
+		}
+		for _, i := range e.Incidents {
+			w := want[i.ID]
+			if i.Link != w.link || i.Rule != w.rule || i.Deployment != w.dep {
+				t.Errorf("incident %s: link %q rule %q deployment %q; want %q %q %q", i.ID, i.Link, i.Rule, i.Deployment, w.link, w.rule, w.dep)
+			}
+		}
+		// Only d2 failed (A): 1 of 2. B raises the window warning; C none.
+		rep, err := r.DORA(ctx, store.Scope{Service: "api"}, week, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfr := rep.ChangeFailureRate; cfr.Failed != 1 || cfr.Deployments != 2 {
+			t.Errorf("change failure rate %+v, want 1 of 2", cfr)
+		}
+		if w, ok := warningOf(rep, "incident_outside_cause_window"); !ok || w.Count != 1 || !strings.Contains(w.Message, "incident_cause_window") {
+			t.Errorf("warnings %+v; want one incident outside the cause window, saying what to do", rep.Warnings)
+		}
+		if _, ok := warningOf(rep, "unlinked_incident"); ok {
+			t.Errorf("warnings %+v: an incident the source said no deployment caused is not a data problem", rep.Warnings)
+		}
+
+		e, err = r.DORAExplain(ctx, store.Scope{Service: "batch"}, week, "change_failure_rate")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(e.Incidents) != 1 || e.Incidents[0].Link != "inferred" || !strings.Contains(e.Incidents[0].Rule, "within the 72h incident cause window") {
+			t.Errorf("batch incidents %+v; want D inferred within 72h", e.Incidents)
+		}
+	})
+}

@@ -30,6 +30,17 @@ type Reader struct {
 	// CauseWindow bounds how long before an incident opened a deployment
 	// may have finished to be inferred as its cause (0: no bound).
 	CauseWindow time.Duration
+	// CauseWindows overrides CauseWindow per service, as stride.yaml's
+	// incident_cause_window of each service says.
+	CauseWindows map[string]time.Duration
+}
+
+// causeWindow is the incident cause window of service.
+func (r *Reader) causeWindow(service string) time.Duration {
+	if w, ok := r.CauseWindows[service]; ok {
+		return w
+	}
+	return r.CauseWindow
 }
 
 // StaleCode is the code of the DORA report warning that shipments were
@@ -194,10 +205,11 @@ func (r *Reader) doraInput(ctx context.Context, services []string, period delive
 	}
 	in.Incidents = make([]dora.IncidentLink, 0, len(facts))
 	for _, f := range facts {
-		cause := delivery.CauseOf(f.Incident, f.Before, r.CauseWindow)
+		cause := delivery.CauseOf(f.Incident, f.Before, r.causeWindow(f.Incident.Service))
 		inc := f.Incident
 		inc.Severity = inc.SeverityOrDefault()
-		in.Incidents = append(in.Incidents, dora.IncidentLink{Incident: inc, Deployment: cause.Deployment, Inferred: cause.Inferred})
+		in.Incidents = append(in.Incidents, dora.IncidentLink{Incident: inc, Deployment: cause.Deployment, Inferred: cause.Inferred,
+			Rule: cause.Rule, Window: cause.Window, Gap: cause.Gap})
 	}
 	return in, nil
 }
