@@ -318,6 +318,12 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "stride report: give --service or --team, not both")
 		return 2
 	}
+	if kind == "planning" && *explain != "" {
+		// Planning figures are sums over work items with no per-record
+		// rule to show; saying so beats ignoring the flag.
+		fmt.Fprintln(stderr, "stride report planning: --explain is not supported for planning; it explains the figures of report dora and report flow")
+		return 2
+	}
 	period, err := delivery.ParsePeriod(*from, *to, time.Now())
 	if err != nil {
 		return fail(stderr, err)
@@ -358,7 +364,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if err != nil {
 			return fail(stderr, err)
 		}
-		out, table = e, func() error { return writeJSON(stdout, e) }
+		out, table = e, func() error { return flow.WriteExplanation(stdout, e) }
 	case kind == "flow":
 		r, err := reports.Flow(ctx, scope, period)
 		if err != nil {

@@ -126,3 +126,37 @@ func TestTableSaysOneThingInTheSingular(t *testing.T) {
 		}
 	}
 }
+
+func TestAnEmptyExplanationSaysWhy(t *testing.T) {
+	tests := []struct{ figure, want string }{
+		{FigureLeadTime, "nothing counted, because no production deployment of the scope finished in the period"},
+		{FigureTimeToRestore, "nothing counted, because no incident of the scope was open in the period"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.figure, func(t *testing.T) {
+			e, err := Explain(Input{Period: period(0, week)}, tt.figure)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := WriteExplanation(&b, e); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), tt.want) {
+				t.Errorf("explanation lacks %q:\n%s", tt.want, b.String())
+			}
+		})
+	}
+	// With records, no such line.
+	e, err := Explain(fullInput(), FigureLeadTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WriteExplanation(&b, e); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "nothing counted") {
+		t.Errorf("an explanation with records says nothing counted:\n%s", b.String())
+	}
+}

@@ -66,6 +66,9 @@ func WriteExplanation(w io.Writer, e Explanation) error {
 	sw := &stickyWriter{w: w}
 	tw := tabwriter.NewWriter(sw, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "%s %s → %s\n", e.Figure, e.From.UTC().Format(time.RFC3339), e.To.UTC().Format(time.RFC3339))
+	if len(e.Weeks) == 0 && len(e.Deployments) == 0 && len(e.UnmatchedChanges) == 0 && len(e.Incidents) == 0 {
+		fmt.Fprintf(tw, "nothing counted, because %s\n", nothingBecause(e.Figure))
+	}
 	if len(e.Weeks) > 0 {
 		fmt.Fprintf(tw, "deployment days per month: %s\n", num(e.DeploymentDaysPerMonth, 2))
 		fmt.Fprintln(tw, "week of\tdeployment days")
@@ -118,6 +121,17 @@ func WriteExplanation(w io.Writer, e Explanation) error {
 		return fmt.Errorf("write %s explanation: %w", e.Figure, err)
 	}
 	return nil
+}
+
+// nothingBecause says why an explanation has no record behind its figure.
+func nothingBecause(figure string) string {
+	switch figure {
+	case "time_to_restore":
+		return "no incident of the scope was open in the period (no incident source may be connected: see the report's warnings)"
+	case "deployment_frequency":
+		return "the period is empty"
+	}
+	return "no production deployment of the scope finished in the period (no deployment source may be connected: see the report's warnings)"
 }
 
 func label(name, v string) string {
