@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/stride-oss/stride/internal/buildinfo"
@@ -389,9 +390,21 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return 0
 }
 
+const tokenUsage = "stride token: usage: stride token create --name NAME --scope ingest|read|admin | stride token list | stride token revoke NAME"
+
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "stride token: usage: stride token create --name NAME --scope ingest|read|admin")
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, tokenUsage)
+		return 2
+	}
+	switch args[0] {
+	case "create":
+	case "list":
+		return runTokenList(ctx, args[1:], stdout, stderr)
+	case "revoke":
+		return runTokenRevoke(ctx, args[1:], stdout, stderr)
+	default:
+		fmt.Fprintln(stderr, tokenUsage)
 		return 2
 	}
 	fs := newFlags("token create", stderr)
@@ -480,4 +493,73 @@ func errorText(err error) string {
 		return delivery.ErrorMessage(err)
 	}
 	return err.Error()
+}
+
+// runTokenList prints every token's id, name, scope and creation time, one
+// a line; secrets are never stored, so none is shown.
+func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("token list", stderr)
+	var c common
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	_, db, err := c.load(ctx)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer db.Close()
+	toks, err := db.Tokens(ctx)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if len(toks) == 0 {
+		fmt.Fprintln(stdout, "no tokens (stride token create makes one)")
+		return 0
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "id\tname\tscope\tcreated")
+	for _, t := range toks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Scope, t.CreatedAt.Format(time.RFC3339))
+	}
+	if err := tw.Flush(); err != nil {
+		return fail(stderr, err)
+	}
+	return 0
+}
+
+// runTokenRevoke deletes the tokens of a name (or the one of an id).
+func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("token revoke", stderr)
+	var c common
+	c.register(fs)
+	// The name comes first (stride token revoke ci --db ...), flags after.
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	rest := fs.Args()
+	if name == "" && len(rest) > 0 {
+		name, rest = rest[0], rest[1:]
+	}
+	if name == "" || len(rest) > 0 {
+		fmt.Fprintln(stderr, "stride token revoke: name one token: stride token revoke NAME (or its id, from stride token list)")
+		return 2
+	}
+	_, db, err := c.load(ctx)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer db.Close()
+	gone, err := db.RevokeToken(ctx, name)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	for _, t := range gone {
+		fmt.Fprintf(stdout, "revoked token %q (id %s, scope %s)\n", t.Name, t.ID, t.Scope)
+	}
+	return 0
 }
