@@ -138,7 +138,23 @@ func Explain(in Input, figure string) (Explanation, error) {
 		e.Value = r.ReworkRate
 		x.explainRework(&e)
 	}
+	// The report's warnings about the data this figure reads say, beside
+	// its records, why the figure may be wrong and what to do.
+	for _, w := range r.Warnings {
+		if slices.Contains(figureWarnings[w.Code], figure) {
+			e.Warnings = append(e.Warnings, w.Message)
+		}
+	}
 	return e, nil
+}
+
+// figureWarnings lists, per warning code, the figures whose explanation
+// repeats it: those whose value the problem bends or leaves untiered.
+var figureWarnings = map[string][]string{
+	warningTable[warnNoDeploymentSource].code: {FigureDeploymentFrequency},
+	warningTable[warnNoFailureData].code:      {FigureChangeFailureRate},
+	warningTable[warnOutsideCauseWindow].code: {FigureChangeFailureRate},
+	warningTable[warnUnlinkedIncident].code:   {FigureChangeFailureRate},
 }
 
 // order returns the positions of all deployments sorted by finish time

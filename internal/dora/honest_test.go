@@ -160,3 +160,23 @@ func TestAnEmptyExplanationSaysWhy(t *testing.T) {
 		t.Errorf("an explanation with records says nothing counted:\n%s", b.String())
 	}
 }
+
+func TestExplanationRepeatsTheWarningsOfItsFigure(t *testing.T) {
+	in := Input{Period: period(0, week), Deployments: []delivery.Deployment{dep("a", success, day)}, Reported: &Reported{Deployments: true}}
+	e, err := Explain(in, FigureChangeFailureRate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Warnings) != 1 || !strings.Contains(e.Warnings[0], "connect an incident source") {
+		t.Errorf("change failure rate explanation warnings %q; want the no-failure-data warning with what to do", e.Warnings)
+	}
+	// Lead time is not bent by missing failure data: no such warning.
+	if e, _ := Explain(in, FigureLeadTime); len(e.Warnings) != 0 {
+		t.Errorf("lead time explanation warnings %q; want none", e.Warnings)
+	}
+	in.Reported = &Reported{}
+	in.Deployments = nil
+	if e, _ := Explain(in, FigureDeploymentFrequency); len(e.Warnings) != 1 || !strings.Contains(e.Warnings[0], "stride import git --deploy-tags") {
+		t.Errorf("deployment frequency explanation warnings %q; want the no-deployment-source warning", e.Warnings)
+	}
+}
