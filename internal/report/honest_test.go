@@ -231,3 +231,35 @@ func TestIncidentCauseWindowPerServiceAndAnExplicitNone(t *testing.T) {
 		}
 	})
 }
+
+// TestACommitArrivingInAConfiguredRepositoryRefreshesItsService: web's only
+// deployment w1 was sent without a repository, of commit w (unknown at
+// first); once w is reported in acme/web, web's shipments are recomputed and
+// w1 ships it (its own commit: the first deployment), so the warning goes.
+func TestACommitArrivingInAConfiguredRepositoryRefreshesItsService(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.SetService(ctx, delivery.Service{Name: "web", Repositories: []string{"acme/web"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		ingest(t, db, delivery.Event{Key: "d:w1", Kind: delivery.KindDeployment, Deployment: &delivery.Deployment{
+			Service: "web", ID: "w1", SHA: "w", Status: delivery.DeploymentSuccess, FinishedAt: t0.Add(3 * time.Hour)}})
+		r := &report.Reader{Store: db, Fresh: storetest.Fresh(db)}
+		rep, err := r.DORA(ctx, store.Scope{Service: "web"}, period, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := warningOf(rep, report.UnknownCommitCode); !ok || rep.LeadTime.Count != 0 {
+			t.Fatalf("before w: warnings %+v, lead time %+v; want w1 named and no change", rep.Warnings, rep.LeadTime)
+		}
+		ingest(t, db, delivery.Event{Key: "c:w", Kind: delivery.KindChange,
+			Change: &delivery.Change{Repository: "acme/web", SHA: "w", CommitTime: t0.Add(time.Hour)}})
+		if rep, err = r.DORA(ctx, store.Scope{Service: "web"}, period, nil); err != nil {
+			t.Fatal(err)
+		}
+		// w at 1h, w1 at 3h: one change of 2h.
+		if _, ok := warningOf(rep, report.UnknownCommitCode); ok || rep.LeadTime.Count != 1 || *rep.LeadTime.MedianSeconds != 2*3600 {
+			t.Errorf("after w: warnings %+v, lead time %+v; want no warning and one change of 2h", rep.Warnings, rep.LeadTime)
+		}
+	})
+}
