@@ -2,11 +2,13 @@ package intake_test
 
 import (
 	"errors"
+	"net/http"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/ingest"
 	"github.com/stride-oss/stride/internal/intake"
 )
 
@@ -115,3 +117,29 @@ func TestALaterReportOfAKnownEntityCarriesOnlyWhatChanged(t *testing.T) {
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// partialHook reports a resolution without the opening time, which intake
+// must look up in the store.
+type partialHook struct{ hook }
+
+func (h *partialHook) Translate(hd http.Header, body []byte) ([]delivery.Event, error) {
+	return []delivery.Event{{Key: "p:" + string(body), Kind: delivery.KindIncident, Incident: &delivery.Incident{
+		Service: "svc", ID: string(body), Severity: delivery.SeverityUnknown, Status: delivery.IncidentResolved, ResolvedAt: t0}}}, nil
+}
+
+func TestAStoreThatCannotBeReadIsNotAMalformedDelivery(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db conn) {
+		in := intake.New(db.DB, map[string]ingest.Source{"hook": &partialHook{}})
+		// Unknown incident: the delivery is malformed (opened_at missing).
+		v, err := in.Delivery(ctx, "hook", okToken, []byte("INC-1"))
+		if err != nil || v.Outcome != intake.Malformed {
+			t.Fatalf("an unknown incident resolved alone: %+v, %v; want malformed", v, err)
+		}
+		// With the store closed, the lookup fails: an error, not a verdict.
+		db.Close()
+		v, err = in.Delivery(ctx, "hook", okToken, []byte("INC-1"))
+		if err == nil || v.Outcome == intake.Malformed {
+			t.Errorf("a failing store: %+v, %v; want an error and no verdict", v, err)
+		}
+	})
+}

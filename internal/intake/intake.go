@@ -189,7 +189,7 @@ func (in *Intake) markKnown(ctx context.Context, events []delivery.Event) error 
 	if len(askInc) > 0 || len(askDep) > 0 {
 		storedInc, storedDep, err := in.db.Known(ctx, askInc, askDep)
 		if err != nil {
-			return err
+			return &readError{err}
 		}
 		for r := range storedInc {
 			opened[r] = true
@@ -282,7 +282,10 @@ func (in *Intake) Delivery(ctx context.Context, source string, h http.Header, bo
 		}
 		return Verdict{Outcome: Unauthorized, Reason: delivery.ErrorMessage(err), Err: err}, nil
 	}
-	events, v := in.judge(ctx, src, source, h, body)
+	events, v, err := in.judge(ctx, src, source, h, body)
+	if err != nil {
+		return Verdict{}, err
+	}
 	if v.Outcome == Malformed {
 		return v, nil
 	}
@@ -300,22 +303,34 @@ func (in *Intake) Delivery(ctx context.Context, source string, h http.Header, bo
 // judge is the one verdict function on a delivery's content, for live and
 // replayed deliveries alike. It returns the validated events, stamped with
 // source, of an accepted delivery.
-func (in *Intake) judge(ctx context.Context, src ingest.Source, source string, h http.Header, body []byte) ([]delivery.Event, Verdict) {
+func (in *Intake) judge(ctx context.Context, src ingest.Source, source string, h http.Header, body []byte) ([]delivery.Event, Verdict, error) {
 	events, err := src.Translate(h, body)
 	if errors.Is(err, ingest.ErrIgnored) {
-		return nil, Verdict{Outcome: Ignored, Reason: err.Error()}
+		return nil, Verdict{Outcome: Ignored, Reason: err.Error()}, nil
 	}
 	if err == nil {
 		err = in.prepare(ctx, source, events)
+	}
+	// A failing store is not a verdict on the delivery.
+	var read *readError
+	if errors.As(err, &read) {
+		return nil, Verdict{}, read.err
 	}
 	if err != nil {
 		if delivery.ErrorCode(err) == delivery.EINTERNAL {
 			err = delivery.Errorf(delivery.EINVALID, "malformed %s delivery: %v", source, err)
 		}
-		return nil, Verdict{Outcome: Malformed, Reason: delivery.ErrorMessage(err), Err: err}
+		return nil, Verdict{Outcome: Malformed, Reason: delivery.ErrorMessage(err), Err: err}, nil
 	}
-	return events, Verdict{Outcome: Accepted, Events: len(events)}
+	return events, Verdict{Outcome: Accepted, Events: len(events)}, nil
 }
+
+// readError is a failure to read what the store knows while preparing a
+// batch: an error of the store, not of the events.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
 
 // keptHeaders are the headers of h stored with the raw delivery: those its
 // connector declares (the common ones alone for a source the registry does
@@ -355,8 +370,21 @@ func (in *Intake) Reprocess(ctx context.Context, source string) (ReprocessResult
 		return ReprocessResult{}, delivery.Errorf(delivery.ENOTFOUND, "source %q is not configured", source)
 	}
 	var res ReprocessResult
-	sr, err := in.db.Reprocess(ctx, source, func(d store.RawDelivery) store.Replay {
-		events, v := in.judge(ctx, src, source, http.Header(d.Headers), d.Body)
+	// A replay cannot return an error, so a store that cannot be read while
+	// judging cancels the reprocessing's context: its transaction is rolled
+	// back, and nothing of it is kept.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var readErr error
+	sr, err := in.db.Reprocess(rctx, source, func(d store.RawDelivery) store.Replay {
+		events, v, err := in.judge(rctx, src, source, http.Header(d.Headers), d.Body)
+		if err != nil {
+			if readErr == nil {
+				readErr = err
+			}
+			cancel()
+			return store.Replay{Outcome: string(Malformed) + ": " + err.Error()}
+		}
 		switch v.Outcome {
 		case Accepted:
 			res.Accepted++
@@ -367,6 +395,9 @@ func (in *Intake) Reprocess(ctx context.Context, source string) (ReprocessResult
 		}
 		return store.Replay{Outcome: v.Recorded(), Events: events}
 	})
+	if readErr != nil {
+		return ReprocessResult{}, fmt.Errorf("reprocess %s: %w", source, readErr)
+	}
 	if err != nil {
 		return ReprocessResult{}, err
 	}
