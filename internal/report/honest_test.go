@@ -263,3 +263,24 @@ func TestACommitArrivingInAConfiguredRepositoryRefreshesItsService(t *testing.T)
 		}
 	})
 }
+
+// TestProductionAliasesCountAsProduction: deployments sent to production,
+// prod and PRODUCTION are three production deployments (the case
+// counted one), with the default aliases.
+func TestProductionAliasesCountAsProduction(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		for i, env := range []string{"production", "prod", "PRODUCTION", "staging"} {
+			ingest(t, db, delivery.Event{Key: "d:" + env, Kind: delivery.KindDeployment, Deployment: &delivery.Deployment{
+				Service: "app", ID: env, SHA: "a", Environment: env, Status: delivery.DeploymentSuccess, FinishedAt: t0.Add(time.Duration(i) * time.Hour)}})
+		}
+		r := &report.Reader{Store: db, Fresh: storetest.Fresh(db)}
+		rep, err := r.DORA(ctx, store.Scope{Service: "app"}, period, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.DeploymentFrequency.Count != 3 {
+			t.Errorf("deployment frequency count %d, want 3 (staging is not production)", rep.DeploymentFrequency.Count)
+		}
+	})
+}
