@@ -46,6 +46,10 @@ type Config struct {
 	SLOs struct {
 		PrometheusURL string `yaml:"prometheus_url"`
 	} `yaml:"slos"`
+	// IncidentCauseWindow is the incident cause window of every service
+	// that names none (default delivery.DefaultCauseWindow); see
+	// IncidentCauseWindows.
+	IncidentCauseWindow *time.Duration `yaml:"incident_cause_window"`
 }
 
 // Thresholds are the overridable tier boundaries. Durations are Go
@@ -87,6 +91,9 @@ type Service struct {
 	// Targets are the service's own goals; a key set here overrides its
 	// team's target for that key (TargetsOf).
 	Targets dora.Targets `yaml:"targets"`
+	// IncidentCauseWindow overrides the configuration's window for this
+	// service.
+	IncidentCauseWindow *time.Duration `yaml:"incident_cause_window"`
 }
 
 // Load reads path; a missing file is an empty configuration when optional.

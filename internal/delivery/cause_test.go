@@ -22,14 +22,17 @@ func TestCauseOf(t *testing.T) {
 		window time.Duration
 		want   IncidentCause
 	}{
-		{"the source's cause wins over a later deployment", "d3", before(time.Hour), 0, IncidentCause{Deployment: key("d3")}},
-		{"the source's cause holds whatever the window", "d3", nil, time.Minute, IncidentCause{Deployment: key("d3")}},
-		{"else the preceding success is inferred", "", before(time.Hour), 0, IncidentCause{Deployment: key("d7"), Inferred: true}},
-		{"no window: a deployment of a year ago still counts", "", before(365 * 24 * time.Hour), 0, IncidentCause{Deployment: key("d7"), Inferred: true}},
-		{"inside the window", "", before(2 * time.Hour), 2 * time.Hour, IncidentCause{Deployment: key("d7"), Inferred: true}},
-		{"outside the window", "", before(2*time.Hour + time.Second), 2 * time.Hour, IncidentCause{}},
-		{"no deployment before", "", nil, 0, IncidentCause{}},
-		{"a deployment finishing as it opens is not before it", "", before(0), 0, IncidentCause{}},
+		{"the source's cause wins over a later deployment", "d3", before(time.Hour), 0, IncidentCause{Deployment: key("d3"), Rule: CauseExplicit}},
+		{"the source's cause holds whatever the window", "d3", nil, time.Minute, IncidentCause{Deployment: key("d3"), Rule: CauseExplicit}},
+		{"else the preceding success is inferred", "", before(time.Hour), 0, IncidentCause{Deployment: key("d7"), Inferred: true, Rule: CauseInferred}},
+		{"no window: a deployment of a year ago still counts", "", before(365 * 24 * time.Hour), 0, IncidentCause{Deployment: key("d7"), Inferred: true, Rule: CauseInferred}},
+		{"inside the window", "", before(2 * time.Hour), 2 * time.Hour, IncidentCause{Deployment: key("d7"), Inferred: true, Rule: CauseInferred, Window: 2 * time.Hour}},
+		{"outside the window", "", before(2*time.Hour + time.Second), 2 * time.Hour, IncidentCause{Rule: CauseOutsideWindow, Window: 2 * time.Hour, Gap: 2*time.Hour + time.Second}},
+		{"no deployment before", "", nil, 0, IncidentCause{Rule: CauseNoneBefore}},
+		{"a deployment finishing as it opens is not before it", "", before(0), 0, IncidentCause{Rule: CauseNoneBefore}},
+		// The source may say no deployment caused it: nothing is inferred,
+		// even from a deployment a minute before.
+		{"the source says none caused it", NoCause, before(time.Minute), 24 * time.Hour, IncidentCause{Rule: CauseSaidNone}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

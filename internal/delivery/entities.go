@@ -258,7 +258,8 @@ type Incident struct {
 	// of the status from hiding an earlier one that did, whatever the order.
 	StatusAt time.Time
 	// CauseDeployment is the ID of the production deployment that caused the
-	// incident, when someone said so; otherwise the cause is inferred.
+	// incident, when someone said so, or NoCause when someone said none
+	// did; otherwise the cause is inferred (CauseOf).
 	CauseDeployment string
 	UpdatedAt       time.Time
 	// Source, Origin and AcknowledgedBy say where the incident came from and

@@ -32,6 +32,20 @@ type Event struct {
 	PullRequest *PullRequest
 	WorkItem    *WorkItem
 	Build       *Build
+
+	// Known says which fields a new entity must give this report may leave
+	// out, because the entity is already known with them (stored, or given
+	// in full elsewhere in the batch): a later report carries only what
+	// changed. The write path sets it; a report of a new entity leaves it
+	// zero and is held to every required field.
+	Known KnownFields `json:"-"`
+}
+
+// KnownFields are the required fields an entity is already known with.
+type KnownFields struct {
+	OpenedAt   bool // an incident's opened_at
+	FinishedAt bool // a deployment's finished_at
+	SHA        bool // a deployment's sha
 }
 
 // MaxKeyLength bounds idempotency keys and identifiers, so one event cannot
@@ -67,12 +81,12 @@ func (e *Event) Validate() error {
 		if e.Deployment == nil {
 			return FieldError("kind", "is deployment but no deployment is given")
 		}
-		return validateDeployment(e.Deployment)
+		return validateDeployment(e.Deployment, e.Known)
 	case KindIncident:
 		if e.Incident == nil {
 			return FieldError("kind", "is incident but no incident is given")
 		}
-		return validateIncident(e.Incident)
+		return validateIncident(e.Incident, e.Known)
 	case KindPullRequest:
 		if e.PullRequest == nil {
 			return FieldError("kind", "is pull_request but no pull request is given")
@@ -145,7 +159,7 @@ func validateChange(c *Change) error {
 	return nil
 }
 
-func validateDeployment(d *Deployment) error {
+func validateDeployment(d *Deployment, known KnownFields) error {
 	if err := required("deployment.service", d.Service); err != nil {
 		return err
 	}
@@ -164,22 +178,30 @@ func validateDeployment(d *Deployment) error {
 	d.StartedAt = NormalizeTime(d.StartedAt)
 	d.FinishedAt = NormalizeTime(d.FinishedAt)
 	d.UpdatedAt = NormalizeTime(d.UpdatedAt)
-	if d.Status.Terminal() && d.FinishedAt.IsZero() {
-		return FieldError("deployment.finished_at", "is required when the status is %s", d.Status)
+	if d.Status.Terminal() && d.FinishedAt.IsZero() && !known.FinishedAt {
+		return FieldError("deployment.finished_at", "is required when the status is %s (a later report of a deployment Stride knows with one may leave it out)", d.Status)
 	}
-	if d.Status == DeploymentSuccess && d.SHA == "" {
-		return FieldError("deployment.sha", "is required for a successful deployment")
+	if d.Status == DeploymentSuccess && d.SHA == "" && !known.SHA {
+		return FieldError("deployment.sha", "is required for a successful deployment (a later report of a deployment Stride knows with one may leave it out)")
 	}
-	if d.Repository == "" {
+	partial := known != KnownFields{}
+	// A report of a known deployment that names no repository keeps the
+	// stored one; a new one defaults to its service's name.
+	if d.Repository == "" && !partial {
 		d.Repository = d.Service
 	}
 	if d.UpdatedAt.IsZero() {
 		d.UpdatedAt = latest(d.FinishedAt, d.StartedAt)
 	}
+	if partial && d.UpdatedAt.IsZero() {
+		// Without a time the update could not be ordered against the
+		// stored report, and merging would keep the stored status.
+		return FieldError("deployment.updated_at", "is required for a report that leaves out finished_at: it dates the change")
+	}
 	return nil
 }
 
-func validateIncident(in *Incident) error {
+func validateIncident(in *Incident, known KnownFields) error {
 	if err := required("incident.service", in.Service); err != nil {
 		return err
 	}
@@ -189,8 +211,8 @@ func validateIncident(in *Incident) error {
 	if (in.Severity < 0 || in.Severity > 3) && in.Severity != SeverityUnknown {
 		return FieldError("incident.severity", "must be 0 (critical) to 3, got %d", in.Severity)
 	}
-	if in.OpenedAt.IsZero() {
-		return FieldError("incident.opened_at", "is required")
+	if in.OpenedAt.IsZero() && !known.OpenedAt {
+		return FieldError("incident.opened_at", "is required for a new incident (a later report of a known one may leave it out)")
 	}
 	if !in.Origin.Valid() {
 		return FieldError("incident.origin", "unknown origin %q (want customer or monitoring)", in.Origin)

@@ -21,11 +21,23 @@ func Compute(in Input) Report {
 	x.recoveryTime(&r.RecoveryTime)
 	x.reworkRate(&r.ReworkRate)
 
-	for _, t := range []*Tier{r.DeploymentFrequency.Tier, r.LeadTime.Tier, r.ChangeFailureRate.Tier, r.TimeToRestore.Tier} {
-		if t != nil && (r.Tier == nil || t.rank() < r.Tier.rank()) {
-			r.Tier = ptr(*t)
+	r.TierMissing = []string{}
+	for _, k := range []struct {
+		key string
+		t   *Tier
+	}{
+		{"deployment_frequency", r.DeploymentFrequency.Tier}, {"lead_time", r.LeadTime.Tier},
+		{"change_failure_rate", r.ChangeFailureRate.Tier}, {"time_to_restore", r.TimeToRestore.Tier},
+	} {
+		if k.t == nil {
+			r.TierMissing = append(r.TierMissing, k.key)
+			continue
+		}
+		if r.Tier == nil || k.t.rank() < r.Tier.rank() {
+			r.Tier = ptr(*k.t)
 		}
 	}
+	r.TierPartial = r.Tier != nil && len(r.TierMissing) > 0
 	r.Warnings = x.warn.list()
 	return r
 }
@@ -85,6 +97,14 @@ func (x *index) deploymentFrequency(out *DeploymentFrequency) {
 	f := x.frequency()
 	out.Count, out.DeploymentDays, out.Weeks = f.count, f.days, len(f.weekDays)
 	if f.count == 0 {
+		switch {
+		case x.in.Reported == nil || !x.in.Period.From.Before(x.in.Period.To):
+		case x.in.Reported.Deployments:
+			// Not deploying in a period is a fact about a service that deploys.
+			out.PerWeek, out.MedianDeploymentDaysPerWeek, out.Tier = ptr(0.0), ptr(0.0), ptr(TierLow)
+		default:
+			x.warn.add(warnNoDeploymentSource)
+		}
 		return
 	}
 	med := f.medianWeekDays()
@@ -142,8 +162,29 @@ func (x *index) changeFailureRate(out *ChangeFailureRate) {
 	if out.Deployments > 0 {
 		ratio := float64(out.Failed) / float64(out.Deployments)
 		out.Ratio = ptr(ratio)
+		if !x.failuresReported() {
+			x.warn.add(warnNoFailureData)
+			return
+		}
 		out.Tier = ptr(x.th.ChangeFailureRate.atMost(ratio))
 	}
+}
+
+// failuresReported reports whether the scope has failure data at all: as
+// the caller says, or, when it does not, as the input shows.
+func (x *index) failuresReported() bool {
+	if x.in.Reported != nil {
+		return x.in.Reported.Failures
+	}
+	if len(x.in.Incidents) > 0 {
+		return true
+	}
+	for j := range x.deps {
+		if x.flag[j]&fUsable != 0 && x.deps[j].Status.Failed() {
+			return true
+		}
+	}
+	return false
 }
 
 func (x *index) timeToRestore(out *TimeToRestore) {

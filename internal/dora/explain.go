@@ -98,7 +98,9 @@ type IncidentRecord struct {
 	Deployment string     `json:"deployment,omitempty"`
 	// Link is "explicit" (the source named the cause), "inferred" (the
 	// latest successful deployment before it opened) or "none".
-	Link           string   `json:"link"`
+	Link string `json:"link"`
+	// Rule says in words which rule linked it, or why none did.
+	Rule           string   `json:"rule"`
 	RestoreSeconds *float64 `json:"restore_seconds,omitempty"`
 	Counted        bool     `json:"counted"`
 	Reason         string   `json:"reason"`
@@ -136,7 +138,23 @@ func Explain(in Input, figure string) (Explanation, error) {
 		e.Value = r.ReworkRate
 		x.explainRework(&e)
 	}
+	// The report's warnings about the data this figure reads say, beside
+	// its records, why the figure may be wrong and what to do.
+	for _, w := range r.Warnings {
+		if slices.Contains(figureWarnings[w.Code], figure) {
+			e.Warnings = append(e.Warnings, w.Message)
+		}
+	}
 	return e, nil
+}
+
+// figureWarnings lists, per warning code, the figures whose explanation
+// repeats it: those whose value the problem bends or leaves untiered.
+var figureWarnings = map[string][]string{
+	warningTable[warnNoDeploymentSource].code: {FigureDeploymentFrequency},
+	warningTable[warnNoFailureData].code:      {FigureChangeFailureRate},
+	warningTable[warnOutsideCauseWindow].code: {FigureChangeFailureRate},
+	warningTable[warnUnlinkedIncident].code:   {FigureChangeFailureRate},
 }
 
 // order returns the positions of all deployments sorted by finish time
@@ -286,6 +304,24 @@ func linkKind(l *IncidentLink) string {
 	return "explicit"
 }
 
+// ruleText says in words which rule linked an incident, or why none did.
+func ruleText(l *IncidentLink) string {
+	switch {
+	case l.Rule == delivery.CauseSaidNone:
+		return "none: the source said no deployment caused it"
+	case l.Rule == delivery.CauseOutsideWindow:
+		return "none: the latest deployment before it finished " + dur(ptr(l.Gap.Seconds())) + " before it opened, beyond the " +
+			durationText(l.Window) + " incident cause window"
+	case l.Deployment == nil:
+		return "none: no successful production deployment finished before it opened"
+	case l.Inferred && l.Window > 0:
+		return "inferred: the latest successful production deployment before it opened, within the " + durationText(l.Window) + " incident cause window"
+	case l.Inferred:
+		return "inferred: the latest successful production deployment before it opened (no incident cause window bounds it)"
+	}
+	return "explicit: the source named the deployment"
+}
+
 func (x *index) explainFailures(e *Explanation) {
 	for _, j := range x.order() {
 		rec, ok := x.record(j)
@@ -316,7 +352,7 @@ func (x *index) incidentRecords(restore bool) []IncidentRecord {
 	recs := make([]IncidentRecord, 0, len(o))
 	for _, i := range o {
 		l := &x.in.Incidents[i]
-		rec := IncidentRecord{Service: l.Incident.Service, ID: l.Incident.ID, OpenedAt: l.Incident.OpenedAt, Link: linkKind(l)}
+		rec := IncidentRecord{Service: l.Incident.Service, ID: l.Incident.ID, OpenedAt: l.Incident.OpenedAt, Link: linkKind(l), Rule: ruleText(l)}
 		if !l.Incident.ResolvedAt.IsZero() {
 			rec.ResolvedAt = ptr(l.Incident.ResolvedAt)
 		}
@@ -333,6 +369,10 @@ func (x *index) incidentRecords(restore bool) []IncidentRecord {
 			}
 		} else {
 			switch {
+			case l.Deployment == nil && l.Rule == delivery.CauseSaidNone:
+				rec.Reason = "excluded: the source said no deployment caused it"
+			case l.Deployment == nil && l.Rule == delivery.CauseOutsideWindow:
+				rec.Reason = "excluded: the latest deployment before it finished outside the incident cause window"
 			case l.Deployment == nil:
 				rec.Reason = "excluded: no deployment to link (none finished before it opened)"
 			case j < 0:

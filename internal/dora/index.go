@@ -85,7 +85,14 @@ func newIndex(in Input) *index {
 	for i := range in.Incidents {
 		l := &in.Incidents[i]
 		if l.Deployment == nil {
-			x.warn.add(warnUnlinkedIncident)
+			switch l.Rule {
+			case delivery.CauseSaidNone:
+				// The source said so: nothing is missing.
+			case delivery.CauseOutsideWindow:
+				x.warn.add(warnOutsideCauseWindow)
+			default:
+				x.warn.add(warnUnlinkedIncident)
+			}
 			continue
 		}
 		if j, ok := x.pos[*l.Deployment]; ok {

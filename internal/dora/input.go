@@ -5,6 +5,8 @@
 package dora
 
 import (
+	"time"
+
 	"github.com/stride-oss/stride/internal/delivery"
 )
 
@@ -26,6 +28,26 @@ type Input struct {
 	// Thresholds are the tier boundaries; nil means the defaults of
 	// docs/metrics.md (DefaultThresholds).
 	Thresholds *Thresholds
+	// Reported says which kinds of fact the scope's sources ever reported,
+	// at any time, so that a figure without records in the period can be
+	// told apart from a figure without a source. Nil means the caller does
+	// not know: no deployments then read as missing data, and failure data
+	// counts as present only when the input holds an incident or a failed
+	// deployment.
+	Reported *Reported
+}
+
+// Reported is what the scope's sources reported over all time, not only in
+// the period.
+type Reported struct {
+	// Deployments is true when some production deployment of the scope was
+	// ever reported: a period without one is then a fact (zero), not a gap.
+	Deployments bool
+	// Failures is true when some incident or failed or rolled-back
+	// production deployment of the scope was ever reported. Without one, a
+	// change failure rate of 0 % may only mean that no incident source is
+	// connected, so it gets no tier.
+	Failures bool
 }
 
 // Shipment is one change shipped by one deployment; which deployment
@@ -42,4 +64,12 @@ type IncidentLink struct {
 	Deployment *delivery.DeploymentKey
 	// Inferred is true when the link was inferred, not given.
 	Inferred bool
+	// Rule is the rule that linked it or left it unlinked (empty: not
+	// said, read from Deployment and Inferred); Window is the incident
+	// cause window it applied (0: none) and Gap, when the latest
+	// deployment was beyond the window, how long before it opened that
+	// deployment finished.
+	Rule   delivery.CauseRule
+	Window time.Duration
+	Gap    time.Duration
 }

@@ -23,15 +23,24 @@ type Report struct {
 	// Tier is the lowest tier of the four keys among those that have data,
 	// and null when none has.
 	Tier *Tier `json:"tier"`
+	// TierMissing names the keys, of the four that have tiers, that could
+	// not be judged (no data, or no source for it), never null; the overall
+	// tier leaves them out.
+	TierMissing []string `json:"tier_missing"`
+	// TierPartial is true when Tier was judged on some keys but not all
+	// four: it then says less than a full tier.
+	TierPartial bool `json:"tier_partial"`
 	// Warnings are data-quality problems found while counting (clock skew,
 	// unlinked incidents); never null, so clients can range over it.
 	Warnings []Warning `json:"warnings"`
 }
 
 // DeploymentFrequency counts successful production deployments finished in
-// the period. PerWeek, MedianDeploymentDaysPerWeek and Tier are null when
-// there were none: a scope with no deployments may simply have no deployment
-// source connected, and a tier of "low" would claim more than we know.
+// the period. When there were none, PerWeek, MedianDeploymentDaysPerWeek
+// and Tier are 0, 0 and low if the scope ever reported a deployment (not
+// deploying is a fact), and null otherwise: a scope with no deployments
+// ever may simply have no deployment source connected, and a tier of "low"
+// would claim more than we know.
 type DeploymentFrequency struct {
 	Count   int      `json:"count"`
 	PerWeek *float64 `json:"per_week"`
@@ -58,7 +67,9 @@ type LeadTime struct {
 
 // ChangeFailureRate is Failed ÷ Deployments over all production deployments
 // finished in the period, with both terms kept so a reader can judge a ratio
-// computed from three deployments.
+// computed from three deployments. Its tier is null when the scope never
+// reported an incident or a failed deployment: 0 % then may only mean that
+// failures are not reported.
 type ChangeFailureRate struct {
 	Ratio       *float64 `json:"ratio"`
 	Failed      int      `json:"failed"`
@@ -115,6 +126,9 @@ const (
 	warnUnlinkedIncident
 	warnNegativeRestoreTime
 	warnNegativeRecoveryTime
+	warnNoDeploymentSource
+	warnNoFailureData
+	warnOutsideCauseWindow
 	numWarnings
 )
 
@@ -128,6 +142,12 @@ var warningTable = [numWarnings]struct{ code, message string }{
 	warnUnlinkedIncident:     {"unlinked_incident", "incidents with no deployment to link (none finished before they opened) count in no change failure"},
 	warnNegativeRestoreTime:  {"negative_restore_time", "incidents resolved before they opened (clock skew) were left out of time to restore"},
 	warnNegativeRecoveryTime: {"negative_recovery_time", "failed deployments recovered before they finished (clock skew) were left out of recovery time"},
+	warnNoDeploymentSource: {"no_deployment_source", "no production deployment was ever reported for this scope, so deployment frequency is unknown rather than zero; " +
+		"send deployments (the events API, a deploy webhook) or import the repository with `stride import git --deploy-tags`"},
+	warnOutsideCauseWindow: {"incident_outside_cause_window", "incidents whose latest earlier deployment finished before the incident cause window count in no change failure; " +
+		"if a deployment did cause one, report it as the incident's cause_deployment, or widen the service's incident_cause_window"},
+	warnNoFailureData: {"no_failure_data", "no incident and no failed deployment was ever reported for this scope, so the change failure rate may only show that failures are not reported and gets no tier; " +
+		"connect an incident source (PagerDuty, Alertmanager, the events API) and report failed deployments"},
 }
 
 // warnings counts data-quality problems by code.

@@ -24,24 +24,29 @@ func WriteTable(w io.Writer, r Report) error {
 	fmt.Fprintln(tw, "key\tvalue\tcount\ttier")
 
 	df := r.DeploymentFrequency
-	fmt.Fprintf(tw, "deployment frequency\t%s a week, %d deployment days, median %s a week over %d weeks\t%d deployments\t%s\n",
-		num(df.PerWeek, 2), df.DeploymentDays, num(df.MedianDeploymentDaysPerWeek, 1), df.Weeks, df.Count, tierText(df.Tier))
+	fmt.Fprintf(tw, "deployment frequency\t%s a week, %s, median deployment days per week %s over %s\t%s\t%s\n",
+		num(df.PerWeek, 2), plural(df.DeploymentDays, "deployment day"), num(df.MedianDeploymentDaysPerWeek, 1),
+		plural(df.Weeks, "week"), plural(df.Count, "deployment"), tierText(df.Tier))
 	lt := r.LeadTime
-	fmt.Fprintf(tw, "lead time\tmedian %s, p90 %s\t%d changes in %d deployments\t%s\n",
-		dur(lt.MedianSeconds), dur(lt.P90Seconds), lt.Count, lt.Deployments, tierText(lt.Tier))
+	fmt.Fprintf(tw, "lead time\tmedian %s, p90 %s\t%s in %s\t%s\n",
+		dur(lt.MedianSeconds), dur(lt.P90Seconds), plural(lt.Count, "change"), plural(lt.Deployments, "deployment"), tierText(lt.Tier))
 	cfr := r.ChangeFailureRate
-	fmt.Fprintf(tw, "change failure rate\t%s\t%d of %d deployments\t%s\n",
-		percent(cfr.Ratio), cfr.Failed, cfr.Deployments, tierText(cfr.Tier))
+	fmt.Fprintf(tw, "change failure rate\t%s\t%d of %s\t%s\n",
+		percent(cfr.Ratio), cfr.Failed, plural(cfr.Deployments, "deployment"), tierText(cfr.Tier))
 	ttr := r.TimeToRestore
-	fmt.Fprintf(tw, "time to restore\tmedian %s, p90 %s\t%d incidents\t%s\n",
-		dur(ttr.MedianSeconds), dur(ttr.P90Seconds), ttr.Count, tierText(ttr.Tier))
+	fmt.Fprintf(tw, "time to restore\tmedian %s, p90 %s\t%s\t%s\n",
+		dur(ttr.MedianSeconds), dur(ttr.P90Seconds), plural(ttr.Count, "incident"), tierText(ttr.Tier))
 	rt := r.RecoveryTime
-	fmt.Fprintf(tw, "recovery time\tmedian %s, p90 %s\t%d failures\t%s\n",
-		dur(rt.MedianSeconds), dur(rt.P90Seconds), rt.Count, none)
+	fmt.Fprintf(tw, "recovery time\tmedian %s, p90 %s\t%s\t%s\n",
+		dur(rt.MedianSeconds), dur(rt.P90Seconds), plural(rt.Count, "failure"), none)
 	rw := r.ReworkRate
-	fmt.Fprintf(tw, "rework rate\t%s\t%d of %d deployments\t%s\n",
-		percent(rw.Ratio), rw.Unplanned, rw.Deployments, none)
-	fmt.Fprintf(tw, "overall\t\t\t%s\n", tierText(r.Tier))
+	fmt.Fprintf(tw, "rework rate\t%s\t%d of %s\t%s\n",
+		percent(rw.Ratio), rw.Unplanned, plural(rw.Deployments, "deployment"), none)
+	overall := tierText(r.Tier)
+	if r.TierPartial {
+		overall += " (partial: no tier for " + strings.ReplaceAll(strings.Join(r.TierMissing, ", "), "_", " ") + ")"
+	}
+	fmt.Fprintf(tw, "overall\t\t\t%s\n", overall)
 	tw.Flush()
 	// Warnings are sentences, not figures: printed below the table so they
 	// do not stretch its columns.
@@ -61,6 +66,9 @@ func WriteExplanation(w io.Writer, e Explanation) error {
 	sw := &stickyWriter{w: w}
 	tw := tabwriter.NewWriter(sw, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "%s %s → %s\n", e.Figure, e.From.UTC().Format(time.RFC3339), e.To.UTC().Format(time.RFC3339))
+	if len(e.Weeks) == 0 && len(e.Deployments) == 0 && len(e.UnmatchedChanges) == 0 && len(e.Incidents) == 0 {
+		fmt.Fprintf(tw, "nothing counted, because %s\n", nothingBecause(e.Figure))
+	}
 	if len(e.Weeks) > 0 {
 		fmt.Fprintf(tw, "deployment days per month: %s\n", num(e.DeploymentDaysPerMonth, 2))
 		fmt.Fprintln(tw, "week of\tdeployment days")
@@ -94,15 +102,15 @@ func WriteExplanation(w io.Writer, e Explanation) error {
 		}
 	}
 	if len(e.Incidents) > 0 {
-		fmt.Fprintln(tw, "incident\topened\tresolved\tdeployment\tlink\tcounted\trestore\treason")
+		fmt.Fprintln(tw, "incident\topened\tresolved\tdeployment\tlink\tcounted\trestore\treason\tlinked by")
 		for _, i := range e.Incidents {
 			dep := i.Deployment
 			if dep == "" {
 				dep = none
 			}
-			fmt.Fprintf(tw, "%s/%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i.Service, i.ID,
+			fmt.Fprintf(tw, "%s/%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i.Service, i.ID,
 				i.OpenedAt.UTC().Format(time.RFC3339), timeText(i.ResolvedAt), dep, i.Link,
-				yesNo(i.Counted), dur(i.RestoreSeconds), i.Reason)
+				yesNo(i.Counted), dur(i.RestoreSeconds), i.Reason, i.Rule)
 		}
 	}
 	tw.Flush()
@@ -113,6 +121,17 @@ func WriteExplanation(w io.Writer, e Explanation) error {
 		return fmt.Errorf("write %s explanation: %w", e.Figure, err)
 	}
 	return nil
+}
+
+// nothingBecause says why an explanation has no record behind its figure.
+func nothingBecause(figure string) string {
+	switch figure {
+	case "time_to_restore":
+		return "no incident of the scope was open in the period (no incident source may be connected: see the report's warnings)"
+	case "deployment_frequency":
+		return "the period is empty"
+	}
+	return "no production deployment of the scope finished in the period (no deployment source may be connected: see the report's warnings)"
 }
 
 func label(name, v string) string {

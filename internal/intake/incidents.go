@@ -72,7 +72,7 @@ func (in *Intake) ChangeIncident(ctx context.Context, source string, routing inc
 		Incident: &next,
 	}
 	events := []delivery.Event{ev}
-	if err := prepare(source, events); err != nil {
+	if err := in.prepare(ctx, source, events); err != nil {
 		return IncidentResult{}, err
 	}
 	services, err := in.db.ServiceTeams(ctx)

@@ -22,10 +22,12 @@
 package intake
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/ingest"
@@ -37,6 +39,12 @@ import (
 type Intake struct {
 	db      *store.DB
 	sources map[string]ingest.Source
+
+	// Mapping is the configuration's vocabulary; intake applies its
+	// production environments to every deployment, whatever path it came
+	// by, so "prod" and "PRODUCTION" count as production once, here. The
+	// zero value applies the defaults (production, prod, live).
+	Mapping delivery.Mapping
 
 	// OnCommit, when set, is called after each commit that added events or
 	// reprocessed a source, so derived data (shipments) can be refreshed in
@@ -69,7 +77,7 @@ type Result struct {
 // the events in place. A failing event gives an *delivery.Error with code
 // EINVALID naming its index and field.
 func (in *Intake) Events(ctx context.Context, source string, events []delivery.Event) (Result, error) {
-	if err := prepare(source, events); err != nil {
+	if err := in.prepare(ctx, source, events); err != nil {
 		return Result{}, err
 	}
 	res, err := in.db.Ingest(ctx, events)
@@ -86,7 +94,7 @@ func (in *Intake) Events(ctx context.Context, source string, events []delivery.E
 // import git`, that reads its facts whole from a place that is their source
 // of truth, so what that place no longer holds is withdrawn.
 func (in *Intake) ReplaceDeployments(ctx context.Context, source, service string, events []delivery.Event) (store.ReconcileResult, error) {
-	if err := prepare(source, events); err != nil {
+	if err := in.prepare(ctx, source, events); err != nil {
 		return store.ReconcileResult{}, err
 	}
 	res, err := in.db.ReplaceDeployments(ctx, source, service, events)
@@ -98,8 +106,9 @@ func (in *Intake) ReplaceDeployments(ctx context.Context, source, service string
 }
 
 // prepare is the one validation of what is written: the batch bound, the
-// source stamp and each event's own rules.
-func prepare(source string, events []delivery.Event) error {
+// source stamp, the production aliases, what is already known of the
+// entities reported in part, and each event's own rules.
+func (in *Intake) prepare(ctx context.Context, source string, events []delivery.Event) error {
 	if source == "" {
 		return fmt.Errorf("intake: events need a source")
 	}
@@ -110,9 +119,17 @@ func prepare(source string, events []delivery.Event) error {
 		events[i].Source = source
 		// An incident remembers which source reported it, so it is not
 		// paged back to the pager it came from.
-		if in := events[i].Incident; in != nil && in.Source == "" {
-			in.Source = source
+		if inc := events[i].Incident; inc != nil && inc.Source == "" {
+			inc.Source = source
 		}
+		if d := events[i].Deployment; d != nil {
+			d.Environment = in.environment(d.Environment)
+		}
+	}
+	if err := in.markKnown(ctx, events); err != nil {
+		return err
+	}
+	for i := range events {
 		if err := events[i].Validate(); err != nil {
 			var e *delivery.Error
 			if errors.As(err, &e) {
@@ -122,6 +139,92 @@ func prepare(source string, events []delivery.Event) error {
 		}
 	}
 	return nil
+}
+
+// markKnown sets Known on the incident and deployment reports that leave
+// out a field a new entity must give, when the entity is known with it:
+// given by another report of the batch, or stored. The store is read once
+// per kind for the whole batch, and only when some report is partial.
+func (in *Intake) markKnown(ctx context.Context, events []delivery.Event) error {
+	type depKey = delivery.DeploymentKey
+	opened := map[store.IncidentRef]bool{}
+	finished, sha := map[depKey]bool{}, map[depKey]bool{}
+	var partialInc []int
+	var partialDep []int
+	for i := range events {
+		if inc := events[i].Incident; inc != nil && events[i].Kind == delivery.KindIncident {
+			r := store.IncidentRef{Service: inc.Service, ID: inc.ID}
+			if inc.OpenedAt.IsZero() {
+				partialInc = append(partialInc, i)
+			} else {
+				opened[r] = true
+			}
+		}
+		if d := events[i].Deployment; d != nil && events[i].Kind == delivery.KindDeployment {
+			k := depKey{Service: d.Service, Environment: cmp.Or(d.Environment, delivery.EnvironmentProduction), ID: d.ID}
+			if !d.FinishedAt.IsZero() {
+				finished[k] = true
+			}
+			if d.SHA != "" {
+				sha[k] = true
+			}
+			if (d.Status.Terminal() && d.FinishedAt.IsZero()) || (d.Status == delivery.DeploymentSuccess && d.SHA == "") {
+				partialDep = append(partialDep, i)
+			}
+		}
+	}
+	var askInc []store.IncidentRef
+	for _, i := range partialInc {
+		if r := (store.IncidentRef{Service: events[i].Incident.Service, ID: events[i].Incident.ID}); !opened[r] {
+			askInc = append(askInc, r)
+		}
+	}
+	var askDep []depKey
+	for _, i := range partialDep {
+		d := events[i].Deployment
+		if k := (depKey{Service: d.Service, Environment: cmp.Or(d.Environment, delivery.EnvironmentProduction), ID: d.ID}); !finished[k] || !sha[k] {
+			askDep = append(askDep, k)
+		}
+	}
+	if len(askInc) > 0 || len(askDep) > 0 {
+		storedInc, storedDep, err := in.db.Known(ctx, askInc, askDep)
+		if err != nil {
+			return &readError{err}
+		}
+		for r := range storedInc {
+			opened[r] = true
+		}
+		for k, s := range storedDep {
+			finished[k] = finished[k] || s.FinishedAt
+			sha[k] = sha[k] || s.SHA
+		}
+	}
+	for _, i := range partialInc {
+		inc := events[i].Incident
+		events[i].Known.OpenedAt = opened[store.IncidentRef{Service: inc.Service, ID: inc.ID}]
+	}
+	for _, i := range partialDep {
+		d := events[i].Deployment
+		k := depKey{Service: d.Service, Environment: cmp.Or(d.Environment, delivery.EnvironmentProduction), ID: d.ID}
+		events[i].Known.FinishedAt = d.FinishedAt.IsZero() && finished[k]
+		events[i].Known.SHA = d.SHA == "" && sha[k]
+	}
+	return nil
+}
+
+// environment is the stored name of a deployment's environment: production
+// for any production alias of the mapping and for "production" in any case;
+// an empty name stays empty, which validation reads as production (a
+// deployment that names no environment is taken to be to production, as
+// docs/metrics.md says).
+func (in *Intake) environment(name string) string {
+	if name == "" {
+		return ""
+	}
+	if env := in.Mapping.Environment(name); env == delivery.EnvironmentProduction || strings.EqualFold(env, delivery.EnvironmentProduction) {
+		return delivery.EnvironmentProduction
+	}
+	return name
 }
 
 func (in *Intake) committed(added int) {
@@ -179,7 +282,10 @@ func (in *Intake) Delivery(ctx context.Context, source string, h http.Header, bo
 		}
 		return Verdict{Outcome: Unauthorized, Reason: delivery.ErrorMessage(err), Err: err}, nil
 	}
-	events, v := judge(src, source, h, body)
+	events, v, err := in.judge(ctx, src, source, h, body)
+	if err != nil {
+		return Verdict{}, err
+	}
 	if v.Outcome == Malformed {
 		return v, nil
 	}
@@ -197,22 +303,34 @@ func (in *Intake) Delivery(ctx context.Context, source string, h http.Header, bo
 // judge is the one verdict function on a delivery's content, for live and
 // replayed deliveries alike. It returns the validated events, stamped with
 // source, of an accepted delivery.
-func judge(src ingest.Source, source string, h http.Header, body []byte) ([]delivery.Event, Verdict) {
+func (in *Intake) judge(ctx context.Context, src ingest.Source, source string, h http.Header, body []byte) ([]delivery.Event, Verdict, error) {
 	events, err := src.Translate(h, body)
 	if errors.Is(err, ingest.ErrIgnored) {
-		return nil, Verdict{Outcome: Ignored, Reason: err.Error()}
+		return nil, Verdict{Outcome: Ignored, Reason: err.Error()}, nil
 	}
 	if err == nil {
-		err = prepare(source, events)
+		err = in.prepare(ctx, source, events)
+	}
+	// A failing store is not a verdict on the delivery.
+	var read *readError
+	if errors.As(err, &read) {
+		return nil, Verdict{}, read.err
 	}
 	if err != nil {
 		if delivery.ErrorCode(err) == delivery.EINTERNAL {
 			err = delivery.Errorf(delivery.EINVALID, "malformed %s delivery: %v", source, err)
 		}
-		return nil, Verdict{Outcome: Malformed, Reason: delivery.ErrorMessage(err), Err: err}
+		return nil, Verdict{Outcome: Malformed, Reason: delivery.ErrorMessage(err), Err: err}, nil
 	}
-	return events, Verdict{Outcome: Accepted, Events: len(events)}
+	return events, Verdict{Outcome: Accepted, Events: len(events)}, nil
 }
+
+// readError is a failure to read what the store knows while preparing a
+// batch: an error of the store, not of the events.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
 
 // keptHeaders are the headers of h stored with the raw delivery: those its
 // connector declares (the common ones alone for a source the registry does
@@ -252,8 +370,21 @@ func (in *Intake) Reprocess(ctx context.Context, source string) (ReprocessResult
 		return ReprocessResult{}, delivery.Errorf(delivery.ENOTFOUND, "source %q is not configured", source)
 	}
 	var res ReprocessResult
-	sr, err := in.db.Reprocess(ctx, source, func(d store.RawDelivery) store.Replay {
-		events, v := judge(src, source, http.Header(d.Headers), d.Body)
+	// A replay cannot return an error, so a store that cannot be read while
+	// judging cancels the reprocessing's context: its transaction is rolled
+	// back, and nothing of it is kept.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var readErr error
+	sr, err := in.db.Reprocess(rctx, source, func(d store.RawDelivery) store.Replay {
+		events, v, err := in.judge(rctx, src, source, http.Header(d.Headers), d.Body)
+		if err != nil {
+			if readErr == nil {
+				readErr = err
+			}
+			cancel()
+			return store.Replay{Outcome: string(Malformed) + ": " + err.Error()}
+		}
 		switch v.Outcome {
 		case Accepted:
 			res.Accepted++
@@ -264,6 +395,9 @@ func (in *Intake) Reprocess(ctx context.Context, source string) (ReprocessResult
 		}
 		return store.Replay{Outcome: v.Recorded(), Events: events}
 	})
+	if readErr != nil {
+		return ReprocessResult{}, fmt.Errorf("reprocess %s: %w", source, readErr)
+	}
 	if err != nil {
 		return ReprocessResult{}, err
 	}

@@ -30,6 +30,17 @@ type Reader struct {
 	// CauseWindow bounds how long before an incident opened a deployment
 	// may have finished to be inferred as its cause (0: no bound).
 	CauseWindow time.Duration
+	// CauseWindows overrides CauseWindow per service, as stride.yaml's
+	// incident_cause_window of each service says.
+	CauseWindows map[string]time.Duration
+}
+
+// causeWindow is the incident cause window of service.
+func (r *Reader) causeWindow(service string) time.Duration {
+	if w, ok := r.CauseWindows[service]; ok {
+		return w
+	}
+	return r.CauseWindow
 }
 
 // StaleCode is the code of the DORA report warning that shipments were
@@ -87,6 +98,13 @@ func (r *Reader) DORA(ctx context.Context, scope store.Scope, period delivery.Pe
 	if len(stale) > 0 {
 		rep.Warnings = append(rep.Warnings, dora.Warning{Code: StaleCode, Count: len(stale), Message: staleWarning(stale, doraMissing)})
 	}
+	missing, err := r.Store.MissingCommits(ctx, services)
+	if err != nil {
+		return dora.Report{}, err
+	}
+	if msg := unknownCommitWarning(missing); msg != "" {
+		rep.Warnings = append(rep.Warnings, dora.Warning{Code: UnknownCommitCode, Count: len(missing), Message: msg})
+	}
 	return rep, nil
 }
 
@@ -107,6 +125,13 @@ func (r *Reader) DORAExplain(ctx context.Context, scope store.Scope, period deli
 	e.Service, e.Team = scope.Service, scope.Team
 	if len(stale) > 0 {
 		e.Warnings = append(e.Warnings, staleWarning(stale, doraMissing))
+	}
+	missing, err := r.Store.MissingCommits(ctx, services)
+	if err != nil {
+		return dora.Explanation{}, err
+	}
+	if msg := unknownCommitWarning(missing); msg != "" {
+		e.Warnings = append(e.Warnings, msg)
 	}
 	return e, nil
 }
@@ -142,7 +167,11 @@ func (r *Reader) doraInput(ctx context.Context, services []string, period delive
 	if len(services) == 0 {
 		return in, nil
 	}
-	var err error
+	reported, err := r.Store.ReportedFacts(ctx, services)
+	if err != nil {
+		return in, err
+	}
+	in.Reported = &dora.Reported{Deployments: reported.Deployments, Failures: reported.Failures}
 	if detail {
 		if in.Deployments, err = r.Store.TerminalDeployments(ctx, services, period); err != nil {
 			return in, err
@@ -176,10 +205,11 @@ func (r *Reader) doraInput(ctx context.Context, services []string, period delive
 	}
 	in.Incidents = make([]dora.IncidentLink, 0, len(facts))
 	for _, f := range facts {
-		cause := delivery.CauseOf(f.Incident, f.Before, r.CauseWindow)
+		cause := delivery.CauseOf(f.Incident, f.Before, r.causeWindow(f.Incident.Service))
 		inc := f.Incident
 		inc.Severity = inc.SeverityOrDefault()
-		in.Incidents = append(in.Incidents, dora.IncidentLink{Incident: inc, Deployment: cause.Deployment, Inferred: cause.Inferred})
+		in.Incidents = append(in.Incidents, dora.IncidentLink{Incident: inc, Deployment: cause.Deployment, Inferred: cause.Inferred,
+			Rule: cause.Rule, Window: cause.Window, Gap: cause.Gap})
 	}
 	return in, nil
 }

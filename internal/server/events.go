@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -170,7 +171,11 @@ func decodeEvents(body []byte, maxEvents int) ([]delivery.Event, error) {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&w); err != nil {
-			return nil, jsonError(i, err)
+			e := jsonError(i, err)
+			if de, ok := e.(*delivery.Error); ok && de.Field == "" {
+				de.Field = badTimeField(raw)
+			}
+			return nil, e
 		}
 		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 			return nil, &delivery.Error{Code: delivery.EINVALID, Index: i, Message: "trailing data after the JSON value"}
@@ -201,6 +206,43 @@ func jsonError(index int, err error) error {
 		e.Message = "malformed JSON: " + err.Error()
 	}
 	return e
+}
+
+// badTimeField names the time field of an event that does not parse
+// ("incident.opened_at"), since the JSON decoder's time error names none;
+// "" when there is no such field.
+func badTimeField(raw json.RawMessage) string {
+	var ev map[string]json.RawMessage
+	if json.Unmarshal(raw, &ev) != nil {
+		return ""
+	}
+	entities := make([]string, 0, len(ev))
+	for k := range ev {
+		entities = append(entities, k)
+	}
+	slices.Sort(entities)
+	for _, entity := range entities {
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(ev[entity], &fields) != nil {
+			continue
+		}
+		names := make([]string, 0, len(fields))
+		for k := range fields {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			var str string
+			if json.Unmarshal(fields[name], &str) != nil || (!strings.HasSuffix(name, "_at") && !strings.HasSuffix(name, "_time") && name != "sprint_end") {
+				continue
+			}
+			var t time.Time
+			if json.Unmarshal(fields[name], &t) != nil {
+				return entity + "." + name
+			}
+		}
+	}
+	return ""
 }
 
 func typeName(goType string) string {

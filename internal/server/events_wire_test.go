@@ -13,6 +13,7 @@ import (
 // API deliberately does not take, each with why.
 var serverSide = map[string]string{
 	"Event.Source":        "stamped by intake from the writer (api), never sent",
+	"Event.Known":         "set by intake from the store and the batch: which required fields a partial report may leave out",
 	"Incident.SeverityAt": "the UpdatedAt of the report that gave the severity, set when the report is validated",
 	"Incident.StatusAt":   "the UpdatedAt of the report that gave the status, set when the report is validated",
 	"Incident.Source":     "stamped by intake with the writer's source, so an incident from PagerDuty is not paged back",

@@ -414,6 +414,11 @@ func (db *DB) markServicesStale(ctx context.Context, tx *sql.Tx, services, repos
 		if err := rows.Close(); err != nil {
 			return fmt.Errorf("find services of %s: %w", repo, err)
 		}
+		// A service configured with the repository ships its commits even
+		// through deployments sent without one (see homeDeployments).
+		if err := db.servicesConfiguredWith(ctx, tx, repo, services); err != nil {
+			return err
+		}
 	}
 	for s := range services {
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO shipping_state (service, dirty) VALUES (?, 1)

@@ -72,14 +72,27 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 	if err != nil {
 		return err
 	}
-	var base, prefixList string
-	err = db.read.QueryRowContext(ctx, db.q(`SELECT base, paths FROM services WHERE name = ?`), service).Scan(&base, &prefixList)
+	var base, prefixList, repoList string
+	err = db.read.QueryRowContext(ctx, db.q(`SELECT base, paths, repositories FROM services WHERE name = ?`), service).Scan(&base, &prefixList, &repoList)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("read service %s: %w", service, err)
 	}
 	var prefixes []string
 	if prefixList != "" {
 		prefixes = strings.Split(prefixList, "\n")
+	}
+	graphs := map[string]commitGraph{}
+	graphOf := func(repo string) (commitGraph, error) {
+		if g, ok := graphs[repo]; ok {
+			return g, nil
+		}
+		g, err := db.graph(ctx, db.read, repo, len(prefixes) > 0)
+		graphs[repo] = g
+		return g, err
+	}
+	unknown, err := homeDeployments(deployments, service, strings.Fields(repoList), graphOf)
+	if err != nil {
+		return err
 	}
 	byRepo := map[string][]delivery.Deployment{}
 	for _, d := range deployments {
@@ -90,10 +103,11 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 	missing := 0
 	var unknownAncestry, unknownCommit []string
 	for repo, ds := range byRepo {
-		graph, err := db.graph(ctx, db.read, repo, len(prefixes) > 0)
+		graph, err := graphOf(repo)
 		if err != nil {
 			return err
 		}
+		delete(graphs, repo) // read once: free it before the next repository's
 		shipping := delivery.ShipGraph(graph.reachable, ds, strings.Fields(base))
 		missing += len(shipping.Missing)
 		for _, k := range shipping.UnknownAncestry {
@@ -210,6 +224,9 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 		}
 		slices.Sort(unknownAncestry)
 		slices.Sort(unknownCommit)
+		if err := db.writeMissingCommits(ctx, tx, service, unknown); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, computed_at = ?, missing = ?, unknown_ancestry = ?, unknown_commit = ? WHERE service = ? AND dirty = ?`),
 			db.Now().UnixMicro(), missing, strings.Join(unknownAncestry, "\n"), strings.Join(unknownCommit, "\n"), service, gen)
 		if err != nil {

@@ -70,3 +70,60 @@ func (db *DB) Authenticate(ctx context.Context, secret string) (Token, error) {
 	t.Scope, t.CreatedAt = delivery.Scope(scope), time.UnixMicro(created).UTC()
 	return t, nil
 }
+
+// Tokens lists every token, oldest first, without secrets (none is kept),
+// so an operator can see which credentials exist before revoking one.
+func (db *DB) Tokens(ctx context.Context) ([]Token, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, name, scope, created_at FROM tokens ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	out, err := collect(rows, func(s interface{ Scan(...any) error }) (Token, error) {
+		var t Token
+		var scope string
+		var created int64
+		err := s.Scan(&t.ID, &t.Name, &scope, &created)
+		t.Scope, t.CreatedAt = delivery.Scope(scope), time.UnixMicro(created).UTC()
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeToken deletes the tokens named name, or the one whose id is name,
+// and returns those it deleted; a request made with one fails from then on.
+// Names need not be unique, so revoking a name revokes every token of it.
+// Nothing matching is an ENOTFOUND error.
+func (db *DB) RevokeToken(ctx context.Context, name string) ([]Token, error) {
+	if name == "" {
+		return nil, delivery.FieldError("name", "is required")
+	}
+	var gone []Token
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, db.q(`SELECT id, name, scope, created_at FROM tokens WHERE name = ? OR id = ? ORDER BY created_at, id`), name, name)
+		if err != nil {
+			return fmt.Errorf("revoke token %s: %w", name, err)
+		}
+		gone, err = collect(rows, func(s interface{ Scan(...any) error }) (Token, error) {
+			var t Token
+			var scope string
+			var created int64
+			err := s.Scan(&t.ID, &t.Name, &scope, &created)
+			t.Scope, t.CreatedAt = delivery.Scope(scope), time.UnixMicro(created).UTC()
+			return t, err
+		})
+		if err != nil {
+			return fmt.Errorf("revoke token %s: %w", name, err)
+		}
+		if len(gone) == 0 {
+			return notFound("no token is named %q or has that id (stride token list shows them)", name)
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM tokens WHERE name = ? OR id = ?`), name, name); err != nil {
+			return fmt.Errorf("revoke token %s: %w", name, err)
+		}
+		return nil
+	})
+	return gone, err
+}

@@ -206,7 +206,7 @@ func (s *Source) release(body []byte) ([]delivery.Event, error) {
 		return nil, ingest.Ignored("github: release action %q", e.Action)
 	}
 	if !s.cfg.ReleasesAsDeployments {
-		return nil, ingest.Ignored("github: releases are not counted as deployments (ReleasesAsDeployments is off)")
+		return nil, ingest.Ignored("github: releases are not counted as deployments (releases_as_deployments is off in the github source of stride.yaml)")
 	}
 	switch {
 	case e.Repository == nil || e.Repository.FullName == "":

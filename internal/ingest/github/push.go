@@ -159,7 +159,7 @@ func (s *Source) releaseBranch(branch string) bool {
 func (s *Source) tagPush(p *pushEvent, tag string) ([]delivery.Event, error) {
 	switch {
 	case !s.cfg.ReleasesAsDeployments:
-		return nil, ingest.Ignored("github: push of tag %s is not a branch push (tag pushes count as deployments only when ReleasesAsDeployments is on)", tag)
+		return nil, ingest.Ignored("github: push of tag %s is not a branch push (tag pushes count as deployments only when releases_as_deployments is on in the github source of stride.yaml)", tag)
 	case p.Deleted:
 		return nil, ingest.Ignored("github: push deletes tag %s", tag)
 	}

@@ -404,7 +404,11 @@ func TestReleases(t *testing.T) {
 	const sha = "0123456789abcdef0123456789abcdef01234567"
 	t.Run("are ignored unless ReleasesAsDeployments", func(t *testing.T) {
 		_, err := translate(t, Config{}, "release", release(sha))
-		mustIgnore(t, err, "ReleasesAsDeployments")
+		// The reason names the YAML key a user sets, never the Go field.
+		mustIgnore(t, err, "releases_as_deployments is off")
+		if strings.Contains(err.Error(), "ReleasesAsDeployments") {
+			t.Errorf("reason %q names a Go field", err)
+		}
 	})
 	t.Run("are successful production deployments with ReleasesAsDeployments", func(t *testing.T) {
 		events, err := translate(t, Config{ReleasesAsDeployments: true}, "release", release(sha))
@@ -512,7 +516,7 @@ func TestTagPushes(t *testing.T) {
 			name:    "is ignored when releases are not deployments",
 			cfg:     Config{},
 			body:    tagPushBody("v1.2.0", "", pushedAt),
-			ignored: "ReleasesAsDeployments",
+			ignored: "releases_as_deployments is on",
 		},
 		{
 			name: "the deletion of a tag is ignored",

@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/stride-oss/stride/internal/delivery"
+)
+
+// Reported is what the sources of some services ever reported, over all
+// time: whether a figure without records in a period is a zero or a gap.
+type Reported struct {
+	// Deployments: some production deployment was reported.
+	Deployments bool
+	// Failures: some incident, or some failed or rolled-back production
+	// deployment, was reported.
+	Failures bool
+}
+
+// ReportedFacts says what the sources of services ever reported. It reads
+// at most one row per question, through the tables' primary keys.
+func (db *DB) ReportedFacts(ctx context.Context, services []string) (Reported, error) {
+	var r Reported
+	if len(services) == 0 {
+		return r, nil
+	}
+	list, args := inList(services)
+	exists := func(what, q string, args ...any) (bool, error) {
+		var one int
+		err := db.read.QueryRowContext(ctx, db.q(q+` LIMIT 1`), args...).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("read whether %s were reported: %w", what, err)
+		}
+		return true, nil
+	}
+	var err error
+	if r.Deployments, err = exists("deployments", `SELECT 1 FROM deployments WHERE service IN `+list+` AND environment = ?`,
+		append(args, delivery.EnvironmentProduction)...); err != nil {
+		return r, err
+	}
+	if r.Failures, err = exists("incidents", `SELECT 1 FROM incidents WHERE service IN `+list, args...); err != nil || r.Failures {
+		return r, err
+	}
+	r.Failures, err = exists("failed deployments", `SELECT 1 FROM deployments WHERE service IN `+list+` AND environment = ? AND status IN (?, ?)`,
+		append(args, delivery.EnvironmentProduction, string(delivery.DeploymentFailure), string(delivery.DeploymentRolledBack))...)
+	return r, err
+}
+
+// MissingCommit is a successful production deployment whose commit the
+// last shipment refresh did not find among the changes of its repository:
+// it ships nothing, and its lead time is unknown.
+type MissingCommit struct {
+	Deployment delivery.DeploymentKey
+	Repository string
+	SHA        string
+	// Configured are the service's repositories when the deployment named
+	// none of them (it was sent without a repository) and none of them
+	// holds the commit either.
+	Configured []string
+}
+
+// MissingCommits returns the deployments of services whose commit is
+// unknown, as the last refresh of each service found them, ordered by
+// service and deployment.
+func (db *DB) MissingCommits(ctx context.Context, services []string) ([]MissingCommit, error) {
+	if len(services) == 0 {
+		return nil, nil
+	}
+	list, args := inList(services)
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT service, environment, deployment_id, repository, sha, configured
+		FROM missing_commits WHERE service IN `+list+` ORDER BY service, environment, deployment_id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read deployments of unknown commits: %w", err)
+	}
+	out, err := collect(rows, func(s interface{ Scan(...any) error }) (MissingCommit, error) {
+		var m MissingCommit
+		var configured string
+		err := s.Scan(&m.Deployment.Service, &m.Deployment.Environment, &m.Deployment.ID, &m.Repository, &m.SHA, &configured)
+		m.Configured = strings.Fields(configured)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read deployments of unknown commits: %w", err)
+	}
+	return out, nil
+}
+
+// writeMissingCommits replaces the list of service's deployments of
+// unknown commits, inside the refresh's transaction.
+func (db *DB) writeMissingCommits(ctx context.Context, tx *sql.Tx, service string, missing []MissingCommit) error {
+	if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM missing_commits WHERE service = ?`), service); err != nil {
+		return fmt.Errorf("clear unknown commits of %s: %w", service, err)
+	}
+	const cols, batch = 6, 500
+	for start := 0; start < len(missing); start += batch {
+		part := missing[start:min(start+batch, len(missing))]
+		args := make([]any, 0, len(part)*cols)
+		for _, m := range part {
+			args = append(args, m.Deployment.Service, m.Deployment.Environment, m.Deployment.ID, m.Repository, m.SHA, strings.Join(m.Configured, " "))
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO missing_commits (service, environment, deployment_id, repository, sha, configured) VALUES `+
+			placeholders(len(part), cols)), args...); err != nil {
+			return fmt.Errorf("write unknown commits of %s: %w", service, err)
+		}
+	}
+	return nil
+}
+
+// homeDeployments finds each deployment's repository and lists the
+// deployments whose commit no repository holds. A deployment sent without a
+// repository names its service's (the domain's default); when the service
+// is configured with repositories and that default is not one of them, the
+// deployment belongs to the configured repository holding its commit. One
+// whose commit none holds is returned with the repositories tried.
+func homeDeployments(deployments []delivery.Deployment, service string, configured []string, graphOf func(string) (commitGraph, error)) ([]MissingCommit, error) {
+	var unknown []MissingCommit
+	for i := range deployments {
+		d := &deployments[i]
+		defaulted := d.Repository == service && len(configured) > 0 && !slices.Contains(configured, d.Repository)
+		if defaulted {
+			for _, repo := range configured {
+				g, err := graphOf(repo)
+				if err != nil {
+					return nil, err
+				}
+				if _, ok := g.info[d.SHA]; ok {
+					d.Repository = repo
+					defaulted = false
+					break
+				}
+			}
+		}
+		if defaulted {
+			unknown = append(unknown, MissingCommit{Deployment: d.Key(), Repository: d.Repository, SHA: d.SHA, Configured: configured})
+			continue
+		}
+		g, err := graphOf(d.Repository)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := g.info[d.SHA]; !ok {
+			unknown = append(unknown, MissingCommit{Deployment: d.Key(), Repository: d.Repository, SHA: d.SHA})
+		}
+	}
+	return unknown, nil
+}
+
+// servicesConfiguredWith adds to services those whose configured
+// repositories include repo. LIKE narrows the rows; the exact match is
+// made here, since a repository name may hold LIKE's wildcards.
+func (db *DB) servicesConfiguredWith(ctx context.Context, tx *sql.Tx, repo string, services map[string]bool) error {
+	rows, err := tx.QueryContext(ctx, db.q(`SELECT name, repositories FROM services WHERE repositories LIKE ?`), "%"+repo+"%")
+	if err != nil {
+		return fmt.Errorf("find services configured with %s: %w", repo, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, repos string
+		if err := rows.Scan(&name, &repos); err != nil {
+			return fmt.Errorf("find services configured with %s: %w", repo, err)
+		}
+		if slices.Contains(strings.Fields(repos), repo) {
+			services[name] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find services configured with %s: %w", repo, err)
+	}
+	return nil
+}
