@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,6 +24,17 @@ type metrics struct {
 	registry *prometheus.Registry
 	counters map[string]*prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	ready    prometheus.Gauge
+}
+
+// setReady records the outcome of the last readiness probe in stride_ready.
+func (m *metrics) setReady(ok bool) {
+	m.init()
+	if ok {
+		m.ready.Set(1)
+	} else {
+		m.ready.Set(0)
+	}
 }
 
 // counterFamilies are the counters add increments: help text and label
@@ -57,6 +69,11 @@ func (m *metrics) init() {
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method", "code"})
 		m.registry.MustRegister(m.duration)
+		m.ready = prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "stride_ready",
+			Help: "1 when the last /readyz write probe succeeded, 0 when the database could not take a write.",
+		})
+		m.registry.MustRegister(m.ready)
 		info := buildinfo.Read()
 		build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "stride_build_info",
@@ -103,6 +120,12 @@ func (m *metrics) observe(pattern, method string, code int, d time.Duration) {
 
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	s.metrics.init()
+	// stride_ready is as fresh as the scrape: the same write probe as /readyz.
+	if s.DB != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		s.metrics.setReady(s.DB.Ready(ctx) == nil)
+		cancel()
+	}
 	promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{s}}).ServeHTTP(w, r)
 }
 
