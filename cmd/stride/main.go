@@ -103,18 +103,13 @@ func (c *common) register(fs *flag.FlagSet) {
 
 // load reads the configuration and opens the database.
 func (c *common) load(ctx context.Context) (config.Config, *store.DB, error) {
-	path, optional := c.config, false
-	if path == "" {
-		path = os.Getenv("STRIDE_CONFIG")
-	}
-	if path == "" {
-		path, optional = "stride.yaml", true
-	}
+	path := c.configPath()
+	optional := c.config == "" && os.Getenv("STRIDE_CONFIG") == ""
 	cfg, err := config.Load(path, optional)
 	if err != nil {
 		return cfg, nil, err
 	}
-	url := firstNonEmpty(c.db, os.Getenv("STRIDE_DB"), cfg.DB, "stride.db")
+	url := c.dbURL(cfg)
 	db, err := store.Open(ctx, url)
 	if err != nil {
 		return cfg, nil, err
@@ -126,6 +121,18 @@ func (c *common) load(ctx context.Context) (config.Config, *store.DB, error) {
 		}
 	}
 	return cfg, db, nil
+}
+
+// configPath is the configuration file in use: --config, else
+// $STRIDE_CONFIG, else stride.yaml (which may be absent).
+func (c *common) configPath() string {
+	return firstNonEmpty(c.config, os.Getenv("STRIDE_CONFIG"), "stride.yaml")
+}
+
+// dbURL is the database in use: --db, else $STRIDE_DB, else the config's
+// db, else stride.db.
+func (c *common) dbURL(cfg config.Config) string {
+	return firstNonEmpty(c.db, os.Getenv("STRIDE_DB"), cfg.DB, "stride.db")
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.
@@ -166,6 +173,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(stderr, err)
 	}
 	defer db.Close()
+	warnIfReadable(logger, c.configPath(), "webhook secrets")
+	if db.Dialect() == store.SQLite {
+		dbPath, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(c.dbURL(cfg), "sqlite:"), "file:"), "?")
+		warnIfReadable(logger, dbPath, "token digests and raw deliveries")
+	}
+	files := raiseFileLimit(logger)
 	sources, err := buildSources(cfg)
 	if err != nil {
 		return fail(stderr, err)
@@ -178,13 +191,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, fmt.Errorf("listen on %s: %w", listen, err))
 	}
+	l = limitConnections(l, connectionCap(files))
 	// The address line lets scripts and tests that listen on :0 find the port.
 	fmt.Fprintf(stdout, "stride listening on http://%s\n", l.Addr())
 	th, err := cfg.DORAThresholds()
 	if err != nil {
 		return fail(stderr, err)
 	}
-	srv := &server.Server{DB: db, Logger: logger, Sources: sources, Intake: intake.New(db, sources), Dev: *dev, Thresholds: &th, Rings: cfg.Rings}
+	srv := &server.Server{DB: db, Logger: logger, Sources: sources, Intake: intake.New(db, sources), Dev: *dev, MetricsPublic: cfg.Metrics.Public, Thresholds: &th, Rings: cfg.Rings}
 	if err := srv.Run(ctx, l); err != nil {
 		logger.Error("serve", "err", err)
 		return 1

@@ -36,6 +36,16 @@ type Config struct {
 	// Thresholds overrides the DORA tier boundaries of docs/metrics.md; a value
 	// left out keeps its default.
 	Thresholds Thresholds `yaml:"thresholds"`
+	// Metrics says who may read /metrics.
+	Metrics Metrics `yaml:"metrics"`
+}
+
+// Metrics configures the /metrics endpoint.
+type Metrics struct {
+	// Public serves /metrics without a token, for a Prometheus that cannot
+	// send one. By default it needs a read token: its labels name sources
+	// and routes, and its counts tell how busy each is.
+	Public bool `yaml:"public"`
 }
 
 // Thresholds are the overridable tier boundaries. Durations are Go
