@@ -261,6 +261,9 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Ev
 		if inserted[changeKey{c.Repository, c.SHA}] {
 			continue
 		}
+		if err := db.lockEntity(ctx, tx, "changes", c.Repository, c.SHA); err != nil {
+			return err
+		}
 		old, err := db.change(ctx, tx, c.Repository, c.SHA)
 		if err != nil {
 			return err
@@ -271,6 +274,24 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Ev
 			strings.Join(m.Parents, " "), m.Author, micros(m.AuthorTime), m.CommitTime.UnixMicro(), m.Title, m.Incident, encodePaths(m.Paths), m.Repository, m.SHA); err != nil {
 			return fmt.Errorf("update change %s: %w", c.SHA, err)
 		}
+	}
+	return nil
+}
+
+// lockEntity makes the read-merge-write of one entity exclusive on
+// PostgreSQL: under READ COMMITTED two transactions merging reports of the
+// same deployment would each read the row as it was before either and the
+// second write would drop the first's report (a new row has nothing to
+// lock with SELECT FOR UPDATE, hence an advisory lock on the key, held to
+// the end of the transaction). Writers take them in key order (apply), so
+// they queue rather than deadlock. SQLite has one writer and needs none.
+func (db *DB) lockEntity(ctx context.Context, tx *sql.Tx, table string, key ...string) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	name := table + "\x1f" + strings.Join(key, "\x1f")
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, name); err != nil {
+		return fmt.Errorf("lock %s %v: %w", table, key, err)
 	}
 	return nil
 }
@@ -339,6 +360,9 @@ func scanDeployment(s interface{ Scan(...any) error }) (delivery.Deployment, err
 }
 
 func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, d delivery.Deployment) error {
+	if err := db.lockEntity(ctx, tx, "deployments", d.Service, d.Environment, d.ID); err != nil {
+		return err
+	}
 	old, err := scanDeployment(tx.QueryRowContext(ctx, db.q(`SELECT `+deploymentColumns+` FROM deployments WHERE service = ? AND environment = ? AND id = ?`),
 		d.Service, d.Environment, d.ID))
 	switch {
@@ -373,6 +397,9 @@ func scanIncident(s interface{ Scan(...any) error }) (delivery.Incident, error) 
 }
 
 func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incident) error {
+	if err := db.lockEntity(ctx, tx, "incidents", in.Service, in.ID); err != nil {
+		return err
+	}
 	old, err := scanIncident(tx.QueryRowContext(ctx, db.q(`SELECT `+incidentColumns+` FROM incidents WHERE service = ? AND id = ?`), in.Service, in.ID))
 	switch {
 	case err == nil:
@@ -412,6 +439,13 @@ func (db *DB) ensureService(ctx context.Context, tx *sql.Tx, name, repository st
 // it back with its indexed columns.
 func upsertJSON[T any](ctx context.Context, db *DB, tx *sql.Tx, table string, keyCols []string, keyVals []any, v T, merge func(a, b T) T, columns func(T) ([]string, []any)) error {
 	where := strings.Join(keyCols, " = ? AND ") + " = ?"
+	parts := make([]string, len(keyVals))
+	for i, v := range keyVals {
+		parts[i] = fmt.Sprint(v)
+	}
+	if err := db.lockEntity(ctx, tx, table, parts...); err != nil {
+		return err
+	}
 	var data string
 	err := tx.QueryRowContext(ctx, db.q("SELECT data FROM "+table+" WHERE "+where), keyVals...).Scan(&data)
 	switch {

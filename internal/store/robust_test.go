@@ -91,6 +91,16 @@ func TestOverlappingBatchesInOppositeOrdersNeverFail(t *testing.T) {
 			if n != deployments {
 				t.Errorf("%d deployments stored, want %d", n, deployments)
 			}
+			// No report was lost to a concurrent merge: every deployment is
+			// at the latest report, client 5's of round 4 (minute 29).
+			latest := t0.Add(time.Duration((rounds-1)*clients+clients-1) * time.Minute).UnixMicro()
+			n, err = replicas[1].CountForTest(ctx, fmt.Sprintf("SELECT COUNT(*) FROM deployments WHERE updated_at = %d", latest))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != deployments {
+				t.Errorf("%d of %d deployments at the latest report, the rest lost one to a concurrent merge", n, deployments)
+			}
 		})
 	}
 }
