@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -82,5 +87,38 @@ func TestSourceAddMakesTheConfigPrivate(t *testing.T) {
 	}
 	if st.Mode().Perm() != 0o600 {
 		t.Fatalf("stride.yaml has mode %04o after a secret was written, want 0600", st.Mode().Perm())
+	}
+}
+
+func TestAWarningForSecretFilesOthersCanRead(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		mode os.FileMode
+		warn bool
+	}{{0o644, true}, {0o640, true}, {0o600, false}} {
+		path := filepath.Join(dir, fmt.Sprintf("stride-%o.yaml", c.mode))
+		if err := os.WriteFile(path, []byte("db: x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, c.mode); err != nil {
+			t.Fatal(err)
+		}
+		var log bytes.Buffer
+		warnIfReadable(slog.New(slog.NewTextHandler(&log, nil)), path, "webhook secrets")
+		if got := strings.Contains(log.String(), "readable by other users") && strings.Contains(log.String(), path); got != c.warn {
+			t.Errorf("mode %04o: warned %v (%q), want %v", c.mode, got, log.String(), c.warn)
+		}
+	}
+}
+
+func TestTheOpenFileLimitIsRaisedToTheHardLimit(t *testing.T) {
+	var log bytes.Buffer
+	got := raiseFileLimit(slog.New(slog.NewTextHandler(&log, nil)))
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	if lim.Cur != lim.Max || got != lim.Cur {
+		t.Errorf("soft limit %d, hard %d, reported %d; want all equal (log: %s)", lim.Cur, lim.Max, got, log.String())
 	}
 }
