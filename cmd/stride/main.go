@@ -122,18 +122,13 @@ func (c *common) register(fs *flag.FlagSet) {
 
 // load reads the configuration and opens the database.
 func (c *common) load(ctx context.Context) (config.Config, *store.DB, error) {
-	path, optional := c.config, false
-	if path == "" {
-		path = os.Getenv("STRIDE_CONFIG")
-	}
-	if path == "" {
-		path, optional = "stride.yaml", true
-	}
+	path := c.configPath()
+	optional := c.config == "" && os.Getenv("STRIDE_CONFIG") == ""
 	cfg, err := config.Load(path, optional)
 	if err != nil {
 		return cfg, nil, err
 	}
-	url := firstNonEmpty(c.db, os.Getenv("STRIDE_DB"), cfg.DB, "stride.db")
+	url := c.dbURL(cfg)
 	db, err := store.Open(ctx, url)
 	if err != nil {
 		return cfg, nil, err
@@ -145,6 +140,18 @@ func (c *common) load(ctx context.Context) (config.Config, *store.DB, error) {
 		}
 	}
 	return cfg, db, nil
+}
+
+// configPath is the configuration file in use: --config, else
+// $STRIDE_CONFIG, else stride.yaml (which may be absent).
+func (c *common) configPath() string {
+	return firstNonEmpty(c.config, os.Getenv("STRIDE_CONFIG"), "stride.yaml")
+}
+
+// dbURL is the database in use: --db, else $STRIDE_DB, else the config's
+// db, else stride.db.
+func (c *common) dbURL(cfg config.Config) string {
+	return firstNonEmpty(c.db, os.Getenv("STRIDE_DB"), cfg.DB, "stride.db")
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.
@@ -185,6 +192,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(stderr, err)
 	}
 	defer db.Close()
+	warnIfReadable(logger, c.configPath(), "webhook secrets")
+	if db.Dialect() == store.SQLite {
+		dbPath, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(c.dbURL(cfg), "sqlite:"), "file:"), "?")
+		warnIfReadable(logger, dbPath, "token digests and raw deliveries")
+	}
+	files := raiseFileLimit(logger)
 	sources, err := buildSources(cfg)
 	if err != nil {
 		return fail(stderr, err)
@@ -197,6 +210,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, fmt.Errorf("listen on %s: %w", listen, err))
 	}
+	l = limitConnections(l, connectionCap(files))
 	// The address line lets scripts and tests that listen on :0 find the port.
 	fmt.Fprintf(stdout, "stride listening on http://%s\n", l.Addr())
 	th, err := cfg.DORAThresholds()
@@ -236,7 +250,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(stderr, err)
 	}
 	srv := &server.Server{DB: db, Reports: reports, Logger: logger, Sources: sources, Intake: in, Responder: responder,
-		Dev: *dev, Thresholds: &th, Rings: cfg.Rings, Catalog: catalogOf(cfg), Trends: trends}
+		Dev: *dev, MetricsPublic: cfg.Metrics.Public, Thresholds: &th, Rings: cfg.Rings, Catalog: catalogOf(cfg), Trends: trends}
 	// The runner's tasks stop with ctx, as the server does; both are
 	// waited for before the database closes.
 	runner.Start(ctx)

@@ -103,8 +103,10 @@ func addSource(path, name string, cred ingest.Credential, value string) (bool, e
 	case err != nil:
 		return false, err
 	default:
+		// It is about to hold a secret: whatever mode it had, only its
+		// owner may read it now.
 		if st, err := os.Stat(path); err == nil {
-			mode = st.Mode().Perm()
+			mode = st.Mode().Perm() &^ 0o077
 		}
 	}
 	var doc yaml.Node

@@ -109,8 +109,9 @@ func TestSourceAddEditsTheFileInPlace(t *testing.T) {
 					t.Errorf("comment %q was lost:\n%s", comment, body)
 				}
 			}
-			if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
-				t.Errorf("mode changed to %v", st.Mode().Perm())
+			// It now holds a secret: only its owner may read it.
+			if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+				t.Errorf("mode is %v, want -rw-------", st.Mode().Perm())
 			}
 		})
 	}

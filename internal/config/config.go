@@ -50,6 +50,16 @@ type Config struct {
 	// that names none (default delivery.DefaultCauseWindow); see
 	// IncidentCauseWindows.
 	IncidentCauseWindow *time.Duration `yaml:"incident_cause_window"`
+	// Metrics says who may read /metrics.
+	Metrics Metrics `yaml:"metrics"`
+}
+
+// Metrics configures the /metrics endpoint.
+type Metrics struct {
+	// Public serves /metrics without a token, for a Prometheus that cannot
+	// send one. By default it needs a read token: its labels name sources
+	// and routes, and its counts tell how busy each is.
+	Public bool `yaml:"public"`
 }
 
 // Thresholds are the overridable tier boundaries. Durations are Go

@@ -114,3 +114,21 @@ func TestASourceListedWithoutSettingsIsNotEnabled(t *testing.T) {
 		t.Errorf("argocd: %v, %v, %v; want it not enabled", src, ok, err)
 	}
 }
+
+func TestMetricsArePrivateUnlessConfiguredPublic(t *testing.T) {
+	for _, c := range []struct {
+		yaml string
+		want bool
+	}{{"addr: :8080\n", false}, {"metrics:\n  public: true\n", true}, {"metrics:\n  public: false\n", false}} {
+		cfg, err := load(t, c.yaml)
+		if err != nil {
+			t.Fatalf("%q: %v", c.yaml, err)
+		}
+		if cfg.Metrics.Public != c.want {
+			t.Errorf("%q: metrics.public = %v, want %v", c.yaml, cfg.Metrics.Public, c.want)
+		}
+	}
+	if _, err := load(t, "metrics:\n  open: true\n"); err == nil {
+		t.Error("an unknown metrics setting was accepted")
+	}
+}

@@ -19,6 +19,10 @@ const (
 	EUNAUTHORIZED = "unauthorized" // no valid credentials
 	EFORBIDDEN    = "forbidden"    // valid credentials without the scope
 	EINTERNAL     = "internal"     // a fault of Stride's, not the caller's
+	// EUNAVAILABLE: the database cannot take the request now (down, disk
+	// full, corrupt, locked beyond its timeout). Nothing was stored; the
+	// same request may succeed later, so callers are told to retry.
+	EUNAVAILABLE = "unavailable"
 )
 
 // Error is a domain error with a code and a message fit for the caller.

@@ -62,6 +62,9 @@ func (e *Event) Validate() error {
 	if len(e.Key) > MaxKeyLength {
 		return FieldError("key", "is longer than %d bytes", MaxKeyLength)
 	}
+	if err := validText("key", e.Key); err != nil {
+		return err
+	}
 	set := 0
 	for _, p := range []bool{e.Change != nil, e.Deployment != nil, e.Incident != nil, e.PullRequest != nil, e.WorkItem != nil, e.Build != nil} {
 		if p {
@@ -125,7 +128,7 @@ func required(field, v string) error {
 	if len(v) > MaxKeyLength {
 		return FieldError(field, "is longer than %d bytes", MaxKeyLength)
 	}
-	return nil
+	return validText(field, v)
 }
 
 func validateChange(c *Change) error {
@@ -267,8 +270,13 @@ func validatePullRequest(p *PullRequest) error {
 	if p.State != "" && prStateRank[p.State] == 0 {
 		return FieldError("pull_request.state", "unknown state %q (want open, closed or merged)", p.State)
 	}
-	if p.Additions < 0 || p.Deletions < 0 || p.ChangedFiles < 0 || p.Comments < 0 || p.ReviewComments < 0 {
-		return FieldError("pull_request", "counts cannot be negative")
+	for _, c := range []struct {
+		field string
+		n     int
+	}{{"additions", p.Additions}, {"deletions", p.Deletions}, {"changed_files", p.ChangedFiles}, {"comments", p.Comments}, {"review_comments", p.ReviewComments}} {
+		if c.n < 0 || c.n > MaxCount {
+			return FieldError("pull_request."+c.field, "must be 0 to %d, got %d", MaxCount, c.n)
+		}
 	}
 	for _, t := range []*time.Time{&p.CreatedAt, &p.ReadyAt, &p.FirstCommitAt, &p.FirstReviewAt, &p.ApprovedAt, &p.MergedAt, &p.ClosedAt, &p.UpdatedAt} {
 		*t = NormalizeTime(*t)
@@ -286,8 +294,8 @@ func validateWorkItem(w *WorkItem) error {
 	if err := required("work_item.key", w.Key); err != nil {
 		return err
 	}
-	if w.StoryPoints != nil && *w.StoryPoints < 0 {
-		return FieldError("work_item.story_points", "cannot be negative")
+	if err := validStoryPoints(w.StoryPoints); err != nil {
+		return err
 	}
 	for _, t := range []*time.Time{&w.SprintEnd, &w.CreatedAt, &w.ResolvedAt, &w.UpdatedAt} {
 		*t = NormalizeTime(*t)

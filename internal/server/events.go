@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stride-oss/stride/internal/delivery"
 )
@@ -180,6 +182,10 @@ func decodeEvents(body []byte, maxEvents int) ([]delivery.Event, error) {
 		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 			return nil, &delivery.Error{Code: delivery.EINVALID, Index: i, Message: "trailing data after the JSON value"}
 		}
+		if err := w.check(raw); err != nil {
+			err.Index = i
+			return nil, err
+		}
 		events[i] = w.event()
 	}
 	return events, nil
@@ -305,4 +311,119 @@ func (w wireEvent) event() delivery.Event {
 			Status: delivery.BuildStatus(b.Status), StartedAt: b.StartedAt, FinishedAt: b.FinishedAt, UpdatedAt: b.UpdatedAt}
 	}
 	return e
+}
+
+// maxOffset is the largest UTC offset a real time zone has (+14:00, Line
+// Islands; the most negative is -12:00): a larger one is a typo.
+const maxOffset = 14 * 60 * 60
+
+// check refuses what the JSON decoder accepts but the wire must not: text
+// that is not UTF-8 (the decoder would replace it, so distinct keys could
+// collide), a negative severity (the domain's unknown severity is -1, never
+// a value to send: omit the field instead), and a UTC offset beyond 14
+// hours. The error names the field.
+func (w wireEvent) check(raw []byte) *delivery.Error {
+	if !utf8.Valid(raw) {
+		return &delivery.Error{Code: delivery.EINVALID, Field: invalidUTF8Field(raw), Message: "is not valid UTF-8"}
+	}
+	if in := w.Incident; in != nil && in.Severity != nil && *in.Severity < 0 {
+		return &delivery.Error{Code: delivery.EINVALID, Field: "incident.severity", Message: fmt.Sprintf("must be 0 (critical) to 3, got %d; omit it when unknown", *in.Severity)}
+	}
+	for name, v := range map[string]any{"change": w.Change, "deployment": w.Deployment, "incident": w.Incident,
+		"pull_request": w.PullRequest, "work_item": w.WorkItem, "build": w.Build} {
+		if field := farOffset(v); field != "" {
+			return &delivery.Error{Code: delivery.EINVALID, Field: name + "." + field, Message: "has a UTC offset beyond ±14:00"}
+		}
+	}
+	return nil
+}
+
+// farOffset returns the JSON name of the first time field of the struct
+// v points to whose offset is beyond maxOffset, "" when none is (or v is
+// nil).
+func farOffset(v any) string {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return ""
+	}
+	rv = rv.Elem()
+	for i := range rv.NumField() {
+		t, ok := rv.Field(i).Interface().(time.Time)
+		if !ok || t.IsZero() {
+			continue
+		}
+		if _, off := t.Zone(); off > maxOffset || off < -maxOffset {
+			name, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("json"), ",")
+			return name
+		}
+	}
+	return ""
+}
+
+// invalidUTF8Field walks raw's tokens and returns the dotted path of the
+// first key or string value holding bytes that are not UTF-8
+// ("deployment.service"); array elements are named by their array.
+func invalidUTF8Field(raw []byte) string {
+	type frame struct {
+		object    bool
+		key       string
+		expectKey bool
+	}
+	var stack []frame
+	// path names the string just read: the keys of the enclosing
+	// objects, then the key it is (or the key whose value it is).
+	path := func(key string) string {
+		var parts []string
+		for _, f := range stack[:len(stack)-1] {
+			if f.object {
+				parts = append(parts, f.key)
+			}
+		}
+		if top := stack[len(stack)-1]; top.object {
+			if top.expectKey {
+				parts = append(parts, key)
+			} else {
+				parts = append(parts, top.key)
+			}
+		}
+		return strings.Join(parts, ".")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		before := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		switch tok := tok.(type) {
+		case json.Delim:
+			switch tok {
+			case '{', '[':
+				stack = append(stack, frame{object: tok == '{', expectKey: tok == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].object {
+					stack[len(stack)-1].expectKey = true
+				}
+			}
+			continue
+		case string:
+			if !utf8.Valid(raw[before:dec.InputOffset()]) {
+				if top == nil {
+					return ""
+				}
+				return path(tok)
+			}
+		}
+		if top != nil && top.object {
+			if top.expectKey {
+				top.key = tok.(string)
+			}
+			top.expectKey = !top.expectKey
+		}
+	}
 }

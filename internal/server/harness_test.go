@@ -99,6 +99,7 @@ type harness struct {
 	srv   *server.Server
 	http  *httptest.Server
 	token string // an admin bearer token for the native API
+	url   string // the store's URL (a SQLite file's path)
 }
 
 // forEachDB runs fn once per configured database (SQLite always, PostgreSQL
@@ -152,7 +153,7 @@ func newHarness(t testing.TB, kind string) *harness {
 	srv := &server.Server{DB: db, Reports: reader(db), Sources: sources, Intake: intake.New(db, sources)}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &harness{db: db, raw: raw, srv: srv, http: hs, token: secret}
+	return &harness{db: db, raw: raw, srv: srv, http: hs, token: secret, url: url}
 }
 
 // response is what the server answered.

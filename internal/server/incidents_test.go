@@ -130,7 +130,10 @@ func TestIncidentAPI(t *testing.T) {
 			t.Errorf("unknown state: %d", code)
 		}
 
-		res, err := http.Get(ts.URL + "/metrics")
+		// /metrics needs a read token unless stride.yaml makes it public.
+		req, _ := http.NewRequest("GET", ts.URL+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+ts.read)
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

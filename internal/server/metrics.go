@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,7 +26,18 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	// dora registers the DORA collector once, on the first scrape of a
 	// server with trends.
-	dora sync.Once
+	dora  sync.Once
+	ready prometheus.Gauge
+}
+
+// setReady records the outcome of the last readiness probe in stride_ready.
+func (m *metrics) setReady(ok bool) {
+	m.init()
+	if ok {
+		m.ready.Set(1)
+	} else {
+		m.ready.Set(0)
+	}
 }
 
 // counterFamilies are the counters add increments: help text and label
@@ -60,6 +72,11 @@ func (m *metrics) init() {
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method", "code"})
 		m.registry.MustRegister(m.duration)
+		m.ready = prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "stride_ready",
+			Help: "1 when the last /readyz write probe succeeded, 0 when the database could not take a write.",
+		})
+		m.registry.MustRegister(m.ready)
 		info := buildinfo.Read()
 		build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "stride_build_info",
@@ -112,6 +129,12 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 			s.metrics.registry.MustRegister(doraCollector{s.Trends})
 		}
 	})
+	// stride_ready is as fresh as the scrape: the same write probe as /readyz.
+	if s.DB != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		s.metrics.setReady(s.DB.Ready(ctx) == nil)
+		cancel()
+	}
 	promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{s}}).ServeHTTP(w, r)
 }
 

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,6 +48,10 @@ type Server struct {
 	// Dev turns authentication off. Run refuses it unless the listener is
 	// on a loopback address.
 	Dev bool
+	// MetricsPublic serves /metrics without a token (stride.yaml's
+	// metrics.public), for a Prometheus that cannot send one; otherwise
+	// it needs a read token, as the reports do: its labels name sources.
+	MetricsPublic bool
 	// Now is the clock for default report periods.
 	Now func() time.Time
 	// Thresholds are the DORA tier boundaries (nil: docs/metrics.md's).
@@ -98,7 +103,11 @@ func (s *Server) Handler() http.Handler {
 		mux := &routeMux{ServeMux: http.NewServeMux()}
 		mux.HandleFunc("GET /healthz", s.healthz)
 		mux.HandleFunc("GET /readyz", s.readyz)
-		mux.HandleFunc("GET /metrics", s.serveMetrics)
+		if s.MetricsPublic {
+			mux.HandleFunc("GET /metrics", s.serveMetrics)
+		} else {
+			mux.Handle("GET /metrics", s.auth(delivery.ScopeRead, s.serveMetrics))
+		}
 		mux.Handle("POST /api/v1/events", s.auth(delivery.ScopeIngest, s.postEvents))
 		mux.Handle("GET /api/v1/dora", s.auth(delivery.ScopeRead, s.getDORA))
 		mux.Handle("GET /api/v1/dora/explain", s.auth(delivery.ScopeRead, s.getDORAExplain))
@@ -171,16 +180,35 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz answers 200 only when a write can succeed (store.Ready writes a
+// probe row), so a load balancer stops sending events to a replica whose
+// disk is full or whose file is corrupt; the reason is in the body and
+// stride_ready is 0 until a probe passes again.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.DB.Ping(ctx); err != nil {
+	if err := s.DB.Ready(ctx); err != nil {
+		reason := store.Unavailable(err)
+		var e *delivery.Error
+		if errors.As(err, &e) && e.Code == delivery.EUNAVAILABLE {
+			reason = e.Message
+		}
+		if reason == "" {
+			reason = "the write probe failed"
+		}
 		s.logger().Error("readyz", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database unreachable"})
+		s.metrics.setReady(false)
+		w.Header().Set("Retry-After", retryAfter)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": reason})
 		return
 	}
+	s.metrics.setReady(true)
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
+
+// retryAfter is the Retry-After of a 503, in seconds: long enough for a
+// deadlock or a restart to clear, short enough not to pile up events.
+const retryAfter = "5"
 
 // postEvents is the native ingest API. It answers only after the batch is
 // committed.
@@ -224,8 +252,16 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	return body, nil
 }
 
-// writeError is the one place that maps errors to statuses.
+// writeError is the one place that maps errors to statuses. A database
+// that cannot serve now (EUNAVAILABLE, or a read that failed the same way)
+// is 503 with Retry-After: the client should send again, and nothing of
+// the request was stored.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if delivery.ErrorCode(err) == delivery.EINTERNAL {
+		if reason := store.Unavailable(err); reason != "" {
+			err = fmt.Errorf("%w: %w", delivery.Errorf(delivery.EUNAVAILABLE, "the database is unavailable (%s); retry later", reason), err)
+		}
+	}
 	status := http.StatusInternalServerError
 	body := map[string]any{}
 	switch {
@@ -244,6 +280,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			status = http.StatusUnauthorized
 		case delivery.EFORBIDDEN:
 			status = http.StatusForbidden
+		case delivery.EUNAVAILABLE:
+			status = http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", retryAfter)
 		}
 		body["error"] = delivery.ErrorMessage(err)
 		var e *delivery.Error
@@ -256,7 +295,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			}
 		}
 	}
-	if status == http.StatusInternalServerError {
+	if status >= http.StatusInternalServerError {
 		s.logger().Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if status == http.StatusUnauthorized {
@@ -265,13 +304,24 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, body)
 }
 
+// writeJSON encodes v into a buffer first and sends it with status only
+// when that succeeded: a value that does not encode (a NaN or an infinity
+// from a report) is a 500, never a 2xx with an empty or truncated body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // messages quote <token> and the like
-	enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		slog.Error("encode response", "err", err)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, "{\n  \"error\": \"internal error: the answer could not be encoded\"\n}\n")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
 }
 
 type ctxKey int

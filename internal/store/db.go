@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	neturl "net/url"
 	"os"
 	"path/filepath"
@@ -40,6 +41,9 @@ type DB struct {
 	// mode never blocks on the writer. On PostgreSQL both are one pool.
 	write *sql.DB
 	read  *sql.DB
+	// file is the SQLite file's path, for checks of the file itself ("" on
+	// PostgreSQL and for in-memory databases).
+	file string
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -108,6 +112,9 @@ func openWith(url string, readOnly bool) (*DB, error) {
 	if err := checkDir(path); err != nil {
 		return nil, err
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	// synchronous(FULL): a commit is on disk before Ingest returns, so an
 	// acknowledged event survives a power loss, not only a crash (NORMAL
 	// in WAL mode would lose the last commits). It costs one fsync a batch.
@@ -133,6 +140,9 @@ func openWith(url string, readOnly bool) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	db.dialect, db.write, db.read = SQLite, w, r
+	if !strings.HasPrefix(path, ":memory:") && !strings.Contains(path, "mode=memory") {
+		db.file, _, _ = strings.Cut(path, "?")
+	}
 	return db, nil
 }
 
@@ -162,6 +172,26 @@ func checkDir(path string) error {
 	probe.Close()
 	os.Remove(probe.Name())
 	return nil
+}
+
+// createPrivate creates a missing SQLite file readable by its owner only:
+// it holds token digests and every delivery's raw body. SQLite gives the
+// -wal and -shm files it makes beside it the database file's mode, so they
+// are private too. An existing file keeps its mode (the server warns when
+// others can read it).
+func createPrivate(path string) error {
+	if strings.HasPrefix(path, ":memory:") || strings.Contains(path, "mode=memory") {
+		return nil
+	}
+	file, _, _ := strings.Cut(path, "?")
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create sqlite %s: %w", file, err)
+	}
+	return f.Close()
 }
 
 // Dialect reports which database is behind db.
@@ -206,8 +236,38 @@ func (db *DB) q(query string) string {
 	return b.String()
 }
 
-// inTx runs fn in a write transaction, committing when it returns nil.
+// txAttempts bounds how often inTx runs a transaction that PostgreSQL
+// aborted as a deadlock victim or a serialization failure.
+const txAttempts = 5
+
+// inTx runs fn in a write transaction, committing when it returns nil. A
+// transaction PostgreSQL aborted to break a deadlock or a serialization
+// conflict (SQLSTATE 40P01, 40001) is run again, up to txAttempts times
+// with a jittered pause, so callers never see an error that only meant
+// "try again": fn must therefore be safe to run more than once (it is
+// rolled back each time). An error meaning the database cannot take
+// writes now (down, full, corrupt, busy) comes back as EUNAVAILABLE.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = db.tryTx(ctx, fn)
+		if err == nil || attempt == txAttempts || !retryable(err) {
+			break
+		}
+		// 5-10 ms, 10-20 ms, 20-40 ms, ...: the other transaction holds its
+		// locks until it commits, which is rarely longer.
+		pause := time.Duration(5<<(attempt-1)) * time.Millisecond
+		pause += time.Duration(rand.Int64N(int64(pause)))
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(pause):
+		}
+	}
+	return classify(err)
+}
+
+func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,27 +74,43 @@ func (db *DB) ingestTx(ctx context.Context, tx *sql.Tx, events []delivery.Event)
 	return res, db.apply(ctx, tx, fresh)
 }
 
-// recordKeys stores the idempotency keys of the batch and returns the events
-// whose key was new, in batch order, each key once.
+// recordKeys stores the idempotency keys of the batch, each with the digest
+// of its event's content, and returns the events whose key was new, in
+// batch order, each key once. A key already known (stored, or earlier in
+// the batch) with the same content is a duplicate; with different content
+// it is an ECONFLICT naming the key, never a silent drop of the new
+// content. Keys stored before digests existed match any content. Keys are
+// written in sorted order, so two transactions inserting the same keys
+// wait for each other instead of deadlocking.
 func (db *DB) recordKeys(ctx context.Context, tx *sql.Tx, events []delivery.Event) ([]delivery.Event, error) {
 	now := db.Now().UnixMicro()
-	seen := make(map[string]bool, len(events))
+	digests := make(map[string]string, len(events))
 	var unique []delivery.Event
 	for _, e := range events {
-		if !seen[e.Key] {
-			seen[e.Key] = true
-			unique = append(unique, e)
+		d, err := eventDigest(e)
+		if err != nil {
+			return nil, err
 		}
+		if old, ok := digests[e.Key]; ok {
+			if old != d {
+				return nil, conflictingKey(e.Key)
+			}
+			continue
+		}
+		digests[e.Key] = d
+		unique = append(unique, e)
 	}
+	sorted := slices.Clone(unique)
+	slices.SortFunc(sorted, func(a, b delivery.Event) int { return strings.Compare(a.Key, b.Key) })
 	inserted := make(map[string]bool, len(unique))
-	const cols = 5
-	for start := 0; start < len(unique); start += 1000 {
-		chunk := unique[start:min(start+1000, len(unique))]
+	const cols = 6
+	for start := 0; start < len(sorted); start += 1000 {
+		chunk := sorted[start:min(start+1000, len(sorted))]
 		args := make([]any, 0, len(chunk)*cols)
 		for _, e := range chunk {
-			args = append(args, e.Key, string(e.Kind), e.Source, now, e.EntityKey())
+			args = append(args, e.Key, string(e.Kind), e.Source, now, e.EntityKey(), digests[e.Key])
 		}
-		rows, err := tx.QueryContext(ctx, db.q("INSERT INTO events (key, kind, source, received_at, entity) VALUES "+
+		rows, err := tx.QueryContext(ctx, db.q("INSERT INTO events (key, kind, source, received_at, entity, digest) VALUES "+
 			placeholders(len(chunk), cols)+" ON CONFLICT (key) DO NOTHING RETURNING key"), args...)
 		if err != nil {
 			return nil, fmt.Errorf("record event keys: %w", err)
@@ -113,9 +131,54 @@ func (db *DB) recordKeys(ctx context.Context, tx *sql.Tx, events []delivery.Even
 	for _, e := range unique {
 		if inserted[e.Key] {
 			fresh = append(fresh, e)
+			continue
+		}
+		var stored sql.NullString
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT digest FROM events WHERE key = ?`), e.Key).Scan(&stored); err != nil {
+			return nil, fmt.Errorf("read digest of event %q: %w", e.Key, err)
+		}
+		if stored.Valid && stored.String != digests[e.Key] {
+			return nil, conflictingKey(e.Key)
 		}
 	}
 	return fresh, nil
+}
+
+// conflictingKey is the error for a known idempotency key sent with other
+// content: one of the two reports is wrong, and only the sender knows which.
+func conflictingKey(key string) error {
+	return delivery.Errorf(delivery.ECONFLICT, "event key %q was stored before with different content: a key names one report; send a changed report under a new key", key)
+}
+
+// eventDigest is the SHA-256 of an event's canonical content: its kind and
+// its entity as JSON, after intake normalised it (times in UTC at
+// microseconds, defaults filled), so the same report digests the same
+// whoever sends it and in whatever order its fields came.
+func eventDigest(e delivery.Event) (string, error) {
+	var entity any
+	switch {
+	case e.Change != nil:
+		entity = e.Change
+	case e.Deployment != nil:
+		entity = e.Deployment
+	case e.Incident != nil:
+		entity = e.Incident
+	case e.PullRequest != nil:
+		entity = e.PullRequest
+	case e.WorkItem != nil:
+		entity = e.WorkItem
+	case e.Build != nil:
+		entity = e.Build
+	}
+	b, err := json.Marshal(struct {
+		Kind   delivery.Kind
+		Entity any
+	}{e.Kind, entity})
+	if err != nil {
+		return "", fmt.Errorf("digest event %q: %w", e.Key, err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 type changeKey struct{ repository, sha string }
@@ -140,14 +203,21 @@ func mergeBatch(events []delivery.Event) map[delivery.Kind]map[string]delivery.E
 }
 
 // apply merges the entities of events into the store, each kind by the
-// writer its table entry names.
+// writer its table entry names, in the order of their entity keys: two
+// transactions writing the same rows then lock them in the same order and
+// one waits for the other, where Go's map order let them deadlock.
 func (db *DB) apply(ctx context.Context, tx *sql.Tx, events []delivery.Event) error {
 	b := mergeBatch(events)
 	for _, kind := range kindOrder {
 		if len(b[kind]) == 0 {
 			continue
 		}
-		if err := entityTables[kind].write(ctx, db, tx, slices.Collect(maps.Values(b[kind]))); err != nil {
+		byKey := b[kind]
+		ordered := make([]delivery.Event, 0, len(byKey))
+		for _, k := range slices.Sorted(maps.Keys(byKey)) {
+			ordered = append(ordered, byKey[k])
+		}
+		if err := entityTables[kind].write(ctx, db, tx, ordered); err != nil {
 			return err
 		}
 	}
@@ -191,6 +261,9 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Ev
 		if inserted[changeKey{c.Repository, c.SHA}] {
 			continue
 		}
+		if err := db.lockEntity(ctx, tx, "changes", c.Repository, c.SHA); err != nil {
+			return err
+		}
 		old, err := db.change(ctx, tx, c.Repository, c.SHA)
 		if err != nil {
 			return err
@@ -202,6 +275,24 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Ev
 			string(m.Ancestry), strings.Join(m.ProvenAncestors, " "), m.Repository, m.SHA); err != nil {
 			return fmt.Errorf("update change %s: %w", c.SHA, err)
 		}
+	}
+	return nil
+}
+
+// lockEntity makes the read-merge-write of one entity exclusive on
+// PostgreSQL: under READ COMMITTED two transactions merging reports of the
+// same deployment would each read the row as it was before either and the
+// second write would drop the first's report (a new row has nothing to
+// lock with SELECT FOR UPDATE, hence an advisory lock on the key, held to
+// the end of the transaction). Writers take them in key order (apply), so
+// they queue rather than deadlock. SQLite has one writer and needs none.
+func (db *DB) lockEntity(ctx context.Context, tx *sql.Tx, table string, key ...string) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	name := table + "\x1f" + strings.Join(key, "\x1f")
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, name); err != nil {
+		return fmt.Errorf("lock %s %v: %w", table, key, err)
 	}
 	return nil
 }
@@ -274,6 +365,9 @@ func scanDeployment(s interface{ Scan(...any) error }) (delivery.Deployment, err
 }
 
 func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, d delivery.Deployment) error {
+	if err := db.lockEntity(ctx, tx, "deployments", d.Service, d.Environment, d.ID); err != nil {
+		return err
+	}
 	old, err := scanDeployment(tx.QueryRowContext(ctx, db.q(`SELECT `+deploymentColumns+` FROM deployments WHERE service = ? AND environment = ? AND id = ?`),
 		d.Service, d.Environment, d.ID))
 	switch {
@@ -310,6 +404,9 @@ func scanIncident(s interface{ Scan(...any) error }) (delivery.Incident, error) 
 }
 
 func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incident) error {
+	if err := db.lockEntity(ctx, tx, "incidents", in.Service, in.ID); err != nil {
+		return err
+	}
 	old, err := scanIncident(tx.QueryRowContext(ctx, db.q(`SELECT `+incidentColumns+` FROM incidents WHERE service = ? AND id = ?`), in.Service, in.ID))
 	switch {
 	case err == nil:
@@ -347,6 +444,13 @@ func (db *DB) ensureService(ctx context.Context, tx *sql.Tx, name, repository st
 // it back with its indexed columns.
 func upsertJSON[T any](ctx context.Context, db *DB, tx *sql.Tx, table string, keyCols []string, keyVals []any, v T, merge func(a, b T) T, columns func(T) ([]string, []any)) error {
 	where := strings.Join(keyCols, " = ? AND ") + " = ?"
+	parts := make([]string, len(keyVals))
+	for i, v := range keyVals {
+		parts[i] = fmt.Sprint(v)
+	}
+	if err := db.lockEntity(ctx, tx, table, parts...); err != nil {
+		return err
+	}
 	var data string
 	err := tx.QueryRowContext(ctx, db.q("SELECT data FROM "+table+" WHERE "+where), keyVals...).Scan(&data)
 	switch {
@@ -398,7 +502,7 @@ func (db *DB) markStale(ctx context.Context, tx *sql.Tx, b map[delivery.Kind]map
 // markServicesStale flags services, and the services deployed from repos,
 // as needing their shipments recomputed.
 func (db *DB) markServicesStale(ctx context.Context, tx *sql.Tx, services, repos map[string]bool) error {
-	for repo := range repos {
+	for _, repo := range slices.Sorted(maps.Keys(repos)) {
 		rows, err := tx.QueryContext(ctx, db.q(`SELECT DISTINCT service FROM deployments WHERE repository = ?`), repo)
 		if err != nil {
 			return fmt.Errorf("find services of %s: %w", repo, err)
@@ -420,7 +524,7 @@ func (db *DB) markServicesStale(ctx context.Context, tx *sql.Tx, services, repos
 			return err
 		}
 	}
-	for s := range services {
+	for _, s := range slices.Sorted(maps.Keys(services)) {
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO shipping_state (service, dirty) VALUES (?, 1)
 			ON CONFLICT (service) DO UPDATE SET dirty = shipping_state.dirty + 1`), s); err != nil {
 			return fmt.Errorf("mark %s stale: %w", s, err)

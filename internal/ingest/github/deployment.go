@@ -134,8 +134,11 @@ func (s *Source) deployments(keyPrefix, repo string, d *deployment, status deliv
 		if r == "" {
 			r = s.appRepository(svc, repo)
 		}
+		// The environment is part of the key: one deployment id is
+		// delivered for several environments (production, github-pages),
+		// and each delivery is its own report, not a repeat of another.
 		events = append(events, delivery.Event{
-			Key:  keyPrefix + ":" + svc,
+			Key:  keyPrefix + ":" + d.Environment + ":" + svc,
 			Kind: delivery.KindDeployment,
 			Deployment: &delivery.Deployment{
 				Service:     svc,
