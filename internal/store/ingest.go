@@ -326,10 +326,23 @@ func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incide
 }
 
 // ensureService records a service first seen in an event, so it can be
-// listed and given a team later.
+// listed and given a team later, and the repository it was deployed from.
 func (db *DB) ensureService(ctx context.Context, tx *sql.Tx, name, repository string) error {
 	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO services (name, repositories) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`), name, repository); err != nil {
 		return fmt.Errorf("record service %s: %w", name, err)
+	}
+	return db.recordServiceRepository(ctx, tx, name, repository)
+}
+
+// recordServiceRepository notes that service is deployed from repository,
+// so that commits to it mark the service stale (see markServicesStale).
+func (db *DB) recordServiceRepository(ctx context.Context, tx *sql.Tx, service, repository string) error {
+	if repository == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO service_repositories (repository, service) VALUES (?, ?)
+		ON CONFLICT (repository, service) DO NOTHING`), repository, service); err != nil {
+		return fmt.Errorf("record repository %s of %s: %w", repository, service, err)
 	}
 	return nil
 }
@@ -387,10 +400,12 @@ func (db *DB) markStale(ctx context.Context, tx *sql.Tx, b map[delivery.Kind]map
 }
 
 // markServicesStale flags services, and the services deployed from repos,
-// as needing their shipments recomputed.
+// as needing their shipments recomputed. The services of a repository are
+// read from service_repositories, a few rows, not from its deployments,
+// so a delivery's cost does not grow with the history.
 func (db *DB) markServicesStale(ctx context.Context, tx *sql.Tx, services, repos map[string]bool) error {
 	for repo := range repos {
-		rows, err := tx.QueryContext(ctx, db.q(`SELECT DISTINCT service FROM deployments WHERE repository = ?`), repo)
+		rows, err := tx.QueryContext(ctx, db.q(`SELECT service FROM service_repositories WHERE repository = ?`), repo)
 		if err != nil {
 			return fmt.Errorf("find services of %s: %w", repo, err)
 		}
