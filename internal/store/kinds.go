@@ -137,6 +137,9 @@ func (db *DB) deleteEntity(ctx context.Context, tx *sql.Tx, entity string, servi
 	switch kind {
 	case delivery.KindChange:
 		repos[parts[0]] = true
+		// An imported commit was reported by the import too, which keeps
+		// no events row of it (see keyedByEntity): it stays.
+		where = append(where, "imported = 0")
 	case delivery.KindDeployment:
 		services[parts[0]] = true
 	}

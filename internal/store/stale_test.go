@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stride-oss/stride/internal/delivery"
@@ -73,11 +74,16 @@ func TestCommitsMarkStaleTheServicesOfTheirRepository(t *testing.T) {
 		t.Run("written by ingest", check)
 
 		// The same relation filled in by the migration from what an older
-		// binary stored: undo 0007 and apply it again.
+		// binary stored: undo the migration and apply it again. It must be
+		// the latest for Migrate to apply it again.
+		latest, err := db.StringForTest(ctx, `SELECT name FROM schema_migrations ORDER BY version DESC LIMIT 1`)
+		if err != nil || !strings.HasSuffix(latest, "_service_repositories.sql") {
+			t.Fatalf("the latest migration is %q (%v): this test undoes the one of service_repositories, so it must be the latest", latest, err)
+		}
 		for _, q := range []string{
 			`DROP TABLE service_repositories`,
 			`CREATE INDEX deployments_repository ON deployments (repository)`,
-			`DELETE FROM schema_migrations WHERE version = 7`,
+			`DELETE FROM schema_migrations WHERE name = '` + latest + `'`,
 			`DELETE FROM events WHERE key LIKE 'c:acme/%:new-%'`,
 			`DELETE FROM changes WHERE sha LIKE 'new-%'`,
 		} {

@@ -223,7 +223,7 @@ func benchImport(b *testing.B, gc, paths bool) {
 type storeSink struct{ in *intake.Intake }
 
 func (s storeSink) Ingest(ctx context.Context, events []delivery.Event) (int, error) {
-	res, err := s.in.Events(ctx, Source, events)
+	res, err := s.in.Import(ctx, Source, events)
 	return res.Added, err
 }
 
