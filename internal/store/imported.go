@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
+	"reflect"
 	"strings"
 
 	"github.com/stride-oss/stride/internal/delivery"
@@ -25,8 +25,8 @@ var keyedByEntity = map[delivery.Kind]bool{delivery.KindChange: true}
 // counts as added when it stored a new entity or brought a stored one
 // something it lacked (merged with the delivery.Merge rules), and as a
 // duplicate otherwise, so a repeated import adds nothing. The entities it
-// writes are marked imported, which keeps them when another source that
-// reported them too is reprocessed.
+// writes are in repositories recorded as imported, which keeps them when
+// another source that reported them too is reprocessed.
 func (db *DB) IngestImport(ctx context.Context, events []delivery.Event) (IngestResult, error) {
 	var res IngestResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -58,100 +58,58 @@ func (db *DB) IngestImport(ctx context.Context, events []delivery.Event) (Ingest
 	return res, nil
 }
 
-// importChanges writes imported commits: new ones in bulk, known ones
-// merged and written back only when the merge changed them. It returns
-// how many were added or changed and their repositories.
+// importChanges writes imported commits: new ones, and known ones the
+// merge with the import's report changes, through applyChanges (so every
+// column is written as for any other source); a known commit the import
+// reports as stored costs its share of a bulk read and no write. It returns how many it
+// wrote and their repositories, which it records as imported.
 func (db *DB) importChanges(ctx context.Context, tx *sql.Tx, events []delivery.Event) (int, map[string]bool, error) {
 	byKey := make(map[changeKey]int, len(events))
-	var all []delivery.Change
+	var all []delivery.Event
 	for _, e := range events {
 		k := changeKey{e.Change.Repository, e.Change.SHA}
 		if i, ok := byKey[k]; ok {
-			all[i] = delivery.MergeChange(all[i], *e.Change)
+			m := delivery.MergeChange(*all[i].Change, *e.Change)
+			all[i].Change = &m
 			continue
 		}
 		byKey[k] = len(all)
-		all = append(all, *e.Change)
+		all = append(all, e)
 	}
-	repos := map[string]bool{}
-	added := 0
-	const cols = 10
-	var known []delivery.Change
-	for start := 0; start < len(all); start += 500 {
-		chunk := all[start:min(start+500, len(all))]
-		args := make([]any, 0, len(chunk)*cols)
-		for _, c := range chunk {
-			args = append(args, c.Repository, c.SHA, strings.Join(c.Parents, " "), c.Author, micros(c.AuthorTime), c.CommitTime.UnixMicro(), c.Title, c.Incident, encodePaths(c.Paths), 1)
-		}
-		rows, err := tx.QueryContext(ctx, db.q(`INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident, paths, imported) VALUES `+
-			placeholders(len(chunk), cols)+` ON CONFLICT (repository, sha) DO NOTHING RETURNING repository, sha`), args...)
-		if err != nil {
-			return 0, nil, fmt.Errorf("insert imported changes: %w", err)
-		}
-		inserted := make(map[changeKey]bool, len(chunk))
-		for rows.Next() {
-			var k changeKey
-			if err := rows.Scan(&k.repository, &k.sha); err != nil {
-				rows.Close()
-				return 0, nil, fmt.Errorf("insert imported changes: %w", err)
-			}
-			inserted[k] = true
-			repos[k.repository] = true
-		}
-		if err := rows.Close(); err != nil {
-			return 0, nil, fmt.Errorf("insert imported changes: %w", err)
-		}
-		added += len(inserted)
-		for _, c := range chunk {
-			if !inserted[changeKey{c.Repository, c.SHA}] {
-				known = append(known, c)
-			}
-		}
-	}
-	stored, err := db.changesOf(ctx, tx, known)
+	stored, err := db.storedChanges(ctx, tx, all)
 	if err != nil {
 		return 0, nil, err
 	}
-	for _, c := range known {
-		old, ok := stored[changeKey{c.Repository, c.SHA}]
-		if !ok {
-			return 0, nil, fmt.Errorf("change %s of %s: the insert found it but the read did not", c.SHA, c.Repository)
-		}
-		m := delivery.MergeChange(old, c)
-		same := sameChange(old, m)
-		if same {
-			// Only the mark, when another source wrote the commit first.
-			if _, err := tx.ExecContext(ctx, db.q(`UPDATE changes SET imported = 1 WHERE repository = ? AND sha = ? AND imported = 0`), c.Repository, c.SHA); err != nil {
-				return 0, nil, fmt.Errorf("mark change %s imported: %w", c.SHA, err)
-			}
+	repos := map[string]bool{}
+	var write []delivery.Event
+	for _, e := range all {
+		c := *e.Change
+		if old, ok := stored[changeKey{c.Repository, c.SHA}]; ok && reflect.DeepEqual(old, delivery.MergeChange(old, c)) {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE changes SET parents = ?, author = ?, author_time = ?, commit_time = ?, title = ?, incident = ?, paths = ?, imported = 1
-			WHERE repository = ? AND sha = ?`),
-			strings.Join(m.Parents, " "), m.Author, micros(m.AuthorTime), m.CommitTime.UnixMicro(), m.Title, m.Incident, encodePaths(m.Paths), m.Repository, m.SHA); err != nil {
-			return 0, nil, fmt.Errorf("update change %s: %w", c.SHA, err)
-		}
-		added++
+		write = append(write, e)
 		repos[c.Repository] = true
 	}
-	return added, repos, nil
-}
-
-// sameChange says whether two reports of a commit store the same row.
-func sameChange(a, b delivery.Change) bool {
-	return slices.Equal(a.Parents, b.Parents) && a.Author == b.Author && a.AuthorTime.Equal(b.AuthorTime) &&
-		a.CommitTime.Equal(b.CommitTime) && a.Title == b.Title && a.Incident == b.Incident &&
-		(a.Paths == nil) == (b.Paths == nil) && slices.Equal(a.Paths, b.Paths)
-}
-
-// changesOf reads the stored rows of changes, 500 a query rather than one
-// each: a repeated import finds every commit known.
-func (db *DB) changesOf(ctx context.Context, tx *sql.Tx, changes []delivery.Change) (map[changeKey]delivery.Change, error) {
-	out := make(map[changeKey]delivery.Change, len(changes))
-	byRepo := map[string][]string{}
-	for _, c := range changes {
-		byRepo[c.Repository] = append(byRepo[c.Repository], c.SHA)
+	if err := db.applyChanges(ctx, tx, write); err != nil {
+		return 0, nil, err
 	}
+	for repo := range repos {
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO imported_repositories (repository) VALUES (?) ON CONFLICT (repository) DO NOTHING`), repo); err != nil {
+			return 0, nil, fmt.Errorf("record imported repository %s: %w", repo, err)
+		}
+	}
+	return len(write), repos, nil
+}
+
+// storedChanges reads the stored rows of the commits of events, 500 a
+// query rather than one each (a repeated import finds every commit known),
+// read as db.change reads one: the two must read the same columns.
+func (db *DB) storedChanges(ctx context.Context, tx *sql.Tx, events []delivery.Event) (map[changeKey]delivery.Change, error) {
+	byRepo := map[string][]string{}
+	for _, e := range events {
+		byRepo[e.Change.Repository] = append(byRepo[e.Change.Repository], e.Change.SHA)
+	}
+	out := map[changeKey]delivery.Change{}
 	for repo, shas := range byRepo {
 		for start := 0; start < len(shas); start += 500 {
 			list, args := inList(shas[start:min(start+500, len(shas))])
