@@ -336,12 +336,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 // storeSink lets the git importer write through the one write path:
-// commits as events, the tags' deployments as the complete set the git
+// commits as imported events (recognised by their own key), the tags' deployments as the complete set the git
 // import reports for the service.
 type storeSink struct{ in *intake.Intake }
 
 func (s storeSink) Ingest(ctx context.Context, events []delivery.Event) (int, error) {
-	res, err := s.in.Events(ctx, gitimport.Source, events)
+	res, err := s.in.Import(ctx, gitimport.Source, events)
 	return res.Added, err
 }
 

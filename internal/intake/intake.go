@@ -88,6 +88,22 @@ func (in *Intake) Events(ctx context.Context, source string, events []delivery.E
 	return Result{Events: len(events), Added: res.Added, Duplicates: res.Duplicates}, nil
 }
 
+// Import validates and stamps events as Events does and stores them for a
+// source that reads its facts again whole from where they live, such as
+// `stride import git` (see store.DB.IngestImport): its commits are
+// recognised by their own key, without an events row each.
+func (in *Intake) Import(ctx context.Context, source string, events []delivery.Event) (Result, error) {
+	if err := in.prepare(ctx, source, events); err != nil {
+		return Result{}, err
+	}
+	res, err := in.db.IngestImport(ctx, events)
+	if err != nil {
+		return Result{}, err
+	}
+	in.committed(res.Added)
+	return Result{Events: len(events), Added: res.Added, Duplicates: res.Duplicates}, nil
+}
+
 // ReplaceDeployments validates and stamps events as Events does, then makes
 // them the complete set of production deployments source reports for
 // service (see store.DB.ReplaceDeployments): for a source, such as `stride

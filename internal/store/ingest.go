@@ -303,17 +303,28 @@ type querier interface {
 }
 
 func (db *DB) change(ctx context.Context, q querier, repository, sha string) (delivery.Change, error) {
-	c := delivery.Change{Repository: repository, SHA: sha}
-	var parents, ancestry, proven string
-	var at, ct sql.NullInt64
-	var paths sql.NullString
-	err := q.QueryRowContext(ctx, db.q(`SELECT parents, author, author_time, commit_time, title, incident, paths, ancestry, proven_ancestors FROM changes WHERE repository = ? AND sha = ?`),
-		repository, sha).Scan(&parents, &c.Author, &at, &ct, &c.Title, &c.Incident, &paths, &ancestry, &proven)
+	c, err := scanChange(repository, q.QueryRowContext(ctx, db.q(`SELECT `+changeColumns+` FROM changes WHERE repository = ? AND sha = ?`), repository, sha))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, notFound("change %s of %s not found", sha, repository)
 	}
 	if err != nil {
 		return c, fmt.Errorf("read change %s: %w", sha, err)
+	}
+	return c, nil
+}
+
+// changeColumns are the columns scanChange reads, in its order.
+const changeColumns = "sha, parents, author, author_time, commit_time, title, incident, paths, ancestry, proven_ancestors"
+
+// scanChange reads one stored change of repository, as every reader of
+// whole changes must, so that a merge sees all of what was stored.
+func scanChange(repository string, s interface{ Scan(...any) error }) (delivery.Change, error) {
+	c := delivery.Change{Repository: repository}
+	var parents, ancestry, proven string
+	var at, ct sql.NullInt64
+	var paths sql.NullString
+	if err := s.Scan(&c.SHA, &parents, &c.Author, &at, &ct, &c.Title, &c.Incident, &paths, &ancestry, &proven); err != nil {
+		return c, err
 	}
 	c.Parents = strings.Fields(parents)
 	c.Ancestry = delivery.Ancestry(ancestry)
@@ -321,8 +332,9 @@ func (db *DB) change(ctx context.Context, q querier, repository, sha string) (de
 		c.ProvenAncestors = strings.Fields(proven)
 	}
 	c.AuthorTime, c.CommitTime = fromMicros(at), fromMicros(ct)
+	var err error
 	if c.Paths, err = decodePaths(paths); err != nil {
-		return c, fmt.Errorf("read change %s: %w", sha, err)
+		return c, fmt.Errorf("change %s: %w", c.SHA, err)
 	}
 	return c, nil
 }
@@ -432,10 +444,23 @@ func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incide
 }
 
 // ensureService records a service first seen in an event, so it can be
-// listed and given a team later.
+// listed and given a team later, and the repository it was deployed from.
 func (db *DB) ensureService(ctx context.Context, tx *sql.Tx, name, repository string) error {
 	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO services (name, repositories) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`), name, repository); err != nil {
 		return fmt.Errorf("record service %s: %w", name, err)
+	}
+	return db.recordServiceRepository(ctx, tx, name, repository)
+}
+
+// recordServiceRepository notes that service is deployed from repository,
+// so that commits to it mark the service stale (see markServicesStale).
+func (db *DB) recordServiceRepository(ctx context.Context, tx *sql.Tx, service, repository string) error {
+	if repository == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO service_repositories (repository, service) VALUES (?, ?)
+		ON CONFLICT (repository, service) DO NOTHING`), repository, service); err != nil {
+		return fmt.Errorf("record repository %s of %s: %w", repository, service, err)
 	}
 	return nil
 }
@@ -500,10 +525,12 @@ func (db *DB) markStale(ctx context.Context, tx *sql.Tx, b map[delivery.Kind]map
 }
 
 // markServicesStale flags services, and the services deployed from repos,
-// as needing their shipments recomputed.
+// as needing their shipments recomputed. The services of a repository are
+// read from service_repositories, a few rows, not from its deployments,
+// so a delivery's cost does not grow with the history.
 func (db *DB) markServicesStale(ctx context.Context, tx *sql.Tx, services, repos map[string]bool) error {
 	for _, repo := range slices.Sorted(maps.Keys(repos)) {
-		rows, err := tx.QueryContext(ctx, db.q(`SELECT DISTINCT service FROM deployments WHERE repository = ?`), repo)
+		rows, err := tx.QueryContext(ctx, db.q(`SELECT service FROM service_repositories WHERE repository = ?`), repo)
 		if err != nil {
 			return fmt.Errorf("find services of %s: %w", repo, err)
 		}
@@ -517,11 +544,6 @@ func (db *DB) markServicesStale(ctx context.Context, tx *sql.Tx, services, repos
 		}
 		if err := rows.Close(); err != nil {
 			return fmt.Errorf("find services of %s: %w", repo, err)
-		}
-		// A service configured with the repository ships its commits even
-		// through deployments sent without one (see homeDeployments).
-		if err := db.servicesConfiguredWith(ctx, tx, repo, services); err != nil {
-			return err
 		}
 	}
 	for _, s := range slices.Sorted(maps.Keys(services)) {

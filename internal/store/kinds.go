@@ -137,6 +137,10 @@ func (db *DB) deleteEntity(ctx context.Context, tx *sql.Tx, entity string, servi
 	switch kind {
 	case delivery.KindChange:
 		repos[parts[0]] = true
+		// A commit of an imported repository was reported by the import
+		// too, which keeps no events row of it (see keyedByEntity): it
+		// stays, and the replayed reports are merged into it.
+		where = append(where, "repository NOT IN (SELECT repository FROM imported_repositories)")
 	case delivery.KindDeployment:
 		services[parts[0]] = true
 	}

@@ -259,6 +259,11 @@ func (db *DB) SetService(ctx context.Context, s delivery.Service, base []string)
 		if err != nil {
 			return fmt.Errorf("set service %s: %w", s.Name, err)
 		}
+		for _, r := range s.Repositories {
+			if err := db.recordServiceRepository(ctx, tx, s.Name, r); err != nil {
+				return err
+			}
+		}
 		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO shipping_state (service, dirty) VALUES (?, 1)
 			ON CONFLICT (service) DO UPDATE SET dirty = shipping_state.dirty + 1`), s.Name)
 		if err != nil {

@@ -215,7 +215,7 @@ func (db *DB) replaceDeployment(ctx context.Context, tx *sql.Tx, old, d delivery
 	if err != nil {
 		return fmt.Errorf("move deployment %s: %w", d.Key(), err)
 	}
-	return nil
+	return db.recordServiceRepository(ctx, tx, old.Service, d.Repository)
 }
 
 // recordClaims records the events of the reported deployments, so that the

@@ -151,27 +151,3 @@ func homeDeployments(deployments []delivery.Deployment, service string, configur
 	}
 	return unknown, nil
 }
-
-// servicesConfiguredWith adds to services those whose configured
-// repositories include repo. LIKE narrows the rows; the exact match is
-// made here, since a repository name may hold LIKE's wildcards.
-func (db *DB) servicesConfiguredWith(ctx context.Context, tx *sql.Tx, repo string, services map[string]bool) error {
-	rows, err := tx.QueryContext(ctx, db.q(`SELECT name, repositories FROM services WHERE repositories LIKE ?`), "%"+repo+"%")
-	if err != nil {
-		return fmt.Errorf("find services configured with %s: %w", repo, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var name, repos string
-		if err := rows.Scan(&name, &repos); err != nil {
-			return fmt.Errorf("find services configured with %s: %w", repo, err)
-		}
-		if slices.Contains(strings.Fields(repos), repo) {
-			services[name] = true
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("find services configured with %s: %w", repo, err)
-	}
-	return nil
-}

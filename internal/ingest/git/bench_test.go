@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/intake"
+	"github.com/stride-oss/stride/internal/store"
 )
 
 // The benchmark repository: a history of this many commits, with a merge of
@@ -155,18 +157,114 @@ func BenchmarkImport(b *testing.B) {
 	}
 }
 
+// pair accumulates the time of a measured path and of its reference, run
+// alternately in one benchmark so both see the same load of a shared
+// machine, where absolute times are noise.
+type pair struct {
+	measured, reference time.Duration
+	rounds              int
+}
+
+// time adds one round of fn to d.
+func (p *pair) time(d *time.Duration, fn func()) {
+	start := time.Now()
+	fn()
+	*d += time.Since(start)
+}
+
+// report publishes the reference's time per round and x-<ref>, the
+// measured time over the reference's.
+func (p *pair) report(b *testing.B, ref string) {
+	if p.rounds == 0 || p.reference == 0 {
+		return
+	}
+	b.ReportMetric(float64(p.reference.Nanoseconds())/float64(p.rounds), ref+"-ns/op")
+	b.ReportMetric(float64(p.measured)/float64(p.reference), "x-"+ref)
+}
+
+// gitLogOf is the reference of an import: git's log pass with the
+// importer's own arguments (and its path arguments when paths is set),
+// into a discard.
+func gitLogOf(b *testing.B, dir string, paths bool) {
+	args := append([]string{"-C", dir}, logArgs...)
+	if paths {
+		args = append(args, pathArgs...)
+	}
+	gitToDiscard(b, args...)
+}
+
+// BenchmarkImport reads and maps the history into a sink that keeps
+// nothing, against git's log pass with the importer's own arguments, run
+// alternately: x-git-log is the importer's time over git's.
 func benchImport(b *testing.B, gc, paths bool) {
 	dir := benchRepo(b, gc)
 	var sum Summary
+	var p pair
 	for b.Loop() {
-		var err error
-		sum, err = Import(context.Background(), Options{Dir: dir, Service: "bench", Paths: paths}, discard{})
-		if err != nil {
-			b.Fatal(err)
-		}
+		b.StopTimer()
+		p.time(&p.reference, func() { gitLogOf(b, dir, paths) })
+		b.StartTimer()
+		p.time(&p.measured, func() {
+			var err error
+			sum, err = Import(context.Background(), Options{Dir: dir, Service: "bench", Paths: paths}, discard{})
+			if err != nil {
+				b.Fatal(err)
+			}
+		})
+		p.rounds++
 	}
 	b.ReportMetric(float64(sum.Commits), "commits")
 	b.ReportMetric(float64(sum.Deployments), "tags")
+	p.report(b, "git-log")
+}
+
+// storeSink writes an import through the one write path, as the stride
+// command does.
+type storeSink struct{ in *intake.Intake }
+
+func (s storeSink) Ingest(ctx context.Context, events []delivery.Event) (int, error) {
+	res, err := s.in.Import(ctx, Source, events)
+	return res.Added, err
+}
+
+func (s storeSink) ReplaceDeployments(ctx context.Context, service string, events []delivery.Event) (Reconciled, error) {
+	r, err := s.in.ReplaceDeployments(ctx, Source, service, events)
+	return Reconciled{Added: r.Added, Moved: r.Moved, Removed: r.Removed}, err
+}
+
+// BenchmarkImportStore imports the history into a new SQLite store each
+// round, as `stride import git` does on a first import, against git's log
+// pass with the importer's arguments, run alternately: x-git-log is the
+// whole import's time over git's.
+func BenchmarkImportStore(b *testing.B) {
+	for _, r := range benchRepos {
+		b.Run(r.name, func(b *testing.B) {
+			dir := benchRepo(b, r.gc)
+			var p pair
+			round := 0
+			for b.Loop() {
+				b.StopTimer()
+				db, err := store.Open(context.Background(), filepath.Join(b.TempDir(), fmt.Sprintf("stride-%d.db", round)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				round++
+				p.time(&p.reference, func() { gitLogOf(b, dir, false) })
+				b.StartTimer()
+				p.time(&p.measured, func() {
+					sum, err := Import(context.Background(), Options{Dir: dir, Service: "bench"}, storeSink{intake.New(db, nil)})
+					if err != nil || sum.EventsAdded != benchCommits+benchTags {
+						b.Fatalf("import: %+v %v", sum, err)
+					}
+				})
+				b.StopTimer()
+				db.Close()
+				b.StartTimer()
+				p.rounds++
+			}
+			p.report(b, "git-log")
+		})
+	}
 }
 
 // BenchmarkGitLogAll is the floor Import is compared with: git listing the

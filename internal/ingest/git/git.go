@@ -27,10 +27,12 @@ import (
 const Source = "git"
 
 // DefaultBatchSize is the number of events sent to the sink in one call when
-// Options.BatchSize is not set: large enough that a store commits a history of
-// tens of thousands of commits in a few transactions, small enough that one
-// batch's memory stays modest.
-const DefaultBatchSize = 5000
+// Options.BatchSize is not set. Up to three batches are alive at once (one
+// being read, one queued, one being written), so it bounds the import's
+// memory: at 5,000 the import of etcd (29,000 commits) peaked at 55 MiB,
+// at 1,000 at 45 MiB, with the same CPU; a transaction and its fsync per
+// 1,000 commits costs little beside writing them.
+const DefaultBatchSize = 1000
 
 // Options say which repository to read and how its tags map to deployments.
 type Options struct {
