@@ -63,10 +63,10 @@ func BenchmarkBreachCheck(b *testing.B) {
 			state := map[Key]State{}
 			sw := ps.Check(incs, teams, now, nil)
 			for _, br := range sw.Breaches {
-				state[Key{br.Service, br.Incident}] = State{Breached: true}
+				state[Key{Service: br.Service, ID: br.Incident}] = State{Breached: true}
 			}
 			for _, e := range sw.Escalations {
-				k := Key{e.Service, e.Incident}
+				k := Key{Service: e.Service, ID: e.Incident}
 				st := state[k]
 				st.Sent = e.Step + 1
 				state[k] = st

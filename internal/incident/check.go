@@ -7,22 +7,14 @@ import (
 )
 
 // Key identifies an incident in the job's state.
-type Key struct{ Service, ID string }
+type Key = delivery.IncidentKey
 
-// State is what the breach-and-escalation job already did for an incident:
-// whether its breach is marked, and how many escalation steps were sent.
-type State struct {
-	Breached bool
-	Sent     int
-}
+// State is what the breach-and-escalation job already did for an incident
+// (a domain value, so the store can keep it).
+type State = delivery.ResponseState
 
-// Breach is a breach to mark: At is the moment the incident became overdue
-// (its SLA due time), not the moment the job noticed.
-type Breach struct {
-	Service  string
-	Incident string
-	At       time.Time
-}
+// Breach is a breach to mark: At is the moment the incident became overdue.
+type Breach = delivery.Breach
 
 // Sweep is what one run of the breach-and-escalation job must do.
 type Sweep struct {
@@ -56,7 +48,7 @@ func (ps Policies) Check(open []delivery.Incident, teams map[string]string, now 
 		if !breachedBy(*in, due, now) {
 			continue
 		}
-		st := state[Key{in.Service, in.ID}]
+		st := state[Key{Service: in.Service, ID: in.ID}]
 		if !st.Breached {
 			out.Breaches = append(out.Breaches, Breach{Service: in.Service, Incident: in.ID, At: due})
 		}

@@ -217,15 +217,15 @@ func TestEscalationJobWithAClock(t *testing.T) {
 		for _, b := range sw.Breaches {
 			breachedAt = b.At
 			log = append(log, "breach seen "+now.Format("15:04"))
-			st := state[Key{b.Service, b.Incident}]
+			st := state[Key{Service: b.Service, ID: b.Incident}]
 			st.Breached = true
-			state[Key{b.Service, b.Incident}] = st
+			state[Key{Service: b.Service, ID: b.Incident}] = st
 		}
 		for _, e := range sw.Escalations {
 			log = append(log, e.Target+" "+now.Format("15:04"))
-			st := state[Key{e.Service, e.Incident}]
+			st := state[Key{Service: e.Service, ID: e.Incident}]
 			st.Sent = e.Step + 1
-			state[Key{e.Service, e.Incident}] = st
+			state[Key{Service: e.Service, ID: e.Incident}] = st
 		}
 	}
 	want := []string{"breach seen 10:31", "secondary 10:40", "manager 11:00"}

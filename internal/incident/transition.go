@@ -7,27 +7,20 @@ import (
 )
 
 // Action is what a transition does to an incident.
-type Action string
+type Action = delivery.IncidentAction
 
+// The actions, as the domain names them.
 const (
-	ActionOpen        Action = "open"
-	ActionAcknowledge Action = "acknowledge"
-	ActionResolve     Action = "resolve"
-	ActionReopen      Action = "reopen"
-	ActionSeverity    Action = "severity"
+	ActionOpen        = delivery.ActionOpen
+	ActionAcknowledge = delivery.ActionAcknowledge
+	ActionResolve     = delivery.ActionResolve
+	ActionReopen      = delivery.ActionReopen
+	ActionSeverity    = delivery.ActionSeverity
 )
 
-// Transition is one change of an incident's state, kept as a value with who
-// made it and when, so that the history of an incident can be stored and
-// shown as it happened.
-type Transition struct {
-	Action Action    `json:"action"`
-	At     time.Time `json:"at"`
-	By     string    `json:"by,omitempty"`
-	// Severity is the new severity of ActionOpen and ActionSeverity.
-	Severity int    `json:"severity"`
-	Note     string `json:"note,omitempty"`
-}
+// Transition is one change of an incident's state, with who made it and
+// when.
+type Transition = delivery.IncidentTransition
 
 // Apply returns the incident after the transition, or a domain error when
 // the transition does not fit the incident's state: acknowledging or

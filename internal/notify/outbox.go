@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"time"
+
+	"github.com/stride-oss/stride/internal/delivery"
 )
 
 // Policy is how the outbox retries: at least three attempts in all, with
@@ -68,29 +70,13 @@ func (p Policy) Delay(failed int, err error, now time.Time) time.Duration {
 }
 
 // Attempt is one delivery attempt of an outbox row, kept with its error.
-type Attempt struct {
-	At    time.Time `json:"at"`
-	Error string    `json:"error,omitempty"`
-}
+type Attempt = delivery.DeliveryAttempt
 
-// Row is a notification in the durable outbox. It is written in the same
-// transaction as the change that causes it; a job picks the rows that are
-// Due, calls Deliver and stores the row it returns, so that a crash between
-// commit and delivery only delays it.
-type Row struct {
-	ID int64 `json:"id"`
-	// Route names the target (incident.Target.Name) whose sender delivers it.
-	Route string `json:"route"`
-	// Payload is the Message as JSON.
-	Payload       json.RawMessage `json:"payload"`
-	Attempts      int             `json:"attempts"`
-	NextAttemptAt time.Time       `json:"next_attempt_at"`
-	LastError     string          `json:"last_error,omitempty"`
-	DeliveredAt   time.Time       `json:"delivered_at,omitzero"`
-	GaveUpAt      time.Time       `json:"gave_up_at,omitzero"`
-	// History is every attempt, oldest first.
-	History []Attempt `json:"history,omitempty"`
-}
+// Row is a notification in the durable outbox (a domain value, so the store
+// keeps it): written in the same transaction as the change that causes it,
+// picked by a job when Due, attempted with Deliver, stored again, so that a
+// crash between commit and delivery only delays it.
+type Row = delivery.Notification
 
 // NewRow is the outbox row of a message to route, due at once.
 func NewRow(route string, m Message, now time.Time) (Row, error) {
@@ -100,12 +86,6 @@ func NewRow(route string, m Message, now time.Time) (Row, error) {
 	}
 	return Row{Route: route, Payload: b, NextAttemptAt: now}, nil
 }
-
-// Pending reports whether the row is neither delivered nor given up.
-func (r Row) Pending() bool { return r.DeliveredAt.IsZero() && r.GaveUpAt.IsZero() }
-
-// Due reports whether the row should be attempted at now.
-func (r Row) Due(now time.Time) bool { return r.Pending() && !r.NextAttemptAt.After(now) }
 
 // Outbox delivers outbox rows through the sender of each route.
 type Outbox struct {

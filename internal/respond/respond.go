@@ -65,12 +65,12 @@ func (r *Responder) Routing() incident.Routing { return r.s.Routing }
 // the policies, the rules and the clock of the responder, so the CLI and the
 // API judge SLAs exactly as the breach job does.
 func (r *Responder) ReportInput(ctx context.Context, scope store.Scope, period delivery.Period) (incident.Input, error) {
-	in, err := r.db.IncidentReportInput(ctx, scope, period)
+	f, err := r.db.IncidentReportInput(ctx, scope, period)
 	if err != nil {
-		return in, err
+		return incident.Input{}, err
 	}
-	in.Period, in.Now, in.Policies, in.Rules = period, r.now(), r.s.Policies, r.s.Rules
-	return in, nil
+	return incident.Input{Period: period, Now: r.now(), Incidents: f.Incidents, Services: f.Services,
+		FollowUps: f.FollowUps, Reviews: f.Reviews, Policies: r.s.Policies, Rules: r.s.Rules}, nil
 }
 
 func (r *Responder) now() time.Time {

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
-	"github.com/stride-oss/stride/internal/incident"
-	"github.com/stride-oss/stride/internal/notify"
 )
 
 // This file keeps the response side of incidents: the transitions made
@@ -28,8 +26,8 @@ import (
 // notifications it causes.
 type IncidentChange struct {
 	Event      delivery.Event
-	Transition incident.Transition
-	Notify     []notify.Row
+	Transition delivery.IncidentTransition
+	Notify     []delivery.Notification
 }
 
 // Incident returns one stored incident, or a not-found error.
@@ -69,7 +67,7 @@ func (db *DB) ChangeIncident(ctx context.Context, c IncidentChange) (delivery.In
 			if ids, err = db.enqueue(ctx, tx, c.Notify); err != nil {
 				return err
 			}
-			if t.Action == incident.ActionOpen || t.Action == incident.ActionReopen {
+			if t.Action == delivery.ActionOpen || t.Action == delivery.ActionReopen {
 				if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO incident_sla (service, incident, announced) VALUES (?, ?, 1)
 					ON CONFLICT (service, incident) DO UPDATE SET announced = 1`), key.Service, key.ID); err != nil {
 					return fmt.Errorf("record announcement: %w", err)
@@ -86,22 +84,22 @@ func (db *DB) ChangeIncident(ctx context.Context, c IncidentChange) (delivery.In
 }
 
 // Transitions returns the transitions of an incident, oldest first.
-func (db *DB) Transitions(ctx context.Context, service, id string) ([]incident.Transition, error) {
+func (db *DB) Transitions(ctx context.Context, service, id string) ([]delivery.IncidentTransition, error) {
 	rows, err := db.read.QueryContext(ctx, db.q(`SELECT action, at, by_whom, severity, note FROM incident_transitions
 		WHERE service = ? AND incident = ? ORDER BY at, seq`), service, id)
 	if err != nil {
 		return nil, fmt.Errorf("read transitions of %s/%s: %w", service, id, err)
 	}
 	defer rows.Close()
-	var out []incident.Transition
+	var out []delivery.IncidentTransition
 	for rows.Next() {
-		var t incident.Transition
+		var t delivery.IncidentTransition
 		var action string
 		var at int64
 		if err := rows.Scan(&action, &at, &t.By, &t.Severity, &t.Note); err != nil {
 			return nil, fmt.Errorf("read transitions of %s/%s: %w", service, id, err)
 		}
-		t.Action, t.At = incident.Action(action), time.UnixMicro(at).UTC()
+		t.Action, t.At = delivery.IncidentAction(action), time.UnixMicro(at).UTC()
 		out = append(out, t)
 	}
 	return out, rows.Err()
@@ -113,15 +111,15 @@ type SLAWork struct {
 	// are unanswered or not yet marked breached, ordered by service.
 	Open []delivery.Incident
 	// State is the job's state of each that has one.
-	State map[incident.Key]incident.State
+	State map[delivery.IncidentKey]delivery.ResponseState
 	// Announced are those whose opening was notified.
-	Announced map[incident.Key]bool
+	Announced map[delivery.IncidentKey]bool
 }
 
 // SLAWork returns what the breach-and-escalation job has to look at. An
 // incident answered in time is read until one run settles it.
 func (db *DB) SLAWork(ctx context.Context) (SLAWork, error) {
-	work := SLAWork{State: map[incident.Key]incident.State{}, Announced: map[incident.Key]bool{}}
+	work := SLAWork{State: map[delivery.IncidentKey]delivery.ResponseState{}, Announced: map[delivery.IncidentKey]bool{}}
 	cols := "i." + strings.ReplaceAll(incidentColumns, ", ", ", i.")
 	rows, err := db.read.QueryContext(ctx, `SELECT `+cols+`, s.breached_at, COALESCE(s.sent, 0), COALESCE(s.announced, 0)
 		FROM incidents i LEFT JOIN incident_sla s ON s.service = i.service AND s.incident = i.id
@@ -140,9 +138,9 @@ func (db *DB) SLAWork(ctx context.Context) (SLAWork, error) {
 			return work, fmt.Errorf("read incidents for the SLA: %w", err)
 		}
 		work.Open = append(work.Open, in)
-		k := incident.Key{Service: in.Service, ID: in.ID}
+		k := delivery.IncidentKey{Service: in.Service, ID: in.ID}
 		if breached.Valid || sent > 0 {
-			work.State[k] = incident.State{Breached: breached.Valid, Sent: sent}
+			work.State[k] = delivery.ResponseState{Breached: breached.Valid, Sent: sent}
 		}
 		if announced != 0 {
 			work.Announced[k] = true
@@ -165,19 +163,19 @@ func (t scanTail) Scan(dest ...any) error { return t.s.Scan(append(dest, t.more.
 // SweepRecord is what one run of the breach-and-escalation job writes.
 type SweepRecord struct {
 	// Breaches are marked breached at their At (the due time).
-	Breaches []incident.Breach
+	Breaches []delivery.Breach
 	// Sent is the new count of escalation steps sent, per incident.
-	Sent map[incident.Key]int
+	Sent map[delivery.IncidentKey]int
 	// Settled are incidents answered within their SLA: never breached,
 	// nothing more to escalate.
-	Settled []incident.Key
+	Settled []delivery.IncidentKey
 	// Announced are incidents whose opening is notified (or, seen first
 	// when already answered or overdue, will never be).
-	Announced []incident.Key
+	Announced []delivery.IncidentKey
 	// Due is the acknowledgement due time of each incident written.
-	Due map[incident.Key]time.Time
+	Due map[delivery.IncidentKey]time.Time
 	// Notify are the breach and escalation notifications.
-	Notify []notify.Row
+	Notify []delivery.Notification
 }
 
 // RecordSweep writes a sweep in one transaction: the breaches, the new
@@ -186,7 +184,7 @@ type SweepRecord struct {
 func (db *DB) RecordSweep(ctx context.Context, r SweepRecord) ([]int64, error) {
 	var ids []int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		upsert := func(k incident.Key, set string, args ...any) error {
+		upsert := func(k delivery.IncidentKey, set string, args ...any) error {
 			due := micros(r.Due[k])
 			a := append([]any{k.Service, k.ID, due}, args...)
 			_, err := tx.ExecContext(ctx, db.q(`INSERT INTO incident_sla (service, incident, due_at, breached_at, sent, settled, announced)
@@ -197,7 +195,7 @@ func (db *DB) RecordSweep(ctx context.Context, r SweepRecord) ([]int64, error) {
 			return nil
 		}
 		for _, b := range r.Breaches {
-			k := incident.Key{Service: b.Service, ID: b.Incident}
+			k := delivery.IncidentKey{Service: b.Service, ID: b.Incident}
 			if err := upsert(k, "breached_at = COALESCE(incident_sla.breached_at, excluded.breached_at)", b.At.UnixMicro(), 0, 0, 0); err != nil {
 				return err
 			}
@@ -253,8 +251,8 @@ func (db *DB) SLAState(ctx context.Context, service, id string) (SLAState, error
 
 const followUpColumns = "id, service, incident, title, tracker, issue_key, created_at, due_at, done_at"
 
-func scanFollowUp(s interface{ Scan(...any) error }) (incident.FollowUp, error) {
-	var f incident.FollowUp
+func scanFollowUp(s interface{ Scan(...any) error }) (delivery.FollowUp, error) {
+	var f delivery.FollowUp
 	var id, created int64
 	var due, done sql.NullInt64
 	err := s.Scan(&id, &f.Service, &f.Incident, &f.Title, &f.Tracker, &f.IssueKey, &created, &due, &done)
@@ -265,7 +263,7 @@ func scanFollowUp(s interface{ Scan(...any) error }) (incident.FollowUp, error) 
 
 // AddFollowUp stores a follow-up of a stored incident and returns it with
 // its id. A follow-up of an unknown incident is a not-found error.
-func (db *DB) AddFollowUp(ctx context.Context, f incident.FollowUp) (incident.FollowUp, error) {
+func (db *DB) AddFollowUp(ctx context.Context, f delivery.FollowUp) (delivery.FollowUp, error) {
 	if err := f.Validate(); err != nil {
 		return f, err
 	}
@@ -294,12 +292,12 @@ func (db *DB) AddFollowUp(ctx context.Context, f incident.FollowUp) (incident.Fo
 
 // FinishFollowUp marks a follow-up of an incident done at at and returns
 // it. A follow-up done before keeps its first done time.
-func (db *DB) FinishFollowUp(ctx context.Context, service, incidentID, id string, at time.Time) (incident.FollowUp, error) {
+func (db *DB) FinishFollowUp(ctx context.Context, service, incidentID, id string, at time.Time) (delivery.FollowUp, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
-		return incident.FollowUp{}, delivery.FieldError("followup", "want a follow-up id (a number), got %q", id)
+		return delivery.FollowUp{}, delivery.FieldError("followup", "want a follow-up id (a number), got %q", id)
 	}
-	var f incident.FollowUp
+	var f delivery.FollowUp
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, db.q(`UPDATE incident_followups SET done_at = COALESCE(done_at, ?)
 			WHERE id = ? AND service = ? AND incident = ?`), at.UnixMicro(), n, service, incidentID); err != nil {
@@ -345,7 +343,7 @@ func (db *DB) CloseTrackedFollowUps(ctx context.Context) (int, error) {
 
 // FollowUps returns the follow-ups of the incidents of the given services
 // (every service when none is given), oldest first.
-func (db *DB) FollowUps(ctx context.Context, services ...string) ([]incident.FollowUp, error) {
+func (db *DB) FollowUps(ctx context.Context, services ...string) ([]delivery.FollowUp, error) {
 	where, args := serviceFilter("service", services)
 	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+followUpColumns+` FROM incident_followups`+where+` ORDER BY created_at, id`), args...)
 	if err != nil {
@@ -370,7 +368,7 @@ func serviceFilter(col string, services []string) (string, []any) {
 }
 
 // PutReview stores the review of a stored incident, replacing an earlier one.
-func (db *DB) PutReview(ctx context.Context, r incident.Review) error {
+func (db *DB) PutReview(ctx context.Context, r delivery.Review) error {
 	factors, err := json.Marshal(r.ContributingFactors)
 	if err != nil {
 		return fmt.Errorf("put review: %w", err)
@@ -400,14 +398,14 @@ func (db *DB) PutReview(ctx context.Context, r incident.Review) error {
 
 // Reviews returns the reviews of the incidents of the given services (every
 // service when none is given).
-func (db *DB) Reviews(ctx context.Context, services ...string) ([]incident.Review, error) {
+func (db *DB) Reviews(ctx context.Context, services ...string) ([]delivery.Review, error) {
 	where, args := serviceFilter("service", services)
 	rows, err := db.read.QueryContext(ctx, db.q(`SELECT service, incident, held_at, document, summary, factors FROM incident_reviews`+where+` ORDER BY service, incident`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read reviews: %w", err)
 	}
-	return collect(rows, func(s interface{ Scan(...any) error }) (incident.Review, error) {
-		var r incident.Review
+	return collect(rows, func(s interface{ Scan(...any) error }) (delivery.Review, error) {
+		var r delivery.Review
 		var held int64
 		var factors string
 		if err := s.Scan(&r.Service, &r.Incident, &held, &r.Document, &r.Summary, &factors); err != nil {
@@ -418,13 +416,22 @@ func (db *DB) Reviews(ctx context.Context, services ...string) ([]incident.Revie
 	})
 }
 
+// IncidentFacts are the stored records an incident report is computed
+// from.
+type IncidentFacts struct {
+	Incidents []delivery.Incident
+	Services  []delivery.Service
+	FollowUps []delivery.FollowUp
+	Reviews   []delivery.Review
+}
+
 // IncidentReportInput loads what the incident report of a scope and period
 // is computed from: the incidents that opened or resolved from the period's
 // start on, the services with their teams, and the follow-ups and reviews
 // of those services. The caller adds the period, the clock, the policies
 // and the rules.
-func (db *DB) IncidentReportInput(ctx context.Context, scope Scope, period delivery.Period) (incident.Input, error) {
-	var in incident.Input
+func (db *DB) IncidentReportInput(ctx context.Context, scope Scope, period delivery.Period) (IncidentFacts, error) {
+	var in IncidentFacts
 	names, err := db.ScopeServices(ctx, scope)
 	if err != nil {
 		return in, err
@@ -461,8 +468,8 @@ func (db *DB) IncidentReportInput(ctx context.Context, scope Scope, period deliv
 
 const outboxColumns = "id, route, payload, attempts, next_attempt_at, last_error, delivered_at, gave_up_at, history"
 
-func scanRow(s interface{ Scan(...any) error }) (notify.Row, error) {
-	var r notify.Row
+func scanRow(s interface{ Scan(...any) error }) (delivery.Notification, error) {
+	var r delivery.Notification
 	var payload, history string
 	var next int64
 	var delivered, gaveUp sql.NullInt64
@@ -478,7 +485,7 @@ func scanRow(s interface{ Scan(...any) error }) (notify.Row, error) {
 }
 
 // enqueue writes outbox rows inside tx and returns their ids.
-func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, rows []notify.Row) ([]int64, error) {
+func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, rows []delivery.Notification) ([]int64, error) {
 	ids := make([]int64, 0, len(rows))
 	now := db.Now().UnixMicro()
 	for _, r := range rows {
@@ -494,7 +501,7 @@ func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, rows []notify.Row) ([]int
 
 // Enqueue writes outbox rows on their own, for a notification whose cause
 // is not stored here (an SLO burn-rate alert).
-func (db *DB) Enqueue(ctx context.Context, rows ...notify.Row) ([]int64, error) {
+func (db *DB) Enqueue(ctx context.Context, rows ...delivery.Notification) ([]int64, error) {
 	var ids []int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -508,8 +515,8 @@ func (db *DB) Enqueue(ctx context.Context, rows ...notify.Row) ([]int64, error) 
 // first, and pushes their next attempt lease past now in the same
 // transaction, so another replica does not deliver them meanwhile. A row
 // whose delivery was cut short by a crash is due again once its lease ends.
-func (db *DB) ClaimNotifications(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]notify.Row, error) {
-	var out []notify.Row
+func (db *DB) ClaimNotifications(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]delivery.Notification, error) {
+	var out []delivery.Notification
 	lock := ""
 	if db.dialect == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
@@ -538,7 +545,7 @@ func (db *DB) ClaimNotifications(ctx context.Context, now time.Time, lease time.
 
 // SaveNotification stores the state an outbox row reached (notify's Deliver
 // returns it).
-func (db *DB) SaveNotification(ctx context.Context, r notify.Row) error {
+func (db *DB) SaveNotification(ctx context.Context, r delivery.Notification) error {
 	history, err := json.Marshal(r.History)
 	if err != nil {
 		return fmt.Errorf("save notification %d: %w", r.ID, err)
@@ -567,7 +574,7 @@ func (db *DB) SaveNotification(ctx context.Context, r notify.Row) error {
 // Notifications lists outbox rows, newest first: every row, or with
 // undelivered only those not delivered (pending or given up), each with its
 // last error.
-func (db *DB) Notifications(ctx context.Context, undelivered bool, limit int) ([]notify.Row, error) {
+func (db *DB) Notifications(ctx context.Context, undelivered bool, limit int) ([]delivery.Notification, error) {
 	where := ""
 	if undelivered {
 		where = " WHERE delivered_at IS NULL"
