@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -74,4 +75,32 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+// UnknownAncestryCode is the code of the DORA report warning that some
+// deployments ship only their own commit, because only a webhook push
+// reported it and that push did not end on it, so its history is unknown.
+const UnknownAncestryCode = "unknown_ancestry"
+
+// unknownAncestry names the deployments of services whose change set rests
+// on missing ancestry, as the last refresh found them, and says what to do.
+// It returns "" and 0 when there are none.
+func (r *Reader) unknownAncestry(ctx context.Context, services []string) (string, int, error) {
+	var named []string
+	for _, s := range services {
+		g, err := r.Store.ShippingGaps(ctx, s)
+		if err != nil {
+			return "", 0, err
+		}
+		for _, d := range g.UnknownAncestry {
+			named = append(named, s+"/"+d)
+		}
+	}
+	if len(named) == 0 {
+		return "", 0, nil
+	}
+	return fmt.Sprintf("%s %s only %s own commit, because only a webhook push reported it and that push did not end on it, "+
+		"so what it carries is unknown; its lead time may leave changes out. Run `stride import git` on the repository, "+
+		"or `stride collect github`, which send each commit's parents",
+		names(named), verb(len(named), "ships", "ship"), verb(len(named), "its", "their")), len(named), nil
 }

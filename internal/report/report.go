@@ -105,6 +105,13 @@ func (r *Reader) DORA(ctx context.Context, scope store.Scope, period delivery.Pe
 	if msg := unknownCommitWarning(missing); msg != "" {
 		rep.Warnings = append(rep.Warnings, dora.Warning{Code: UnknownCommitCode, Count: len(missing), Message: msg})
 	}
+	msg, n, err := r.unknownAncestry(ctx, services)
+	if err != nil {
+		return dora.Report{}, err
+	}
+	if n > 0 {
+		rep.Warnings = append(rep.Warnings, dora.Warning{Code: UnknownAncestryCode, Count: n, Message: msg})
+	}
 	return rep, nil
 }
 
@@ -131,6 +138,13 @@ func (r *Reader) DORAExplain(ctx context.Context, scope store.Scope, period deli
 		return dora.Explanation{}, err
 	}
 	if msg := unknownCommitWarning(missing); msg != "" {
+		e.Warnings = append(e.Warnings, msg)
+	}
+	msg, n, err := r.unknownAncestry(ctx, services)
+	if err != nil {
+		return dora.Explanation{}, err
+	}
+	if n > 0 {
 		e.Warnings = append(e.Warnings, msg)
 	}
 	return e, nil

@@ -17,6 +17,7 @@ import (
 	gitimport "github.com/stride-oss/stride/internal/ingest/git"
 	"github.com/stride-oss/stride/internal/ingest/github"
 	"github.com/stride-oss/stride/internal/intake"
+	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/store"
 )
 
@@ -328,6 +329,20 @@ func TestDeploymentOfAPushedCommitInsideAPush(t *testing.T) {
 		}
 		if !reflect.DeepEqual(gaps, store.ShippingGaps{UnknownAncestry: []string{"production/hotfix"}}) {
 			t.Errorf("gaps %+v, want the deployment of unknown ancestry production/hotfix", gaps)
+		}
+		// The report says so in words, naming the deployment and the fix.
+		rep, err := reader(h.db).DORA(context.Background(), store.Scope{Service: "shop"}, delivery.Period{From: ancestryT0, To: ancestryT0.AddDate(0, 0, 7)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var said string
+		for _, w := range rep.Warnings {
+			if w.Code == report.UnknownAncestryCode {
+				said = w.Message
+			}
+		}
+		if !strings.Contains(said, "shop/production/hotfix ships only its own commit") || !strings.Contains(said, "stride import git") {
+			t.Errorf("the report's warnings %+v do not name the deployment of unknown ancestry and the fix", rep.Warnings)
 		}
 		x.importGit(t, h, "no-such-tag-*")
 		if _, gaps := shippedByTag(t, h); !reflect.DeepEqual(gaps, store.ShippingGaps{}) {
