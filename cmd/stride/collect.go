@@ -16,6 +16,7 @@ import (
 	collectgitlab "github.com/stride-oss/stride/internal/collect/gitlab"
 	collectjira "github.com/stride-oss/stride/internal/collect/jira"
 	collectpagerduty "github.com/stride-oss/stride/internal/collect/pagerduty"
+	"github.com/stride-oss/stride/internal/config"
 	"github.com/stride-oss/stride/internal/delivery"
 	ghingest "github.com/stride-oss/stride/internal/ingest/github"
 	glingest "github.com/stride-oss/stride/internal/ingest/gitlab"
@@ -72,14 +73,9 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "stride collect github: give --repo OWNER/NAME or --org ORG")
 		return 2
 	}
-	var from time.Time
-	if *since != "" {
-		t, err := parseSince(*since)
-		if err != nil {
-			fmt.Fprintln(stderr, "stride collect github: --since:", err)
-			return 2
-		}
-		from = t
+	from, ok := sinceOf("github", *since, stderr)
+	if !ok {
+		return 2
 	}
 	token := os.Getenv("GITHUB_TOKEN")
 	if token == "" {
@@ -93,11 +89,9 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	defer db.Close()
 	// The webhook source's settings (deploy tags, releases as
 	// deployments, default severity) map collected events too.
-	hook := ghingest.Config{}
-	if sc, ok, err := cfg.SourceConfig(ghingest.Name); err != nil {
+	hook, err := webhookConfig[ghingest.Config](cfg, ghingest.Name)
+	if err != nil {
 		return fail(stderr, err)
-	} else if ok {
-		hook = *sc.(*ghingest.Config)
 	}
 	hook.Mapping = cfg.Mapping()
 
@@ -216,6 +210,66 @@ func (p *progress) done() {
 	}
 }
 
+// scopeResult is what one collected scope (a repository, project or
+// service) did, as every collector reports it.
+type scopeResult struct {
+	Name          string
+	Events, Added int
+	Err           error
+	// Read describes a finished scope: "12 pages, 340 events (5 new)".
+	Read string
+}
+
+// summarize prints each scope's outcome and the total, and returns the exit
+// code: 1 when a scope stopped or the run failed, so a CI job notices.
+func summarize(stdout, stderr io.Writer, vendor, unit string, results []scopeResult, took time.Duration, err error) int {
+	events, added, failed := 0, 0, 0
+	for _, r := range results {
+		events += r.Events
+		added += r.Added
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(stderr, "stride collect %s: %s stopped: %v\n", vendor, r.Name, r.Err)
+		} else {
+			fmt.Fprintf(stderr, "%s read: %s\n", r.Name, r.Read)
+		}
+	}
+	fmt.Fprintf(stdout, "collected %d %s: %d events, %d new in %s\n", len(results)-failed, unit, events, added, took.Round(time.Millisecond))
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// sinceOf parses --since; it prints the error and says false when it is
+// malformed.
+func sinceOf(vendor, raw string, stderr io.Writer) (time.Time, bool) {
+	if raw == "" {
+		return time.Time{}, true
+	}
+	t, err := parseSince(raw)
+	if err != nil {
+		fmt.Fprintf(stderr, "stride collect %s: --since: %v\n", vendor, err)
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// webhookConfig is the source's section of stride.yaml, decoded as its
+// connector's configuration (the zero one when the source is not set up),
+// with the shared mapping: collected events are mapped as the webhook's.
+func webhookConfig[T any](cfg config.Config, source string) (T, error) {
+	var hook T
+	sc, ok, err := cfg.SourceConfig(source)
+	if err != nil || !ok {
+		return hook, err
+	}
+	return *sc.(*T), nil
+}
+
 // runCollectGitLab is `stride collect gitlab`.
 func runCollectGitLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("collect gitlab", stderr)
@@ -232,14 +286,9 @@ func runCollectGitLab(ctx context.Context, args []string, stdout, stderr io.Writ
 		fmt.Fprintln(stderr, "stride collect gitlab: give --project GROUP/NAME")
 		return 2
 	}
-	var from time.Time
-	if *since != "" {
-		t, err := parseSince(*since)
-		if err != nil {
-			fmt.Fprintln(stderr, "stride collect gitlab: --since:", err)
-			return 2
-		}
-		from = t
+	from, ok := sinceOf("gitlab", *since, stderr)
+	if !ok {
+		return 2
 	}
 	token := os.Getenv("GITLAB_TOKEN")
 	if token == "" {
@@ -256,25 +305,12 @@ func runCollectGitLab(ctx context.Context, args []string, stdout, stderr io.Writ
 		collect.NewClient(4, collect.Bearer(token)), intake.New(db, nil), db)
 	start := time.Now()
 	results, err := col.Run(ctx)
-	events, added, failed := 0, 0, 0
-	for _, r := range results {
-		events += r.Events
-		added += r.Added
-		if r.Err != nil {
-			failed++
-			fmt.Fprintf(stderr, "stride collect gitlab: %s stopped: %v\n", r.Project, r.Err)
-		} else {
-			fmt.Fprintf(stderr, "%s read: %d pages, %d events (%d new), %d left out\n", r.Project, r.Pages, r.Events, r.Added, r.Skipped)
-		}
+	out := make([]scopeResult, len(results))
+	for i, r := range results {
+		out[i] = scopeResult{Name: r.Project, Events: r.Events, Added: r.Added, Err: r.Err,
+			Read: fmt.Sprintf("%d pages, %d events (%d new), %d left out", r.Pages, r.Events, r.Added, r.Skipped)}
 	}
-	fmt.Fprintf(stdout, "collected %d projects: %d events, %d new in %s\n", len(results)-failed, events, added, time.Since(start).Round(time.Millisecond))
-	if err != nil {
-		return fail(stderr, err)
-	}
-	if failed > 0 {
-		return 1
-	}
-	return 0
+	return summarize(stdout, stderr, "gitlab", "projects", out, time.Since(start), err)
 }
 
 // runCollectPagerDuty is `stride collect pagerduty`.
@@ -293,14 +329,9 @@ func runCollectPagerDuty(ctx context.Context, args []string, stdout, stderr io.W
 		fmt.Fprintln(stderr, "stride collect pagerduty: give --service ID")
 		return 2
 	}
-	var from time.Time
-	if *since != "" {
-		t, err := parseSince(*since)
-		if err != nil {
-			fmt.Fprintln(stderr, "stride collect pagerduty: --since:", err)
-			return 2
-		}
-		from = t
+	from, ok := sinceOf("pagerduty", *since, stderr)
+	if !ok {
+		return 2
 	}
 	token := os.Getenv("PAGERDUTY_TOKEN")
 	if token == "" {
@@ -314,11 +345,9 @@ func runCollectPagerDuty(ctx context.Context, args []string, stdout, stderr io.W
 	defer db.Close()
 	// The webhook source's service and severity mapping maps collected
 	// incidents too.
-	hook := pdingest.Config{}
-	if sc, ok, err := cfg.SourceConfig(pdingest.Name); err != nil {
+	hook, err := webhookConfig[pdingest.Config](cfg, pdingest.Name)
+	if err != nil {
 		return fail(stderr, err)
-	} else if ok {
-		hook = *sc.(*pdingest.Config)
 	}
 	hook.Mapping = cfg.Mapping()
 	col, err := collectpagerduty.New(collectpagerduty.Config{APIURL: *apiURL, Services: services, Since: from,
@@ -329,25 +358,12 @@ func runCollectPagerDuty(ctx context.Context, args []string, stdout, stderr io.W
 	}
 	start := time.Now()
 	results, err := col.Run(ctx)
-	events, added, failed := 0, 0, 0
-	for _, r := range results {
-		events += r.Events
-		added += r.Added
-		if r.Err != nil {
-			failed++
-			fmt.Fprintf(stderr, "stride collect pagerduty: %s stopped: %v\n", r.Service, r.Err)
-		} else {
-			fmt.Fprintf(stderr, "%s read: %d incidents, %d events (%d new), %d left out\n", r.Service, r.Incidents, r.Events, r.Added, r.Skipped)
-		}
+	out := make([]scopeResult, len(results))
+	for i, r := range results {
+		out[i] = scopeResult{Name: r.Service, Events: r.Events, Added: r.Added, Err: r.Err,
+			Read: fmt.Sprintf("%d incidents, %d events (%d new), %d left out", r.Incidents, r.Events, r.Added, r.Skipped)}
 	}
-	fmt.Fprintf(stdout, "collected %d services: %d events, %d new in %s\n", len(results)-failed, events, added, time.Since(start).Round(time.Millisecond))
-	if err != nil {
-		return fail(stderr, err)
-	}
-	if failed > 0 {
-		return 1
-	}
-	return 0
+	return summarize(stdout, stderr, "pagerduty", "services", out, time.Since(start), err)
 }
 
 // runCollectJira is `stride collect jira`.
@@ -366,14 +382,9 @@ func runCollectJira(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "stride collect jira: give --project KEY and --url https://TEAM.atlassian.net")
 		return 2
 	}
-	var from time.Time
-	if *since != "" {
-		t, err := parseSince(*since)
-		if err != nil {
-			fmt.Fprintln(stderr, "stride collect jira: --since:", err)
-			return 2
-		}
-		from = t
+	from, ok := sinceOf("jira", *since, stderr)
+	if !ok {
+		return 2
 	}
 	email, token := os.Getenv("JIRA_EMAIL"), os.Getenv("JIRA_TOKEN")
 	if email == "" || token == "" {
@@ -387,34 +398,19 @@ func runCollectJira(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer db.Close()
 	// The webhook source's fields, incident types and teams map collected
 	// issues too.
-	hook := jiraingest.Config{}
-	if sc, ok, err := cfg.SourceConfig(jiraingest.Name); err != nil {
+	hook, err := webhookConfig[jiraingest.Config](cfg, jiraingest.Name)
+	if err != nil {
 		return fail(stderr, err)
-	} else if ok {
-		hook = *sc.(*jiraingest.Config)
 	}
 	hook.Mapping = cfg.Mapping()
 	col := collectjira.New(collectjira.Config{URL: *site, Projects: projects, Since: from, Webhook: hook, Logger: slog.New(slog.DiscardHandler)},
 		collect.NewClient(4, collectjira.Basic(email, token)), intake.New(db, nil), db)
 	start := time.Now()
 	results, err := col.Run(ctx)
-	events, added, failed := 0, 0, 0
-	for _, r := range results {
-		events += r.Events
-		added += r.Added
-		if r.Err != nil {
-			failed++
-			fmt.Fprintf(stderr, "stride collect jira: %s stopped: %v\n", r.Project, r.Err)
-		} else {
-			fmt.Fprintf(stderr, "%s read: %d issues in %d pages, %d events (%d new), %d left out\n", r.Project, r.Issues, r.Pages, r.Events, r.Added, r.Skipped)
-		}
+	out := make([]scopeResult, len(results))
+	for i, r := range results {
+		out[i] = scopeResult{Name: r.Project, Events: r.Events, Added: r.Added, Err: r.Err,
+			Read: fmt.Sprintf("%d issues in %d pages, %d events (%d new), %d left out", r.Issues, r.Pages, r.Events, r.Added, r.Skipped)}
 	}
-	fmt.Fprintf(stdout, "collected %d projects: %d events, %d new in %s\n", len(results)-failed, events, added, time.Since(start).Round(time.Millisecond))
-	if err != nil {
-		return fail(stderr, err)
-	}
-	if failed > 0 {
-		return 1
-	}
-	return 0
+	return summarize(stdout, stderr, "jira", "projects", out, time.Since(start), err)
 }
