@@ -23,6 +23,8 @@ import (
 	jiraingest "github.com/stride-oss/stride/internal/ingest/jira"
 	pdingest "github.com/stride-oss/stride/internal/ingest/pagerduty"
 	"github.com/stride-oss/stride/internal/intake"
+	"github.com/stride-oss/stride/internal/jobs"
+	"github.com/stride-oss/stride/internal/store"
 )
 
 const collectUsage = `Usage:
@@ -413,4 +415,105 @@ func runCollectJira(ctx context.Context, args []string, stdout, stderr io.Writer
 			Read: fmt.Sprintf("%d issues in %d pages, %d events (%d new), %d left out", r.Issues, r.Pages, r.Events, r.Added, r.Skipped)}
 	}
 	return summarize(stdout, stderr, "jira", "projects", out, time.Since(start), err)
+}
+
+// collectTasks are the collectors stride.yaml's collect: section names, as
+// jobs of the runner: each reads what changed since its last run through the
+// one write path, every period. A token left out is read from the variable
+// the command line uses.
+func collectTasks(cfg config.Config, db *store.DB, in *intake.Intake, logger *slog.Logger) ([]jobs.Task, error) {
+	token := func(given, env string) string {
+		if given != "" {
+			return given
+		}
+		return os.Getenv(env)
+	}
+	orDefault := func(v, d string) string {
+		if v == "" {
+			return d
+		}
+		return v
+	}
+	var tasks []jobs.Task
+	c := cfg.Collect
+	if g := c.GitHub; g != nil {
+		hook, err := webhookConfig[ghingest.Config](cfg, ghingest.Name)
+		if err != nil {
+			return nil, err
+		}
+		hook.Mapping = cfg.Mapping()
+		col := collectgithub.New(collectgithub.Config{APIURL: orDefault(g.APIURL, collectgithub.DefaultAPIURL), Repos: g.Repos, Orgs: g.Orgs,
+			Webhook: hook, Logger: logger}, collect.NewClient(8, collect.Bearer(token(g.Token, "GITHUB_TOKEN"))), in, db)
+		tasks = append(tasks, col.Task("collect-github", config.CollectEvery(g.Every)))
+	}
+	if g := c.GitLab; g != nil {
+		hook, err := webhookConfig[glingest.Config](cfg, glingest.Name)
+		if err != nil {
+			return nil, err
+		}
+		hook.Mapping = cfg.Mapping()
+		col := collectgitlab.New(collectgitlab.Config{APIURL: orDefault(g.APIURL, collectgitlab.DefaultAPIURL), Projects: g.Projects,
+			Webhook: hook, Logger: logger}, collect.NewClient(4, collect.Bearer(token(g.Token, "GITLAB_TOKEN"))), in, db)
+		tasks = append(tasks, scopesTask("collect-gitlab", g.Every, func(ctx context.Context) ([]error, error) {
+			rs, err := col.Run(ctx)
+			var failed []error
+			for _, r := range rs {
+				if r.Err != nil {
+					failed = append(failed, fmt.Errorf("%s: %w", r.Project, r.Err))
+				}
+			}
+			return failed, err
+		}))
+	}
+	if p := c.PagerDuty; p != nil {
+		hook, err := webhookConfig[pdingest.Config](cfg, pdingest.Name)
+		if err != nil {
+			return nil, err
+		}
+		hook.Mapping = cfg.Mapping()
+		col, err := collectpagerduty.New(collectpagerduty.Config{APIURL: orDefault(p.APIURL, collectpagerduty.DefaultAPIURL), Services: p.Services,
+			Webhook: hook, Logger: logger}, collect.NewClient(4, collectpagerduty.Token(token(p.Token, "PAGERDUTY_TOKEN"))), in, db)
+		if err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, scopesTask("collect-pagerduty", p.Every, func(ctx context.Context) ([]error, error) {
+			rs, err := col.Run(ctx)
+			var failed []error
+			for _, r := range rs {
+				if r.Err != nil {
+					failed = append(failed, fmt.Errorf("%s: %w", r.Service, r.Err))
+				}
+			}
+			return failed, err
+		}))
+	}
+	if j := c.Jira; j != nil {
+		hook, err := webhookConfig[jiraingest.Config](cfg, jiraingest.Name)
+		if err != nil {
+			return nil, err
+		}
+		hook.Mapping = cfg.Mapping()
+		col := collectjira.New(collectjira.Config{URL: j.URL, Projects: j.Projects, Webhook: hook, Logger: logger},
+			collect.NewClient(4, collectjira.Basic(token(j.Email, "JIRA_EMAIL"), token(j.Token, "JIRA_TOKEN"))), in, db)
+		tasks = append(tasks, scopesTask("collect-jira", j.Every, func(ctx context.Context) ([]error, error) {
+			rs, err := col.Run(ctx)
+			var failed []error
+			for _, r := range rs {
+				if r.Err != nil {
+					failed = append(failed, fmt.Errorf("%s: %w", r.Project, r.Err))
+				}
+			}
+			return failed, err
+		}))
+	}
+	return tasks, nil
+}
+
+// scopesTask is a collector as a job: a run in which some scopes stopped is
+// a failed run naming each (the runner logs it), the others having been read.
+func scopesTask(name string, every time.Duration, run func(ctx context.Context) ([]error, error)) jobs.Task {
+	return jobs.Task{Name: name, Every: config.CollectEvery(every), Share: 0.2, Run: func(ctx context.Context) error {
+		failed, err := run(ctx)
+		return errors.Join(append(failed, err)...)
+	}}
 }

@@ -243,6 +243,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return fail(stderr, err)
 		}
 	}
+	// The API collectors stride.yaml's collect: section names.
+	collectors, err := collectTasks(cfg, db, in, logger)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	for _, t := range collectors {
+		if err := runner.Add(t); err != nil {
+			return fail(stderr, err)
+		}
+	}
 	// The trend job keeps the dashboard's weekly roll-ups and the
 	// /metrics DORA gauges; its first run starts at once.
 	trends := &server.Trends{Reports: reports, Thresholds: &th}

@@ -41,6 +41,8 @@ type Config struct {
 	Thresholds Thresholds `yaml:"thresholds"`
 	// Response is incident response: SLAs, routes, escalation (response.go).
 	Response Response `yaml:"response"`
+	// Collect lists the API collectors serve runs as jobs (collect.go).
+	Collect Collect `yaml:"collect"`
 	// SLOs holds how SLI data is pulled: the Prometheus server whose
 	// query_range the pull job asks for the SLOs of type prometheus.
 	SLOs struct {
@@ -179,6 +181,9 @@ func (c *Config) load(body []byte, env func(string) (string, bool)) error {
 		return err
 	}
 	if _, err := c.ResponseSettings(); err != nil {
+		return err
+	}
+	if err := c.Collect.check(); err != nil {
 		return err
 	}
 	return c.loadSources(sourcesNode)
