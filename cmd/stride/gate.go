@@ -50,6 +50,7 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		token     = fs.String("token", "", "API token for --server (default $STRIDE_TOKEN)")
 		sha       = fs.String("sha", "", "commit under test (default $GITHUB_SHA or $CI_COMMIT_SHA)")
 		fix       = fs.Bool("fix", false, "mark the change as a fix, which a frozen service still accepts")
+		branch    = fs.String("branch", "", "the change's branch, a fix when it matches the policy's fix_branches (default $GITHUB_HEAD_REF, $GITHUB_REF_NAME or $CI_COMMIT_REF_NAME)")
 		format    = fs.String("format", gate.FormatText, "output: text, json or markdown")
 		diffBase  = fs.String("diff-base", "", "judge coverage of the lines changed since this revision only")
 		junit     listFlag
@@ -95,9 +96,12 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		reports.BuildTime = buildTime
 	}
 
-	result := gate.Evaluate(pol.For(*service), reports, time.Now())
+	criteria := pol.For(*service)
+	result := gate.Evaluate(criteria, reports, time.Now())
 	result.SHA = firstNonEmpty(*sha, os.Getenv("GITHUB_SHA"), os.Getenv("CI_COMMIT_SHA"))
-	result.Fix = *fix
+	// A change is a fix when it says so, or when its branch is one the
+	// policy names: a hotfix branch gets past a freeze without a flag.
+	result.Fix = *fix || criteria.IsFix(firstNonEmpty(*branch, os.Getenv("GITHUB_HEAD_REF"), os.Getenv("GITHUB_REF_NAME"), os.Getenv("CI_COMMIT_REF_NAME")))
 
 	if *server != "" {
 		var resp gate.Response

@@ -251,3 +251,34 @@ func TestWriteGolden(t *testing.T) {
 		t.Error("an unknown format gave no error")
 	}
 }
+
+func TestFixBranchesMakeAChangeAFix(t *testing.T) {
+	pol, err := ParsePolicy(strings.NewReader(`defaults:
+  fix_branches: ["hotfix/*"]
+services:
+  api:
+    fix_branches: ["release-*/fix-*"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		service, branch string
+		fix             bool
+	}{
+		{"api", "hotfix/login", true},
+		{"api", "hotfix/auth/token", true}, // * crosses /, as git matches
+		{"api", "release-2.1/fix-crash", true},
+		{"web", "release-2.1/fix-crash", false}, // api's own pattern
+		{"api", "feature/login", false},
+		{"api", "", false},
+	}
+	for _, c := range cases {
+		if got := pol.For(c.service).IsFix(c.branch); got != c.fix {
+			t.Errorf("%s on %q: fix %t, want %t", c.service, c.branch, got, c.fix)
+		}
+	}
+	if _, err := ParsePolicy(strings.NewReader("defaults:\n  fix_branches: [\"hotfix/[\"]\n")); err == nil || !strings.Contains(err.Error(), "fix_branches[0]") {
+		t.Errorf("a pattern git cannot read: %v, want an error naming fix_branches[0]", err)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stride-oss/stride/internal/delivery"
 )
 
 // Policy is a release-criteria file: defaults for every service and
@@ -46,6 +48,10 @@ type Rules struct {
 	// Allow lists vulnerability IDs that do not count against max_critical
 	// and max_high until they expire. A service's list adds to the defaults'.
 	Allow []Allowance `yaml:"allow"`
+	// FixBranches are patterns (as git matches them: * crosses /) of the
+	// branches whose changes are fixes, which a service frozen by a spent
+	// error budget still accepts. A service's list adds to the defaults'.
+	FixBranches []string `yaml:"fix_branches"`
 }
 
 // Allowance accepts one vulnerability until the end of its expiry date
@@ -79,6 +85,21 @@ type Criteria struct {
 	MaxErrorRate   float64  // percent
 	MaxBuildTime   time.Duration
 	Allow          []Allowance
+	FixBranches    []string
+}
+
+// IsFix reports whether a change on branch is a fix by the criteria's
+// fix_branches.
+func (c Criteria) IsFix(branch string) bool {
+	if branch == "" {
+		return false
+	}
+	for _, p := range c.FixBranches {
+		if delivery.MatchTag(p, branch) {
+			return true
+		}
+	}
+	return false
 }
 
 // Defaults are the release criteria when a policy says nothing: the bar the
@@ -161,6 +182,11 @@ func (r Rules) validate() error {
 	if r.MaxBuildTime != nil && *r.MaxBuildTime <= 0 {
 		errs = append(errs, fmt.Errorf("max_build_time %v: want > 0", *r.MaxBuildTime))
 	}
+	for i, p := range r.FixBranches {
+		if err := delivery.CheckTagPattern(p); err != nil {
+			errs = append(errs, fmt.Errorf("fix_branches[%d] %q: %v", i, p, delivery.ErrorMessage(err)))
+		}
+	}
 	for i, a := range r.Allow {
 		if a.ID == "" {
 			errs = append(errs, fmt.Errorf("allow[%d]: id is required", i))
@@ -210,4 +236,5 @@ func (c *Criteria) apply(r Rules) {
 		c.MaxBuildTime = *r.MaxBuildTime
 	}
 	c.Allow = append(c.Allow, r.Allow...)
+	c.FixBranches = append(c.FixBranches, r.FixBranches...)
 }
