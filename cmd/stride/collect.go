@@ -102,7 +102,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	col := collectgithub.New(collectgithub.Config{
 		APIURL: *apiURL, Repos: repos, Orgs: orgs, Since: from, Concurrency: *concurrency,
 		Webhook: hook, Progress: p.show, Logger: slog.New(slog.DiscardHandler),
-	}, client, intake.New(db, nil), db)
+	}, client, writePath(db, cfg, nil), db)
 	start := time.Now()
 	sum, err := col.Run(ctx)
 	p.done()
@@ -304,7 +304,7 @@ func runCollectGitLab(ctx context.Context, args []string, stdout, stderr io.Writ
 	defer db.Close()
 	col := collectgitlab.New(collectgitlab.Config{APIURL: *apiURL, Projects: projects, Since: from,
 		Webhook: glingest.Config{Mapping: cfg.Mapping()}, Logger: slog.New(slog.DiscardHandler)},
-		collect.NewClient(4, collect.Bearer(token)), intake.New(db, nil), db)
+		collect.NewClient(4, collect.Bearer(token)), writePath(db, cfg, nil), db)
 	start := time.Now()
 	results, err := col.Run(ctx)
 	out := make([]scopeResult, len(results))
@@ -354,7 +354,7 @@ func runCollectPagerDuty(ctx context.Context, args []string, stdout, stderr io.W
 	hook.Mapping = cfg.Mapping()
 	col, err := collectpagerduty.New(collectpagerduty.Config{APIURL: *apiURL, Services: services, Since: from,
 		Webhook: hook, Logger: slog.New(slog.DiscardHandler)},
-		collect.NewClient(4, collectpagerduty.Token(token)), intake.New(db, nil), db)
+		collect.NewClient(4, collectpagerduty.Token(token)), writePath(db, cfg, nil), db)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -406,7 +406,7 @@ func runCollectJira(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	hook.Mapping = cfg.Mapping()
 	col := collectjira.New(collectjira.Config{URL: *site, Projects: projects, Since: from, Webhook: hook, Logger: slog.New(slog.DiscardHandler)},
-		collect.NewClient(4, collectjira.Basic(email, token)), intake.New(db, nil), db)
+		collect.NewClient(4, collectjira.Basic(email, token)), writePath(db, cfg, nil), db)
 	start := time.Now()
 	results, err := col.Run(ctx)
 	out := make([]scopeResult, len(results))

@@ -127,7 +127,7 @@ func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail(stderr, err)
 	}
-	w := intake.New(db, nil)
+	w := writePath(db, cfg, nil)
 	var out any
 	switch sub {
 	case "open", "ack", "resolve", "reopen", "severity":

@@ -281,8 +281,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // and a report that finds data stale runs them now and waits. A command
 // that serves starts the runner; the others only run its tasks on demand.
 func wire(db *store.DB, cfg config.Config, sources map[string]ingest.Source, logger *slog.Logger) (*intake.Intake, *jobs.Runner, *report.Reader, error) {
-	in := intake.New(db, sources)
-	in.Mapping = cfg.Mapping()
+	in := writePath(db, cfg, sources)
 	runner := jobs.New(logger)
 	if err := runner.Add(in.ShipmentsTask()); err != nil {
 		return nil, nil, nil, err
@@ -292,6 +291,16 @@ func wire(db *store.DB, cfg config.Config, sources map[string]ingest.Source, log
 		return nil, nil, nil, err
 	}
 	return in, runner, &report.Reader{Store: db, Fresh: runner.Hook(intake.TaskShipments), CauseWindow: window, CauseWindows: windows}, nil
+}
+
+// writePath is the one write path over db as stride.yaml configures it, for
+// the given webhook sources (nil for a command that takes none): every
+// command that writes uses it, so the production aliases and the other
+// mapping rules apply on every path.
+func writePath(db *store.DB, cfg config.Config, sources map[string]ingest.Source) *intake.Intake {
+	in := intake.New(db, sources)
+	in.Mapping = cfg.Mapping()
+	return in
 }
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -333,8 +342,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if !*quiet {
 		opts.Progress = stderr
 	}
-	in := intake.New(db, nil)
-	in.Mapping = cfg.Mapping()
+	in := writePath(db, cfg, nil)
 	sum, err := gitimport.Import(ctx, opts, storeSink{in})
 	if err != nil {
 		return fail(stderr, err)
@@ -556,8 +564,7 @@ func runReprocess(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fail(stderr, err)
 	}
-	in := intake.New(db, sources)
-	in.Mapping = cfg.Mapping()
+	in := writePath(db, cfg, sources)
 	if !in.Knows(*source) {
 		fmt.Fprintf(stderr, "stride reprocess: source %q is not configured\n", *source)
 		return 2
