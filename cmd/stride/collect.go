@@ -89,20 +89,14 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return fail(stderr, err)
 	}
 	defer db.Close()
-	// The webhook source's settings (deploy tags, releases as
-	// deployments, default severity) map collected events too.
-	hook, err := webhookConfig[ghingest.Config](cfg, ghingest.Name)
+	p := newProgress(stderr)
+	col, err := githubCollector(cfg, db, writePath(db, cfg, nil), collectgithub.Config{
+		APIURL: *apiURL, Repos: repos, Orgs: orgs, Since: from, Concurrency: *concurrency,
+		Progress: p.show, Logger: slog.New(slog.DiscardHandler),
+	}, collect.NewClient(2*max(*concurrency, 1), collect.Bearer(token)))
 	if err != nil {
 		return fail(stderr, err)
 	}
-	hook.Mapping = cfg.Mapping()
-
-	client := collect.NewClient(2*max(*concurrency, 1), collect.Bearer(token))
-	p := newProgress(stderr)
-	col := collectgithub.New(collectgithub.Config{
-		APIURL: *apiURL, Repos: repos, Orgs: orgs, Since: from, Concurrency: *concurrency,
-		Webhook: hook, Progress: p.show, Logger: slog.New(slog.DiscardHandler),
-	}, client, writePath(db, cfg, nil), db)
 	start := time.Now()
 	sum, err := col.Run(ctx)
 	p.done()
@@ -302,17 +296,14 @@ func runCollectGitLab(ctx context.Context, args []string, stdout, stderr io.Writ
 		return fail(stderr, err)
 	}
 	defer db.Close()
-	col := collectgitlab.New(collectgitlab.Config{APIURL: *apiURL, Projects: projects, Since: from,
-		Webhook: glingest.Config{Mapping: cfg.Mapping()}, Logger: slog.New(slog.DiscardHandler)},
-		collect.NewClient(4, collect.Bearer(token)), writePath(db, cfg, nil), db)
+	col, err := gitlabCollector(cfg, db, writePath(db, cfg, nil), collectgitlab.Config{APIURL: *apiURL, Projects: projects, Since: from,
+		Logger: slog.New(slog.DiscardHandler)}, token)
+	if err != nil {
+		return fail(stderr, err)
+	}
 	start := time.Now()
 	results, err := col.Run(ctx)
-	out := make([]scopeResult, len(results))
-	for i, r := range results {
-		out[i] = scopeResult{Name: r.Project, Events: r.Events, Added: r.Added, Err: r.Err,
-			Read: fmt.Sprintf("%d pages, %d events (%d new), %d left out", r.Pages, r.Events, r.Added, r.Skipped)}
-	}
-	return summarize(stdout, stderr, "gitlab", "projects", out, time.Since(start), err)
+	return summarize(stdout, stderr, "gitlab", "projects", gitlabScopes(results), time.Since(start), err)
 }
 
 // runCollectPagerDuty is `stride collect pagerduty`.
@@ -345,27 +336,14 @@ func runCollectPagerDuty(ctx context.Context, args []string, stdout, stderr io.W
 		return fail(stderr, err)
 	}
 	defer db.Close()
-	// The webhook source's service and severity mapping maps collected
-	// incidents too.
-	hook, err := webhookConfig[pdingest.Config](cfg, pdingest.Name)
-	if err != nil {
-		return fail(stderr, err)
-	}
-	hook.Mapping = cfg.Mapping()
-	col, err := collectpagerduty.New(collectpagerduty.Config{APIURL: *apiURL, Services: services, Since: from,
-		Webhook: hook, Logger: slog.New(slog.DiscardHandler)},
-		collect.NewClient(4, collectpagerduty.Token(token)), writePath(db, cfg, nil), db)
+	col, err := pagerdutyCollector(cfg, db, writePath(db, cfg, nil), collectpagerduty.Config{APIURL: *apiURL, Services: services, Since: from,
+		Logger: slog.New(slog.DiscardHandler)}, token)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	start := time.Now()
 	results, err := col.Run(ctx)
-	out := make([]scopeResult, len(results))
-	for i, r := range results {
-		out[i] = scopeResult{Name: r.Service, Events: r.Events, Added: r.Added, Err: r.Err,
-			Read: fmt.Sprintf("%d incidents, %d events (%d new), %d left out", r.Incidents, r.Events, r.Added, r.Skipped)}
-	}
-	return summarize(stdout, stderr, "pagerduty", "services", out, time.Since(start), err)
+	return summarize(stdout, stderr, "pagerduty", "services", pagerdutyScopes(results), time.Since(start), err)
 }
 
 // runCollectJira is `stride collect jira`.
@@ -398,23 +376,14 @@ func runCollectJira(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fail(stderr, err)
 	}
 	defer db.Close()
-	// The webhook source's fields, incident types and teams map collected
-	// issues too.
-	hook, err := webhookConfig[jiraingest.Config](cfg, jiraingest.Name)
+	col, err := jiraCollector(cfg, db, writePath(db, cfg, nil), collectjira.Config{URL: *site, Projects: projects, Since: from,
+		Logger: slog.New(slog.DiscardHandler)}, email, token)
 	if err != nil {
 		return fail(stderr, err)
 	}
-	hook.Mapping = cfg.Mapping()
-	col := collectjira.New(collectjira.Config{URL: *site, Projects: projects, Since: from, Webhook: hook, Logger: slog.New(slog.DiscardHandler)},
-		collect.NewClient(4, collectjira.Basic(email, token)), writePath(db, cfg, nil), db)
 	start := time.Now()
 	results, err := col.Run(ctx)
-	out := make([]scopeResult, len(results))
-	for i, r := range results {
-		out[i] = scopeResult{Name: r.Project, Events: r.Events, Added: r.Added, Err: r.Err,
-			Read: fmt.Sprintf("%d issues in %d pages, %d events (%d new), %d left out", r.Issues, r.Pages, r.Events, r.Added, r.Skipped)}
-	}
-	return summarize(stdout, stderr, "jira", "projects", out, time.Since(start), err)
+	return summarize(stdout, stderr, "jira", "projects", jiraScopes(results), time.Since(start), err)
 }
 
 // collectTasks are the collectors stride.yaml's collect: section names, as
@@ -437,73 +406,44 @@ func collectTasks(cfg config.Config, db *store.DB, in *intake.Intake, logger *sl
 	var tasks []jobs.Task
 	c := cfg.Collect
 	if g := c.GitHub; g != nil {
-		hook, err := webhookConfig[ghingest.Config](cfg, ghingest.Name)
+		col, err := githubCollector(cfg, db, in, collectgithub.Config{APIURL: orDefault(g.APIURL, collectgithub.DefaultAPIURL), Repos: g.Repos, Orgs: g.Orgs,
+			Logger: logger}, collect.NewClient(8, collect.Bearer(token(g.Token, "GITHUB_TOKEN"))))
 		if err != nil {
 			return nil, err
 		}
-		hook.Mapping = cfg.Mapping()
-		col := collectgithub.New(collectgithub.Config{APIURL: orDefault(g.APIURL, collectgithub.DefaultAPIURL), Repos: g.Repos, Orgs: g.Orgs,
-			Webhook: hook, Logger: logger}, collect.NewClient(8, collect.Bearer(token(g.Token, "GITHUB_TOKEN"))), in, db)
 		tasks = append(tasks, col.Task("collect-github", config.CollectEvery(g.Every)))
 	}
 	if g := c.GitLab; g != nil {
-		hook, err := webhookConfig[glingest.Config](cfg, glingest.Name)
+		col, err := gitlabCollector(cfg, db, in, collectgitlab.Config{APIURL: orDefault(g.APIURL, collectgitlab.DefaultAPIURL), Projects: g.Projects,
+			Logger: logger}, token(g.Token, "GITLAB_TOKEN"))
 		if err != nil {
 			return nil, err
 		}
-		hook.Mapping = cfg.Mapping()
-		col := collectgitlab.New(collectgitlab.Config{APIURL: orDefault(g.APIURL, collectgitlab.DefaultAPIURL), Projects: g.Projects,
-			Webhook: hook, Logger: logger}, collect.NewClient(4, collect.Bearer(token(g.Token, "GITLAB_TOKEN"))), in, db)
-		tasks = append(tasks, scopesTask("collect-gitlab", g.Every, func(ctx context.Context) ([]error, error) {
+		tasks = append(tasks, scopesTask("collect-gitlab", g.Every, func(ctx context.Context) ([]scopeResult, error) {
 			rs, err := col.Run(ctx)
-			var failed []error
-			for _, r := range rs {
-				if r.Err != nil {
-					failed = append(failed, fmt.Errorf("%s: %w", r.Project, r.Err))
-				}
-			}
-			return failed, err
+			return gitlabScopes(rs), err
 		}))
 	}
 	if p := c.PagerDuty; p != nil {
-		hook, err := webhookConfig[pdingest.Config](cfg, pdingest.Name)
+		col, err := pagerdutyCollector(cfg, db, in, collectpagerduty.Config{APIURL: orDefault(p.APIURL, collectpagerduty.DefaultAPIURL), Services: p.Services,
+			Logger: logger}, token(p.Token, "PAGERDUTY_TOKEN"))
 		if err != nil {
 			return nil, err
 		}
-		hook.Mapping = cfg.Mapping()
-		col, err := collectpagerduty.New(collectpagerduty.Config{APIURL: orDefault(p.APIURL, collectpagerduty.DefaultAPIURL), Services: p.Services,
-			Webhook: hook, Logger: logger}, collect.NewClient(4, collectpagerduty.Token(token(p.Token, "PAGERDUTY_TOKEN"))), in, db)
-		if err != nil {
-			return nil, err
-		}
-		tasks = append(tasks, scopesTask("collect-pagerduty", p.Every, func(ctx context.Context) ([]error, error) {
+		tasks = append(tasks, scopesTask("collect-pagerduty", p.Every, func(ctx context.Context) ([]scopeResult, error) {
 			rs, err := col.Run(ctx)
-			var failed []error
-			for _, r := range rs {
-				if r.Err != nil {
-					failed = append(failed, fmt.Errorf("%s: %w", r.Service, r.Err))
-				}
-			}
-			return failed, err
+			return pagerdutyScopes(rs), err
 		}))
 	}
 	if j := c.Jira; j != nil {
-		hook, err := webhookConfig[jiraingest.Config](cfg, jiraingest.Name)
+		col, err := jiraCollector(cfg, db, in, collectjira.Config{URL: j.URL, Projects: j.Projects, Logger: logger},
+			token(j.Email, "JIRA_EMAIL"), token(j.Token, "JIRA_TOKEN"))
 		if err != nil {
 			return nil, err
 		}
-		hook.Mapping = cfg.Mapping()
-		col := collectjira.New(collectjira.Config{URL: j.URL, Projects: j.Projects, Webhook: hook, Logger: logger},
-			collect.NewClient(4, collectjira.Basic(token(j.Email, "JIRA_EMAIL"), token(j.Token, "JIRA_TOKEN"))), in, db)
-		tasks = append(tasks, scopesTask("collect-jira", j.Every, func(ctx context.Context) ([]error, error) {
+		tasks = append(tasks, scopesTask("collect-jira", j.Every, func(ctx context.Context) ([]scopeResult, error) {
 			rs, err := col.Run(ctx)
-			var failed []error
-			for _, r := range rs {
-				if r.Err != nil {
-					failed = append(failed, fmt.Errorf("%s: %w", r.Project, r.Err))
-				}
-			}
-			return failed, err
+			return jiraScopes(rs), err
 		}))
 	}
 	return tasks, nil
@@ -511,9 +451,87 @@ func collectTasks(cfg config.Config, db *store.DB, in *intake.Intake, logger *sl
 
 // scopesTask is a collector as a job: a run in which some scopes stopped is
 // a failed run naming each (the runner logs it), the others having been read.
-func scopesTask(name string, every time.Duration, run func(ctx context.Context) ([]error, error)) jobs.Task {
+func scopesTask(name string, every time.Duration, run func(ctx context.Context) ([]scopeResult, error)) jobs.Task {
 	return jobs.Task{Name: name, Every: config.CollectEvery(every), Share: 0.2, Run: func(ctx context.Context) error {
-		failed, err := run(ctx)
-		return errors.Join(append(failed, err)...)
+		scopes, err := run(ctx)
+		errs := []error{err}
+		for _, r := range scopes {
+			if r.Err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", r.Name, r.Err))
+			}
+		}
+		return errors.Join(errs...)
 	}}
+}
+
+// The collectors, built alike for `stride collect` and for the jobs of a
+// collect: section: each maps what it reads with its source's section of
+// stride.yaml and the shared mapping, as the webhooks do, and writes
+// through the write path in.
+
+func githubCollector(cfg config.Config, db *store.DB, in *intake.Intake, c collectgithub.Config, client *collect.Client) (*collectgithub.Collector, error) {
+	hook, err := webhookConfig[ghingest.Config](cfg, ghingest.Name)
+	if err != nil {
+		return nil, err
+	}
+	hook.Mapping = cfg.Mapping()
+	c.Webhook = hook
+	return collectgithub.New(c, client, in, db), nil
+}
+
+func gitlabCollector(cfg config.Config, db *store.DB, in *intake.Intake, c collectgitlab.Config, token string) (*collectgitlab.Collector, error) {
+	hook, err := webhookConfig[glingest.Config](cfg, glingest.Name)
+	if err != nil {
+		return nil, err
+	}
+	hook.Mapping = cfg.Mapping()
+	c.Webhook = hook
+	return collectgitlab.New(c, collect.NewClient(4, collect.Bearer(token)), in, db), nil
+}
+
+func pagerdutyCollector(cfg config.Config, db *store.DB, in *intake.Intake, c collectpagerduty.Config, token string) (*collectpagerduty.Collector, error) {
+	hook, err := webhookConfig[pdingest.Config](cfg, pdingest.Name)
+	if err != nil {
+		return nil, err
+	}
+	hook.Mapping = cfg.Mapping()
+	c.Webhook = hook
+	return collectpagerduty.New(c, collect.NewClient(4, collectpagerduty.Token(token)), in, db)
+}
+
+func jiraCollector(cfg config.Config, db *store.DB, in *intake.Intake, c collectjira.Config, email, token string) (*collectjira.Collector, error) {
+	hook, err := webhookConfig[jiraingest.Config](cfg, jiraingest.Name)
+	if err != nil {
+		return nil, err
+	}
+	hook.Mapping = cfg.Mapping()
+	c.Webhook = hook
+	return collectjira.New(c, collect.NewClient(4, collectjira.Basic(email, token)), in, db), nil
+}
+
+func gitlabScopes(rs []collectgitlab.ProjectResult) []scopeResult {
+	out := make([]scopeResult, len(rs))
+	for i, r := range rs {
+		out[i] = scopeResult{Name: r.Project, Events: r.Events, Added: r.Added, Err: r.Err,
+			Read: fmt.Sprintf("%d pages, %d events (%d new), %d left out", r.Pages, r.Events, r.Added, r.Skipped)}
+	}
+	return out
+}
+
+func pagerdutyScopes(rs []collectpagerduty.ServiceResult) []scopeResult {
+	out := make([]scopeResult, len(rs))
+	for i, r := range rs {
+		out[i] = scopeResult{Name: r.Service, Events: r.Events, Added: r.Added, Err: r.Err,
+			Read: fmt.Sprintf("%d incidents, %d events (%d new), %d left out", r.Incidents, r.Events, r.Added, r.Skipped)}
+	}
+	return out
+}
+
+func jiraScopes(rs []collectjira.ProjectResult) []scopeResult {
+	out := make([]scopeResult, len(rs))
+	for i, r := range rs {
+		out[i] = scopeResult{Name: r.Project, Events: r.Events, Added: r.Added, Err: r.Err,
+			Read: fmt.Sprintf("%d issues in %d pages, %d events (%d new), %d left out", r.Issues, r.Pages, r.Events, r.Added, r.Skipped)}
+	}
+	return out
 }
