@@ -248,23 +248,13 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // runIncidentReport is `stride report incidents`.
 func runIncidentReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("report incidents", stderr)
-	var c common
-	c.register(fs)
-	service := fs.String("service", "", "report on one service")
-	team := fs.String("team", "", "report on a team's services")
-	from := fs.String("from", "", "period start, a date or RFC 3339 time (default: 30 days before --to)")
-	to := fs.String("to", "", "period end, exclusive (default: now)")
-	format := fs.String("format", "table", "table or json")
-	explain := fs.String("explain", "", "list the incidents behind one figure: "+strings.Join(incident.Figures, ", "))
+	var rf reportFlags
+	rf.register(fs, "list the incidents behind one figure: "+strings.Join(incident.Figures, ", "))
+	c, service, team, from, to, format, explain := &rf.common, &rf.service, &rf.team, &rf.from, &rf.to, &rf.format, &rf.explain
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *format != "table" && *format != "json" {
-		fmt.Fprintf(stderr, "stride report: --format must be table or json, not %q\n", *format)
-		return 2
-	}
-	if *service != "" && *team != "" {
-		fmt.Fprintln(stderr, "stride report: give --service or --team, not both")
+	if !checkReport("report", *format, *service, *team, stderr) {
 		return 2
 	}
 	period, err := delivery.ParsePeriod(*from, *to, time.Now())

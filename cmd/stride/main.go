@@ -368,6 +368,38 @@ func (s storeSink) ReplaceDeployments(ctx context.Context, service string, event
 	return gitimport.Reconciled{Added: r.Added, Moved: r.Moved, Removed: r.Removed, Kept: r.Kept, Unchanged: r.Unchanged}, err
 }
 
+// reportFlags are the flags the period reports share: the scope, the
+// period, the output format and the figure to explain.
+type reportFlags struct {
+	common
+	service, team, from, to, format, explain string
+}
+
+func (f *reportFlags) register(fs *flag.FlagSet, explainHelp string) {
+	f.common.register(fs)
+	fs.StringVar(&f.service, "service", "", "report on one service")
+	fs.StringVar(&f.team, "team", "", "report on a team's services")
+	fs.StringVar(&f.from, "from", "", "period start, a date or RFC 3339 time (default: 30 days before --to)")
+	fs.StringVar(&f.to, "to", "", "period end, exclusive (default: now)")
+	fs.StringVar(&f.format, "format", "table", "table or json")
+	fs.StringVar(&f.explain, "explain", "", explainHelp)
+}
+
+// checkReport refuses what every report refuses, saying so as `stride
+// <name>`: a format other than table or json, and a scope of both a
+// service and a team.
+func checkReport(name, format, service, team string, stderr io.Writer) bool {
+	if format != "table" && format != "json" {
+		fmt.Fprintf(stderr, "stride %s: --format must be table or json, not %q\n", name, format)
+		return false
+	}
+	if service != "" && team != "" {
+		fmt.Fprintf(stderr, "stride %s: give --service or --team, not both\n", name)
+		return false
+	}
+	return true
+}
+
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "stride report: name a report: dora, flow or planning")
@@ -385,24 +417,14 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	fs := newFlags("report "+kind, stderr)
-	var c common
-	c.register(fs)
-	service := fs.String("service", "", "report on one service")
-	team := fs.String("team", "", "report on a team's services")
-	from := fs.String("from", "", "period start, a date or RFC 3339 time (default: 30 days before --to)")
-	to := fs.String("to", "", "period end, exclusive (default: now)")
-	format := fs.String("format", "table", "table or json")
-	explain := fs.String("explain", "", "list the records behind one figure (e.g. lead_time)")
+	var rf reportFlags
+	rf.register(fs, "list the records behind one figure (e.g. lead_time)")
+	c, service, team, from, to, format, explain := &rf.common, &rf.service, &rf.team, &rf.from, &rf.to, &rf.format, &rf.explain
 	sprints := fs.Int("sprints", 0, "planning: average velocity over the last N sprints (default 3)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	if *format != "table" && *format != "json" {
-		fmt.Fprintf(stderr, "stride report: --format must be table or json, not %q\n", *format)
-		return 2
-	}
-	if *service != "" && *team != "" {
-		fmt.Fprintln(stderr, "stride report: give --service or --team, not both")
+	if !checkReport("report", *format, *service, *team, stderr) {
 		return 2
 	}
 	if kind == "planning" && *explain != "" {

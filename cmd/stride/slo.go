@@ -166,12 +166,7 @@ func runReportSLO(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *format != "table" && *format != "json" {
-		fmt.Fprintf(stderr, "stride report slo: --format must be table or json, not %q\n", *format)
-		return 2
-	}
-	if *service != "" && *team != "" {
-		fmt.Fprintln(stderr, "stride report slo: give --service or --team, not both")
+	if !checkReport("report slo", *format, *service, *team, stderr) {
 		return 2
 	}
 	if *calendar != "" && *calendar != slo.Week && *calendar != slo.Month {
