@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"strings"
+)
 
 // ExecForTest runs a statement, for tests that set up states the API cannot
 // reach (a schema from the future).
@@ -21,4 +25,21 @@ func (db *DB) StringForTest(ctx context.Context, query string) (string, error) {
 	var s string
 	err := db.read.QueryRowContext(ctx, query).Scan(&s)
 	return s, err
+}
+
+// ReapplyMigrationForTest runs again the one migration whose file name ends
+// in suffix, as Migrate would on a database an older binary wrote, whatever
+// migrations came after it.
+func (db *DB) ReapplyMigrationForTest(ctx context.Context, suffix string) error {
+	ms, err := db.migrations()
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if strings.HasSuffix(m.name, suffix) {
+			_, err := db.write.ExecContext(ctx, m.sql)
+			return err
+		}
+	}
+	return fmt.Errorf("no migration ends in %q", suffix)
 }
