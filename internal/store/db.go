@@ -118,14 +118,18 @@ func openWith(url string, readOnly bool) (*DB, error) {
 	// synchronous(FULL): a commit is on disk before Ingest returns, so an
 	// acknowledged event survives a power loss, not only a crash (NORMAL
 	// in WAL mode would lose the last commits). It costs one fsync a batch.
+	// The path goes into a file: URI, where %, ? and # would end or
+	// change it (a database named "a#b" was opened as "a"); SQLite
+	// decodes the escapes.
+	uriPath := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
 	dsn := func(txlock string) string {
-		return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)&_txlock=" + txlock
+		return "file:" + uriPath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)&_txlock=" + txlock
 	}
 	if readOnly {
 		// No journal_mode: setting it is a write. A WAL database stays
 		// readable by a read-only connection while its writer runs.
 		dsn = func(string) string {
-			return "file:" + path + "?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=deferred"
+			return "file:" + uriPath + "?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=deferred"
 		}
 	}
 	w, err := sql.Open("sqlite", dsn("immediate"))

@@ -39,3 +39,42 @@ func TestOpenNamesTheDirectoryItCannotWriteIn(t *testing.T) {
 		t.Errorf("a read-only directory: %v", err)
 	}
 }
+
+// A path is a file name, not a URI: %, ? and # in it name the file
+// literally, for the writer and for a read-only reader.
+func TestOpenTakesAPathWithURICharactersLiterally(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, name := range []string{"a#b.db", "a?mode=memory.db", "100%25.db", "x #1?y.db"} {
+		path := filepath.Join(dir, name)
+		db, err := store.Open(ctx, path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := db.ExecForTest(ctx, `CREATE TABLE kept (x INTEGER)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ExecForTest(ctx, `INSERT INTO kept VALUES (7)`); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if _, err := os.Stat(path); err != nil {
+			t.Fatalf("%s: the database is not at its path: %v", name, err)
+		}
+		ro, err := store.OpenReadOnly(ctx, path)
+		if err != nil {
+			t.Fatalf("%s read-only: %v", name, err)
+		}
+		n, err := ro.CountForTest(ctx, `SELECT COUNT(*) FROM kept WHERE x = 7`)
+		ro.Close()
+		if err != nil || n != 1 {
+			t.Errorf("%s read-only: %d rows, %v", name, n, err)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if n := e.Name(); n == "a" || n == "x " || n == "100" {
+			t.Errorf("a file %q was created: the path was cut at a URI character", n)
+		}
+	}
+}
