@@ -18,10 +18,14 @@ func TestReportExplainInTableMode(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "deploy time (seconds)") || !strings.Contains(out, "nothing counted, because") || strings.Contains(out, "{") {
 		t.Errorf("flow explain: %d %q %q; want a table saying nothing was counted and why", code, out, errOut)
 	}
-	// Planning has no explanation: the flag is refused, not ignored.
+	// Planning's explanation is a table too; with no sprint it says so.
 	code, out, errOut = stride(t, "report", "planning", "--db", db, "--config", cfg, "--explain", "velocity")
-	if code != 2 || !strings.Contains(errOut, "--explain is not supported for planning") || out != "" {
-		t.Errorf("planning explain: %d %q %q; want exit 2 saying --explain is not supported", code, out, errOut)
+	if code != 0 || !strings.Contains(out, "no work item behind this figure") || !strings.Contains(out, "warning: no sprint") {
+		t.Errorf("planning explain: %d %q %q; want a table saying no work item and no sprint", code, out, errOut)
+	}
+	code, _, errOut = stride(t, "report", "planning", "--db", db, "--config", cfg, "--explain", "lead_time")
+	if code == 0 || !strings.Contains(errOut, "unknown planning figure") {
+		t.Errorf("planning explain of an unknown figure: %d %q", code, errOut)
 	}
 }
 

@@ -73,3 +73,41 @@ func instant(t *time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
+
+// WritePlanningExplanation writes e as an aligned table for a terminal: one
+// row per work item, whether it adds to the figure and why not.
+func WritePlanningExplanation(w io.Writer, e PlanningExplanation) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s\n", strings.ReplaceAll(e.Figure, "_", " "))
+	if len(e.Items) == 0 {
+		fmt.Fprintln(tw, "no work item behind this figure")
+	} else {
+		fmt.Fprintln(tw, "item\ttype\tsprint\tresolved\tpoints\tcounted\treason\ttitle")
+		for _, it := range e.Items {
+			sprint, points, counted, reason := it.Sprint, none, "yes", it.Reason
+			if sprint == "" {
+				sprint = none
+			}
+			if it.StoryPoints != nil {
+				points = number(*it.StoryPoints)
+			}
+			if !it.Counted {
+				counted = "no"
+			}
+			if reason == "" {
+				reason = none
+			}
+			fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.Tracker, it.Key, it.Type, sprint,
+				instant(it.ResolvedAt), points, counted, reason, it.Title)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write %s explanation: %w", e.Figure, err)
+	}
+	for _, warn := range e.Warnings {
+		if _, err := fmt.Fprintf(w, "warning: %s\n", warn); err != nil {
+			return fmt.Errorf("write %s explanation: %w", e.Figure, err)
+		}
+	}
+	return nil
+}

@@ -110,7 +110,7 @@ func Plan(in PlanningInput) PlanningReport {
 			continue
 		}
 		done := it.Category == delivery.CategoryDone
-		if done && !it.ResolvedAt.IsZero() && in.Period.Contains(it.ResolvedAt) {
+		if resolvedIn(it, in.Period) {
 			r.StoryPointCoverage.Resolved++
 			r.AcceptanceCriteriaCoverage.Resolved++
 			if it.StoryPoints != nil {
@@ -163,6 +163,12 @@ func Plan(in PlanningInput) PlanningReport {
 		r.Velocity.OverSprints = len(last)
 	}
 	return r
+}
+
+// resolvedIn reports whether the coverages count it: done, and resolved
+// inside period.
+func resolvedIn(it *delivery.WorkItem, period delivery.Period) bool {
+	return !it.Deleted && it.Category == delivery.CategoryDone && !it.ResolvedAt.IsZero() && period.Contains(it.ResolvedAt)
 }
 
 // ratio returns num ÷ den, or nil when den is 0: empty is not zero.

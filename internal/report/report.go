@@ -308,3 +308,14 @@ func (r *Reader) Planning(ctx context.Context, team string, period delivery.Peri
 	}
 	return flow.Plan(in), nil
 }
+
+// PlanningExplain lists the work items behind one figure of the planning
+// report Planning returns for the same arguments.
+func (r *Reader) PlanningExplain(ctx context.Context, team string, period delivery.Period, sprints int, figure string) (flow.PlanningExplanation, error) {
+	in := flow.PlanningInput{Period: period, Sprints: sprints}
+	var err error
+	if in.Items, err = r.Store.WorkItems(ctx, team, period.To); err != nil {
+		return flow.PlanningExplanation{}, err
+	}
+	return flow.ExplainPlanning(in, figure)
+}

@@ -82,25 +82,46 @@ func (s *Server) getFlowExplain(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getPlanning(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	period, err := delivery.ParsePeriod(q.Get("from"), q.Get("to"), s.now())
+	team, period, sprints, err := s.planningQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	sprints := 0
-	if v := q.Get("sprints"); v != "" {
-		if sprints, err = strconv.Atoi(v); err != nil || sprints < 1 {
-			s.writeError(w, r, delivery.FieldError("sprints", "must be a positive whole number"))
-			return
-		}
-	}
-	rep, err := s.Reports.Planning(r.Context(), q.Get("team"), period, sprints)
+	rep, err := s.Reports.Planning(r.Context(), team, period, sprints)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+func (s *Server) getPlanningExplain(w http.ResponseWriter, r *http.Request) {
+	team, period, sprints, err := s.planningQuery(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	e, err := s.Reports.PlanningExplain(r.Context(), team, period, sprints, r.URL.Query().Get("figure"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+// planningQuery reads the team, period and sprint count of a planning
+// request.
+func (s *Server) planningQuery(r *http.Request) (team string, period delivery.Period, sprints int, err error) {
+	q := r.URL.Query()
+	if period, err = delivery.ParsePeriod(q.Get("from"), q.Get("to"), s.now()); err != nil {
+		return "", period, 0, err
+	}
+	if v := q.Get("sprints"); v != "" {
+		if sprints, err = strconv.Atoi(v); err != nil || sprints < 1 {
+			return "", period, 0, delivery.FieldError("sprints", "must be a positive whole number")
+		}
+	}
+	return q.Get("team"), period, sprints, nil
 }
 
 // thresholdsJSON is the tier table as a dashboard shows it: durations in
