@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -134,6 +135,59 @@ func BenchmarkWebhookDeliveries(b *testing.B) {
 			p.report(b, "no-storage", "of-no-storage", true)
 		})
 	}
+}
+
+// concurrentSenders is how many webhook senders deliver at once in
+// BenchmarkConcurrentWebhookDeliveries: a busy organisation's GitHub, which
+// sends each event of many repositories as it happens.
+const concurrentSenders = 16
+
+// BenchmarkConcurrentWebhookDeliveries measures new GitHub push and
+// pull_request deliveries sent by concurrentSenders senders at once through
+// the server's handler into a real SQLite store, each answered only after
+// its commit; concurrent deliveries share commits (group commit). The
+// reference, run alternately with the same senders, is the handler's work
+// without storage: of-no-storage is the stored rate as a fraction of it.
+func BenchmarkConcurrentWebhookDeliveries(b *testing.B) {
+	body := webhookBodies(b)
+	h := newHarness(b, "sqlite")
+	handler := h.srv.Handler()
+	bare := withoutStorage(github.New(github.Config{Secret: githubSecret, Mapping: testMapping()}))
+	// send delivers deliveriesPerOp deliveries from each sender, numbered
+	// from first, through hd.
+	send := func(hd http.Handler, first int) {
+		var wg sync.WaitGroup
+		for s := 0; s < concurrentSenders; s++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := 0; k < deliveriesPerOp; k++ {
+					n := first + s*deliveriesPerOp + k
+					event, payload := body(n, n+1)
+					rec := httptest.NewRecorder()
+					hd.ServeHTTP(rec, signedDelivery(event, "bench-"+strconv.Itoa(n), payload))
+					if rec.Code != http.StatusOK {
+						b.Errorf("delivery %d (%s): %d %s", n, event, rec.Code, rec.Body)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	var p pair
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		first := i * concurrentSenders * deliveriesPerOp
+		b.StopTimer()
+		p.time(&p.reference, func() { send(bare, first) })
+		b.StartTimer()
+		p.time(&p.measured, func() { send(handler, first) })
+		p.rounds++
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(p.rounds*concurrentSenders*deliveriesPerOp)/p.measured.Seconds(), "deliveries/s")
+	p.report(b, "no-storage", "of-no-storage", true)
 }
 
 // BenchmarkWebhookHistory measures new GitHub pushes into a store that

@@ -44,6 +44,8 @@ type DB struct {
 	// file is the SQLite file's path, for checks of the file itself ("" on
 	// PostgreSQL and for in-memory databases).
 	file string
+	// group commits concurrent SQLite writes together (see committer).
+	group committer
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time

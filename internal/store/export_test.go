@@ -43,3 +43,21 @@ func (db *DB) ReapplyMigrationForTest(ctx context.Context, suffix string) error 
 	}
 	return fmt.Errorf("no migration ends in %q", suffix)
 }
+
+// HoldWriterForTest takes SQLite's one write connection until release is
+// called, so writes queue behind it as they do behind a long commit.
+func (db *DB) HoldWriterForTest(ctx context.Context) (release func(), err error) {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return func() { conn.Close() }, nil
+}
+
+// GroupForTest reports how many writes wait for the group committer and
+// the most one of its transactions has held.
+func (db *DB) GroupForTest() (pending, largest int) {
+	db.group.mu.Lock()
+	defer db.group.mu.Unlock()
+	return len(db.group.pending), db.group.largest
+}

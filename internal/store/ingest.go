@@ -35,7 +35,7 @@ type IngestResult struct {
 // event has a source and carries the entity of its kind (see checkEvents).
 func (db *DB) Ingest(ctx context.Context, events []delivery.Event) (IngestResult, error) {
 	var res IngestResult
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		res, err = db.ingestTx(ctx, tx, events)
 		return err

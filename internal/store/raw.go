@@ -37,7 +37,7 @@ func (db *DB) IngestDelivery(ctx context.Context, raw RawDelivery, events []deli
 		return IngestResult{}, fmt.Errorf("encode headers: %w", err)
 	}
 	var res IngestResult
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO raw_deliveries (source, delivery_id, received_at, event_type, headers, body, outcome)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, delivery_id) DO NOTHING`),
 			raw.Source, raw.DeliveryID, db.Now().UnixMicro(), raw.EventType, string(headers), raw.Body, raw.Outcome)
