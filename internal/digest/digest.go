@@ -404,7 +404,7 @@ func budgets(reports []slo.Report) []Budget {
 			b.Sentence = fmt.Sprintf("%s (%s): budget exhausted", r.Name, r.Service)
 		case len(r.Alerts) > 0:
 			b.State = BudgetBurning
-			b.Sentence = fmt.Sprintf("%s (%s): %s, burning fast (%d alert firing)", r.Name, r.Service, left, len(r.Alerts))
+			b.Sentence = fmt.Sprintf("%s (%s): %s, burning fast (%s firing)", r.Name, r.Service, left, plural(len(r.Alerts), "alert"))
 			if r.ExhaustsAt != nil {
 				b.Sentence += ", exhausted by " + r.ExhaustsAt.UTC().Format("2 Jan 15:04 MST") + " at this rate"
 			}
