@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -83,6 +84,8 @@ func startMailbox(t *testing.T) (*mailbox, string) {
 	return box, l.Addr().String()
 }
 
+var quiet = slog.New(slog.DiscardHandler)
+
 // clock is an injected clock the test moves.
 type clock struct {
 	mu  sync.Mutex
@@ -115,7 +118,7 @@ func newRig(t *testing.T, db *store.DB) *rig {
 // job is a fresh digest job, as after a restart: it keeps nothing in
 // memory from one run to the next.
 func (r *rig) job() *digest.Job {
-	return &digest.Job{DB: r.db, Reader: reader(r.db), Schedules: r.sched, Now: r.clock.Now}
+	return &digest.Job{DB: r.db, Reader: reader(r.db), Schedules: r.sched, Now: r.clock.Now, Logger: quiet}
 }
 
 // runAt runs a fresh job at now, then the outbox job, and returns the
@@ -292,7 +295,7 @@ func TestJobSendsToChat(t *testing.T) {
 		c := &clock{now: monday9}
 		out := respond.New(db, respond.Settings{Outbox: notify.Outbox{Routes: map[string]notify.Sender{
 			"payments-chat": &notify.Slack{URL: srv.URL, Client: srv.Client()}}}, Now: c.Now})
-		job := &digest.Job{DB: db, Reader: reader(db), Now: c.Now,
+		job := &digest.Job{DB: db, Reader: reader(db), Now: c.Now, Logger: quiet,
 			Schedules: []digest.Schedule{{Team: "payments", Weekday: time.Monday, Hour: 9, Location: berlin(t), Routes: []string{"payments-chat"}}}}
 		if _, err := job.Run(context.Background()); err != nil {
 			t.Fatal(err)
