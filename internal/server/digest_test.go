@@ -67,6 +67,9 @@ func TestDigestThroughTheServer(t *testing.T) {
 		if code != 200 || !strings.Contains(page, "<strong>"+want+"</strong>") || !strings.Contains(page, "Weekly digest of team payments") {
 			t.Errorf("digest page: %d\n%s", code, page)
 		}
+		if _, team, _ := fetch(t, c, ts.URL+"/teams/payments"); !strings.Contains(team, `<a href="/teams/payments/digest">`) {
+			t.Error("the team page does not link its digest")
+		}
 		if code, _, _ := fetch(t, c, ts.URL+"/teams/nobody/digest"); code != http.StatusNotFound {
 			t.Errorf("digest of an unknown team: %d, want 404", code)
 		}
