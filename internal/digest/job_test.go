@@ -265,11 +265,39 @@ func TestRecordDigestOnceAcrossReplicas(t *testing.T) {
 		if len(rows) != 3 {
 			t.Errorf("%d outbox rows, want 3 (two of payments' one record, one of search's)", len(rows))
 		}
+		// Four replicas at once on another week: one records it.
+		racing := d
+		racing.Week = "2026-W12"
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		won := 0
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok, err := db.RecordDigest(ctx, racing, []notify.Row{row("mail")})
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					mu.Lock()
+					won++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if won != 1 {
+			t.Errorf("%d racing replicas recorded 2026-W12, want 1", won)
+		}
+		if rows, err := db.Notifications(ctx, false, 100); err != nil || len(rows) != 4 {
+			t.Errorf("%d outbox rows after the race (%v), want 4", len(rows), err)
+		}
 		if sent, err := db.DigestSent(ctx, "payments", "2026-W11"); err != nil || !sent {
 			t.Errorf("payments 2026-W11 sent %v (%v)", sent, err)
 		}
-		if sent, err := db.DigestSent(ctx, "payments", "2026-W12"); err != nil || sent {
-			t.Errorf("payments 2026-W12 sent %v (%v)", sent, err)
+		if sent, err := db.DigestSent(ctx, "payments", "2026-W13"); err != nil || sent {
+			t.Errorf("payments 2026-W13 sent %v (%v)", sent, err)
 		}
 	})
 }
