@@ -109,7 +109,27 @@ func TestDigestOfAStoredHistory(t *testing.T) {
 		}
 		checkHandWorked(t, d)
 		checkGoldens(t, d)
+		checkTrendIsTheAPIs(t, db, d)
 	})
+}
+
+// checkTrendIsTheAPIs compares every trend week, computed from one read of
+// the twelve weeks, with the DORA report of that week alone.
+func checkTrendIsTheAPIs(t *testing.T, db *store.DB, d digest.Digest) {
+	t.Helper()
+	r := &report.Reader{Store: db}
+	same := func(a, b *float64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+	for _, w := range d.Trend {
+		rep, err := r.DORA(context.Background(), store.Scope{Team: "payments"}, delivery.Period{From: w.Start, To: w.Start.AddDate(0, 0, 7)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Deployments != rep.DeploymentFrequency.Count || w.DeploymentDays != rep.DeploymentFrequency.DeploymentDays ||
+			!same(w.LeadTimeMedianSeconds, rep.LeadTime.MedianSeconds) || !same(w.ChangeFailureRate, rep.ChangeFailureRate.Ratio) ||
+			!same(w.TimeToRestoreMedianSecs, rep.TimeToRestore.MedianSeconds) {
+			t.Errorf("trend week %s %+v differs from its own report %+v", w.Week, w, rep)
+		}
+	}
 }
 
 func checkHandWorked(t *testing.T, d digest.Digest) {

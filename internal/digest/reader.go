@@ -51,13 +51,22 @@ func (r *Reader) Input(ctx context.Context, team, week string, at time.Time) (In
 	if in.Report, err = r.Reports.DORA(ctx, scope, delivery.Period{From: end.AddDate(0, 0, -7*FigureWeeks), To: end}, r.Thresholds); err != nil {
 		return in, fmt.Errorf("digest of %s: figures: %w", team, err)
 	}
+	// The trend's weeks are computed from one read of the twelve weeks:
+	// what a week's report reads is a subset of the twelve weeks' input
+	// (dora.Compute counts only what falls in its period), so each week
+	// is GET /api/v1/dora's answer for it without twelve round trips.
 	first := end.AddDate(0, 0, -7*Weeks)
+	all, err := r.Reports.DORASummaryInput(ctx, scope, delivery.Period{From: first, To: end})
+	if err != nil {
+		return in, fmt.Errorf("digest of %s: trend: %w", team, err)
+	}
+	all.Thresholds = r.Thresholds
 	for i := range Weeks {
 		start := first.AddDate(0, 0, 7*i)
-		rep, err := r.Reports.DORA(ctx, scope, delivery.Period{From: start, To: start.AddDate(0, 0, 7)}, r.Thresholds)
-		if err != nil {
-			return in, fmt.Errorf("digest of %s: trend of the week of %s: %w", team, start.Format(time.DateOnly), err)
-		}
+		week := all
+		week.Period = delivery.Period{From: start, To: start.AddDate(0, 0, 7)}
+		rep := dora.Compute(week)
+		rep.Team = team
 		in.Weekly = append(in.Weekly, rep)
 	}
 	if in.LeadTime, err = r.Reports.DORAExplain(ctx, scope, delivery.Period{From: covered, To: end}, dora.FigureLeadTime); err != nil {
