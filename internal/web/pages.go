@@ -231,22 +231,22 @@ func legend(th dora.Thresholds) Table {
 
 // teamPage is the content of a team's page.
 type teamPage struct {
-	Team string
+	Team      string
+	DORA      doraPanel
+	Targets   Table
+	NoTargets bool
+	Services  Table
+	Flow      []Figure
+	FlowTable Table
+	FlowChart Chart
+	FlowData  bool
+	Planning  Table
+	Sprints   Table
+	Velocity  Chart
+	Incidents Table
+	Start     *gettingStarted
 	// DigestHref links the team's weekly digest, when the data makes one.
 	DigestHref string
-	DORA       doraPanel
-	Targets    Table
-	NoTargets  bool
-	Services   Table
-	Flow       []Figure
-	FlowTable  Table
-	FlowChart  Chart
-	FlowData   bool
-	Planning   Table
-	Sprints    Table
-	Velocity   Chart
-	Incidents  Table
-	Start      *gettingStarted
 }
 
 func (h *Handler) team(r *http.Request, v *view) error {
