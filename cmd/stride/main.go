@@ -47,6 +47,7 @@ Usage:
   stride report flow    [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain FIGURE]
   stride report planning [--team NAME] [--from DATE] [--to DATE] [--sprints N] [--format table|json]
   stride report slo     [--service NAME | --team NAME] [--calendar week|month --from DATE] [--explain SLO] [--format table|json]
+  stride report digest  --team NAME [--at TIME] [--format text|html|chat|json]
   stride slo            apply -f slos.yaml | list | rules
   stride maintenance    add --service NAME --from TIME --to TIME --reason TEXT | list
   stride rings export   --format flagd [--service NAME] [--sha SHA]
@@ -259,8 +260,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := runner.Add(trends.Task()); err != nil {
 		return fail(stderr, err)
 	}
+	// The weekly team digests (cmd/stride/digest.go) go through the outbox.
+	digestReader, err := digests(cfg, reports, &th)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	digestTask, schedules, err := digestJob(cfg, db, digestReader)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if digestTask != nil {
+		digestTask.Logger = logger
+		if err := runner.Add(digestTask.Task()); err != nil {
+			return fail(stderr, err)
+		}
+	}
 	srv := &server.Server{DB: db, Reports: reports, Logger: logger, Sources: sources, Intake: in, Responder: responder,
-		Dev: *dev, MetricsPublic: cfg.Metrics.Public, Thresholds: &th, Rings: cfg.Rings, Catalog: catalogOf(cfg), Trends: trends}
+		Dev: *dev, MetricsPublic: cfg.Metrics.Public, Thresholds: &th, Rings: cfg.Rings, Catalog: catalogOf(cfg), Trends: trends,
+		Digests: digestReader, DigestSchedules: schedules}
 	// The runner's tasks stop with ctx, as the server does; both are
 	// waited for before the database closes.
 	runner.Start(ctx)
@@ -402,7 +419,7 @@ func checkReport(name, format, service, team string, stderr io.Writer) bool {
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "stride report: name a report: dora, flow or planning")
+		fmt.Fprintln(stderr, "stride report: name a report: dora, flow, planning, incidents, slo or digest")
 		return 2
 	}
 	kind := args[0]
@@ -411,6 +428,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if kind == "slo" {
 		return runReportSLO(ctx, args[1:], stdout, stderr)
+	}
+	if kind == "digest" {
+		return runReportDigest(ctx, args[1:], stdout, stderr)
 	}
 	if kind != "dora" && kind != "flow" && kind != "planning" {
 		fmt.Fprintf(stderr, "stride report: unknown report %q (want dora, flow or planning)\n", kind)

@@ -183,6 +183,9 @@ func (c *Config) load(body []byte, env func(string) (string, bool)) error {
 	if _, err := c.ResponseSettings(); err != nil {
 		return err
 	}
+	if _, err := c.DigestSchedules(); err != nil {
+		return err
+	}
 	if err := c.Collect.check(); err != nil {
 		return err
 	}

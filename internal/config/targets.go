@@ -10,10 +10,11 @@ import (
 )
 
 // Team is one entry of the teams: section: what a team sets for all its
-// services, today its DORA targets.
+// services: its DORA targets, and when and where its weekly digest goes.
 type Team struct {
 	Name    string       `yaml:"name"`
 	Targets dora.Targets `yaml:"targets"`
+	Digest  *TeamDigest  `yaml:"digest"`
 }
 
 // validateTeams checks the teams: section and every targets: block, so a

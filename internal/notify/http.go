@@ -146,6 +146,9 @@ func (s *Slack) Send(ctx context.Context, m Message) error {
 	if m.Link != "" {
 		text += "\n<" + m.Link + ">"
 	}
+	if m.Body != nil && m.Body.Chat != "" {
+		text = m.Body.Chat
+	}
 	body, err := json.Marshal(map[string]string{"text": text})
 	if err != nil {
 		return Permanent(fmt.Errorf("slack: %w", err))

@@ -7,12 +7,15 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"maps"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"net/smtp"
+	"net/textproto"
 	"slices"
 	"strings"
 	"time"
@@ -159,21 +162,54 @@ func compose(m Message, from *mail.Address, to []*mail.Address, now time.Time) (
 	header("To", strings.Join(rcpt, ", "))
 	header("Subject", mime.QEncoding.Encode("utf-8", m.Summary))
 	header("MIME-Version", "1.0")
-	header("Content-Type", "text/plain; charset=UTF-8")
-	header("Content-Transfer-Encoding", "quoted-printable")
 	if m.DedupKey != "" {
 		header("X-Stride-Dedup-Key", m.DedupKey)
 	}
+	text := mailBody(m)
+	if m.Body != nil && m.Body.Text != "" {
+		text = m.Body.Text
+	}
+	if m.Body == nil || m.Body.HTML == "" {
+		header("Content-Type", "text/plain; charset=UTF-8")
+		header("Content-Transfer-Encoding", "quoted-printable")
+		b.WriteString("\r\n")
+		if err := writeQP(&b, text); err != nil {
+			return nil, err
+		}
+		b.WriteString("\r\n")
+		return b.Bytes(), nil
+	}
+	// A text part and its HTML alternative, the text first: a client shows
+	// the last part it can render (RFC 2046, 5.1.4).
+	mw := multipart.NewWriter(&b)
+	header("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))
 	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	if _, err := qp.Write([]byte(mailBody(m))); err != nil {
+	for _, part := range []struct{ kind, body string }{{"text/plain", text}, {"text/html", m.Body.HTML}} {
+		w, err := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {part.kind + "; charset=UTF-8"},
+			"Content-Transfer-Encoding": {"quoted-printable"},
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := writeQP(w, part.body); err != nil {
+			return nil, err
+		}
+	}
+	if err := mw.Close(); err != nil {
 		return nil, err
 	}
-	if err := qp.Close(); err != nil {
-		return nil, err
-	}
-	b.WriteString("\r\n")
 	return b.Bytes(), nil
+}
+
+// writeQP writes body quoted-printable; the writer ends every line in
+// CRLF, as SMTP wants, so no line is too long and any text survives.
+func writeQP(w io.Writer, body string) error {
+	qp := quotedprintable.NewWriter(w)
+	if _, err := qp.Write([]byte(body)); err != nil {
+		return err
+	}
+	return qp.Close()
 }
 
 func mailBody(m Message) string {

@@ -41,6 +41,7 @@ const (
 	ReasonBreached     Reason = "breached"
 	ReasonEscalated    Reason = "escalated"
 	ReasonSLOBurn      Reason = "slo_burn"
+	ReasonDigest       Reason = "digest"
 )
 
 // Message is one notification, whatever carries it. It is what an outbox
@@ -61,6 +62,19 @@ type Message struct {
 	Link     string            `json:"link,omitempty"`
 	At       time.Time         `json:"at"`
 	Details  map[string]string `json:"details,omitempty"`
+	// Body, when set, is the message's own rendering (a weekly digest),
+	// sent instead of the summary and fields.
+	Body *Body `json:"body,omitempty"`
+}
+
+// Body is a message rendered by its maker: Text is an e-mail's text/plain
+// part, HTML its text/html alternative (left out when empty), Chat the
+// text of a chat message (Slack mrkdwn). An empty part falls back to the
+// summary and fields.
+type Body struct {
+	Text string `json:"text,omitempty"`
+	HTML string `json:"html,omitempty"`
+	Chat string `json:"chat,omitempty"`
 }
 
 // Sender delivers one message, once. An error that must not be retried (the

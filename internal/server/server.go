@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/digest"
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/ingest"
 	"github.com/stride-oss/stride/internal/intake"
@@ -73,6 +74,12 @@ type Server struct {
 	// BaseURL is how users reach Stride, for the webhook URLs the
 	// dashboard's empty states show; empty takes the request's.
 	BaseURL string
+	// Digests builds the weekly team digests of GET /api/v1/digest and the
+	// dashboard (digest.go); nil builds them with the default policies.
+	Digests *digest.Reader
+	// DigestSchedules are the teams' digest schedules, whose keys the
+	// answers carry.
+	DigestSchedules []digest.Schedule
 
 	metrics metrics
 	outbox  outboxGauge
@@ -130,6 +137,7 @@ func (s *Server) routes(mux *routeMux) {
 	mux.Handle("POST /api/v1/promotions", s.auth(delivery.ScopeIngest, s.postPromotion))
 	mux.Handle("GET /api/v1/promotions", s.auth(delivery.ScopeRead, s.getPromotions))
 	mux.Handle("GET /api/v1/rings", s.auth(delivery.ScopeRead, s.getRings))
+	mux.Handle("GET /api/v1/digest", s.auth(delivery.ScopeRead, s.getDigest))
 	s.incidentRoutes(mux)
 	s.sloRoutes(mux)
 }

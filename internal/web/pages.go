@@ -245,6 +245,8 @@ type teamPage struct {
 	Velocity  Chart
 	Incidents Table
 	Start     *gettingStarted
+	// DigestHref links the team's weekly digest, when the data makes one.
+	DigestHref string
 }
 
 func (h *Handler) team(r *http.Request, v *view) error {
@@ -264,6 +266,9 @@ func (h *Handler) team(r *http.Request, v *view) error {
 	explain := func(f string) string { return v.Q("/explain", "figure", f, "team", name) }
 	p := &teamPage{Team: name, DORA: doraFigures(rep, team.incidentSource(), explain)}
 	p.Targets, p.NoTargets = targetTable("targets", rep, team.Targets, explain), team.Targets.Empty()
+	if _, ok := h.data.(DigestData); ok {
+		p.DigestHref = "/teams/" + pathEscape(name) + "/digest"
+	}
 
 	p.Services = Table{ID: "services", Caption: "Services of " + name, Empty: "This team owns no service yet.",
 		Columns: []string{"Service", "Deployment frequency", "Lead time", "Change failure rate", "Time to restore", "Overall tier"}}

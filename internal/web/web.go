@@ -57,7 +57,7 @@ type Options struct {
 }
 
 // Handler serves the dashboard. Mount it at the root of the server's mux:
-// its routes are /, /teams/{team}, /services/{service}, /explain, /login,
+// its routes are /, /teams/{team}, /teams/{team}/digest, /services/{service}, /explain, /login,
 // /logout and /static/.
 type Handler struct {
 	data  Data
@@ -88,7 +88,7 @@ func New(data Data, opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
-	for _, name := range []string{"org", "team", "service", "explain", "login", "error"} {
+	for _, name := range []string{"org", "team", "service", "explain", "digest", "login", "error"} {
 		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s page: %w", name, err)
@@ -106,6 +106,7 @@ func New(data Data, opts Options) (*Handler, error) {
 	mux.HandleFunc("POST /logout", h.logout)
 	mux.Handle("GET /{$}", h.page(h.org))
 	mux.Handle("GET /teams/{team}", h.page(h.team))
+	mux.Handle("GET /teams/{team}/digest", h.page(h.digest))
 	mux.Handle("GET /services/{service}", h.page(h.service))
 	mux.Handle("GET /explain", h.page(h.explain))
 	h.mux = mux
