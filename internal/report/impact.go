@@ -97,23 +97,6 @@ func (r *Reader) Impact(ctx context.Context, scope store.Scope, period delivery.
 	return rep, nil
 }
 
-// ImpactOf returns the stored impact of one deployment, or an ENOTFOUND
-// error, with its minute figures: the --explain of one deployment.
-func (r *Reader) ImpactOf(ctx context.Context, key delivery.DeploymentKey, finished delivery.Period) (impact.Result, error) {
-	stored, err := r.Store.DeploymentImpacts(ctx, key.Service, finished.From, finished.To, false)
-	if err != nil {
-		return impact.Result{}, err
-	}
-	for _, s := range stored {
-		if s.Deployment == key {
-			var res impact.Result
-			err := json.Unmarshal(s.Result, &res)
-			return res, err
-		}
-	}
-	return impact.Result{}, delivery.Errorf(delivery.ENOTFOUND, "no assessed deployment %s in the period", key)
-}
-
 // causeCandidates adds to each incident the flagged deployments of its
 // service that finished within its cause window before it opened, with
 // their evidence in words: a deployment that raised the error rate or
@@ -170,4 +153,21 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// OnlyDeployment keeps the result of one deployment id in rep, and its
+// count of flagged ones.
+func OnlyDeployment(rep ImpactReport, id string) ImpactReport {
+	var kept []impact.Result
+	rep.Flagged = 0
+	for _, d := range rep.Deployments {
+		if d.Deployment == id {
+			kept = append(kept, d)
+			if d.Flagged {
+				rep.Flagged++
+			}
+		}
+	}
+	rep.Deployments = append([]impact.Result{}, kept...)
+	return rep
 }

@@ -131,6 +131,7 @@ func (s *Server) routes(mux *routeMux) {
 	mux.Handle("GET /api/v1/rings", s.auth(delivery.ScopeRead, s.getRings))
 	s.incidentRoutes(mux)
 	s.sloRoutes(mux)
+	s.impactRoutes(mux)
 }
 
 // Run serves on l until ctx is cancelled, then stops accepting, waits for
