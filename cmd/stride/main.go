@@ -47,6 +47,7 @@ Usage:
   stride report flow    [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain FIGURE]
   stride report planning [--team NAME] [--from DATE] [--to DATE] [--sprints N] [--format table|json]
   stride report slo     [--service NAME | --team NAME] [--calendar week|month --from DATE] [--explain SLO] [--format table|json]
+  stride report impact  [--service NAME | --team NAME] [--from DATE] [--to DATE] [--explain DEPLOYMENT] [--format table|json]
   stride slo            apply -f slos.yaml | list | rules
   stride maintenance    add --service NAME --from TIME --to TIME --reason TEXT | list
   stride rings export   --format flagd [--service NAME] [--sha SHA]
@@ -238,6 +239,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if u := cfg.SLOs.PrometheusURL; u != "" {
 		sloTasks = append(sloTasks, sloeval.PrometheusTask(db, in, u, time.Now))
 	}
+	// Deployment impact (cmd/stride/impact.go): the assessment and the
+	// pull of the services' Prometheus queries.
+	impactJobs, err := impactTasks(cfg, db, in)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	sloTasks = append(sloTasks, impactJobs...)
 	for _, t := range sloTasks {
 		if err := runner.Add(t); err != nil {
 			return fail(stderr, err)
@@ -300,6 +308,8 @@ func wire(db *store.DB, cfg config.Config, sources map[string]ingest.Source, log
 func writePath(db *store.DB, cfg config.Config, sources map[string]ingest.Source) *intake.Intake {
 	in := intake.New(db, sources)
 	in.Mapping = cfg.Mapping()
+	// Load checked the impact settings, so only the Apdex T is taken here.
+	_, _, in.ApdexT, _ = cfg.ImpactSettings()
 	return in
 }
 
@@ -411,6 +421,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if kind == "slo" {
 		return runReportSLO(ctx, args[1:], stdout, stderr)
+	}
+	if kind == "impact" {
+		return runReportImpact(ctx, args[1:], stdout, stderr)
 	}
 	if kind != "dora" && kind != "flow" && kind != "planning" {
 		fmt.Fprintf(stderr, "stride report: unknown report %q (want dora, flow or planning)\n", kind)

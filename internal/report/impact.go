@@ -71,8 +71,10 @@ func (r *Reader) Impact(ctx context.Context, scope store.Scope, period delivery.
 		}
 	}
 	if pending > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d successful production deployments in the period are not assessed yet: "+
-			"the impact job of a running `stride serve` assesses each once the window after it has passed (30 minutes by default)", pending))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d successful production deployments in the period are not assessed: "+
+			"the impact job of a running `stride serve` assesses each once the window after it has passed (30 minutes by default) "+
+			"and within 3 days of its finish; an older one (imported history, or one that finished while Stride was not running) "+
+			"stays unassessed, since its SLI minutes are rolled up into hours after 4 days", pending))
 	}
 	totals, err := r.Store.ApdexTotals(ctx, scope.Service, period.From, period.To)
 	if err != nil {

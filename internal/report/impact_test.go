@@ -99,7 +99,7 @@ func TestImpactReport(t *testing.T) {
 		if d := rep.Deployments[0]; d.After.Failed != 150 || d.Before.Calls != 3000 || d.Minutes != nil {
 			t.Errorf("d1 = %+v, want 150 of 3000 failed after and no minutes without explain", d)
 		}
-		if len(rep.Warnings) != 1 || !strings.HasPrefix(rep.Warnings[0], "1 successful production deployments in the period are not assessed yet") {
+		if len(rep.Warnings) != 1 || !strings.HasPrefix(rep.Warnings[0], "1 successful production deployments in the period are not assessed: ") {
 			t.Errorf("warnings %q, want d3 pending", rep.Warnings)
 		}
 		if len(rep.Apdex) != 1 || rep.Apdex[0].Total != 1100 || rep.Apdex[0].Score == nil || math.Abs(*rep.Apdex[0].Score-965.0/1100) > 1e-12 || rep.Apdex[0].TSeconds != 0.3 {
