@@ -90,3 +90,68 @@ func TestReportImpact(t *testing.T) {
 		})
 	}
 }
+
+// TestServeRunsTheImpactJob: `stride serve` runs the impact job, so a
+// deployment whose window has passed is assessed without a request doing
+// it, and the API shows the result.
+func TestServeRunsTheImpactJob(t *testing.T) {
+	ctx := context.Background()
+	for name, url := range storetest.URLs(t) {
+		t.Run(name, func(t *testing.T) {
+			code, token, stderr := stride(t, "token", "create", "--db", url, "--name", "e2e", "--scope", "admin")
+			if code != 0 {
+				t.Fatalf("token create: %d %s", code, stderr)
+			}
+			token = strings.TrimSpace(token)
+			db, err := store.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := intake.New(db, nil)
+			defs, _ := slo.ParseOpenSLO(strings.NewReader("apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: app-a}\nspec:\n  service: app\n  indicator: {spec: {ratioMetric: {good: {metricSource: {type: stride}}, total: {metricSource: {type: stride}}}}}\n  timeWindow: [{duration: 30d, isRolling: true}]\n  budgetingMethod: Occurrences\n  objectives: [{target: 0.99}]\n"))
+			if _, err := in.SLOs(ctx, defs); err != nil {
+				t.Fatal(err)
+			}
+			// An hour ago, 30 minutes each side: 0 of 3,000 failed before,
+			// 300 of 3,000 after.
+			fin := time.Now().UTC().Add(-time.Hour).Truncate(time.Minute)
+			var ps []slo.Push
+			for i := range 30 {
+				b, a := fin.Add(time.Duration(i-30)*time.Minute), fin.Add(time.Duration(i)*time.Minute)
+				ps = append(ps, slo.Push{Service: "app", Start: b, End: b.Add(time.Minute), Good: 100, Total: 100},
+					slo.Push{Service: "app", Start: a, End: a.Add(time.Minute), Good: 90, Total: 100})
+			}
+			if _, err := in.SLI(ctx, ps); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := in.Events(ctx, "api", []delivery.Event{{Key: "d1", Kind: delivery.KindDeployment, Deployment: &delivery.Deployment{
+				Service: "app", ID: "d1", SHA: "abc", Status: delivery.DeploymentSuccess, FinishedAt: fin}}}); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			base, stop := serve(t, url)
+			q := "/api/v1/deployments/impact?service=app&from=" + fin.Add(-time.Hour).Format(time.RFC3339) + "&to=" + fin.Add(time.Hour).Format(time.RFC3339)
+			deadline := time.Now().Add(60 * time.Second)
+			var rep report.ImpactReport
+			for {
+				code, body := get(t, base+q, token)
+				if code != 200 {
+					t.Fatalf("impact: %d %s", code, body)
+				}
+				if err := json.Unmarshal(body, &rep); err != nil {
+					t.Fatal(err)
+				}
+				if len(rep.Deployments) > 0 || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if len(rep.Deployments) != 1 || !rep.Deployments[0].Flagged || rep.Deployments[0].After.Failed != 300 {
+				t.Errorf("after serving: %+v, want d1 flagged with 300 failed after", rep)
+			}
+			if c := stop(); c != 0 {
+				t.Errorf("serve exited with %d", c)
+			}
+		})
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/flow"
+	"github.com/stride-oss/stride/internal/impacteval"
 	"github.com/stride-oss/stride/internal/ingest"
 	gitimport "github.com/stride-oss/stride/internal/ingest/git"
 	"github.com/stride-oss/stride/internal/intake"
@@ -273,7 +274,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// waited for before the database closes.
 	runner.Start(ctx)
 	first := make(chan struct{})
-	go func() { defer close(first); _ = runner.RunNow(ctx, server.TaskTrends) }()
+	go func() {
+		defer close(first)
+		_ = runner.RunNow(ctx, server.TaskTrends)
+		// Deployments that finished while Stride was down are assessed
+		// now, not a minute from now.
+		_ = runner.RunNow(ctx, impacteval.TaskName)
+	}()
 	err = srv.Run(ctx, l)
 	runner.Wait()
 	<-first
