@@ -173,15 +173,18 @@ func Assess(d delivery.Deployment, source string, calls []Calls, latency []Laten
 	bw, aw := Windows(d.FinishedAt, o)
 	r := Result{Service: d.Service, Environment: d.Environment, Deployment: d.ID, FinishedAt: d.FinishedAt.UTC(), Source: source,
 		Before: Side{From: bw[0], To: bw[1]}, After: Side{From: aw[0], To: aw[1]}, Reasons: []string{}, Notes: []string{}}
-	figures := map[time.Time]*MinuteFigure{}
-	var order []time.Time
+	// By Unix microsecond: two time.Time of one instant in other
+	// locations are different map keys.
+	figures := map[int64]*MinuteFigure{}
+	var order []int64
 	figure := func(t time.Time, side string) *MinuteFigure {
-		if f, ok := figures[t]; ok {
+		k := t.UnixMicro()
+		if f, ok := figures[k]; ok {
 			return f
 		}
 		f := &MinuteFigure{Start: t.UTC(), Side: side}
-		figures[t] = f
-		order = append(order, t)
+		figures[k] = f
+		order = append(order, k)
 		return f
 	}
 	sideOf := func(t time.Time) (*Side, string) {
@@ -233,9 +236,9 @@ func Assess(d delivery.Deployment, source string, calls []Calls, latency []Laten
 		enough = latN[&r.Before] >= MinLatencyMinutes && latN[&r.After] >= MinLatencyMinutes
 	}
 	r.judgeLatency(o, enough)
-	slices.SortFunc(order, time.Time.Compare)
-	for _, t := range order {
-		r.Minutes = append(r.Minutes, *figures[t])
+	slices.Sort(order)
+	for _, k := range order {
+		r.Minutes = append(r.Minutes, *figures[k])
 	}
 	return r
 }

@@ -189,7 +189,8 @@ func TestWindows(t *testing.T) {
 func TestAssessMinutes(t *testing.T) {
 	dep := delivery.Deployment{Service: "api", Environment: "production", ID: "d1", FinishedAt: t0}
 	calls := []impact.Calls{{Start: t0.Add(-time.Minute), Total: 200, Failed: 1}, {Start: t0, Total: 100, Failed: 10}}
-	lat := []impact.Latency{{Start: t0, Seconds: 0.25}, {Start: t0.Add(-2 * time.Minute), Seconds: 0.2}}
+	// The latency of 12:00 comes in another zone: the same minute.
+	lat := []impact.Latency{{Start: t0.In(time.FixedZone("CET", 3600)), Seconds: 0.25}, {Start: t0.Add(-2 * time.Minute), Seconds: 0.2}}
 	r := impact.Assess(dep, impact.SourcePrometheus, calls, lat, impact.Options{})
 	if len(r.Minutes) != 3 {
 		t.Fatalf("%d minutes, want 3: %+v", len(r.Minutes), r.Minutes)
