@@ -18,15 +18,16 @@ import (
 // impactTasks are the deployment impact job and, when a service names
 // Prometheus queries, their pull, as stride.yaml configures them.
 func impactTasks(cfg config.Config, db *store.DB, in *intake.Intake) ([]jobs.Task, error) {
-	def, per, _, err := cfg.ImpactSettings()
+	def, per, apdexT, err := cfg.ImpactSettings()
 	if err != nil {
 		return nil, err
 	}
 	services := map[string]impacteval.Service{}
 	pulled := false
 	for name, s := range per {
-		services[name] = impacteval.Service{Options: s.Options, Queries: impacteval.Queries{Calls: s.Calls, Errors: s.Errors, Latency: s.Latency}}
-		pulled = pulled || s.Calls != "" || s.Latency != ""
+		services[name] = impacteval.Service{Options: s.Options, Queries: impacteval.Queries{Calls: s.Calls, Errors: s.Errors, Latency: s.Latency,
+			Apdex: impacteval.ApdexQueries{WithinT: s.Apdex.WithinT, Within4T: s.Apdex.Within4T, Total: s.Apdex.Total}, ApdexT: apdexT[name]}}
+		pulled = pulled || s.Calls != "" || s.Latency != "" || s.Apdex.Total != ""
 	}
 	tasks := []jobs.Task{(&impacteval.Job{DB: db, Now: time.Now, Options: def, Services: services}).Task()}
 	if pulled {

@@ -25,20 +25,32 @@ type Impact struct {
 		Calls   string `yaml:"calls"`
 		Errors  string `yaml:"errors"`
 		Latency string `yaml:"latency"`
+		// Apdex counts per minute from a latency histogram, against the
+		// service's apdex_t.
+		Apdex ApdexQueries `yaml:"apdex"`
 	} `yaml:"prometheus"`
+}
+
+// ApdexQueries count a minute's calls answered within T (the histogram
+// bucket le=T), within 4T (le=4T) and all of them.
+type ApdexQueries struct {
+	WithinT  string `yaml:"within_t"`
+	Within4T string `yaml:"within_4t"`
+	Total    string `yaml:"total"`
 }
 
 // ServiceImpact is what one service sets, as the impact job takes it.
 type ServiceImpact struct {
 	Options                impact.Options
 	Calls, Errors, Latency string
+	Apdex                  ApdexQueries
 }
 
 // ImpactSettings returns the impact options of services that set none,
 // each service's own options and queries, and each service's Apdex T.
 // Every error is an EINVALID naming the setting.
 func (c Config) ImpactSettings() (impact.Options, map[string]ServiceImpact, map[string]time.Duration, error) {
-	if c.Impact.Prometheus.Calls != "" || c.Impact.Prometheus.Errors != "" || c.Impact.Prometheus.Latency != "" {
+	if tp := c.Impact.Prometheus; tp.Calls != "" || tp.Errors != "" || tp.Latency != "" || tp.Apdex != (ApdexQueries{}) {
 		return impact.Options{}, nil, nil, delivery.Errorf(delivery.EINVALID, "config: impact: prometheus queries belong to a service (services: NAME: impact: prometheus)")
 	}
 	def, err := c.Impact.options("impact", impact.Defaults)
@@ -57,10 +69,18 @@ func (c Config) ImpactSettings() (impact.Options, map[string]ServiceImpact, map[
 		if (p.Calls == "") != (p.Errors == "") {
 			return impact.Options{}, nil, nil, delivery.Errorf(delivery.EINVALID, "config: %s: prometheus: calls and errors go together: the error rate is errors/calls", at)
 		}
-		if (p.Calls != "" || p.Latency != "") && c.SLOs.PrometheusURL == "" {
+		if a := p.Apdex; a != (ApdexQueries{}) {
+			if a.WithinT == "" || a.Within4T == "" || a.Total == "" {
+				return impact.Options{}, nil, nil, delivery.Errorf(delivery.EINVALID, "config: %s: prometheus: apdex needs within_t, within_4t and total", at)
+			}
+			if s.ApdexT == nil {
+				return impact.Options{}, nil, nil, delivery.Errorf(delivery.EINVALID, "config: %s: prometheus: apdex needs the service's apdex_t, the T its within_t bucket is", at)
+			}
+		}
+		if (p.Calls != "" || p.Latency != "" || p.Apdex.Total != "") && c.SLOs.PrometheusURL == "" {
 			return impact.Options{}, nil, nil, delivery.Errorf(delivery.EINVALID, "config: %s: prometheus: queries need slos: prometheus_url, the server they are asked of", at)
 		}
-		per[s.Name] = ServiceImpact{Options: o, Calls: p.Calls, Errors: p.Errors, Latency: p.Latency}
+		per[s.Name] = ServiceImpact{Options: o, Calls: p.Calls, Errors: p.Errors, Latency: p.Latency, Apdex: p.Apdex}
 		if s.ApdexT != nil {
 			if *s.ApdexT <= 0 || *s.ApdexT%time.Millisecond != 0 {
 				return impact.Options{}, nil, nil, delivery.Errorf(delivery.EINVALID, "config: services: %s: apdex_t must be a positive whole number of milliseconds such as 300ms, got %s", s.Name, *s.ApdexT)

@@ -32,6 +32,10 @@ func TestImpactSettings(t *testing.T) {
 		{"queries without a server", "services:\n  - name: api\n    impact: {prometheus: {latency: l}}\n", impact.Options{}, ServiceImpact{}, 0, "need slos: prometheus_url"},
 		{"queries at the top", prom + "impact: {prometheus: {latency: l}}\n", impact.Options{}, ServiceImpact{}, 0, "belong to a service"},
 		{"an increase of 100 %", "impact: {error_rate_increase: 1}\n", impact.Options{}, ServiceImpact{}, 0, "error_rate_increase must be a fraction"},
+		{"apdex queries without apdex_t", prom + "services:\n  - name: api\n    impact: {prometheus: {apdex: {within_t: a, within_4t: b, total: c}}}\n", impact.Options{}, ServiceImpact{}, 0, "apdex needs the service's apdex_t"},
+		{"apdex queries, two of three", prom + "services:\n  - name: api\n    apdex_t: 1s\n    impact: {prometheus: {apdex: {within_t: a, total: c}}}\n", impact.Options{}, ServiceImpact{}, 0, "apdex needs within_t, within_4t and total"},
+		{"apdex queries", prom + "services:\n  - name: api\n    apdex_t: 1s\n    impact: {prometheus: {apdex: {within_t: a, within_4t: b, total: c}}}\n", impact.Defaults,
+			ServiceImpact{Options: impact.Defaults, Apdex: ApdexQueries{WithinT: "a", Within4T: "b", Total: "c"}}, time.Second, ""},
 		{"no T", "services:\n  - name: api\n    apdex_t: 0s\n", impact.Options{}, ServiceImpact{}, 0, "apdex_t must be a positive"},
 	}
 	for _, tt := range tests {

@@ -31,6 +31,16 @@ type Queries struct {
 	Calls   string
 	Errors  string
 	Latency string
+	// Apdex counts calls per minute from a latency histogram: WithinT
+	// answered within T (the bucket le=T), Within4T within 4T (le=4T,
+	// which holds the first), Total all calls; T is ApdexT.
+	Apdex  ApdexQueries
+	ApdexT time.Duration
+}
+
+// ApdexQueries are the three counts Apdex is computed from.
+type ApdexQueries struct {
+	WithinT, Within4T, Total string
 }
 
 // Service is what one service configures.

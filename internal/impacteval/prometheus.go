@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/stride-oss/stride/internal/impact"
 	"github.com/stride-oss/stride/internal/intake"
 	"github.com/stride-oss/stride/internal/jobs"
 	"github.com/stride-oss/stride/internal/sloeval"
@@ -63,6 +64,11 @@ func (p *Pull) Run(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("pull latency of %s from prometheus: %w", name, err))
 			}
 		}
+		if q.Apdex.Total != "" && q.ApdexT > 0 {
+			if err := p.pullApdex(ctx, name, q); err != nil {
+				errs = append(errs, fmt.Errorf("pull Apdex counts of %s from prometheus: %w", name, err))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -70,15 +76,11 @@ func (p *Pull) Run(ctx context.Context) error {
 // pull brings one metric of a service up to the last whole minute; with
 // errorsQuery set, the errors of each calls minute come along.
 func (p *Pull) pull(ctx context.Context, service, metric, query, errorsQuery string) error {
-	now := p.Now().UTC()
-	end := now.Add(-orDefault(p.Lag, time.Minute)).Truncate(time.Minute)
-	from, ok, err := p.DB.LastImpactMinute(ctx, service, metric)
+	last, ok, err := p.DB.LastImpactMinute(ctx, service, metric)
 	if err != nil {
 		return err
 	}
-	if !ok {
-		from = now.Add(-orDefault(p.Backfill, 24*time.Hour)).Truncate(time.Minute)
-	}
+	from, end := p.span(last, ok)
 	chunk := orDefault(p.Chunk, 6*time.Hour).Truncate(time.Minute)
 	for from.Before(end) {
 		to := from.Add(chunk)
@@ -115,6 +117,61 @@ func (p *Pull) pull(ctx context.Context, service, metric, query, errorsQuery str
 		}
 		if len(ms) > 0 {
 			if err := p.Intake.PulledImpactMinutes(ctx, ms); err != nil {
+				return err
+			}
+		}
+		from = to
+	}
+	return nil
+}
+
+// span returns the minutes to pull from the cursor: from where the stored
+// data ends (or the backfill) to the last whole minute before Lag.
+func (p *Pull) span(last time.Time, ok bool) (from, end time.Time) {
+	now := p.Now().UTC()
+	end = now.Add(-orDefault(p.Lag, time.Minute)).Truncate(time.Minute)
+	from = last
+	if !ok {
+		from = now.Add(-orDefault(p.Backfill, 24*time.Hour)).Truncate(time.Minute)
+	}
+	return from, end
+}
+
+// pullApdex brings a service's Apdex counts up to the last whole minute
+// from its histogram queries, stored through the write path as a push
+// would be: satisfied = within T, tolerating = within 4T − within T.
+func (p *Pull) pullApdex(ctx context.Context, service string, q Queries) error {
+	last, ok, err := p.DB.LastApdexEnd(ctx, service)
+	if err != nil {
+		return err
+	}
+	from, end := p.span(last, ok)
+	chunk := orDefault(p.Chunk, 6*time.Hour).Truncate(time.Minute)
+	for from.Before(end) {
+		to := from.Add(chunk)
+		if to.After(end) {
+			to = end
+		}
+		var vals [3]map[int64]float64
+		for i, query := range []string{q.Apdex.Total, q.Apdex.WithinT, q.Apdex.Within4T} {
+			if vals[i], err = sloeval.QueryRange(ctx, p.Client, p.URL, query, from.Add(time.Minute), to); err != nil {
+				return err
+			}
+		}
+		var pushes []impact.ApdexPush
+		for t := from.Add(time.Minute); !t.After(to); t = t.Add(time.Minute) {
+			tv, ok := vals[0][t.Unix()]
+			if !ok {
+				continue
+			}
+			total := int64(max(math.Round(tv), 0))
+			within4 := min(int64(max(math.Round(vals[2][t.Unix()]), 0)), total)
+			within := min(int64(max(math.Round(vals[1][t.Unix()]), 0)), within4)
+			pushes = append(pushes, impact.ApdexPush{Service: service, Start: t.Add(-time.Minute), End: t, Threshold: q.ApdexT,
+				Satisfied: within, Tolerating: within4 - within, Total: total})
+		}
+		if len(pushes) > 0 {
+			if _, err := p.Intake.Apdex(ctx, pushes); err != nil {
 				return err
 			}
 		}

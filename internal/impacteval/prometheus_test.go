@@ -62,6 +62,16 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "# TYPE stride_test_errors_total counter\nstride_test_errors_total %d %d\n", failed, ts)
 	}
 	fmt.Fprintf(w, "# TYPE stride_test_latency_seconds gauge\nstride_test_latency_seconds %g %d\n", latency, ts)
+	// A histogram of the same calls: of each minute's 1,000, 800 within
+	// 0.3 s and 950 within 1.2 s.
+	fmt.Fprintf(w, "# TYPE stride_test_duration_seconds histogram\n")
+	for _, b := range []struct {
+		le  string
+		per int64
+	}{{"0.3", 800}, {"1.2", 950}, {"+Inf", 1000}} {
+		fmt.Fprintf(w, "stride_test_duration_seconds_bucket{le=%q} %d %d\n", b.le, calls/1000*b.per, ts)
+	}
+	fmt.Fprintf(w, "stride_test_duration_seconds_count %d %d\nstride_test_duration_seconds_sum 0 %d\n", calls, ts, ts)
 }
 
 func (a *app) setHold(h int) {
@@ -167,6 +177,12 @@ func TestPullAndAssessFromPrometheus(t *testing.T) {
 			Calls:   "stride_test_requests_total - stride_test_requests_total offset 1m",
 			Errors:  "stride_test_errors_total - (stride_test_errors_total offset 1m or stride_test_requests_total * 0)",
 			Latency: "stride_test_latency_seconds",
+			Apdex: impacteval.ApdexQueries{
+				WithinT:  `stride_test_duration_seconds_bucket{le="0.3"} - stride_test_duration_seconds_bucket{le="0.3"} offset 1m`,
+				Within4T: `stride_test_duration_seconds_bucket{le="1.2"} - stride_test_duration_seconds_bucket{le="1.2"} offset 1m`,
+				Total:    `stride_test_duration_seconds_count - stride_test_duration_seconds_count offset 1m`,
+			},
+			ApdexT: 300 * time.Millisecond,
 		}}}
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		in := intake.New(db, nil)
@@ -193,12 +209,21 @@ func TestPullAndAssessFromPrometheus(t *testing.T) {
 				t.Errorf("minute %d: calls %+v errors %+v latency %+v", i, calls[i], errs[i], lat[i])
 			}
 		}
+		// Apdex over minutes 0–19: 16,000 satisfied, 3,000 tolerating of
+		// 20,000, (16,000 + 1,500) / 20,000 = 0.875.
+		apdex, err := db.ApdexTotals(ctx, "api", base, base.Add(time.Hour))
+		if err != nil || len(apdex) != 1 || apdex[0] != (store.ApdexTotal{Service: "api", Threshold: 300 * time.Millisecond, Satisfied: 16000, Tolerating: 3000, Total: 20000}) {
+			t.Errorf("apdex %+v %v, want 16000 + 3000 of 20000 at 300ms", apdex, err)
+		}
 		// A second run at the same clock pulls nothing new.
 		if err := pull.Run(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if again, _ := db.ImpactMinutes(ctx, "api", store.ImpactCalls, base, base.Add(time.Hour)); len(again) != 20 {
 			t.Errorf("a second run stored %d minutes, want still 20", len(again))
+		}
+		if again, _ := db.ApdexTotals(ctx, "api", base, base.Add(time.Hour)); len(again) != 1 || again[0].Total != 20000 {
+			t.Errorf("a second run: apdex %+v, want still 20000 calls", again)
 		}
 
 		deploy(t, in, "api", "d1", base.Add(10*time.Minute))

@@ -270,3 +270,17 @@ func (db *DB) ImpactCandidates(ctx context.Context, from, to time.Time) ([]Impac
 	}
 	return cs, nil
 }
+
+// LastApdexEnd returns where the newest stored Apdex bucket of a service
+// ends, and false when none is: the cursor the Apdex pull resumes from.
+func (db *DB) LastApdexEnd(ctx context.Context, service string) (time.Time, bool, error) {
+	var end sql.NullInt64
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT MAX(start + width * 1000000) FROM apdex_buckets WHERE service = ?`),
+		service).Scan(&end); err != nil {
+		return time.Time{}, false, fmt.Errorf("read Apdex cursor of %s: %w", service, err)
+	}
+	if !end.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMicro(end.Int64).UTC(), true, nil
+}
