@@ -92,6 +92,12 @@ func TestApdexPushesAndTotals(t *testing.T) {
 		if only, _ := db.ApdexTotals(ctx, "api", sloT0.Add(time.Minute), sloT0.Add(time.Hour)); len(only) != 1 || only[0].Total != 100 {
 			t.Errorf("api from minute 1: %+v", only)
 		}
+		if end, ok, err := db.LastApdexEnd(ctx, "api"); err != nil || !ok || !end.Equal(sloT0.Add(2*time.Minute)) {
+			t.Errorf("Apdex cursor %s %v %v, want the end of minute 1", end, ok, err)
+		}
+		if _, ok, err := db.LastApdexEnd(ctx, "none"); ok || err != nil {
+			t.Errorf("Apdex cursor of nothing: %v %v", ok, err)
+		}
 	})
 }
 
