@@ -21,6 +21,7 @@ import (
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/flow"
+	"github.com/stride-oss/stride/internal/impacteval"
 	"github.com/stride-oss/stride/internal/ingest"
 	gitimport "github.com/stride-oss/stride/internal/ingest/git"
 	"github.com/stride-oss/stride/internal/intake"
@@ -48,6 +49,7 @@ Usage:
   stride report planning [--team NAME] [--from DATE] [--to DATE] [--sprints N] [--format table|json]
   stride report slo     [--service NAME | --team NAME] [--calendar week|month --from DATE] [--explain SLO] [--format table|json]
   stride report digest  --team NAME [--at TIME] [--format text|html|chat|json]
+  stride report impact  [--service NAME | --team NAME] [--from DATE] [--to DATE] [--explain DEPLOYMENT] [--format table|json]
   stride slo            apply -f slos.yaml | list | rules
   stride maintenance    add --service NAME --from TIME --to TIME --reason TEXT | list
   stride rings export   --format flagd [--service NAME] [--sha SHA]
@@ -239,6 +241,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if u := cfg.SLOs.PrometheusURL; u != "" {
 		sloTasks = append(sloTasks, sloeval.PrometheusTask(db, in, u, time.Now))
 	}
+	// Deployment impact (cmd/stride/impact.go): the assessment and the
+	// pull of the services' Prometheus queries.
+	impactJobs, err := impactTasks(cfg, db, in)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	sloTasks = append(sloTasks, impactJobs...)
 	for _, t := range sloTasks {
 		if err := runner.Add(t); err != nil {
 			return fail(stderr, err)
@@ -282,7 +291,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// waited for before the database closes.
 	runner.Start(ctx)
 	first := make(chan struct{})
-	go func() { defer close(first); _ = runner.RunNow(ctx, server.TaskTrends) }()
+	go func() {
+		defer close(first)
+		_ = runner.RunNow(ctx, server.TaskTrends)
+		// Deployments that finished while Stride was down are assessed
+		// now, not a minute from now.
+		_ = runner.RunNow(ctx, impacteval.TaskName)
+	}()
 	err = srv.Run(ctx, l)
 	runner.Wait()
 	<-first
@@ -317,6 +332,8 @@ func wire(db *store.DB, cfg config.Config, sources map[string]ingest.Source, log
 func writePath(db *store.DB, cfg config.Config, sources map[string]ingest.Source) *intake.Intake {
 	in := intake.New(db, sources)
 	in.Mapping = cfg.Mapping()
+	// Load checked the impact settings, so only the Apdex T is taken here.
+	_, _, in.ApdexT, _ = cfg.ImpactSettings()
 	return in
 }
 
@@ -431,6 +448,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if kind == "digest" {
 		return runReportDigest(ctx, args[1:], stdout, stderr)
+	}
+	if kind == "impact" {
+		return runReportImpact(ctx, args[1:], stdout, stderr)
 	}
 	if kind != "dora" && kind != "flow" && kind != "planning" {
 		fmt.Fprintf(stderr, "stride report: unknown report %q (want dora, flow or planning)\n", kind)

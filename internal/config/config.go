@@ -54,6 +54,9 @@ type Config struct {
 	IncidentCauseWindow *time.Duration `yaml:"incident_cause_window"`
 	// Metrics says who may read /metrics.
 	Metrics Metrics `yaml:"metrics"`
+	// Impact is the deployment impact window and thresholds of every
+	// service that sets none (impact.go).
+	Impact Impact `yaml:"impact"`
 }
 
 // Metrics configures the /metrics endpoint.
@@ -106,6 +109,12 @@ type Service struct {
 	// IncidentCauseWindow overrides the configuration's window for this
 	// service.
 	IncidentCauseWindow *time.Duration `yaml:"incident_cause_window"`
+	// Impact overrides the deployment impact settings for this service
+	// and holds its Prometheus queries.
+	Impact Impact `yaml:"impact"`
+	// ApdexT is the threshold T the service's Apdex counts are taken
+	// against.
+	ApdexT *time.Duration `yaml:"apdex_t"`
 }
 
 // Load reads path; a missing file is an empty configuration when optional.
@@ -187,6 +196,9 @@ func (c *Config) load(body []byte, env func(string) (string, bool)) error {
 		return err
 	}
 	if err := c.Collect.check(); err != nil {
+		return err
+	}
+	if _, _, _, err := c.ImpactSettings(); err != nil {
 		return err
 	}
 	return c.loadSources(sourcesNode)

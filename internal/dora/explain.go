@@ -100,10 +100,19 @@ type IncidentRecord struct {
 	// latest successful deployment before it opened) or "none".
 	Link string `json:"link"`
 	// Rule says in words which rule linked it, or why none did.
-	Rule           string   `json:"rule"`
-	RestoreSeconds *float64 `json:"restore_seconds,omitempty"`
-	Counted        bool     `json:"counted"`
-	Reason         string   `json:"reason"`
+	Rule string `json:"rule"`
+	// CandidateCauses are the flagged deployments shortly before it,
+	// with their evidence (IncidentLink.Candidates).
+	CandidateCauses []CandidateRecord `json:"candidate_causes,omitempty"`
+	RestoreSeconds  *float64          `json:"restore_seconds,omitempty"`
+	Counted         bool              `json:"counted"`
+	Reason          string            `json:"reason"`
+}
+
+// CandidateRecord is a candidate cause of an incident as explained.
+type CandidateRecord struct {
+	Deployment string `json:"deployment"`
+	Evidence   string `json:"evidence"`
 }
 
 // Explain returns the records behind one figure of Compute(in). An unknown
@@ -353,6 +362,9 @@ func (x *index) incidentRecords(restore bool) []IncidentRecord {
 	for _, i := range o {
 		l := &x.in.Incidents[i]
 		rec := IncidentRecord{Service: l.Incident.Service, ID: l.Incident.ID, OpenedAt: l.Incident.OpenedAt, Link: linkKind(l), Rule: ruleText(l)}
+		for _, c := range l.Candidates {
+			rec.CandidateCauses = append(rec.CandidateCauses, CandidateRecord{Deployment: c.Deployment.String(), Evidence: c.Evidence})
+		}
 		if !l.Incident.ResolvedAt.IsZero() {
 			rec.ResolvedAt = ptr(l.Incident.ResolvedAt)
 		}

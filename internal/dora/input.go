@@ -72,4 +72,15 @@ type IncidentLink struct {
 	Rule   delivery.CauseRule
 	Window time.Duration
 	Gap    time.Duration
+	// Candidates are deployments of the service that the impact job
+	// flagged (error rate or latency up) within the cause window before
+	// the incident opened, with their evidence in words. They do not
+	// change the link the rule made; they are suspects shown beside it.
+	Candidates []CandidateCause
+}
+
+// CandidateCause is a flagged deployment shortly before an incident.
+type CandidateCause struct {
+	Deployment delivery.DeploymentKey
+	Evidence   string
 }

@@ -111,6 +111,9 @@ func WriteExplanation(w io.Writer, e Explanation) error {
 			fmt.Fprintf(tw, "%s/%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i.Service, i.ID,
 				i.OpenedAt.UTC().Format(time.RFC3339), timeText(i.ResolvedAt), dep, i.Link,
 				yesNo(i.Counted), dur(i.RestoreSeconds), i.Reason, i.Rule)
+			for _, c := range i.CandidateCauses {
+				fmt.Fprintf(tw, "\t\t\t%s\tcandidate\t\t\t%s\t\n", c.Deployment, c.Evidence)
+			}
 		}
 	}
 	tw.Flush()

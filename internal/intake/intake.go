@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/ingest"
@@ -45,6 +46,11 @@ type Intake struct {
 	// by, so "prod" and "PRODUCTION" count as production once, here. The
 	// zero value applies the defaults (production, prod, live).
 	Mapping delivery.Mapping
+
+	// ApdexT is each service's Apdex threshold T, as stride.yaml's
+	// apdex_t says: a push that names another T is refused, and one that
+	// names none takes it.
+	ApdexT map[string]time.Duration
 
 	// OnCommit, when set, is called after each commit that added events or
 	// reprocessed a source, so derived data (shipments) can be refreshed in

@@ -225,6 +225,9 @@ func (r *Reader) doraInput(ctx context.Context, services []string, period delive
 		in.Incidents = append(in.Incidents, dora.IncidentLink{Incident: inc, Deployment: cause.Deployment, Inferred: cause.Inferred,
 			Rule: cause.Rule, Window: cause.Window, Gap: cause.Gap})
 	}
+	if err := r.causeCandidates(ctx, in.Incidents); err != nil {
+		return in, err
+	}
 	return in, nil
 }
 

@@ -140,6 +140,7 @@ func (s *Server) routes(mux *routeMux) {
 	mux.Handle("GET /api/v1/digest", s.auth(delivery.ScopeRead, s.getDigest))
 	s.incidentRoutes(mux)
 	s.sloRoutes(mux)
+	s.impactRoutes(mux)
 }
 
 // Run serves on l until ctx is cancelled, then stops accepting, waits for

@@ -145,9 +145,15 @@ func (p *Prometheus) buckets(ctx context.Context, s slo.SLO, from, to time.Time)
 	return out, nil
 }
 
-// queryRange runs one query_range call at step 60 s and returns the sum of
-// the series' values by Unix second. NaN and infinite values are left out.
 func (p *Prometheus) queryRange(ctx context.Context, query string, start, end time.Time) (map[int64]float64, error) {
+	return QueryRange(ctx, p.Client, p.URL, query, start, end)
+}
+
+// QueryRange runs one query_range call against the Prometheus at
+// baseURL at step 60 s and returns the sum of the series' values by Unix
+// second. NaN and infinite values are left out. A nil client has a 30 s
+// timeout. The deployment impact pull (internal/impacteval) uses it too.
+func QueryRange(ctx context.Context, client *http.Client, baseURL, query string, start, end time.Time) (map[int64]float64, error) {
 	if strings.TrimSpace(query) == "" {
 		return nil, errors.New("the metricSource has no query")
 	}
@@ -156,12 +162,11 @@ func (p *Prometheus) queryRange(ctx context.Context, query string, start, end ti
 	q.Set("start", strconv.FormatInt(start.Unix(), 10))
 	q.Set("end", strconv.FormatInt(end.Unix(), 10))
 	q.Set("step", "60")
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(p.URL, "/")+"/api/v1/query_range", strings.NewReader(q.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(baseURL, "/")+"/api/v1/query_range", strings.NewReader(q.Encode()))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	client := p.Client
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
