@@ -1,0 +1,172 @@
+package sloeval
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/stride-oss/stride/internal/slo"
+	"github.com/stride-oss/stride/internal/store"
+)
+
+// counts is the evaluation job's copy of one SLO's stored buckets: its
+// hourly roll-ups and its minutes (or pushes of a few minutes), each in
+// start order. Values are compact (unix microseconds as stored, no
+// time.Time) because a
+// thousand SLOs with 30 days each keep some six million of them.
+type counts struct {
+	hours   []hourCount
+	minutes []minuteCount
+}
+
+type hourCount struct{ start, good, total, leftGood, leftTotal int64 }
+
+type minuteCount struct {
+	start       int64
+	width       int64 // seconds
+	good, total int64
+}
+
+// sliCache mirrors sli_hours and sli_buckets of every SLO in memory. It is
+// loaded once in full and then advanced with the rows written since the
+// version it last saw (store.SLIChanges), so a run reads the few rows
+// pushed in the last minute instead of 30 days of rows per SLO. A late or
+// repeated push for an old minute is a row of a new version like any
+// other, and replaces the minute it names; a roll-up comes as its hours,
+// each of which deletes the minutes before its end, as the roll-up did in
+// the store. A process that starts (a restart, another replica) loads in
+// full.
+type sliCache struct {
+	loaded  bool
+	version int64
+	slos    map[string]*counts
+}
+
+// refresh brings the cache up to what the store holds now.
+func (c *sliCache) refresh(ctx context.Context, db *store.DB) error {
+	if !c.loaded {
+		return c.load(ctx, db)
+	}
+	newest := c.version
+	err := db.SLIChanges(ctx, c.version, func(r store.SLIRow) error {
+		c.apply(r)
+		newest = max(newest, r.Version)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	c.version = newest
+	return nil
+}
+
+// load reads every stored bucket. The version is read first: a row
+// written while the load reads comes again from SLIChanges, and applying a
+// row twice leaves what applying it once does.
+func (c *sliCache) load(ctx context.Context, db *store.DB) error {
+	v, err := db.SLIVersion(ctx)
+	if err != nil {
+		return err
+	}
+	c.slos = map[string]*counts{}
+	if err := db.EachSLI(ctx, func(r store.SLIRow) error {
+		c.apply(r)
+		return nil
+	}); err != nil {
+		c.slos = nil
+		return err
+	}
+	c.loaded, c.version = true, v
+	return nil
+}
+
+// apply sets one stored row in the cache. Rows of an SLO mostly come in
+// start order (a full load, the newest minutes), which appends.
+func (c *sliCache) apply(r store.SLIRow) {
+	sc := c.slos[r.SLO]
+	if sc == nil {
+		sc = &counts{}
+		c.slos[r.SLO] = sc
+	}
+	start := r.Start.UnixMicro()
+	if r.Hour {
+		h := hourCount{start, r.Good, r.Total, r.LeftGood, r.LeftTotal}
+		sc.hours = upsert(sc.hours, h, func(h hourCount) int64 { return h.start })
+		// The roll-up that wrote this hour deleted the minutes before its
+		// end (store.RollUpSLI).
+		end := start + time.Hour.Microseconds()
+		k, _ := slices.BinarySearchFunc(sc.minutes, end, func(m minuteCount, t int64) int { return cmp64(m.start, t) })
+		if k > 0 {
+			sc.minutes = slices.Delete(sc.minutes, 0, k)
+		}
+		return
+	}
+	m := minuteCount{start, int64(r.Width / time.Second), r.Good, r.Total}
+	sc.minutes = upsert(sc.minutes, m, func(m minuteCount) int64 { return m.start })
+}
+
+// upsert puts v into xs, sorted by key, replacing the element of its key.
+func upsert[T any](xs []T, v T, key func(T) int64) []T {
+	k := key(v)
+	if n := len(xs); n == 0 || key(xs[n-1]) < k {
+		return append(xs, v)
+	}
+	i, found := slices.BinarySearchFunc(xs, k, func(x T, t int64) int { return cmp64(key(x), t) })
+	if found {
+		xs[i] = v
+		return xs
+	}
+	return slices.Insert(xs, i, v)
+}
+
+func cmp64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// series prepares in sr what Series would load from the store for s at
+// now: the buckets starting in [loadFrom, now), hours and minutes in start
+// order, and the maintenance windows given (those of the service
+// overlapping that span, as the store returns them).
+func (c *sliCache) series(sr *slo.Series, s slo.SLO, now time.Time, ms []slo.Maintenance) error {
+	from, to := loadFrom(s, now).UnixMicro(), now.UnixMicro()
+	sr.Reset(s, ms)
+	sc := c.slos[s.Name]
+	if sc == nil {
+		return nil
+	}
+	hi, _ := slices.BinarySearchFunc(sc.hours, from, func(h hourCount, t int64) int { return cmp64(h.start, t) })
+	mi, _ := slices.BinarySearchFunc(sc.minutes, from, func(m minuteCount, t int64) int { return cmp64(m.start, t) })
+	for {
+		hourNext := hi < len(sc.hours) && sc.hours[hi].start < to
+		minuteNext := mi < len(sc.minutes) && sc.minutes[mi].start < to
+		var b slo.Bucket
+		switch {
+		case hourNext && (!minuteNext || sc.hours[hi].start <= sc.minutes[mi].start):
+			h := sc.hours[hi]
+			b = slo.Bucket{Start: time.UnixMicro(h.start).UTC(), Width: time.Hour, Good: h.good, Total: h.total, LeftGood: h.leftGood, LeftTotal: h.leftTotal}
+			hi++
+		case minuteNext:
+			m := sc.minutes[mi]
+			b = slo.Bucket{Start: time.UnixMicro(m.start).UTC(), Width: time.Duration(m.width) * time.Second, Good: m.good, Total: m.total}
+			mi++
+		default:
+			return nil
+		}
+		if err := sr.Append(b); err != nil {
+			return err
+		}
+	}
+}
+
+// rawBefore reports whether the SLO has minutes starting before t, which a
+// roll-up to t would fold.
+func (c *sliCache) rawBefore(name string, t time.Time) bool {
+	sc := c.slos[name]
+	return sc != nil && len(sc.minutes) > 0 && sc.minutes[0].start < t.UnixMicro()
+}
