@@ -17,6 +17,16 @@ import (
 type counts struct {
 	hours   []hourCount
 	minutes []minuteCount
+
+	// The series prepared from these counts at the last run, kept so the
+	// next run only appends the minutes that came after it: it holds the
+	// buckets starting in [from, to), for the definition def and the
+	// maintenance windows ms. dirty is set when a row before to changed.
+	sr       *slo.Series
+	def      string
+	from, to int64
+	ms       []slo.Maintenance
+	dirty    bool
 }
 
 type hourCount struct{ start, good, total, leftGood, leftTotal int64 }
@@ -40,6 +50,8 @@ type sliCache struct {
 	loaded  bool
 	version int64
 	slos    map[string]*counts
+	// How many series runs took over and prepared again, for tests.
+	reused, rebuilt int
 }
 
 // refresh brings the cache up to what the store holds now.
@@ -89,6 +101,9 @@ func (c *sliCache) apply(r store.SLIRow) {
 		c.slos[r.SLO] = sc
 	}
 	start := r.Start.UnixMicro()
+	if start < sc.to {
+		sc.dirty = true
+	}
 	if r.Hour {
 		h := hourCount{start, r.Good, r.Total, r.LeftGood, r.LeftTotal}
 		sc.hours = upsert(sc.hours, h, func(h hourCount) int64 { return h.start })
@@ -129,19 +144,43 @@ func cmp64(a, b int64) int {
 	return 0
 }
 
-// series prepares in sr what Series would load from the store for s at
-// now: the buckets starting in [loadFrom, now), hours and minutes in start
-// order, and the maintenance windows given (those of the service
-// overlapping that span, as the store returns them).
-func (c *sliCache) series(sr *slo.Series, s slo.SLO, now time.Time, ms []slo.Maintenance) error {
+// series returns what Series would load from the store for s at now:
+// the buckets starting in [loadFrom, now), hours and minutes in start
+// order, with the maintenance windows ms (those of the service overlapping
+// that span, in the store's order). def is the SLO's stored definition.
+//
+// When nothing before the last run's end changed, no bucket left the
+// front of the span, and the definition and maintenance are the same, the
+// series of the last run is given the buckets since, in order: Append on
+// the same buckets in the same order is NewSeries, so it is the series a
+// fresh load would make. Otherwise the series is prepared again from the
+// cached counts: once an hour, when the oldest hour leaves a 30-day
+// window, or after a late push or a roll-up.
+func (c *sliCache) series(s slo.SLO, def string, now time.Time, ms []slo.Maintenance) (*slo.Series, error) {
 	from, to := loadFrom(s, now).UnixMicro(), now.UnixMicro()
-	sr.Reset(s, ms)
 	sc := c.slos[s.Name]
 	if sc == nil {
-		return nil
+		sc = &counts{}
+		c.slos[s.Name] = sc
 	}
-	hi, _ := slices.BinarySearchFunc(sc.hours, from, func(h hourCount, t int64) int { return cmp64(h.start, t) })
-	mi, _ := slices.BinarySearchFunc(sc.minutes, from, func(m minuteCount, t int64) int { return cmp64(m.start, t) })
+	if sc.sr != nil && !sc.dirty && sc.def == def && to >= sc.to && from >= sc.from &&
+		sc.none(sc.from, from) && slices.EqualFunc(sc.ms, ms, sameMaintenance) {
+		c.reused++
+		return sc.sr, sc.appendTo(sc.sr, sc.to, to)
+	}
+	if sc.sr == nil {
+		sc.sr = &slo.Series{}
+	}
+	sc.sr.Reset(s, ms)
+	sc.def, sc.from, sc.to, sc.ms, sc.dirty = def, from, to, slices.Clone(ms), false
+	c.rebuilt++
+	return sc.sr, sc.appendTo(sc.sr, from, to)
+}
+
+// appendTo appends the buckets starting in [from, to) to sr, in start
+// order, and records to as the series' end.
+func (sc *counts) appendTo(sr *slo.Series, from, to int64) error {
+	hi, mi := sc.index(from)
 	for {
 		hourNext := hi < len(sc.hours) && sc.hours[hi].start < to
 		minuteNext := mi < len(sc.minutes) && sc.minutes[mi].start < to
@@ -156,12 +195,32 @@ func (c *sliCache) series(sr *slo.Series, s slo.SLO, now time.Time, ms []slo.Mai
 			b = slo.Bucket{Start: time.UnixMicro(m.start).UTC(), Width: time.Duration(m.width) * time.Second, Good: m.good, Total: m.total}
 			mi++
 		default:
+			sc.to = to
 			return nil
 		}
 		if err := sr.Append(b); err != nil {
+			sc.sr = nil // half built: prepare it again next time
 			return err
 		}
 	}
+}
+
+// index returns the first hour and the first minute starting at or after t.
+func (sc *counts) index(t int64) (hour, minute int) {
+	hour, _ = slices.BinarySearchFunc(sc.hours, t, func(h hourCount, t int64) int { return cmp64(h.start, t) })
+	minute, _ = slices.BinarySearchFunc(sc.minutes, t, func(m minuteCount, t int64) int { return cmp64(m.start, t) })
+	return hour, minute
+}
+
+// none reports whether no bucket starts in [from, to).
+func (sc *counts) none(from, to int64) bool {
+	h0, m0 := sc.index(from)
+	h1, m1 := sc.index(to)
+	return h0 == h1 && m0 == m1
+}
+
+func sameMaintenance(a, b slo.Maintenance) bool {
+	return a.Service == b.Service && a.From.Equal(b.From) && a.To.Equal(b.To) && a.Reason == b.Reason && a.AnnouncedAt.Equal(b.AnnouncedAt)
 }
 
 // rawBefore reports whether the SLO has minutes starting before t, which a

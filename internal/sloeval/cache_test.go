@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,10 +91,27 @@ func TestCachedEvaluationEqualsFromScratch(t *testing.T) {
 			return clock.Truncate(step).Add(-time.Duration(1+rng.Int64N(span-1)) * step)
 		}
 		var rolled, restarts, replicaRuns, lateN, repeatN int
+		var reused, rebuilt int
 		for step := range 60 {
+			last := clock.Truncate(time.Minute)
 			clock = clock.Add(time.Duration(1+rng.IntN(240)) * time.Minute)
 			var ps []slo.Push
-			for range 40 + rng.IntN(80) {
+			if step%3 == 0 {
+				// Only minutes after the last run, of every SLO: the job
+				// appends them to the series it kept, unless the front of a
+				// window moved past a bucket.
+				for m := last; m.Before(clock.Truncate(time.Minute)) && len(ps) < 400; m = m.Add(time.Minute) {
+					ps = append(ps, push("api-availability", m, time.Minute), push("api-minutes", m, time.Minute))
+				}
+				m := last.Truncate(5 * time.Minute)
+				if m.Before(last) {
+					m = m.Add(5 * time.Minute)
+				}
+				for ; m.Before(clock.Truncate(time.Minute)); m = m.Add(5 * time.Minute) {
+					ps = append(ps, push("web-availability", m, 5*time.Minute))
+				}
+			}
+			for range (40 + rng.IntN(80)) * min(1, step%3) {
 				switch k := rng.IntN(10); {
 				case k < 5: // new minutes of the last half hour
 					ps = append(ps, push("api-availability", clock.Truncate(time.Minute).Add(-time.Duration(1+rng.IntN(30))*time.Minute), time.Minute))
@@ -134,6 +153,8 @@ func TestCachedEvaluationEqualsFromScratch(t *testing.T) {
 			}
 			if rng.IntN(10) == 0 {
 				restarts++
+				r, b := job.SeriesRuns()
+				reused, rebuilt = reused+r, rebuilt+b
 				job = &sloeval.Evaluator{DB: db, Now: tick}
 			}
 			if err := job.Run(ctx); err != nil {
@@ -160,9 +181,56 @@ func TestCachedEvaluationEqualsFromScratch(t *testing.T) {
 			}
 		}
 		// The run must have gone through what it is meant to test.
-		if rolled == 0 || restarts == 0 || replicaRuns == 0 || lateN == 0 || repeatN == 0 {
-			t.Errorf("roll-ups seen in %d runs, %d restarts, %d replica runs, %d late and %d repeated pushes: each should be more than 0",
-				rolled, restarts, replicaRuns, lateN, repeatN)
+		r, b := job.SeriesRuns()
+		reused, rebuilt = reused+r, rebuilt+b
+		if rolled == 0 || restarts == 0 || replicaRuns == 0 || lateN == 0 || repeatN == 0 || reused == 0 || rebuilt == 0 {
+			t.Errorf("roll-ups seen in %d runs, %d restarts, %d replica runs, %d late and %d repeated pushes, %d series kept and %d prepared again: each should be more than 0",
+				rolled, restarts, replicaRuns, lateN, repeatN, reused, rebuilt)
+		}
+		t.Logf("%d series kept from the run before, %d prepared again", reused, rebuilt)
+	})
+}
+
+// TestKeptSeriesLetsOldBucketsLeave runs the job twice over a 7-day SLO
+// whose oldest minute leaves the window between the runs, with only a
+// new minute pushed between them: the series the first run kept cannot
+// simply be appended to. The second report says the data starts at the
+// minute after the gap, as a from-scratch assessment does.
+func TestKeptSeriesLetsOldBucketsLeave(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		t0 := now.Add(-7 * 24 * time.Hour)
+		clock := now.Add(-10 * time.Minute) // the window starts at t0 − 10 min
+		db.Now = func() time.Time { return clock }
+		in := apply(t, db, cachedSLOs)
+		minutes(t, in, "web-availability", t0, 1, 990)
+		minutes(t, in, "web-availability", t0.Add(2*time.Hour), 60, 995)
+		job := &sloeval.Evaluator{DB: db, Now: func() time.Time { return clock }}
+		if err := job.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		minutes(t, in, "web-availability", clock, 1, 1000)
+		clock = now.Add(10 * time.Minute) // t0 has left the window
+		if err := job.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := sloeval.Reports(ctx, db, "web")
+		if err != nil || len(rs) != 1 {
+			t.Fatalf("reports: %v, %v", rs, err)
+		}
+		// Hand-worked: 60 minutes of 995 good and one of 1,000, of 1,000 each.
+		if rs[0].Good != 60*995+1000 || rs[0].Total != 61*1000 {
+			t.Errorf("good %d of %d, want %d of %d", rs[0].Good, rs[0].Total, 60*995+1000, 61*1000)
+		}
+		want := "data starts at " + t0.Add(2*time.Hour).Format(time.RFC3339)
+		if !slices.ContainsFunc(rs[0].Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
+			t.Errorf("warnings %q, want one starting %q", rs[0].Warnings, want)
+		}
+		def, _ := sloeval.Definition(ctx, db, "web-availability")
+		sr, _ := sloeval.Series(ctx, db, def, time.Time{}, clock)
+		got, _ := json.Marshal(rs[0])
+		fresh, _ := json.Marshal(slo.Assess(sr, clock, slo.Options{}))
+		if !bytes.Equal(got, fresh) {
+			t.Errorf("kept series\n%s\nfrom scratch\n%s", got, fresh)
 		}
 	})
 }

@@ -155,9 +155,8 @@ type Evaluator struct {
 	OnAlert func([]slo.Transition)
 	Logger  *slog.Logger
 
-	mu     sync.Mutex // one run at a time owns the cache
-	cache  sliCache
-	series slo.Series // reused by every SLO of a run, for its arrays
+	mu    sync.Mutex // one run at a time owns the cache
+	cache sliCache
 }
 
 // Task returns the evaluation job for the runner: every minute, each SLO.
@@ -177,9 +176,19 @@ func (e *Evaluator) Run(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.Now().UTC().Truncate(time.Minute)
-	defs, err := Definitions(ctx, e.DB, "")
+	rows, err := e.DB.SLOs(ctx, "")
 	if err != nil {
 		return err
+	}
+	defs := make([]slo.SLO, 0, len(rows))
+	stored := make(map[string]string, len(rows))
+	for _, r := range rows {
+		s, err := slo.Unmarshal(r.Definition, r.Zone)
+		if err != nil {
+			return fmt.Errorf("SLO %s: %w", r.Name, err)
+		}
+		defs = append(defs, s)
+		stored[r.Name] = r.Zone + " " + string(r.Definition)
 	}
 	// Every SLO's alert state in one read, not one read per SLO.
 	evaluated, err := e.DB.Evaluations(ctx, "")
@@ -245,11 +254,12 @@ func (e *Evaluator) Run(ctx context.Context) error {
 				ms = append(ms, m)
 			}
 		}
-		if err := e.cache.series(&e.series, s, now, ms); err != nil {
+		sr, err := e.cache.series(s, stored[s.Name], now, ms)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("evaluate %s: series of %s: %w", s.Name, s.Name, err))
 			continue
 		}
-		ev, ts, err := record(s, states[s.Name], now, slo.Assess(&e.series, now, e.Options))
+		ev, ts, err := record(s, states[s.Name], now, slo.Assess(sr, now, e.Options))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("evaluate %s: %w", s.Name, err))
 			continue
