@@ -223,9 +223,29 @@ func sameMaintenance(a, b slo.Maintenance) bool {
 	return a.Service == b.Service && a.From.Equal(b.From) && a.To.Equal(b.To) && a.Reason == b.Reason && a.AnnouncedAt.Equal(b.AnnouncedAt)
 }
 
-// rawBefore reports whether the SLO has minutes starting before t, which a
-// roll-up to t would fold.
-func (c *sliCache) rawBefore(name string, t time.Time) bool {
+// firstRaw returns the start of the SLO's oldest minute, false if it has
+// none.
+func (c *sliCache) firstRaw(name string) (time.Time, bool) {
 	sc := c.slos[name]
-	return sc != nil && len(sc.minutes) > 0 && sc.minutes[0].start < t.UnixMicro()
+	if sc == nil || len(sc.minutes) == 0 {
+		return time.Time{}, false
+	}
+	return time.UnixMicro(sc.minutes[0].start).UTC(), true
+}
+
+// rawBefore returns the SLO's minutes starting before t, which a roll-up
+// to t folds, as the store's RawSLIBefore would.
+func (c *sliCache) rawBefore(name string, t time.Time) []slo.Bucket {
+	sc := c.slos[name]
+	if sc == nil {
+		return nil
+	}
+	var out []slo.Bucket
+	for _, m := range sc.minutes {
+		if m.start >= t.UnixMicro() {
+			break
+		}
+		out = append(out, slo.Bucket{Start: time.UnixMicro(m.start).UTC(), Width: time.Duration(m.width) * time.Second, Good: m.good, Total: m.total})
+	}
+	return out
 }

@@ -203,39 +203,42 @@ func (e *Evaluator) Run(ctx context.Context) error {
 		return err
 	}
 	var errs []error
-	// Roll-ups first, for the SLOs whose minutes reach before the roll-up
-	// boundary (once an hour each), then the rows they wrote.
-	failed := map[string]bool{}
-	before := rollupBefore(now)
-	rolled := false
-	for _, s := range defs {
-		if !e.cache.rawBefore(s.Name, before) {
-			continue
-		}
-		if err := RollUp(ctx, e.DB, s, now); err != nil {
-			errs = append(errs, fmt.Errorf("evaluate %s: %w", s.Name, err))
-			failed[s.Name] = true
-			continue
-		}
-		rolled = true
-	}
-	if rolled {
-		if err := e.cache.refresh(ctx, e.DB); err != nil {
-			return errors.Join(append(errs, err)...)
-		}
-	}
 	// The maintenance windows of every service over the span the
-	// assessments read, in one read; each SLO takes those of its service
-	// over its own span, as Series would read them.
+	// assessments and roll-ups read, in one read; each SLO takes those of
+	// its service over its own span, as Series would read them.
+	before := rollupBefore(now)
 	earliest := now
 	for _, s := range defs {
 		if lf := loadFrom(s, now); lf.Before(earliest) {
 			earliest = lf
 		}
+		if t, ok := e.cache.firstRaw(s.Name); ok && t.Before(before) && t.Before(earliest) {
+			earliest = t
+		}
 	}
 	all, err := maintenance(ctx, e.DB, "", earliest, now)
 	if err != nil {
-		return errors.Join(append(errs, err)...)
+		return err
+	}
+	// Roll-ups first, for the SLOs whose minutes reach before the roll-up
+	// boundary (once an hour each), all in one transaction, then the rows
+	// they wrote.
+	var rus []store.SLIRollUp
+	for _, s := range defs {
+		if raw := e.cache.rawBefore(s.Name, before); len(raw) > 0 {
+			rus = append(rus, store.SLIRollUp{SLO: s.Name, Before: before, Hours: hourRows(slo.Rollup(s, raw, all, time.Hour))})
+		}
+	}
+	failed := map[string]bool{}
+	if len(rus) > 0 {
+		if err := e.DB.RollUpSLIs(ctx, rus); err != nil {
+			for _, ru := range rus {
+				errs = append(errs, fmt.Errorf("evaluate %s: %w", ru.SLO, err))
+				failed[ru.SLO] = true
+			}
+		} else if err := e.cache.refresh(ctx, e.DB); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
 	}
 	var done []store.SLOEvaluation
 	var transitions []slo.Transition
@@ -309,7 +312,8 @@ func rollupBefore(now time.Time) time.Time { return now.Add(-RollupAfter).Trunca
 
 // RollUp folds the SLO's buckets that start before the whole hour
 // RollupAfter before now into hourly roll-ups, leaving out the minutes of
-// scheduled maintenance as the series would.
+// scheduled maintenance as the series would. The evaluation job does the
+// same for every SLO at once, from the counts it keeps.
 func RollUp(ctx context.Context, db *store.DB, s slo.SLO, now time.Time) error {
 	before := rollupBefore(now)
 	raw, err := db.RawSLIBefore(ctx, s.Name, before)
@@ -324,10 +328,13 @@ func RollUp(ctx context.Context, db *store.DB, s slo.SLO, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	hours := slo.Rollup(s, buckets, ms, time.Hour)
+	return db.RollUpSLI(ctx, s.Name, before, hourRows(slo.Rollup(s, buckets, ms, time.Hour)))
+}
+
+func hourRows(hours []slo.Bucket) []store.SLIBucket {
 	rows := make([]store.SLIBucket, len(hours))
 	for i, h := range hours {
 		rows[i] = store.SLIBucket{Start: h.Start, Width: h.Width, Good: h.Good, Total: h.Total, LeftGood: h.LeftGood, LeftTotal: h.LeftTotal}
 	}
-	return db.RollUpSLI(ctx, s.Name, before, rows)
+	return rows
 }

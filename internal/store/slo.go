@@ -261,37 +261,56 @@ func scanBucket(s interface{ Scan(...any) error }) (SLIBucket, error) {
 // lies before an hour this transaction wrote, which is how a reader of
 // SLIChanges learns of the deletion.
 func (db *DB) RollUpSLI(ctx context.Context, slo string, before time.Time, hours []SLIBucket) error {
-	if !before.Equal(before.Truncate(time.Hour)) {
-		return fmt.Errorf("roll up SLI of %s: %s is not a whole hour", slo, before.Format(time.RFC3339))
-	}
-	var until time.Time
-	for _, h := range hours {
-		if !h.Start.Before(before) || h.Width != time.Hour {
-			return fmt.Errorf("roll up SLI of %s: hour %s is not a whole hour before %s", slo, h.Start.Format(time.RFC3339), before.Format(time.RFC3339))
+	return db.RollUpSLIs(ctx, []SLIRollUp{{SLO: slo, Before: before, Hours: hours}})
+}
+
+// SLIRollUp is one SLO's roll-up for RollUpSLIs: its buckets before Before
+// (a whole hour) become Hours.
+type SLIRollUp struct {
+	SLO    string
+	Before time.Time
+	Hours  []SLIBucket
+}
+
+// RollUpSLIs does the roll-ups of several SLOs as RollUpSLI does each, in
+// one transaction: the evaluation job rolls every SLO's oldest hour up in
+// the same run, once an hour, and one commit costs less than a thousand.
+func (db *DB) RollUpSLIs(ctx context.Context, rus []SLIRollUp) error {
+	until := make([]time.Time, len(rus))
+	for i, ru := range rus {
+		if !ru.Before.Equal(ru.Before.Truncate(time.Hour)) {
+			return fmt.Errorf("roll up SLI of %s: %s is not a whole hour", ru.SLO, ru.Before.Format(time.RFC3339))
 		}
-		if h.End().After(until) {
-			until = h.End()
+		for _, h := range ru.Hours {
+			if !h.Start.Before(ru.Before) || h.Width != time.Hour {
+				return fmt.Errorf("roll up SLI of %s: hour %s is not a whole hour before %s", ru.SLO, h.Start.Format(time.RFC3339), ru.Before.Format(time.RFC3339))
+			}
+			if h.End().After(until[i]) {
+				until[i] = h.End()
+			}
 		}
-	}
-	if len(hours) == 0 {
-		return nil
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		version, err := nextSLIVersion(ctx, db, tx)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM sli_buckets WHERE slo = ? AND start < ?`), slo, until.UnixMicro()); err != nil {
-			return fmt.Errorf("roll up SLI of %s: %w", slo, err)
-		}
-		for _, h := range hours {
-			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO sli_hours (slo, start, good, total, left_good, left_total, version)
-				VALUES (?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (slo, start) DO UPDATE SET good = sli_hours.good + excluded.good, total = sli_hours.total + excluded.total,
-					left_good = sli_hours.left_good + excluded.left_good, left_total = sli_hours.left_total + excluded.left_total,
-					version = excluded.version`),
-				slo, h.Start.UnixMicro(), h.Good, h.Total, h.LeftGood, h.LeftTotal, version); err != nil {
-				return fmt.Errorf("roll up SLI of %s: %w", slo, err)
+		for i, ru := range rus {
+			if len(ru.Hours) == 0 {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM sli_buckets WHERE slo = ? AND start < ?`), ru.SLO, until[i].UnixMicro()); err != nil {
+				return fmt.Errorf("roll up SLI of %s: %w", ru.SLO, err)
+			}
+			for _, h := range ru.Hours {
+				if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO sli_hours (slo, start, good, total, left_good, left_total, version)
+					VALUES (?, ?, ?, ?, ?, ?, ?)
+					ON CONFLICT (slo, start) DO UPDATE SET good = sli_hours.good + excluded.good, total = sli_hours.total + excluded.total,
+						left_good = sli_hours.left_good + excluded.left_good, left_total = sli_hours.left_total + excluded.left_total,
+						version = excluded.version`),
+					ru.SLO, h.Start.UnixMicro(), h.Good, h.Total, h.LeftGood, h.LeftTotal, version); err != nil {
+					return fmt.Errorf("roll up SLI of %s: %w", ru.SLO, err)
+				}
 			}
 		}
 		return nil
