@@ -81,12 +81,29 @@ func (c *sliCache) load(ctx context.Context, db *store.DB) error {
 		return err
 	}
 	c.slos = map[string]*counts{}
+	// The rows come in table order: append, then sort each SLO's rows once.
+	// The store holds no minute before the end of a stored hour (a roll-up
+	// deletes them, a push there is refused), so the hours delete nothing.
 	if err := db.EachSLI(ctx, func(r store.SLIRow) error {
-		c.apply(r)
+		sc := c.slos[r.SLO]
+		if sc == nil {
+			sc = &counts{}
+			c.slos[r.SLO] = sc
+		}
+		start := r.Start.UnixMicro()
+		if r.Hour {
+			sc.hours = append(sc.hours, hourCount{start, r.Good, r.Total, r.LeftGood, r.LeftTotal})
+		} else {
+			sc.minutes = append(sc.minutes, minuteCount{start, int64(r.Width / time.Second), r.Good, r.Total})
+		}
 		return nil
 	}); err != nil {
 		c.slos = nil
 		return err
+	}
+	for _, sc := range c.slos {
+		slices.SortFunc(sc.hours, func(a, b hourCount) int { return cmp64(a.start, b.start) })
+		slices.SortFunc(sc.minutes, func(a, b minuteCount) int { return cmp64(a.start, b.start) })
 	}
 	c.loaded, c.version = true, v
 	return nil
