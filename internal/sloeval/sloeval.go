@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/stride-oss/stride/internal/jobs"
@@ -136,6 +137,13 @@ func Freeze(ctx context.Context, db *store.DB, service string) (slo.Freeze, erro
 }
 
 // Evaluator is the evaluation job.
+//
+// It keeps every SLO's stored counts in memory between runs (sliCache):
+// the first run loads them all, each later run reads only the rows written
+// since, so a run over a thousand SLOs with 30 days each reads a thousand
+// rows, not six million. Each SLO's series is then prepared from memory
+// exactly as Series would prepare it from the store, so the reports are
+// those of a from-scratch evaluation.
 type Evaluator struct {
 	DB *store.DB
 	// Now is the job's clock.
@@ -146,6 +154,9 @@ type Evaluator struct {
 	// are stored, for the notifier. It must not block.
 	OnAlert func([]slo.Transition)
 	Logger  *slog.Logger
+
+	mu    sync.Mutex // one run at a time owns the cache
+	cache sliCache
 }
 
 // Task returns the evaluation job for the runner: every minute, each SLO.
@@ -162,10 +173,22 @@ func (e *Evaluator) Task() jobs.Task {
 // Run evaluates every SLO once at the job's clock. One SLO failing does
 // not stop the others; the errors are joined.
 func (e *Evaluator) Run(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	now := e.Now().UTC().Truncate(time.Minute)
-	defs, err := Definitions(ctx, e.DB, "")
+	rows, err := e.DB.SLOs(ctx, "")
 	if err != nil {
 		return err
+	}
+	defs := make([]slo.SLO, 0, len(rows))
+	stored := make(map[string]string, len(rows))
+	for _, r := range rows {
+		s, err := slo.Unmarshal(r.Definition, r.Zone)
+		if err != nil {
+			return fmt.Errorf("SLO %s: %w", r.Name, err)
+		}
+		defs = append(defs, s)
+		stored[r.Name] = r.Zone + " " + string(r.Definition)
 	}
 	// Every SLO's alert state in one read, not one read per SLO.
 	evaluated, err := e.DB.Evaluations(ctx, "")
@@ -176,14 +199,70 @@ func (e *Evaluator) Run(ctx context.Context) error {
 	for _, ev := range evaluated {
 		states[ev.SLO] = ev.State
 	}
+	if err := e.cache.refresh(ctx, e.DB); err != nil {
+		return err
+	}
 	var errs []error
+	// The maintenance windows of every service over the span the
+	// assessments and roll-ups read, in one read; each SLO takes those of
+	// its service over its own span, as Series would read them.
+	before := rollupBefore(now)
+	earliest := now
+	for _, s := range defs {
+		if lf := loadFrom(s, now); lf.Before(earliest) {
+			earliest = lf
+		}
+		if t, ok := e.cache.firstRaw(s.Name); ok && t.Before(before) && t.Before(earliest) {
+			earliest = t
+		}
+	}
+	all, err := maintenance(ctx, e.DB, "", earliest, now)
+	if err != nil {
+		return err
+	}
+	// Roll-ups first, for the SLOs whose minutes reach before the roll-up
+	// boundary (once an hour each), all in one transaction, then the rows
+	// they wrote.
+	var rus []store.SLIRollUp
+	for _, s := range defs {
+		if raw := e.cache.rawBefore(s.Name, before); len(raw) > 0 {
+			rus = append(rus, store.SLIRollUp{SLO: s.Name, Before: before, Hours: hourRows(slo.Rollup(s, raw, all, time.Hour))})
+		}
+	}
+	failed := map[string]bool{}
+	if len(rus) > 0 {
+		if err := e.DB.RollUpSLIs(ctx, rus); err != nil {
+			for _, ru := range rus {
+				errs = append(errs, fmt.Errorf("evaluate %s: %w", ru.SLO, err))
+				failed[ru.SLO] = true
+			}
+		} else if err := e.cache.refresh(ctx, e.DB); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+	}
 	var done []store.SLOEvaluation
 	var transitions []slo.Transition
+	var ms []slo.Maintenance
 	for _, s := range defs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ev, ts, err := e.evaluate(ctx, s, states[s.Name], now)
+		if failed[s.Name] {
+			continue
+		}
+		from := loadFrom(s, now)
+		ms = ms[:0]
+		for _, m := range all {
+			if m.Service == s.Service && m.To.After(from) && m.From.Before(now) {
+				ms = append(ms, m)
+			}
+		}
+		sr, err := e.cache.series(s, stored[s.Name], now, ms)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("evaluate %s: series of %s: %w", s.Name, s.Name, err))
+			continue
+		}
+		ev, ts, err := record(s, states[s.Name], now, slo.Assess(sr, now, e.Options))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("evaluate %s: %w", s.Name, err))
 			continue
@@ -200,18 +279,10 @@ func (e *Evaluator) Run(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// evaluate assesses one SLO and returns what to store and the alert
-// transitions.
-func (e *Evaluator) evaluate(ctx context.Context, s slo.SLO, stored []byte, now time.Time) (store.SLOEvaluation, []slo.Transition, error) {
+// record advances the SLO's alert state with its report and returns what
+// to store and the alert transitions.
+func record(s slo.SLO, stored []byte, now time.Time, report slo.Report) (store.SLOEvaluation, []slo.Transition, error) {
 	var none store.SLOEvaluation
-	if err := RollUp(ctx, e.DB, s, now); err != nil {
-		return none, nil, err
-	}
-	sr, err := Series(ctx, e.DB, s, time.Time{}, now)
-	if err != nil {
-		return none, nil, err
-	}
-	report := slo.Assess(sr, now, e.Options)
 	var prev slo.State
 	if stored != nil {
 		if err := json.Unmarshal(stored, &prev); err != nil {
@@ -235,11 +306,16 @@ func (e *Evaluator) evaluate(ctx context.Context, s slo.SLO, stored []byte, now 
 	return ev, transitions, nil
 }
 
+// rollupBefore is where a roll-up at now folds up to: the whole hour
+// RollupAfter before now.
+func rollupBefore(now time.Time) time.Time { return now.Add(-RollupAfter).Truncate(time.Hour) }
+
 // RollUp folds the SLO's buckets that start before the whole hour
 // RollupAfter before now into hourly roll-ups, leaving out the minutes of
-// scheduled maintenance as the series would.
+// scheduled maintenance as the series would. The evaluation job does the
+// same for every SLO at once, from the counts it keeps.
 func RollUp(ctx context.Context, db *store.DB, s slo.SLO, now time.Time) error {
-	before := now.Add(-RollupAfter).Truncate(time.Hour)
+	before := rollupBefore(now)
 	raw, err := db.RawSLIBefore(ctx, s.Name, before)
 	if err != nil || len(raw) == 0 {
 		return err
@@ -252,10 +328,13 @@ func RollUp(ctx context.Context, db *store.DB, s slo.SLO, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	hours := slo.Rollup(s, buckets, ms, time.Hour)
+	return db.RollUpSLI(ctx, s.Name, before, hourRows(slo.Rollup(s, buckets, ms, time.Hour)))
+}
+
+func hourRows(hours []slo.Bucket) []store.SLIBucket {
 	rows := make([]store.SLIBucket, len(hours))
 	for i, h := range hours {
 		rows[i] = store.SLIBucket{Start: h.Start, Width: h.Width, Good: h.Good, Total: h.Total, LeftGood: h.LeftGood, LeftTotal: h.LeftTotal}
 	}
-	return db.RollUpSLI(ctx, s.Name, before, rows)
+	return rows
 }

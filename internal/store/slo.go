@@ -135,6 +135,10 @@ const maxSLIWidth = time.Hour
 func (db *DB) PutSLI(ctx context.Context, points []SLIPoint) (SLIResult, error) {
 	var res SLIResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		version, err := nextSLIVersion(ctx, db, tx)
+		if err != nil {
+			return err
+		}
 		for i, p := range points {
 			if p.Width <= 0 || p.Width > maxSLIWidth {
 				return indexed(i, delivery.FieldError("end", "a bucket is more than 0 and at most %s wide", maxSLIWidth))
@@ -176,9 +180,10 @@ func (db *DB) PutSLI(ctx context.Context, points []SLIPoint) (SLIResult, error) 
 					p.Start.UTC().Format(time.RFC3339), p.Start.Add(p.Width).UTC().Format(time.RFC3339), p.SLO,
 					time.UnixMicro(overlap).UTC().Format(time.RFC3339)))
 			}
-			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO sli_buckets (slo, start, width, good, total) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (slo, start) DO UPDATE SET width = excluded.width, good = excluded.good, total = excluded.total`),
-				p.SLO, start, int64(p.Width/time.Second), p.Good, p.Total); err != nil {
+			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO sli_buckets (slo, start, width, good, total, version) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (slo, start) DO UPDATE SET width = excluded.width, good = excluded.good, total = excluded.total,
+					version = excluded.version`),
+				p.SLO, start, int64(p.Width/time.Second), p.Good, p.Total, version); err != nil {
 				return fmt.Errorf("store SLI of %s: %w", p.SLO, err)
 			}
 			if replaced {
@@ -249,28 +254,169 @@ func scanBucket(s interface{ Scan(...any) error }) (SLIBucket, error) {
 // RollUpSLI replaces an SLO's buckets that start before before (a whole
 // hour) with hours, in one transaction. Hours already stored are added to,
 // so a roll-up run twice over disjoint buckets stays exact.
+//
+// Only buckets before the end of the last hour given are deleted: a bucket
+// pushed after the caller read what it folds, in an hour it did not fold,
+// stays for the next roll-up instead of being lost. So every deleted bucket
+// lies before an hour this transaction wrote, which is how a reader of
+// SLIChanges learns of the deletion.
 func (db *DB) RollUpSLI(ctx context.Context, slo string, before time.Time, hours []SLIBucket) error {
-	if !before.Equal(before.Truncate(time.Hour)) {
-		return fmt.Errorf("roll up SLI of %s: %s is not a whole hour", slo, before.Format(time.RFC3339))
+	return db.RollUpSLIs(ctx, []SLIRollUp{{SLO: slo, Before: before, Hours: hours}})
+}
+
+// SLIRollUp is one SLO's roll-up for RollUpSLIs: its buckets before Before
+// (a whole hour) become Hours.
+type SLIRollUp struct {
+	SLO    string
+	Before time.Time
+	Hours  []SLIBucket
+}
+
+// RollUpSLIs does the roll-ups of several SLOs as RollUpSLI does each, in
+// one transaction: the evaluation job rolls every SLO's oldest hour up in
+// the same run, once an hour, and one commit costs less than a thousand.
+func (db *DB) RollUpSLIs(ctx context.Context, rus []SLIRollUp) error {
+	until := make([]time.Time, len(rus))
+	for i, ru := range rus {
+		if !ru.Before.Equal(ru.Before.Truncate(time.Hour)) {
+			return fmt.Errorf("roll up SLI of %s: %s is not a whole hour", ru.SLO, ru.Before.Format(time.RFC3339))
+		}
+		for _, h := range ru.Hours {
+			if !h.Start.Before(ru.Before) || h.Width != time.Hour {
+				return fmt.Errorf("roll up SLI of %s: hour %s is not a whole hour before %s", ru.SLO, h.Start.Format(time.RFC3339), ru.Before.Format(time.RFC3339))
+			}
+			if h.End().After(until[i]) {
+				until[i] = h.End()
+			}
+		}
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM sli_buckets WHERE slo = ? AND start < ?`), slo, before.UnixMicro()); err != nil {
-			return fmt.Errorf("roll up SLI of %s: %w", slo, err)
+		version, err := nextSLIVersion(ctx, db, tx)
+		if err != nil {
+			return err
 		}
-		for _, h := range hours {
-			if !h.Start.Before(before) || h.Width != time.Hour {
-				return fmt.Errorf("roll up SLI of %s: hour %s is not a whole hour before %s", slo, h.Start.Format(time.RFC3339), before.Format(time.RFC3339))
+		for i, ru := range rus {
+			if len(ru.Hours) == 0 {
+				continue
 			}
-			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO sli_hours (slo, start, good, total, left_good, left_total)
-				VALUES (?, ?, ?, ?, ?, ?)
-				ON CONFLICT (slo, start) DO UPDATE SET good = sli_hours.good + excluded.good, total = sli_hours.total + excluded.total,
-					left_good = sli_hours.left_good + excluded.left_good, left_total = sli_hours.left_total + excluded.left_total`),
-				slo, h.Start.UnixMicro(), h.Good, h.Total, h.LeftGood, h.LeftTotal); err != nil {
-				return fmt.Errorf("roll up SLI of %s: %w", slo, err)
+			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM sli_buckets WHERE slo = ? AND start < ?`), ru.SLO, until[i].UnixMicro()); err != nil {
+				return fmt.Errorf("roll up SLI of %s: %w", ru.SLO, err)
+			}
+			for _, h := range ru.Hours {
+				if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO sli_hours (slo, start, good, total, left_good, left_total, version)
+					VALUES (?, ?, ?, ?, ?, ?, ?)
+					ON CONFLICT (slo, start) DO UPDATE SET good = sli_hours.good + excluded.good, total = sli_hours.total + excluded.total,
+						left_good = sli_hours.left_good + excluded.left_good, left_total = sli_hours.left_total + excluded.left_total,
+						version = excluded.version`),
+					ru.SLO, h.Start.UnixMicro(), h.Good, h.Total, h.LeftGood, h.LeftTotal, version); err != nil {
+					return fmt.Errorf("roll up SLI of %s: %w", ru.SLO, err)
+				}
 			}
 		}
 		return nil
 	})
+}
+
+// End returns the end of the bucket, excluded.
+func (b SLIBucket) End() time.Time { return b.Start.Add(b.Width) }
+
+// nextSLIVersion takes the version a transaction writing SLI counts stamps
+// its rows with. The update locks the counter's row until the transaction
+// ends, so versions follow commit order (migration 0015).
+func nextSLIVersion(ctx context.Context, db *DB, tx *sql.Tx) (int64, error) {
+	var v int64
+	if err := tx.QueryRowContext(ctx, `UPDATE sli_version SET n = n + 1 WHERE id = 1 RETURNING n`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("take SLI version: %w", err)
+	}
+	return v, nil
+}
+
+// SLIVersion returns the version of the newest committed SLI write: every
+// row SLIChanges(after v) does not return is as a read after this call
+// sees it.
+func (db *DB) SLIVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := db.read.QueryRowContext(ctx, `SELECT n FROM sli_version WHERE id = 1`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read SLI version: %w", err)
+	}
+	return v, nil
+}
+
+// SLIRow is a stored bucket of a named SLO: a minute (or a push of a few)
+// from sli_buckets, or an hourly roll-up from sli_hours when Hour is set,
+// with the version of the transaction that last wrote it.
+type SLIRow struct {
+	SLO  string
+	Hour bool
+	SLIBucket
+	Version int64
+}
+
+// EachSLI calls fn with every stored bucket of every SLO: all the hours,
+// then all the minutes, each in the order the table holds them (no sort:
+// a full load reads millions of rows, and ordering them costs the
+// database an index walk). It streams rather than returning the rows.
+// Read SLIVersion before it, and SLIChanges after that version later:
+// what changes meanwhile comes again there.
+func (db *DB) EachSLI(ctx context.Context, fn func(SLIRow) error) error {
+	for _, q := range []string{
+		`SELECT slo, 1, start, 3600, good, total, left_good, left_total, version FROM sli_hours`,
+		`SELECT slo, 0, start, width, good, total, 0, 0, version FROM sli_buckets`,
+	} {
+		if err := db.eachSLIRow(ctx, q, nil, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SLIChanges calls fn with every bucket, minute or hour, written by a
+// transaction of a version after after, in version order (hours before
+// minutes within one). A minute deleted by a roll-up is not returned: a
+// roll-up deletes only the minutes before the end of the newest hour it
+// writes, so a reader deletes the minutes before the end of each hour it
+// is given.
+func (db *DB) SLIChanges(ctx context.Context, after int64, fn func(SLIRow) error) error {
+	return db.eachSLIRow(ctx, db.q(`SELECT slo, 1, start, 3600, good, total, left_good, left_total, version FROM sli_hours WHERE version > ?
+		UNION ALL
+		SELECT slo, 0, start, width, good, total, 0, 0, version FROM sli_buckets WHERE version > ?
+		ORDER BY 9, 2 DESC, 1, 3`), []any{after, after}, fn)
+}
+
+func (db *DB) eachSLIRow(ctx context.Context, query string, args []any, fn func(SLIRow) error) error {
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("read SLI: %w", err)
+	}
+	defer rows.Close()
+	var r SLIRow
+	var name sql.RawBytes
+	names := map[string]string{} // one string per SLO, not one per row
+	var hour int
+	var start, width int64
+	for rows.Next() {
+		if err := rows.Scan(&name, &hour, &start, &width, &r.Good, &r.Total, &r.LeftGood, &r.LeftTotal, &r.Version); err != nil {
+			return fmt.Errorf("read SLI: %w", err)
+		}
+		if string(name) != r.SLO {
+			n, ok := names[string(name)]
+			if !ok {
+				n = string(name)
+				names[n] = n
+			}
+			r.SLO = n
+		}
+		r.Hour = hour == 1
+		r.Start = time.UnixMicro(start).UTC()
+		r.Width = time.Duration(width) * time.Second
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read SLI: %w", err)
+	}
+	return nil
 }
 
 // LastSLIEnd returns where an SLO's newest stored bucket ends, and false

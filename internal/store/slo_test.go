@@ -261,3 +261,71 @@ func TestSLOStorageSizePerMonth(t *testing.T) {
 		t.Errorf("%d bytes per SLO-month, want under 1 MiB", per)
 	}
 }
+
+// TestSLIChanges follows one SLO's rows through pushes, a repeated push of
+// an old minute and a roll-up: each batch is one new version, SLIChanges
+// after a version returns exactly the rows written since, and a roll-up
+// deletes only the minutes before the end of the last hour it writes.
+func TestSLIChanges(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		changes := func(after int64) []store.SLIRow {
+			t.Helper()
+			var rs []store.SLIRow
+			if err := db.SLIChanges(ctx, after, func(r store.SLIRow) error { rs = append(rs, r); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			return rs
+		}
+		v0, err := db.SLIVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ps []store.SLIPoint
+		for m := 0; m < 70; m++ { // 10:00 to 11:10
+			ps = append(ps, point("api", m, time.Minute, 9, 10))
+		}
+		if _, err := db.PutSLI(ctx, ps); err != nil {
+			t.Fatal(err)
+		}
+		v1, _ := db.SLIVersion(ctx)
+		if v1 != v0+1 || len(changes(v0)) != 70 || len(changes(v1)) != 0 {
+			t.Fatalf("after one batch: version %d (want %d), %d rows after %d (want 70), %d after %d (want 0)", v1, v0+1, len(changes(v0)), v0, len(changes(v1)), v1)
+		}
+		// The minute at 10:05 again, with other counts: only it is new.
+		if _, err := db.PutSLI(ctx, []store.SLIPoint{point("api", 5, time.Minute, 1, 10)}); err != nil {
+			t.Fatal(err)
+		}
+		v2, _ := db.SLIVersion(ctx)
+		if rs := changes(v1); len(rs) != 1 || rs[0].Hour || rs[0].Good != 1 || rs[0].Version != v2 || !rs[0].Start.Equal(sloT0.Add(5*time.Minute)) {
+			t.Fatalf("after a repeated push: %+v, want the minute at 10:05 with good 1, version %d", rs, v2)
+		}
+		// A roll-up to 12:00 that folded only 10:00-11:00 (as if 11:00-11:10
+		// came after it read): the hour is new, and the minutes from 11:00
+		// stay for the next roll-up.
+		hour := store.SLIBucket{Start: sloT0, Width: time.Hour, Good: 532, Total: 600}
+		if err := db.RollUpSLI(ctx, "api", sloT0.Add(2*time.Hour), []store.SLIBucket{hour}); err != nil {
+			t.Fatal(err)
+		}
+		v3, _ := db.SLIVersion(ctx)
+		if rs := changes(v2); len(rs) != 1 || !rs[0].Hour || rs[0].Total != 600 || rs[0].Version != v3 {
+			t.Fatalf("after the roll-up: %+v, want the hour at version %d", rs, v3)
+		}
+		bs, err := db.SLIBuckets(ctx, "api", sloT0, sloT0.Add(2*time.Hour))
+		if err != nil || len(bs) != 11 || bs[0].Width != time.Hour || !bs[1].Start.Equal(sloT0.Add(time.Hour)) {
+			t.Fatalf("after the roll-up %d buckets, %v; want the hour and the 10 minutes from 11:00", len(bs), err)
+		}
+		var all []store.SLIRow
+		if err := db.EachSLI(ctx, func(r store.SLIRow) error { all = append(all, r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		minutes := 0
+		for _, r := range all[1:] {
+			if !r.Hour && r.SLO == "api" && !r.Start.Before(sloT0.Add(time.Hour)) {
+				minutes++
+			}
+		}
+		if len(all) != 11 || !all[0].Hour || all[0].SLO != "api" || minutes != 10 {
+			t.Errorf("EachSLI: %d rows, want the hour then the 10 minutes from 11:00", len(all))
+		}
+	})
+}
