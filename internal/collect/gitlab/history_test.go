@@ -199,7 +199,7 @@ func shopWebhooks() [][]byte {
 			c := commitOf(s)
 			commits = append(commits, map[string]any{"id": c.sha, "message": c.title + "\n", "title": c.title, "timestamp": c.at,
 				"author": map[string]any{"name": c.who, "email": c.who + "@example.com"},
-				"added": []string{}, "modified": []string{"README.md"}, "removed": []string{}})
+				"added":  []string{}, "modified": []string{"README.md"}, "removed": []string{}})
 		}
 		send(map[string]any{"object_kind": "push", "ref": "refs/heads/main", "before": before, "after": shas[len(shas)-1],
 			"commits": commits, "total_commits_count": len(commits)})
