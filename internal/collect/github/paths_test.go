@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stride-oss/stride/internal/delivery"
@@ -19,13 +20,16 @@ import (
 // recorder keeps what the collector writes, and writes it.
 type recorder struct {
 	Writer
-	changes map[string]delivery.Event // by sha, the last written
+	mu      sync.Mutex
+	changes map[string]delivery.Event // by repository and sha, the last written
 }
 
 func (r *recorder) Events(ctx context.Context, source string, events []delivery.Event) (intake.Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, e := range events {
 		if e.Kind == delivery.KindChange {
-			r.changes[e.Change.SHA] = e
+			r.changes[e.Change.Repository+" "+e.Change.SHA] = e
 		}
 	}
 	return r.Writer.Events(ctx, source, events)
@@ -107,17 +111,17 @@ func TestCommitsCarryTheirPathsWhereServicesOwnPaths(t *testing.T) {
 			t.Fatalf("push: %v, %v", events, err)
 		}
 		for _, e := range events {
-			got := slices.Sorted(slices.Values(rec.changes[e.Change.SHA].Change.Paths))
+			got := slices.Sorted(slices.Values(rec.changes["acme/mono "+e.Change.SHA].Change.Paths))
 			if !reflect.DeepEqual(got, e.Change.Paths) || asked("acme/mono", e.Change.SHA) != 1 {
 				t.Errorf("commit %s: collected paths %v (asked %d times), the push's %v; want the same, asked once",
 					e.Change.SHA[:1], got, asked("acme/mono", e.Change.SHA), e.Change.Paths)
 			}
-			if !strings.HasSuffix(rec.changes[e.Change.SHA].Key, ":paths") {
-				t.Errorf("commit %s: key %s, want the key of a change with paths", e.Change.SHA[:1], rec.changes[e.Change.SHA].Key)
+			if !strings.HasSuffix(rec.changes["acme/mono "+e.Change.SHA].Key, ":paths") {
+				t.Errorf("commit %s: key %s, want the key of a change with paths", e.Change.SHA[:1], rec.changes["acme/mono "+e.Change.SHA].Key)
 			}
 		}
 		// The merge touches nothing of its own and costs no request.
-		merge := rec.changes[monoCommits[2].sha]
+		merge := rec.changes["acme/mono "+monoCommits[2].sha]
 		if merge.Change == nil || merge.Change.Paths == nil || len(merge.Change.Paths) != 0 || asked("acme/mono", monoCommits[2].sha) != 0 {
 			t.Errorf("merge: %+v, asked %d times; want no paths of its own, not asked", merge.Change, asked("acme/mono", monoCommits[2].sha))
 		}
@@ -144,7 +148,7 @@ func TestCommitsCarryTheirPathsWhereServicesOwnPaths(t *testing.T) {
 			t.Errorf("second run: asked %d, %d, %d times for the files of the new, first and second commits; want 1, 1, 1",
 				asked("acme/mono", next.sha), asked("acme/mono", monoCommits[0].sha), asked("acme/mono", monoCommits[1].sha))
 		}
-		if got := rec.changes[next.sha].Change.Paths; !reflect.DeepEqual(got, []string{"api/more.go"}) {
+		if got := rec.changes["acme/mono "+next.sha].Change.Paths; !reflect.DeepEqual(got, []string{"api/more.go"}) {
 			t.Errorf("new commit: paths %v, want [api/more.go]", got)
 		}
 	})
