@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stride-oss/stride/internal/collect"
@@ -65,6 +66,8 @@ type Config struct {
 	Projects []string
 	// Since bounds what a first run reads; zero reads it all.
 	Since time.Time
+	// Concurrency is how many projects are read at once (default 4).
+	Concurrency int
 	// Webhook is the connector's configuration, the mapping included.
 	Webhook glingest.Config
 	Logger  *slog.Logger
@@ -99,31 +102,58 @@ func New(cfg Config, client *collect.Client, out Writer, cursors Cursors) *Colle
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = 4
+	}
 	return &Collector{cfg: cfg, client: client, out: out, cursors: cursors, mapper: glingest.New(cfg.Webhook)}
 }
 
-// Run collects the projects one after the other; a project that fails
-// does not stop the others.
+// Run collects the projects, Concurrency at a time; a project that fails
+// does not stop the others. The results are in the order of Projects; a
+// project a cancelled run never started says so.
 func (c *Collector) Run(ctx context.Context) ([]ProjectResult, error) {
-	var out []ProjectResult
-	for _, p := range c.cfg.Projects {
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
-		res := ProjectResult{Project: p}
-		r := &projectRun{c: c, project: p, res: &res}
-		for _, step := range []func(context.Context) error{r.check, r.commits, r.mergeRequests, r.deployments, r.pipelines, r.incidents} {
-			if err := step(ctx); err != nil {
-				res.Err = err
-				break
-			}
-		}
-		if res.Err != nil {
-			c.cfg.Logger.Warn("collect: project stopped", "project", p, "err", res.Err)
-		}
-		out = append(out, res)
+	out := make([]ProjectResult, len(c.cfg.Projects))
+	for i, p := range c.cfg.Projects {
+		out[i] = ProjectResult{Project: p, Err: context.Canceled}
 	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(c.cfg.Concurrency, max(len(out), 1)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i] = c.collect(ctx, c.cfg.Projects[i])
+			}
+		})
+	}
+feed:
+	for i := range out {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
 	return out, ctx.Err()
+}
+
+// collect reads one project, resource after resource.
+func (c *Collector) collect(ctx context.Context, project string) ProjectResult {
+	res := ProjectResult{Project: project}
+	r := &projectRun{c: c, project: project, res: &res}
+	for _, step := range []func(context.Context) error{r.check, r.commits, r.mergeRequests, r.deployments, r.pipelines, r.incidents} {
+		if err := step(ctx); err != nil {
+			res.Err = err
+			break
+		}
+	}
+	if res.Err != nil {
+		c.cfg.Logger.Warn("collect: project stopped", "project", project, "err", res.Err)
+	} else {
+		c.cfg.Logger.Info("collect: project read", "project", project, "pages", res.Pages, "events", res.Events, "added", res.Added)
+	}
+	return res
 }
 
 type projectRun struct {
@@ -132,6 +162,9 @@ type projectRun struct {
 	res     *ProjectResult
 	// defaultBranch is the project's, as check read it.
 	defaultBranch string
+	// notes are the notes of the merge requests of the page being
+	// mapped, by iid.
+	notes map[int][]apiNote
 }
 
 func (r *projectRun) url(p string, q url.Values) string {
@@ -197,7 +230,10 @@ type listed struct {
 // or after, so the objects last read come back on the next run: the cursor
 // keeps their ids (LastID) and they are passed over, which keeps a run
 // after no change at one request and spares their notes being read again.
-func (r *projectRun) list(ctx context.Context, resource, path string, q url.Values, toPayloads func(ctx context.Context, raw json.RawMessage, updated time.Time) ([]map[string]any, error)) error {
+// prepare, when set, is given the page's objects to be mapped first, to
+// read what they need all at once.
+func (r *projectRun) list(ctx context.Context, resource, path string, q url.Values, prepare func(ctx context.Context, objects []json.RawMessage) error,
+	toPayloads func(raw json.RawMessage, updated time.Time) ([]map[string]any, error)) error {
 	cur, err := r.c.cursors.Cursor(ctx, Source, r.project, resource)
 	if err != nil {
 		return err
@@ -227,7 +263,8 @@ func (r *projectRun) list(ctx context.Context, resource, path string, q url.Valu
 		if err := json.Unmarshal(resp.Body, &page); err != nil {
 			return fmt.Errorf("%s: %w", u, err)
 		}
-		var events []delivery.Event
+		var fresh []json.RawMessage
+		var updated []time.Time
 		for _, raw := range page {
 			var obj listed
 			if err := json.Unmarshal(raw, &obj); err != nil {
@@ -243,7 +280,17 @@ func (r *projectRun) list(ctx context.Context, resource, path string, q url.Valu
 			if obj.UpdatedAt.Equal(cur.Since) {
 				seen[obj.ID] = true
 			}
-			payloads, err := toPayloads(ctx, raw, obj.UpdatedAt)
+			fresh = append(fresh, raw)
+			updated = append(updated, obj.UpdatedAt)
+		}
+		if prepare != nil && len(fresh) > 0 {
+			if err := prepare(ctx, fresh); err != nil {
+				return err
+			}
+		}
+		var events []delivery.Event
+		for i, raw := range fresh {
+			payloads, err := toPayloads(raw, updated[i])
 			if err != nil {
 				return err
 			}
@@ -304,7 +351,7 @@ func timeOrNil(t time.Time) any {
 // start, "running" at the job's started_at, comes first, as the webhook
 // sends it.
 func (r *projectRun) deployments(ctx context.Context) error {
-	return r.list(ctx, "deployments", "/deployments", url.Values{}, func(_ context.Context, raw json.RawMessage, updated time.Time) ([]map[string]any, error) {
+	return r.list(ctx, "deployments", "/deployments", url.Values{}, nil, func(raw json.RawMessage, updated time.Time) ([]map[string]any, error) {
 		var d struct {
 			ID          int64  `json:"id"`
 			Ref         string `json:"ref"`
@@ -338,7 +385,7 @@ var finished = map[string]bool{"success": true, "failed": true, "canceled": true
 
 // pipelines maps each pipeline as the pipeline event would be.
 func (r *projectRun) pipelines(ctx context.Context) error {
-	return r.list(ctx, "pipelines", "/pipelines", url.Values{}, func(_ context.Context, raw json.RawMessage, updated time.Time) ([]map[string]any, error) {
+	return r.list(ctx, "pipelines", "/pipelines", url.Values{}, nil, func(raw json.RawMessage, updated time.Time) ([]map[string]any, error) {
 		var p struct {
 			ID        int64     `json:"id"`
 			Ref       string    `json:"ref"`

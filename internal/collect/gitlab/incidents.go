@@ -12,7 +12,7 @@ import (
 // mapping says marks an incident (default "incident"), each list with its
 // own cursor. An issue in both lists is the same event twice, stored once.
 func (r *projectRun) incidents(ctx context.Context) error {
-	if err := r.list(ctx, "issues:incident", "/issues", url.Values{"issue_type": {"incident"}, "state": {"all"}}, r.issue); err != nil {
+	if err := r.list(ctx, "issues:incident", "/issues", url.Values{"issue_type": {"incident"}, "state": {"all"}}, nil, r.issue); err != nil {
 		return err
 	}
 	labels := r.c.cfg.Webhook.Mapping.IncidentLabels
@@ -20,7 +20,7 @@ func (r *projectRun) incidents(ctx context.Context) error {
 		labels = []string{"incident"}
 	}
 	for _, l := range labels {
-		if err := r.list(ctx, "issues:label:"+l, "/issues", url.Values{"labels": {l}, "state": {"all"}}, r.issue); err != nil {
+		if err := r.list(ctx, "issues:label:"+l, "/issues", url.Values{"labels": {l}, "state": {"all"}}, nil, r.issue); err != nil {
 			return err
 		}
 	}
@@ -30,7 +30,7 @@ func (r *projectRun) incidents(ctx context.Context) error {
 // issue maps an issue of GET /projects/:id/issues as the issue event would
 // be: closed at closed_at, or open; its severity from its labels, else
 // from GitLab's severity (incidents only: UNKNOWN, LOW ... CRITICAL).
-func (r *projectRun) issue(_ context.Context, raw json.RawMessage, _ time.Time) ([]map[string]any, error) {
+func (r *projectRun) issue(raw json.RawMessage, _ time.Time) ([]map[string]any, error) {
 	var is struct {
 		IID       int       `json:"iid"`
 		Title     string    `json:"title"`

@@ -3,11 +3,15 @@ package gitlab
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/stride-oss/stride/internal/collect"
 )
 
 type apiMergeRequest struct {
@@ -62,7 +66,7 @@ func readyNote(body string) bool {
 // approval updates its merge request, so the notes of the merge requests
 // the cursor lists are all that can have changed.
 func (r *projectRun) mergeRequests(ctx context.Context) error {
-	return r.list(ctx, "merge_requests", "/merge_requests", url.Values{"state": {"all"}}, func(ctx context.Context, raw json.RawMessage, _ time.Time) ([]map[string]any, error) {
+	return r.list(ctx, "merge_requests", "/merge_requests", url.Values{"state": {"all"}}, r.readNotes, func(raw json.RawMessage, _ time.Time) ([]map[string]any, error) {
 		var m apiMergeRequest
 		if json.Unmarshal(raw, &m) != nil {
 			return nil, nil
@@ -90,11 +94,7 @@ func (r *projectRun) mergeRequests(ctx context.Context) error {
 			"created_at": m.CreatedAt, "updated_at": m.UpdatedAt, "merged_at": timeOrNil(m.MergedAt), "closed_at": timeOrNil(m.ClosedAt),
 			"merge_commit_sha": sha, "labels": labels, "last_commit": map[string]any{"id": m.SHA}, "author_id": author}
 		out := []map[string]any{{"object_kind": "merge_request", "object_attributes": attrs, "labels": labels}}
-		notes, err := r.notes(ctx, m.IID)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range notes {
+		for _, n := range r.notes[m.IID] {
 			switch {
 			case n.System && strings.TrimSpace(n.Body) == approvedNote:
 				// The approval hook: the merge request, open, updated
@@ -119,21 +119,67 @@ func (r *projectRun) mergeRequests(ctx context.Context) error {
 	})
 }
 
-// notes reads every note of merge request iid, oldest first.
-func (r *projectRun) notes(ctx context.Context, iid int) ([]apiNote, error) {
+// notesInFlight bounds the notes requests of one project in flight; the
+// client bounds those of all projects.
+const notesInFlight = 4
+
+// readNotes reads the notes of the merge requests of a page, a few at a
+// time: one request each (more for over 100 notes) is the cost of the
+// first review and approvals, and waiting for each in turn would make it
+// the run's wall time.
+func (r *projectRun) readNotes(ctx context.Context, objects []json.RawMessage) error {
+	var iids []int
+	for _, raw := range objects {
+		var m struct {
+			IID int `json:"iid"`
+		}
+		if json.Unmarshal(raw, &m) == nil {
+			iids = append(iids, m.IID)
+		}
+	}
+	notes := make([][]apiNote, len(iids))
+	errs := make([]error, len(iids))
+	pages := make([]int, len(iids))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(notesInFlight, len(iids)) {
+		wg.Go(func() {
+			for i := range next {
+				notes[i], pages[i], errs[i] = r.notesOf(ctx, iids[i])
+			}
+		})
+	}
+	for i := range iids {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	r.notes = make(map[int][]apiNote, len(iids))
+	for i, iid := range iids {
+		r.res.Pages += pages[i]
+		r.notes[iid] = notes[i]
+	}
+	return errors.Join(errs...)
+}
+
+// notesOf reads every note of merge request iid, oldest first, and how
+// many pages that took.
+func (r *projectRun) notesOf(ctx context.Context, iid int) ([]apiNote, int, error) {
+	pages := 0
 	var out []apiNote
 	q := url.Values{"sort": {"asc"}, "order_by": {"created_at"}, "per_page": {"100"}}
 	for u := r.url("/merge_requests/"+strconv.Itoa(iid)+"/notes", q); u != ""; {
-		resp, err := r.get(ctx, u, "")
+		resp, err := r.c.client.Do(ctx, collect.Request{URL: u})
 		if err != nil {
-			return nil, err
+			return nil, pages, err
 		}
+		pages++
 		var page []apiNote
 		if err := json.Unmarshal(resp.Body, &page); err != nil {
-			return nil, fmt.Errorf("%s: %w", u, err)
+			return nil, pages, fmt.Errorf("%s: %w", u, err)
 		}
 		out = append(out, page...)
 		u = resp.Next
 	}
-	return out, nil
+	return out, pages, nil
 }
