@@ -46,6 +46,11 @@ type fakeGitLab struct {
 	// failFrom, when positive, answers 500 to request number failFrom
 	// and every later one: a server that went away midway.
 	failFrom int
+	// latency delays every answer, as a distant server would.
+	latency time.Duration
+	// served, when set, records the URL of every answer, for a replay.
+	served []string
+	record bool
 }
 
 func newFake() *fakeGitLab {
@@ -53,9 +58,15 @@ func newFake() *fakeGitLab {
 }
 
 func (f *fakeGitLab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.latency > 0 {
+		time.Sleep(f.latency)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.total++
+	if f.record {
+		f.served = append(f.served, r.URL.RequestURI())
+	}
 	w.Header().Set("RateLimit-Limit", "2000")
 	w.Header().Set("RateLimit-Remaining", "1990")
 	w.Header().Set("RateLimit-Reset", strconv.FormatInt(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), 10))

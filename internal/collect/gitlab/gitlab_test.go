@@ -73,7 +73,7 @@ func newCollector(url string, db *store.DB, in *intake.Intake, projects ...strin
 	return New(Config{APIURL: url, Projects: projects, Webhook: glingest.Config{Mapping: mapping()}, Logger: discard}, testClient(), in, db)
 }
 
-func serve(t *testing.T, f *fakeGitLab) *httptest.Server {
+func serve(t testing.TB, f *fakeGitLab) *httptest.Server {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return srv
