@@ -150,12 +150,25 @@ func (r *projectRun) commits(ctx context.Context) error {
 			if err := json.Unmarshal(body, &page); err != nil {
 				return nil, err
 			}
-			events := make([]delivery.Event, 0, len(page))
 			for _, c := range page {
 				if c.ID == "" || c.CommittedDate.IsZero() {
 					return nil, fmt.Errorf("a commit without an id or a committed date")
 				}
-				events = append(events, r.change(c))
+			}
+			paths, err := r.paths(ctx, page)
+			if err != nil {
+				return nil, err
+			}
+			events := make([]delivery.Event, 0, len(page))
+			for _, c := range page {
+				ev := r.change(c)
+				if p, ok := paths[c.ID]; ok {
+					// Another key than the commit's without files, so
+					// that files read later reach a stored change.
+					ev.Key += ":paths"
+					ev.Change.Paths = p
+				}
+				events = append(events, ev)
 				if c.CommittedDate.After(newest) {
 					newest = c.CommittedDate
 				}
@@ -167,4 +180,79 @@ func (r *projectRun) commits(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// ownsPaths reports whether a service of mapping owns only some paths of
+// project (a monorepo), the one case where a change's files decide whose
+// it is.
+func ownsPaths(mapping delivery.Mapping, project string) bool {
+	for _, s := range mapping.Services {
+		if len(s.Paths) > 0 && slices.ContainsFunc(s.Repositories, func(r string) bool { return strings.EqualFold(r, project) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// paths reads the files of the commits of page that need them: only when
+// the project's services own paths, and only the commits neither this run
+// nor an earlier one (the store) read the files of. The list of commits
+// does not give them, so each costs one request, GET
+// /repository/commits/:sha/diff (more for over 100 files). A merge commit
+// touches nothing of its own, as the git importer reads it, and costs
+// none.
+func (r *projectRun) paths(ctx context.Context, page []apiCommit) (map[string][]string, error) {
+	if !r.withPaths {
+		return nil, nil
+	}
+	out := map[string][]string{}
+	var ask []string
+	for _, c := range page {
+		switch {
+		case r.pathsRead[c.ID]:
+		case len(c.ParentIDs) > 1:
+			out[c.ID] = []string{}
+			r.pathsRead[c.ID] = true
+		default:
+			ask = append(ask, c.ID)
+		}
+	}
+	if len(ask) == 0 {
+		return out, nil
+	}
+	stored, err := r.c.cursors.ChangesWithPaths(ctx, r.project, ask)
+	if err != nil {
+		return nil, err
+	}
+	for _, sha := range ask {
+		r.pathsRead[sha] = true
+		if stored[sha] {
+			continue
+		}
+		files := []string{}
+		for u := r.url("/repository/commits/"+sha+"/diff", url.Values{"per_page": {"100"}}); u != ""; {
+			resp, err := r.get(ctx, u, "")
+			if err != nil {
+				return nil, err
+			}
+			var diffs []struct {
+				OldPath string `json:"old_path"`
+				NewPath string `json:"new_path"`
+			}
+			if err := json.Unmarshal(resp.Body, &diffs); err != nil {
+				return nil, fmt.Errorf("commit %s: %w", sha, err)
+			}
+			for _, d := range diffs {
+				// A rename touches where the file was as well as where
+				// it is, as a push lists it (removed and added).
+				files = append(files, d.NewPath)
+				if d.OldPath != "" && d.OldPath != d.NewPath {
+					files = append(files, d.OldPath)
+				}
+			}
+			u = resp.Next
+		}
+		out[sha] = files
+	}
+	return out, nil
 }

@@ -24,6 +24,9 @@ type fakeProject struct {
 	lists map[string][]map[string]any
 	// notes are each merge request's notes, oldest first.
 	notes map[int][]map[string]any
+	// diffs are the files of commits by id, as GET
+	// /repository/commits/:sha/diff lists them (old_path, new_path, ...).
+	diffs map[string][]map[string]any
 	// status, when set, answers every request of the project (401, 404).
 	status int
 }
@@ -109,6 +112,12 @@ func (f *fakeGitLab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				list = append(list, c)
 			}
 		}
+	case diffRoute(parts):
+		list = p.diffs[parts[2]]
+		if list == nil {
+			f.fail(w, http.StatusNotFound, "404 Commit Not Found")
+			return
+		}
 	case "merge_requests/:iid/notes":
 		if q.Get("sort") != "asc" {
 			f.fail(w, http.StatusBadRequest, "sort")
@@ -186,4 +195,13 @@ func (f *fakeGitLab) requestsSoFar() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.total
+}
+
+// diffRoute is the route when it is repository/commits/:sha/diff (counted
+// by sha), and otherwise what no route is.
+func diffRoute(parts []string) string {
+	if len(parts) == 4 && parts[0] == "repository" && parts[1] == "commits" && parts[3] == "diff" {
+		return strings.Join(parts, "/")
+	}
+	return "\x00"
 }

@@ -52,10 +52,12 @@ type Writer interface {
 	Events(ctx context.Context, source string, events []delivery.Event) (intake.Result, error)
 }
 
-// Cursors keeps where each resource stopped: *store.DB.
+// Cursors keeps where each resource stopped, and says which commits are
+// stored with their files known: *store.DB.
 type Cursors interface {
 	Cursor(ctx context.Context, source, scope, resource string) (store.Cursor, error)
 	SaveCursor(ctx context.Context, c store.Cursor) error
+	ChangesWithPaths(ctx context.Context, repository string, shas []string) (map[string]bool, error)
 }
 
 // Config says what to collect.
@@ -141,7 +143,7 @@ feed:
 // collect reads one project, resource after resource.
 func (c *Collector) collect(ctx context.Context, project string) ProjectResult {
 	res := ProjectResult{Project: project}
-	r := &projectRun{c: c, project: project, res: &res}
+	r := &projectRun{c: c, project: project, res: &res, withPaths: ownsPaths(c.cfg.Webhook.Mapping, project), pathsRead: map[string]bool{}}
 	for _, step := range []func(context.Context) error{r.check, r.commits, r.mergeRequests, r.deployments, r.pipelines, r.incidents} {
 		if err := step(ctx); err != nil {
 			res.Err = err
@@ -165,6 +167,11 @@ type projectRun struct {
 	// notes are the notes of the merge requests of the page being
 	// mapped, by iid.
 	notes map[int][]apiNote
+	// withPaths says the commits' files are read: a service of the
+	// mapping owns only some paths of the project; pathsRead are the
+	// commits whose files this run read or found stored.
+	withPaths bool
+	pathsRead map[string]bool
 }
 
 func (r *projectRun) url(p string, q url.Values) string {
