@@ -12,7 +12,7 @@ import (
 )
 
 // A synthetic project-year: commits on main (one parent each), merge
-// requests with a review comment and an approval each, deployments and
+// requests of three commits with a review comment and an approval each, deployments and
 // pipelines of the newest commits, a few incidents.
 const (
 	yearCommits     = 1000
@@ -23,7 +23,8 @@ const (
 )
 
 func yearOf() *fakeProject {
-	p := &fakeProject{defaultBranch: "main", commits: map[string][]map[string]any{}, lists: map[string][]map[string]any{}, notes: map[int][]map[string]any{}}
+	p := &fakeProject{defaultBranch: "main", commits: map[string][]map[string]any{}, lists: map[string][]map[string]any{},
+		notes: map[int][]map[string]any{}, mrCommits: map[int][]map[string]any{}}
 	step := 365 * 24 * time.Hour / yearCommits
 	var main []map[string]any
 	for i := range yearCommits {
@@ -41,6 +42,10 @@ func yearOf() *fakeProject {
 		p.notes[i] = []map[string]any{
 			apiNoteOf(histNote{id: int64(10 * i), author: carol, body: "a question", at: created.Add(time.Hour)}),
 			apiNoteOf(histNote{id: int64(10*i + 1), author: bob, body: approvedNote, system: true, at: created.Add(2 * time.Hour)}),
+		}
+		for j := 3; j >= 1; j-- { // newest first
+			p.mrCommits[i] = append(p.mrCommits[i], apiCommitOf(histCommit{sha: fmt.Sprintf("%039x%d", i, j), title: "work", who: "dev",
+				at: created.Add(-time.Duration(4-j) * time.Hour)}))
 		}
 	}
 	for i := 1; i <= yearDeployments; i++ {
@@ -64,9 +69,9 @@ func pages(n int) int { return max((n+99)/100, 1) }
 
 // leastRequests is the least the REST API allows for a project-year: the
 // project, the branches, each list in pages of 100 (the incidents twice:
-// by type and by label), and each merge request's notes, which GitLab
-// lists only per merge request.
-var leastRequests = 1 + 1 + pages(yearCommits) + pages(yearMRs) + yearMRs + pages(yearDeployments) + pages(yearPipelines) + 2*pages(yearIncidents)
+// by type and by label), and each merge request's notes and commits (for
+// the first), which GitLab lists only per merge request.
+var leastRequests = 1 + 1 + pages(yearCommits) + pages(yearMRs) + 2*yearMRs + pages(yearDeployments) + pages(yearPipelines) + 2*pages(yearIncidents)
 
 // BenchmarkCollectProjectYears collects 4 project-years from the simulated
 // GitLab answering each request after 100 ms, 8 requests in flight and 4

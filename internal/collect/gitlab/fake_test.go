@@ -22,8 +22,10 @@ type fakeProject struct {
 	commits map[string][]map[string]any
 	// lists are merge_requests, deployments, pipelines and issues.
 	lists map[string][]map[string]any
-	// notes are each merge request's notes, oldest first.
-	notes map[int][]map[string]any
+	// notes are each merge request's notes, oldest first; mrCommits its
+	// commits, newest first.
+	notes     map[int][]map[string]any
+	mrCommits map[int][]map[string]any
 	// diffs are the files of commits by id, as GET
 	// /repository/commits/:sha/diff lists them (old_path, new_path, ...).
 	diffs map[string][]map[string]any
@@ -36,7 +38,7 @@ type fakeProject struct {
 // (acme%2Fshop); lists filtered by updated_after (on or after) and sorted
 // by order_by=updated_at&sort=asc, issues by issue_type and labels,
 // commits by ref_name and since, newest first; offset pages of pageSize
-// with a Link rel="next"; an ETag on each answer, and 304 to a matching
+// with a Link rel="next" and rel="last"; an ETag on each answer, and 304 to a matching
 // If-None-Match; RateLimit-* headers.
 type fakeGitLab struct {
 	mu       sync.Mutex
@@ -81,8 +83,8 @@ func (f *fakeGitLab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	escaped, route, _ := strings.Cut(strings.TrimPrefix(r.URL.EscapedPath(), "/projects/"), "/")
 	name, _ := url.PathUnescape(escaped)
 	parts := strings.Split(route, "/")
-	if len(parts) == 3 && parts[0] == "merge_requests" && parts[2] == "notes" {
-		route = "merge_requests/:iid/notes"
+	if len(parts) == 3 && parts[0] == "merge_requests" && (parts[2] == "notes" || parts[2] == "commits") {
+		route = "merge_requests/:iid/" + parts[2]
 	}
 	f.requests[name+" "+route]++
 	p := f.projects[name]
@@ -118,6 +120,9 @@ func (f *fakeGitLab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.fail(w, http.StatusNotFound, "404 Commit Not Found")
 			return
 		}
+	case "merge_requests/:iid/commits":
+		iid, _ := strconv.Atoi(parts[1])
+		list = p.mrCommits[iid]
 	case "merge_requests/:iid/notes":
 		if q.Get("sort") != "asc" {
 			f.fail(w, http.StatusBadRequest, "sort")
@@ -154,10 +159,13 @@ func (f *fakeGitLab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	page = max(page, 1)
 	from, to := min((page-1)*f.pageSize, len(list)), min(page*f.pageSize, len(list))
 	if to < len(list) {
-		u := *r.URL
-		q.Set("page", strconv.Itoa(page+1))
-		u.RawQuery = q.Encode()
-		w.Header().Set("Link", `<http://`+r.Host+u.String()+`>; rel="next"`)
+		link := func(page int, rel string) string {
+			u := *r.URL
+			q.Set("page", strconv.Itoa(page))
+			u.RawQuery = q.Encode()
+			return `<http://` + r.Host + u.String() + `>; rel="` + rel + `"`
+		}
+		w.Header().Set("Link", link(page+1, "next")+", "+link((len(list)+f.pageSize-1)/f.pageSize, "last"))
 	}
 	out := list[from:to]
 	if out == nil {

@@ -167,6 +167,16 @@ type projectRun struct {
 	// notes are the notes of the merge requests of the page being
 	// mapped, by iid.
 	notes map[int][]apiNote
+	// firstCommits are when the first commits of the merge requests of
+	// the page were authored, by iid, where read; mergeRequestsSince and
+	// mergeRequestsAtSince are the cursor the run started from and the
+	// merge requests it names.
+	firstCommits         map[int]time.Time
+	mergeRequestsSince   time.Time
+	mergeRequestsAtSince map[int64]bool
+	// extra are events of the page that no webhook payload carries,
+	// written with the page's.
+	extra []delivery.Event
 	// withPaths says the commits' files are read: a service of the
 	// mapping owns only some paths of the project; pathsRead are the
 	// commits whose files this run read or found stored.
@@ -296,6 +306,7 @@ func (r *projectRun) list(ctx context.Context, resource, path string, q url.Valu
 			}
 		}
 		var events []delivery.Event
+		r.extra = nil
 		for i, raw := range fresh {
 			payloads, err := toPayloads(raw, updated[i])
 			if err != nil {
@@ -305,6 +316,7 @@ func (r *projectRun) list(ctx context.Context, resource, path string, q url.Valu
 				events = append(events, r.translate(p)...)
 			}
 		}
+		events = append(events, r.extra...)
 		if err := r.commit(ctx, events); err != nil {
 			return err
 		}

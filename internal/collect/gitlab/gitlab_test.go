@@ -91,10 +91,11 @@ func hook(t *testing.T, in *intake.Intake, i int, body []byte) intake.Verdict {
 // shopRequests is what a first run of the history costs, pages of two:
 // the project; the branches (2 pages: feature/x, main, release/1.x);
 // main's six commits (3 pages) and release/1.x's three (2); the two merge
-// requests (1) and their notes (four and three: 2 pages each); the four
-// deployments (2); the pipeline (1); the incident by type (1) and by label
-// (1, none labelled "incident").
-const shopRequests = 1 + 2 + 3 + 2 + 1 + 4 + 2 + 1 + 1 + 1
+// requests (1), their notes (four and three: 2 pages each) and their
+// commits for the first (three: the first page and the last; one); the
+// four deployments (2); the pipeline (1); the incident by type (1) and by
+// label (1, none labelled "incident").
+const shopRequests = 1 + 2 + 3 + 2 + 1 + 4 + 3 + 2 + 1 + 1 + 1
 
 func TestCollectGitLab(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
@@ -118,15 +119,16 @@ func TestCollectGitLab(t *testing.T) {
 			t.Errorf("acme/locked: %v, want a 401 that stops it alone", e)
 		}
 		// Events: 6 commits (each once, though two branches list three
-		// of them); 2 merge requests with 2 review notes (carol's and
-		// dave's on 1; carol's on her own 2 is no review), 2 approvals
-		// and 1 ready; 4 deployments and 101's start; 1 pipeline; the
-		// incident, once by type (the label list is empty).
+		// of them); 2 merge requests with their first commits, 2 review
+		// notes (carol's and dave's on 1; carol's on her own 2 is no
+		// review), 2 approvals and 1 ready; 4 deployments and 101's
+		// start; 1 pipeline; the incident, once by type (the label list
+		// is empty).
 		shop := res[2]
 		if shop.Err != nil || shop.Pages != shopRequests || shop.Skipped != 0 {
 			t.Fatalf("acme/shop: %+v, want %d pages and nothing skipped", shop, shopRequests)
 		}
-		if want := 6 + 2 + 2 + 2 + 1 + 5 + 1 + 1; shop.Added != want {
+		if want := 6 + 2*2 + 2 + 2 + 1 + 5 + 1 + 1; shop.Added != want {
 			t.Errorf("acme/shop: %d events added, want %d", shop.Added, want)
 		}
 
@@ -159,16 +161,21 @@ func TestCollectGitLab(t *testing.T) {
 		}
 
 		// A new note on merge request 2 updates it: the next run reads
-		// that merge request and its notes, and adds the note's event.
+		// that merge request and its notes (not its commits: it was read
+		// merged), and adds the note's event.
 		p := fake.projects["acme/shop"]
 		fake.mu.Lock()
 		p.lists["merge_requests"][1]["updated_at"] = at(400)
 		p.notes[2] = append(p.notes[2], apiNoteOf(histNote{id: 614, author: dave, body: "late look", at: at(400)}))
 		fake.mu.Unlock()
+		commits := fake.count("acme/shop", "merge_requests/:iid/commits")
 		res, err = newCollector(srv.URL, db, in, "acme/shop").Run(ctx)
 		// The merge request's new update and the new note.
 		if err != nil || res[0].Err != nil || res[0].Added != 2 {
 			t.Errorf("after a note: %+v, %v; want 2 events added", res, err)
+		}
+		if got := fake.count("acme/shop", "merge_requests/:iid/commits") - commits; got != 0 {
+			t.Errorf("after a note: %d pages of commits, want none", got)
 		}
 	})
 }
@@ -207,7 +214,9 @@ func other(t *testing.T, db *store.DB) *store.DB {
 }
 
 // TestCollectedEqualsWebhooks: one history collected through the API gives
-// the same DORA and flow reports as the same history sent as webhooks.
+// the same DORA and flow reports as the same history sent as webhooks. The
+// webhook side is told the merge requests' first commits besides, the one
+// fact no webhook carries.
 func TestCollectedEqualsWebhooks(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, hooked *store.DB) {
 		in := prepared(t, hooked)
@@ -216,6 +225,14 @@ func TestCollectedEqualsWebhooks(t *testing.T) {
 			if v := hook(t, in, i, body); v.Outcome != intake.Accepted && v.Outcome != intake.Ignored {
 				t.Fatalf("delivery %d: %+v, want accepted", i, v)
 			}
+		}
+		var first []delivery.Event
+		for _, m := range histMRs {
+			first = append(first, delivery.Event{Key: "first-commit-" + strconv.Itoa(m.iid), Kind: delivery.KindPullRequest,
+				PullRequest: &delivery.PullRequest{Repository: "acme/shop", Number: m.iid, FirstCommitAt: m.commits[0]}})
+		}
+		if _, err := in.Events(ctx, "api", first); err != nil {
+			t.Fatal(err)
 		}
 
 		collected := other(t, hooked)
@@ -235,7 +252,8 @@ func TestCollectedEqualsWebhooks(t *testing.T) {
 		// ships C, the hotfix E and M; 104 ships D. Pickup: merge request
 		// 1 created at 150, first reviewed by carol at 165; 2 marked
 		// ready at 270, first reviewed by bob's approval at 290 (carol's
-		// note on her own is none). Review: 165→180 and 290→300.
+		// note on her own is none). Review: 165→180 and 290→300. Coding:
+		// 130→150 and 200→250.
 		if n := got.DORA.DeploymentFrequency.Count; n != 3 {
 			t.Errorf("deployments %d, want 3", n)
 		}
@@ -244,6 +262,9 @@ func TestCollectedEqualsWebhooks(t *testing.T) {
 		}
 		if p := got.Flow.PickupTime; p == nil || p.Count != 2 || p.MedianSeconds != 17.5*60 {
 			t.Errorf("pickup time %s, want 2 merge requests, median 17.5 minutes", asJSON(p))
+		}
+		if c := got.Flow.CodingTime; c == nil || c.Count != 2 || c.MedianSeconds != 35*60 {
+			t.Errorf("coding time %s, want 2 merge requests, median 35 minutes", asJSON(c))
 		}
 		if r := got.Flow.ReviewTime; r == nil || r.Count != 2 || r.MedianSeconds != 12.5*60 {
 			t.Errorf("review time %s, want 2 merge requests, median 12.5 minutes", asJSON(r))

@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -84,16 +85,19 @@ type histMR struct {
 	merged         time.Time
 	mergeSHA       string
 	notes          []histNote
+	// commits are when the merge request's commits were authored,
+	// oldest first.
+	commits []time.Time
 }
 
 var histMRs = []histMR{
-	{iid: 1, title: "Checkout", author: alice, created: at(150), merged: at(180), mergeSHA: sha('c'), notes: []histNote{
+	{iid: 1, title: "Checkout", author: alice, created: at(150), merged: at(180), mergeSHA: sha('c'), commits: []time.Time{at(130), at(140), at(145)}, notes: []histNote{
 		{id: 601, author: carol, body: "the total rounds wrong", at: at(165)},
 		{id: 602, author: bob, body: "approved this merge request", system: true, at: at(170)},
 		{id: 603, author: dave, body: "nice", at: at(172)},
 		{id: 604, author: alice, body: "merged", system: true, at: at(180)},
 	}},
-	{iid: 2, title: "Receipts", author: carol, created: at(250), ready: at(270), merged: at(300), mergeSHA: sha('d'), notes: []histNote{
+	{iid: 2, title: "Receipts", author: carol, created: at(250), ready: at(270), merged: at(300), mergeSHA: sha('d'), commits: []time.Time{at(200)}, notes: []histNote{
 		{id: 611, author: carol, body: "still a draft, sorry", at: at(260)},
 		{id: 612, author: carol, body: "marked this merge request as **ready**", system: true, at: at(270)},
 		{id: 613, author: bob, body: "approved this merge request", system: true, at: at(290)},
@@ -163,8 +167,9 @@ func shopProject() *fakeProject {
 			"release/1.x": byBranch(sha('e'), sha('b'), sha('a')),
 			"feature/x":   byBranch(sha('a')),
 		},
-		lists: map[string][]map[string]any{"pipelines": {histPipeline}, "issues": {histIncident}},
-		notes: map[int][]map[string]any{},
+		lists:     map[string][]map[string]any{"pipelines": {histPipeline}, "issues": {histIncident}},
+		notes:     map[int][]map[string]any{},
+		mrCommits: map[int][]map[string]any{},
 	}
 	for _, d := range histDeployments {
 		p.lists["deployments"] = append(p.lists["deployments"], apiDeployment(d))
@@ -173,6 +178,10 @@ func shopProject() *fakeProject {
 		p.lists["merge_requests"] = append(p.lists["merge_requests"], apiMR(m))
 		for _, n := range m.notes {
 			p.notes[m.iid] = append(p.notes[m.iid], apiNoteOf(n))
+		}
+		for i, c := range m.commits { // newest first
+			p.mrCommits[m.iid] = append([]map[string]any{apiCommitOf(histCommit{sha: fmt.Sprintf("%039x%d", i+1, m.iid), title: "work", who: "dev", at: c})},
+				p.mrCommits[m.iid]...)
 		}
 	}
 	return p

@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/collect"
+	"github.com/stride-oss/stride/internal/delivery"
 )
 
 type apiMergeRequest struct {
+	ID             int64     `json:"id"`
 	IID            int       `json:"iid"`
 	Title          string    `json:"title"`
 	State          string    `json:"state"`
@@ -66,7 +68,17 @@ func readyNote(body string) bool {
 // approval updates its merge request, so the notes of the merge requests
 // the cursor lists are all that can have changed.
 func (r *projectRun) mergeRequests(ctx context.Context) error {
-	return r.list(ctx, "merge_requests", "/merge_requests", url.Values{"state": {"all"}}, r.readNotes, func(raw json.RawMessage, _ time.Time) ([]map[string]any, error) {
+	cur, err := r.c.cursors.Cursor(ctx, Source, r.project, "merge_requests")
+	if err != nil {
+		return err
+	}
+	r.mergeRequestsSince, r.mergeRequestsAtSince = cur.Since, map[int64]bool{}
+	for _, id := range strings.Fields(cur.LastID) {
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+			r.mergeRequestsAtSince[n] = true
+		}
+	}
+	return r.list(ctx, "merge_requests", "/merge_requests", url.Values{"state": {"all"}}, r.readDetails, func(raw json.RawMessage, _ time.Time) ([]map[string]any, error) {
 		var m apiMergeRequest
 		if json.Unmarshal(raw, &m) != nil {
 			return nil, nil
@@ -94,6 +106,9 @@ func (r *projectRun) mergeRequests(ctx context.Context) error {
 			"created_at": m.CreatedAt, "updated_at": m.UpdatedAt, "merged_at": timeOrNil(m.MergedAt), "closed_at": timeOrNil(m.ClosedAt),
 			"merge_commit_sha": sha, "labels": labels, "last_commit": map[string]any{"id": m.SHA}, "author_id": author}
 		out := []map[string]any{{"object_kind": "merge_request", "object_attributes": attrs, "labels": labels}}
+		if at, ok := r.firstCommits[m.IID]; ok {
+			r.extra = append(r.extra, r.firstCommitEvent(m, author, at))
+		}
 		for _, n := range r.notes[m.IID] {
 			switch {
 			case n.System && strings.TrimSpace(n.Body) == approvedNote:
@@ -119,47 +134,107 @@ func (r *projectRun) mergeRequests(ctx context.Context) error {
 	})
 }
 
-// notesInFlight bounds the notes requests of one project in flight; the
-// client bounds those of all projects.
-const notesInFlight = 4
+// detailsInFlight bounds the requests for the details of one project's
+// merge requests in flight; the client bounds those of all projects.
+const detailsInFlight = 4
 
-// readNotes reads the notes of the merge requests of a page, a few at a
-// time: one request each (more for over 100 notes) is the cost of the
-// first review and approvals, and waiting for each in turn would make it
-// the run's wall time.
-func (r *projectRun) readNotes(ctx context.Context, objects []json.RawMessage) error {
-	var iids []int
+// readDetails reads what the list does not say of the merge requests of a
+// page, a few at a time, as waiting for each in turn would make it the
+// run's wall time: the notes of each (one request, more for over 100
+// notes), the cost of the first review and approvals; and the first
+// commit of each that is open or was merged since the last run (one
+// request, two for over 100 commits), for the coding time. A merge
+// request the last run read merged had its first commit read by that run.
+func (r *projectRun) readDetails(ctx context.Context, objects []json.RawMessage) error {
+	var mrs []apiMergeRequest
 	for _, raw := range objects {
-		var m struct {
-			IID int `json:"iid"`
-		}
+		var m apiMergeRequest
 		if json.Unmarshal(raw, &m) == nil {
-			iids = append(iids, m.IID)
+			mrs = append(mrs, m)
 		}
 	}
-	notes := make([][]apiNote, len(iids))
-	errs := make([]error, len(iids))
-	pages := make([]int, len(iids))
+	notes := make([][]apiNote, len(mrs))
+	first := make([]time.Time, len(mrs))
+	errs := make([]error, len(mrs))
+	pages := make([]int, len(mrs))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(notesInFlight, len(iids)) {
+	for range min(detailsInFlight, len(mrs)) {
 		wg.Go(func() {
 			for i := range next {
-				notes[i], pages[i], errs[i] = r.notesOf(ctx, iids[i])
+				m := mrs[i]
+				var n int
+				notes[i], n, errs[i] = r.notesOf(ctx, m.IID)
+				pages[i] += n
+				if errs[i] != nil || m.State == "closed" || m.State == "merged" && r.readMerged(m) {
+					continue
+				}
+				first[i], n, errs[i] = r.firstCommit(ctx, m.IID)
+				pages[i] += n
 			}
 		})
 	}
-	for i := range iids {
+	for i := range mrs {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	r.notes = make(map[int][]apiNote, len(iids))
-	for i, iid := range iids {
+	r.notes = make(map[int][]apiNote, len(mrs))
+	r.firstCommits = make(map[int]time.Time, len(mrs))
+	for i, m := range mrs {
 		r.res.Pages += pages[i]
-		r.notes[iid] = notes[i]
+		r.notes[m.IID] = notes[i]
+		if !first[i].IsZero() {
+			r.firstCommits[m.IID] = first[i]
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// readMerged reports whether the run that saved the cursor read merge
+// request m merged: it was merged before the cursor, or at it and is one of
+// the merge requests the cursor names (a merge updates the merge request).
+func (r *projectRun) readMerged(m apiMergeRequest) bool {
+	return m.MergedAt.Before(r.mergeRequestsSince) || m.MergedAt.Equal(r.mergeRequestsSince) && r.mergeRequestsAtSince[m.ID]
+}
+
+// firstCommit reads when the first commit of merge request iid was
+// authored. GitLab lists the commits newest first, so the oldest are on
+// the last page: the first page, and the last (Link rel="last") when
+// there are more; following rel="next" when GitLab leaves "last" out, as
+// it does for very long lists.
+func (r *projectRun) firstCommit(ctx context.Context, iid int) (time.Time, int, error) {
+	var first time.Time
+	pages := 0
+	for u := r.url("/merge_requests/"+strconv.Itoa(iid)+"/commits", url.Values{"per_page": {"100"}}); u != ""; {
+		resp, err := r.c.client.Do(ctx, collect.Request{URL: u})
+		if err != nil {
+			return time.Time{}, pages, err
+		}
+		pages++
+		var page []struct {
+			AuthoredDate  time.Time `json:"authored_date"`
+			CommittedDate time.Time `json:"committed_date"`
+		}
+		if err := json.Unmarshal(resp.Body, &page); err != nil {
+			return time.Time{}, pages, fmt.Errorf("%s: %w", u, err)
+		}
+		for _, c := range page {
+			at := c.AuthoredDate
+			if at.IsZero() {
+				at = c.CommittedDate
+			}
+			if !at.IsZero() && (first.IsZero() || at.Before(first)) {
+				first = at
+			}
+		}
+		next := resp.Next
+		if last := collect.LinkRel(resp.Header.Get("Link"), "last"); next != "" && last != "" && last != u {
+			next = last
+		}
+		u = next
+	}
+	return first, pages, nil
 }
 
 // notesOf reads every note of merge request iid, oldest first, and how
@@ -182,4 +257,17 @@ func (r *projectRun) notesOf(ctx context.Context, iid int) ([]apiNote, int, erro
 		u = resp.Next
 	}
 	return out, pages, nil
+}
+
+// firstCommitEvent reports when merge request m's first commit was
+// authored, which no webhook tells: an event of its own, keyed by the
+// time it reports, dated at creation so it never outranks the merge
+// request's own reports on state, labels or title.
+func (r *projectRun) firstCommitEvent(m apiMergeRequest, author int64, at time.Time) delivery.Event {
+	pr := &delivery.PullRequest{Repository: r.project, Number: m.IID, Title: m.Title, CreatedAt: m.CreatedAt, UpdatedAt: m.CreatedAt, FirstCommitAt: at}
+	if author > 0 {
+		pr.Author = strconv.FormatInt(author, 10)
+	}
+	return delivery.Event{Key: fmt.Sprintf("gitlab:merge_request_history:%s:%d:%s", r.project, m.IID, at.UTC().Format(time.RFC3339Nano)),
+		Kind: delivery.KindPullRequest, Source: Source, PullRequest: pr}
 }
