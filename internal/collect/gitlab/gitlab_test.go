@@ -288,7 +288,7 @@ func TestKilledRunResumes(t *testing.T) {
 		want, wantReports := res[0].Added, reportsOf(t, whole)
 
 		// Kill points across every resource; each on a database of its own.
-		for _, kill := range []int{2, 5, 9, 11, 13, 16, 18} {
+		for _, kill := range []int{2, 5, 9, 11, 13, 15, 17, 19, shopRequests} {
 			t.Run("at request "+strconv.Itoa(kill), func(t *testing.T) {
 				resumed := other(t, db)
 				in := prepared(t, resumed)
