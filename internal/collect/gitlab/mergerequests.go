@@ -63,10 +63,12 @@ func readyNote(body string) bool {
 // mergeRequests maps each merge request as its last webhook event would
 // be (merged, closed or open, with its labels and merge commit), and, for
 // each merge request that changed, its notes: a comment by someone other
-// than the author as the note event would be (the first review), and each
-// approval as the merge request event of action "approved". A note or an
-// approval updates its merge request, so the notes of the merge requests
-// the cursor lists are all that can have changed.
+// than the author as the note event would be (the first review), each
+// approval as the merge request event of action "approved", and a draft
+// marked ready as the update event that says so; and its first commit
+// (see readDetails). A note or an approval updates its merge request, so
+// the notes of the merge requests the cursor lists are all that can have
+// changed.
 func (r *projectRun) mergeRequests(ctx context.Context) error {
 	cur, err := r.c.cursors.Cursor(ctx, Source, r.project, "merge_requests")
 	if err != nil {
