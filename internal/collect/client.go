@@ -449,7 +449,11 @@ func apiMessage(body []byte) string {
 
 // NextLink returns the rel="next" URL of a Link header, "" when there is
 // none (the last page).
-func NextLink(link string) string {
+func NextLink(link string) string { return LinkRel(link, "next") }
+
+// LinkRel returns the URL of a Link header with relation rel ("next",
+// "last"), "" when there is none.
+func LinkRel(link, rel string) string {
 	for part := range strings.SplitSeq(link, ",") {
 		url, params, ok := strings.Cut(part, ";")
 		if !ok {
@@ -457,7 +461,7 @@ func NextLink(link string) string {
 		}
 		for p := range strings.SplitSeq(params, ";") {
 			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-			if k == "rel" && slicesHas(strings.Fields(strings.Trim(v, `"`)), "next") {
+			if k == "rel" && slicesHas(strings.Fields(strings.Trim(v, `"`)), rel) {
 				return strings.Trim(strings.TrimSpace(url), "<>")
 			}
 		}

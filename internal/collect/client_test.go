@@ -289,6 +289,9 @@ func TestNextLink(t *testing.T) {
 			t.Errorf("NextLink(%q) = %q, want %q", tt.link, got, tt.want)
 		}
 	}
+	if got := LinkRel(tests[0].link, "last"); got != "https://api.github.com/repositories/1/pulls?page=5" {
+		t.Errorf("LinkRel(last) = %q", got)
+	}
 }
 
 func TestGraphQLErrors(t *testing.T) {

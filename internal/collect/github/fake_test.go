@@ -51,6 +51,10 @@ type fakeRepo struct {
 	issues      []map[string]any
 	// pulls are GraphQL nodes, most recently updated first.
 	pulls []any
+	// files are the files of commits by sha, as GET /commits/{sha}
+	// lists them (filename, status, previous_filename); the list of
+	// commits carries none.
+	files map[string][]any
 }
 
 func newFakeGitHub(t testing.TB) (*fakeGitHub, *httptest.Server) {
@@ -153,7 +157,11 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for _, cs := range repo.branches {
 			for _, c := range cs {
 				if c["sha"] == strings.TrimPrefix(rest, "commits/") {
-					f.answer(w, r, c)
+					one := map[string]any{"files": repo.files[c["sha"].(string)]}
+					for k, v := range c {
+						one[k] = v
+					}
+					f.answer(w, r, one)
 					return
 				}
 			}

@@ -53,10 +53,12 @@ type Writer interface {
 	Events(ctx context.Context, source string, events []delivery.Event) (intake.Result, error)
 }
 
-// Cursors keeps where each resource stopped: *store.DB.
+// Cursors keeps where each resource stopped, and says which commits are
+// stored with their files known: *store.DB.
 type Cursors interface {
 	Cursor(ctx context.Context, source, scope, resource string) (store.Cursor, error)
 	SaveCursor(ctx context.Context, c store.Cursor) error
+	ChangesWithPaths(ctx context.Context, repository string, shas []string) (map[string]bool, error)
 }
 
 // Config says what to collect.
@@ -259,6 +261,12 @@ type repoRun struct {
 	commitTimes map[string]time.Time
 	// published are the releases' publication times by tag.
 	published map[string]time.Time
+	// withPaths says the commits' files are read: a service of the
+	// mapping owns only some paths of the repository.
+	withPaths bool
+	// pathsRead are the commits whose files this run read or found
+	// stored, so a commit on two branches is asked for once.
+	pathsRead map[string]bool
 }
 
 func (c *Collector) repo(ctx context.Context, repo string) RepoResult {
@@ -267,7 +275,7 @@ func (c *Collector) repo(ctx context.Context, repo string) RepoResult {
 		res.Err = fmt.Errorf("%q is not owner/name", repo)
 		return res
 	}
-	r := &repoRun{c: c, repo: repo, res: &res}
+	r := &repoRun{c: c, repo: repo, res: &res, withPaths: ownsPaths(c.cfg.Webhook.Mapping, repo), pathsRead: map[string]bool{}}
 	// Releases come before tags: a tag's release dates its deployment.
 	steps := []func(context.Context) error{r.commits, r.releases, r.tags, r.pulls, r.deployments, r.runs, r.incidents}
 	for _, step := range steps {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -185,12 +186,25 @@ func (r *repoRun) commits(ctx context.Context) error {
 			if err := json.Unmarshal(body, &page); err != nil {
 				return nil, false, err
 			}
-			events := make([]delivery.Event, 0, len(page))
 			for _, c := range page {
 				if c.SHA == "" || c.Commit.Committer.Date.IsZero() {
 					return nil, false, fmt.Errorf("a commit without a sha or a committer date")
 				}
-				events = append(events, r.change(c))
+			}
+			paths, err := r.paths(ctx, page)
+			if err != nil {
+				return nil, false, err
+			}
+			events := make([]delivery.Event, 0, len(page))
+			for _, c := range page {
+				ev := r.change(c)
+				if p, ok := paths[c.SHA]; ok {
+					// Another key than the commit's without files, so
+					// that files read later reach a stored change.
+					ev.Key += ":paths"
+					ev.Change.Paths = p
+				}
+				events = append(events, ev)
 				r.commitTimes[c.SHA] = c.Commit.Committer.Date
 				if c.Commit.Committer.Date.After(newest) {
 					newest = c.Commit.Committer.Date
@@ -203,6 +217,84 @@ func (r *repoRun) commits(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// ownsPaths reports whether a service of mapping owns only some paths of
+// repo (a monorepo), the one case where a change's files decide whose it
+// is.
+func ownsPaths(mapping delivery.Mapping, repo string) bool {
+	for _, s := range mapping.Services {
+		if len(s.Paths) > 0 && slices.ContainsFunc(s.Repositories, func(r string) bool { return strings.EqualFold(r, repo) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// paths reads the files of the commits of page that need them: only when
+// the repository's services own paths, and only the commits neither this
+// run nor an earlier one (the store) read the files of. The list and
+// GraphQL do not give a commit's files (GraphQL's Commit has only a count,
+// changedFilesIfAvailable), so each costs one REST request, GET
+// /commits/{sha}, and more for a commit of over 300 files (its pages). A
+// merge commit touches nothing of its own, as the git importer reads it,
+// and costs none.
+func (r *repoRun) paths(ctx context.Context, page []apiCommit) (map[string][]string, error) {
+	if !r.withPaths {
+		return nil, nil
+	}
+	out := map[string][]string{}
+	var ask []string
+	for _, c := range page {
+		switch {
+		case r.pathsRead[c.SHA]:
+		case len(c.Parents) > 1:
+			out[c.SHA] = []string{}
+			r.pathsRead[c.SHA] = true
+		default:
+			ask = append(ask, c.SHA)
+		}
+	}
+	if len(ask) == 0 {
+		return out, nil
+	}
+	stored, err := r.c.cursors.ChangesWithPaths(ctx, r.repo, ask)
+	if err != nil {
+		return nil, err
+	}
+	for _, sha := range ask {
+		r.pathsRead[sha] = true
+		if stored[sha] {
+			continue
+		}
+		files := []string{}
+		for u := r.url("/commits/"+sha, url.Values{"per_page": {"300"}}); u != ""; {
+			resp, err := r.get(ctx, u, "")
+			if err != nil {
+				return nil, err
+			}
+			var c struct {
+				Files []struct {
+					Filename         string `json:"filename"`
+					PreviousFilename string `json:"previous_filename"`
+				} `json:"files"`
+			}
+			if err := json.Unmarshal(resp.Body, &c); err != nil {
+				return nil, fmt.Errorf("commit %s: %w", sha, err)
+			}
+			for _, f := range c.Files {
+				// A rename touches where the file was as well as where
+				// it is, as a push lists it (removed and added).
+				files = append(files, f.Filename)
+				if f.PreviousFilename != "" {
+					files = append(files, f.PreviousFilename)
+				}
+			}
+			u = resp.Next
+		}
+		out[sha] = files
+	}
+	return out, nil
 }
 
 // tags reports each tag as its release's deployment when the connector
