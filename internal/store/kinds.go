@@ -67,7 +67,7 @@ var entityTables = map[delivery.Kind]entityTable{
 	delivery.KindBuild: jsonTable("builds", []keyColumn{{"repository", false}, {"id", false}},
 		func(e delivery.Event) delivery.Build { return *e.Build }, delivery.MergeBuild,
 		func(b delivery.Build) ([]string, []any) {
-			return []string{"sha", "finished_at"}, []any{b.SHA, micros(b.FinishedAt)}
+			return []string{"sha", "finished_at", "attempt"}, []any{b.SHA, micros(b.FinishedAt), b.Attempt}
 		}),
 }
 
