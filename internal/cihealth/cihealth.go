@@ -1,9 +1,10 @@
-// Package cihealth computes CI health and work-hours deploys from stored
-// facts: build duration per pipeline, the time a repository's default
-// branch stays red, the re-run rate, commit-to-production time against a
-// target, and production deployments by hour and weekday in each team's
-// time zone. It is a pure function of its Input; internal/report gathers
-// the input. docs/metrics.md defines every figure.
+// Package cihealth computes two reports from stored facts: CI health
+// (build duration per pipeline, the time a repository's default branch
+// stays red, the re-run rate, commit-to-production time against a target)
+// and work-hours deploys (production deployments by hour and weekday in
+// each team's time zone, and the share outside working hours). Both are
+// pure functions of an Input; internal/report gathers it.
+// docs/metrics.md defines every figure.
 package cihealth
 
 import (
@@ -111,8 +112,27 @@ type Report struct {
 	Branches           []RedBranch        `json:"default_branches"`
 	Reruns             Reruns             `json:"reruns"`
 	CommitToProduction CommitToProduction `json:"commit_to_production"`
-	DeployHours        DeployHours        `json:"deploy_hours"`
 	Warnings           []Warning          `json:"warnings"`
+}
+
+// HoursReport is the work-hours deploys report: production deployments by
+// local hour and weekday, and the share outside working hours.
+type HoursReport struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	DeployHours
+	Warnings []Warning `json:"warnings"`
+}
+
+// Hours computes the work-hours deploys report; it reads only
+// Deployments and Weeks of in.
+func Hours(in Input) HoursReport {
+	rep := HoursReport{From: in.Period.From, To: in.Period.To}
+	rep.DeployHours, rep.Warnings = deployHours(in)
+	if rep.Warnings == nil {
+		rep.Warnings = []Warning{}
+	}
+	return rep
 }
 
 // Warning says in words what is missing or assumed, and what to do.
@@ -240,8 +260,6 @@ func Compute(in Input) Report {
 		rep.Warnings = append(rep.Warnings, *w)
 	}
 	rep.CommitToProduction, warn = commitToProduction(in)
-	rep.Warnings = append(rep.Warnings, warn...)
-	rep.DeployHours, warn = deployHours(in)
 	rep.Warnings = append(rep.Warnings, warn...)
 	if rep.Warnings == nil {
 		rep.Warnings = []Warning{}

@@ -243,7 +243,7 @@ func TestCommitToProduction(t *testing.T) {
 			t.Errorf("service %d = %+v, want %+v", i, g, w)
 		}
 	}
-	if got := codes(rep.Warnings); !slices.Equal(got, []string{"target_default", "time_zone_assumed"}) {
+	if got := codes(rep.Warnings); !slices.Equal(got, []string{"target_default"}) {
 		t.Errorf("warnings %v", rep.Warnings)
 	}
 	e, err := Explain(in, "commit_to_production")
@@ -280,7 +280,11 @@ func TestDeployHours(t *testing.T) {
 		},
 		Weeks: map[string]WorkWeek{"api": week},
 	}
-	h := Compute(in).DeployHours
+	rep := Hours(in)
+	h := rep.DeployHours
+	if got := codes(rep.Warnings); !slices.Equal(got, []string{"time_zone_assumed"}) {
+		t.Errorf("warnings %v; want ops's assumed zone", rep.Warnings)
+	}
 	if h.Deployments != 7 || h.OutsideWorkingHours != 4 || !eqPtr(h.Share, ptr(4.0/7)) {
 		t.Errorf("deployments %d, outside %d, share %v; want 7, 4, 4/7", h.Deployments, h.OutsideWorkingHours, deref(h.Share))
 	}
@@ -288,6 +292,10 @@ func TestDeployHours(t *testing.T) {
 	want[4][17], want[4][18], want[6][1], want[0][9], want[0][18], want[1][10], want[5][12] = 1, 1, 1, 1, 1, 1, 1
 	if h.ByWeekdayHour != want {
 		t.Errorf("by weekday and hour\n got %v\nwant %v", h.ByWeekdayHour, want)
+	}
+	e, err := Explain(in, "deploy_hours")
+	if err != nil || len(e.Deployments) != 7 || e.Deployments[4].Deployment != "api/production/4" || e.Deployments[4].Local != "Mon 2026-03-30 09:30" || e.Deployments[4].Outside {
+		t.Errorf("explain %+v, %v; want 7, the fifth api/4 at Mon 09:30 Berlin, within", e.Deployments, err)
 	}
 	wantTeams := []TeamClock{
 		{Team: "", TimeZone: "UTC", Days: []string{"mon", "tue", "wed", "thu", "fri"}, Hours: "09:00–18:00", Deployments: 1, Outside: 1},

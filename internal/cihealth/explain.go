@@ -64,8 +64,9 @@ type ExplainedDeployment struct {
 // Explain lists the records behind figure, which is one of Figures.
 func Explain(in Input, figure string) (Explanation, error) {
 	e := Explanation{Figure: figure, From: in.Period.From, To: in.Period.To, Warnings: []string{}}
-	for _, w := range Compute(in).Warnings {
-		e.Warnings = append(e.Warnings, w.Message)
+	warnings := func() []Warning { return Compute(in).Warnings }
+	if figure == "deploy_hours" {
+		warnings = func() []Warning { return Hours(in).Warnings }
 	}
 	switch figure {
 	case "build_duration":
@@ -124,6 +125,9 @@ func Explain(in Input, figure string) (Explanation, error) {
 		}
 	default:
 		return e, delivery.FieldError("figure", "%q is not one of build_duration, red_time, rerun_rate, commit_to_production, deploy_hours", figure)
+	}
+	for _, w := range warnings() {
+		e.Warnings = append(e.Warnings, w.Message)
 	}
 	return e, nil
 }

@@ -62,6 +62,38 @@ func (r *Reader) CIInput(ctx context.Context, scope store.Scope, period delivery
 	return in, err
 }
 
+// DeployHours computes the work-hours deploys report of scope over period.
+// It reads deployments only, so stale shipments do not touch it.
+func (r *Reader) DeployHours(ctx context.Context, scope store.Scope, period delivery.Period) (cihealth.HoursReport, error) {
+	in, err := r.hoursInput(ctx, scope, period)
+	if err != nil {
+		return cihealth.HoursReport{}, err
+	}
+	return cihealth.Hours(in), nil
+}
+
+// DeployHoursExplain lists the deployments behind the work-hours report,
+// each at its local time.
+func (r *Reader) DeployHoursExplain(ctx context.Context, scope store.Scope, period delivery.Period) (cihealth.Explanation, error) {
+	in, err := r.hoursInput(ctx, scope, period)
+	if err != nil {
+		return cihealth.Explanation{}, err
+	}
+	return cihealth.Explain(in, "deploy_hours")
+}
+
+func (r *Reader) hoursInput(ctx context.Context, scope store.Scope, period delivery.Period) (cihealth.Input, error) {
+	in := cihealth.Input{Period: period}
+	services, err := r.Store.ScopeServices(ctx, scope)
+	if err != nil {
+		return in, err
+	}
+	if in.Deployments, err = r.Store.TerminalDeployments(ctx, services, period); err != nil {
+		return in, err
+	}
+	return in, r.settle(ctx, services, &in)
+}
+
 // ciInput reads the builds of the scope's repositories that finished from
 // cihealth.RedLookback before the period to its end (every repository's
 // when the scope is everything), and the production deployments of its
@@ -90,9 +122,15 @@ func (r *Reader) ciInput(ctx context.Context, scope store.Scope, period delivery
 	if in.Shipments, err = r.Store.Shipments(ctx, services, period, false); err != nil {
 		return in, nil, err
 	}
+	return in, stale, r.settle(ctx, services, &in)
+}
+
+// settle sets each service's commit-to-production target and working
+// week from its team's, as stride.yaml says.
+func (r *Reader) settle(ctx context.Context, services []string, in *cihealth.Input) error {
 	all, err := r.Store.ServiceTeams(ctx)
 	if err != nil {
-		return in, nil, err
+		return err
 	}
 	teams := store.TeamOf(all)
 	in.Targets, in.TargetSet, in.Weeks = map[string]time.Duration{}, map[string]bool{}, map[string]cihealth.WorkWeek{}
@@ -109,5 +147,5 @@ func (r *Reader) ciInput(ctx context.Context, scope store.Scope, period delivery
 		}
 		in.Weeks[s] = w
 	}
-	return in, stale, nil
+	return nil
 }

@@ -92,7 +92,14 @@ func TestCIReport(t *testing.T) {
 		if c.Changes != 2 || c.WithinTarget != 1 || *c.MedianSeconds != 450 || len(c.Services) != 1 || c.Services[0].TargetSeconds != 300 {
 			t.Errorf("commit to production %+v (median %v); want 1 of 2 within 300 s, median 450", c, *c.MedianSeconds)
 		}
-		h := rep.DeployHours
+		hours, err := r.DeployHours(context.Background(), store.Scope{Team: "core"}, period)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := hours.DeployHours
+		if len(hours.Warnings) != 0 {
+			t.Errorf("deploy hours warnings %+v", hours.Warnings)
+		}
 		if h.Deployments != 2 || h.OutsideWorkingHours != 1 || h.ByWeekdayHour[0][11] != 1 || h.ByWeekdayHour[0][18] != 1 {
 			t.Errorf("deploy hours %+v; want d1 on Monday 11h, d2 on Monday 18h, outside", h)
 		}
