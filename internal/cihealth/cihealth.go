@@ -455,7 +455,7 @@ func reruns(in Input) (Reruns, *Warning) {
 	}
 	if unknown := r.Builds - r.Known; unknown > 0 {
 		return r, &Warning{Code: "attempt_unknown", Message: fmt.Sprintf(
-			"%d of %d builds do not say whether they were re-run (GitLab pipeline events and CDEvents without customData.attempt do not), so the re-run rate counts only the %d that do",
+			"the sources of %d of %d builds do not say whether they were re-run (GitLab pipeline events and CDEvents without customData.attempt do not), so the re-run rate counts only the %d whose attempt is known",
 			unknown, r.Builds, r.Known)}
 	}
 	return r, nil
@@ -562,11 +562,7 @@ func deployHours(in Input) (DeployHours, []Warning) {
 			tc = &TeamClock{Team: w.Team, TimeZone: w.location().String(), Days: dayNames(w), Hours: hours(w)}
 			teams[w.Team] = tc
 			if w.ZoneAssumed {
-				name := w.Team
-				if name == "" {
-					name = "(services without a team)"
-				}
-				assumed = append(assumed, name)
+				assumed = append(assumed, w.Team)
 			}
 		}
 		tc.Deployments++
@@ -584,9 +580,18 @@ func deployHours(in Input) (DeployHours, []Warning) {
 	slices.Sort(assumed)
 	var warn []Warning
 	if len(assumed) > 0 {
+		var parts []string
+		if assumed[0] == "" {
+			parts = append(parts, "services without a team")
+			assumed = assumed[1:]
+		}
+		if len(assumed) > 0 {
+			parts = append(parts, "team "+list(assumed))
+		}
 		warn = append(warn, Warning{Code: "time_zone_assumed", Message: fmt.Sprintf(
-			"%s set no time zone, so their deployments are placed in hours and weekdays of UTC; set time_zone for the team in stride.yaml (e.g. Europe/Berlin)",
-			list(assumed))})
+			"the deployments of %s are placed in the hours and weekdays of UTC, since no time zone is set for them; "+
+				"set working_hours.timezone of the team in stride.yaml (e.g. Europe/Berlin), and give every service a team",
+			strings.Join(parts, " and of "))})
 	}
 	return h, warn
 }
