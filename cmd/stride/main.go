@@ -50,6 +50,8 @@ Usage:
   stride report slo     [--service NAME | --team NAME] [--calendar week|month --from DATE] [--explain SLO] [--format table|json]
   stride report digest  --team NAME [--at TIME] [--format text|html|chat|json]
   stride report impact  [--service NAME | --team NAME] [--from DATE] [--to DATE] [--explain DEPLOYMENT] [--format table|json]
+  stride report ci      [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain FIGURE]
+  stride report deploy-hours [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain deploy_hours]
   stride slo            apply -f slos.yaml | list | rules
   stride maintenance    add --service NAME --from TIME --to TIME --reason TEXT | list
   stride rings export   --format flagd [--service NAME] [--sha SHA]
@@ -322,7 +324,12 @@ func wire(db *store.DB, cfg config.Config, sources map[string]ingest.Source, log
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return in, runner, &report.Reader{Store: db, Fresh: runner.Hook(intake.TaskShipments), CauseWindow: window, CauseWindows: windows}, nil
+	ci, err := cfg.CIHealth()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return in, runner, &report.Reader{Store: db, Fresh: runner.Hook(intake.TaskShipments), CauseWindow: window, CauseWindows: windows,
+		CISettings: report.CISettings{DefaultBranches: ci.DefaultBranches, TeamTargets: ci.TeamTargets, ServiceTargets: ci.ServiceTargets, Weeks: ci.Weeks}}, nil
 }
 
 // writePath is the one write path over db as stride.yaml configures it, for
@@ -436,7 +443,7 @@ func checkReport(name, format, service, team string, stderr io.Writer) bool {
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "stride report: name a report: dora, flow, planning, incidents, slo or digest")
+		fmt.Fprintln(stderr, "stride report: name a report: dora, flow, planning, incidents, slo, digest, impact, ci or deploy-hours")
 		return 2
 	}
 	kind := args[0]
@@ -452,8 +459,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if kind == "impact" {
 		return runReportImpact(ctx, args[1:], stdout, stderr)
 	}
+	if kind == "ci" || kind == "deploy-hours" {
+		return runReportCI(ctx, kind, args[1:], stdout, stderr)
+	}
 	if kind != "dora" && kind != "flow" && kind != "planning" {
-		fmt.Fprintf(stderr, "stride report: unknown report %q (want dora, flow or planning)\n", kind)
+		fmt.Fprintf(stderr, "stride report: unknown report %q (want dora, flow, planning, incidents, slo, digest, impact, ci or deploy-hours)\n", kind)
 		return 2
 	}
 	fs := newFlags("report "+kind, stderr)

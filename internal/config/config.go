@@ -31,6 +31,8 @@ type Config struct {
 	// Teams holds what is set per team (targets); a team need not be
 	// listed to own services.
 	Teams []Team `yaml:"teams"`
+	// CI holds what the CI health report cannot learn from builds.
+	CI CI `yaml:"ci"`
 	// Sources holds the section of each enabled webhook source, by name,
 	// as written with ${VAR} expanded. Load has checked that each decodes
 	// into its connector's configuration and builds; SourceConfig and

@@ -15,6 +15,11 @@ type Team struct {
 	Name    string       `yaml:"name"`
 	Targets dora.Targets `yaml:"targets"`
 	Digest  *TeamDigest  `yaml:"digest"`
+	// WorkingHours is when and in which time zone the team works: its
+	// deployments are placed in hours and weekdays of that zone (UTC,
+	// with a warning, when unset), and those outside the hours (Monday
+	// to Friday, 09:00 to 18:00, when unset) are counted.
+	WorkingHours WorkingHours `yaml:"working_hours"`
 }
 
 // validateTeams checks the teams: section and every targets: block, so a
@@ -32,6 +37,9 @@ func (c Config) validateTeams() error {
 		seen[t.Name] = true
 		if err := t.Targets.Validate(); err != nil {
 			return fmt.Errorf("config: teams[%d] (%s).%s", i, t.Name, targetError(err))
+		}
+		if _, err := t.WorkWeek(); err != nil {
+			return fmt.Errorf("config: teams[%d] (%s).%w", i, t.Name, err)
 		}
 	}
 	for i, s := range c.Services {
@@ -92,6 +100,9 @@ func OverrideTargets(base, over dora.Targets) dora.Targets {
 	}
 	if over.TimeToRestore != nil {
 		base.TimeToRestore = over.TimeToRestore
+	}
+	if over.CommitToProduction != nil {
+		base.CommitToProduction = over.CommitToProduction
 	}
 	return base
 }

@@ -362,6 +362,15 @@ type Build struct {
 	StartedAt  time.Time   `json:"StartedAt"`
 	FinishedAt time.Time   `json:"FinishedAt"`
 	UpdatedAt  time.Time   `json:"UpdatedAt"`
+	// Attempt is the run's attempt, 1 for the first: GitHub's run_attempt,
+	// GitLab's retries of a pipeline's jobs plus one. 0 means the source did
+	// not say, which is not the same as a first attempt. A re-run keeps the
+	// run's ID, so the reports of one run merge to its highest attempt.
+	Attempt int `json:"Attempt,omitempty"`
+	// DefaultBranch is the repository's default branch as the source saw
+	// it when it reported the run (GitHub's and GitLab's
+	// repository.default_branch); empty when it did not say.
+	DefaultBranch string `json:"DefaultBranch,omitempty"`
 }
 
 // BuildStatus is the state of a build.

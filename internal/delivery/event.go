@@ -313,6 +313,9 @@ func validateBuild(b *Build) error {
 	if b.Status != "" && buildRank[b.Status] == 0 {
 		return FieldError("build.status", "unknown status %q (want running, success, failure or cancelled)", b.Status)
 	}
+	if b.Attempt < 0 {
+		return FieldError("build.attempt", "is %d; attempts count from 1 (0: not known)", b.Attempt)
+	}
 	for _, t := range []*time.Time{&b.StartedAt, &b.FinishedAt, &b.UpdatedAt} {
 		*t = NormalizeTime(*t)
 	}

@@ -315,5 +315,12 @@ func MergeBuild(a, b Build) Build {
 	m.StartedAt = earliest(a.StartedAt, b.StartedAt)
 	m.FinishedAt = pickTime(a.FinishedAt, b.FinishedAt, ord)
 	m.UpdatedAt = laterOf(a.UpdatedAt, b.UpdatedAt)
+	// Attempts only grow: a re-run never becomes its first attempt again,
+	// whatever order the reports arrive in.
+	m.Attempt = max(a.Attempt, b.Attempt)
+	// Two reports of one run naming different default branches (it was
+	// renamed while the run ran) are rare; the greater name is kept, so the
+	// merge does not depend on the order and the next run says the new one.
+	m.DefaultBranch = pickString(a.DefaultBranch, b.DefaultBranch, 0)
 	return m
 }

@@ -177,6 +177,18 @@ func TestMergeWorkItemAndBuildAreJoins(t *testing.T) {
 	b1 := Build{Repository: "r", ID: "1", Status: BuildRunning, StartedAt: t0, UpdatedAt: t0}
 	b2 := Build{Repository: "r", ID: "1", Status: BuildSuccess, FinishedAt: t0.Add(time.Minute), UpdatedAt: t0.Add(time.Minute), SHA: "x"}
 	joinLaws(t, MergeBuild, []Build{b1, b2})
+	// A re-run: the first attempt failed, the second (same ID) succeeded;
+	// a GitLab job report says only the attempt.
+	r1 := Build{Repository: "r", ID: "2", Status: BuildFailure, Attempt: 1, StartedAt: t0, FinishedAt: t0.Add(time.Minute), UpdatedAt: t0.Add(time.Minute), DefaultBranch: "main"}
+	r2 := Build{Repository: "r", ID: "2", Status: BuildSuccess, Attempt: 2, StartedAt: t0.Add(time.Hour), FinishedAt: t0.Add(61 * time.Minute), UpdatedAt: t0.Add(61 * time.Minute)}
+	r3 := Build{Repository: "r", ID: "2", Attempt: 3, UpdatedAt: t0.Add(30 * time.Minute), DefaultBranch: "trunk"}
+	joinLaws(t, MergeBuild, []Build{r1, r2, r3})
+	if got := MergeBuild(r2, MergeBuild(r3, r1)); got.Attempt != 3 || got.Status != BuildSuccess || !got.StartedAt.Equal(t0) || got.DefaultBranch != "trunk" {
+		t.Errorf("re-run merged to %+v; want attempt 3, success, first start, default branch trunk (the greater of main and trunk)", got)
+	}
+	if got := MergeBuild(r1, r2); got.Attempt != 2 {
+		t.Errorf("attempt = %d, want 2", got.Attempt)
+	}
 	c1 := Change{Repository: "r", SHA: "a", CommitTime: t0, Parents: []string{"p"}}
 	c2 := Change{Repository: "r", SHA: "a", CommitTime: t0, Author: "ann", Title: "fix"}
 	c3 := Change{Repository: "r", SHA: "a", CommitTime: t0, Paths: []string{"api/main.go", "web/app.ts"}}

@@ -28,6 +28,10 @@ type Targets struct {
 	ChangeFailureRate *float64 `yaml:"change_failure_rate"`
 	// TimeToRestore is a maximum (≤) of the median time to restore.
 	TimeToRestore *time.Duration `yaml:"time_to_restore"`
+	// CommitToProduction is the time a change may take from commit to
+	// production (cihealth.DefaultTarget, 15 minutes, when unset); the CI
+	// health report judges each change by it, the DORA judgement does not.
+	CommitToProduction *time.Duration `yaml:"commit_to_production"`
 }
 
 // targetsJSON is the API form of Targets: durations in seconds, as every
@@ -37,6 +41,7 @@ type targetsJSON struct {
 	LeadTimeSeconds       *float64 `json:"lead_time_seconds,omitempty"`
 	ChangeFailureRate     *float64 `json:"change_failure_rate,omitempty"`
 	TimeToRestoreSeconds  *float64 `json:"time_to_restore_seconds,omitempty"`
+	CommitToProduction    *float64 `json:"commit_to_production_seconds,omitempty"`
 }
 
 func secondsOf(d *time.Duration) *float64 {
@@ -58,7 +63,7 @@ func durationOf(s *float64) *time.Duration {
 // MarshalJSON writes the targets with durations in seconds
 // (lead_time_seconds, time_to_restore_seconds), not Go's nanoseconds.
 func (t Targets) MarshalJSON() ([]byte, error) {
-	return json.Marshal(targetsJSON{t.DeploymentDaysPerWeek, secondsOf(t.LeadTime), t.ChangeFailureRate, secondsOf(t.TimeToRestore)})
+	return json.Marshal(targetsJSON{t.DeploymentDaysPerWeek, secondsOf(t.LeadTime), t.ChangeFailureRate, secondsOf(t.TimeToRestore), secondsOf(t.CommitToProduction)})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -68,7 +73,7 @@ func (t *Targets) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("targets: %w", err)
 	}
 	*t = Targets{DeploymentDaysPerWeek: j.DeploymentDaysPerWeek, LeadTime: durationOf(j.LeadTimeSeconds),
-		ChangeFailureRate: j.ChangeFailureRate, TimeToRestore: durationOf(j.TimeToRestoreSeconds)}
+		ChangeFailureRate: j.ChangeFailureRate, TimeToRestore: durationOf(j.TimeToRestoreSeconds), CommitToProduction: durationOf(j.CommitToProduction)}
 	return nil
 }
 
@@ -85,12 +90,15 @@ func (t Targets) Validate() error {
 		return delivery.FieldError("targets.change_failure_rate", "%v is not a ratio from 0 to 1", *t.ChangeFailureRate)
 	case t.TimeToRestore != nil && *t.TimeToRestore <= 0:
 		return delivery.FieldError("targets.time_to_restore", "%v is not a positive duration", *t.TimeToRestore)
+	case t.CommitToProduction != nil && *t.CommitToProduction <= 0:
+		return delivery.FieldError("targets.commit_to_production", "%v is not a positive duration", *t.CommitToProduction)
 	}
 	return nil
 }
 
-// Empty reports whether no target is set, so a page can leave out the
-// targets panel instead of showing four "no target" lines.
+// Empty reports whether none of the four DORA targets is set, so a page
+// can leave out the targets panel instead of showing four "no target"
+// lines; CommitToProduction belongs to the CI report, not that panel.
 func (t Targets) Empty() bool {
 	return t.DeploymentDaysPerWeek == nil && t.LeadTime == nil && t.ChangeFailureRate == nil && t.TimeToRestore == nil
 }

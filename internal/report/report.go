@@ -33,6 +33,8 @@ type Reader struct {
 	// CauseWindows overrides CauseWindow per service, as stride.yaml's
 	// incident_cause_window of each service says.
 	CauseWindows map[string]time.Duration
+	// CISettings is what stride.yaml says for the CI health report.
+	CISettings CISettings
 }
 
 // causeWindow is the incident cause window of service.

@@ -142,6 +142,10 @@ type wireBuild struct {
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// Attempt is the re-run attempt, 1 for the first (0 or absent: not
+	// known); DefaultBranch the repository's default branch.
+	Attempt       int    `json:"attempt"`
+	DefaultBranch string `json:"default_branch"`
 }
 
 // decodeEvents reads one event or an array of events. Errors are
@@ -308,7 +312,8 @@ func (w wireEvent) event() delivery.Event {
 	}
 	if b := w.Build; b != nil {
 		e.Build = &delivery.Build{Repository: b.Repository, ID: b.ID, Name: b.Name, SHA: b.SHA, Branch: b.Branch,
-			Status: delivery.BuildStatus(b.Status), StartedAt: b.StartedAt, FinishedAt: b.FinishedAt, UpdatedAt: b.UpdatedAt}
+			Status: delivery.BuildStatus(b.Status), StartedAt: b.StartedAt, FinishedAt: b.FinishedAt, UpdatedAt: b.UpdatedAt,
+			Attempt: b.Attempt, DefaultBranch: b.DefaultBranch}
 	}
 	return e
 }

@@ -67,7 +67,9 @@ var entityTables = map[delivery.Kind]entityTable{
 	delivery.KindBuild: jsonTable("builds", []keyColumn{{"repository", false}, {"id", false}},
 		func(e delivery.Event) delivery.Build { return *e.Build }, delivery.MergeBuild,
 		func(b delivery.Build) ([]string, []any) {
-			return []string{"sha", "finished_at"}, []any{b.SHA, micros(b.FinishedAt)}
+			// Every field store.Builds reads, so it need not decode data.
+			return []string{"sha", "finished_at", "attempt", "name", "branch", "status", "started_at", "updated_at", "default_branch"},
+				[]any{b.SHA, micros(b.FinishedAt), b.Attempt, b.Name, b.Branch, string(b.Status), micros(b.StartedAt), micros(b.UpdatedAt), b.DefaultBranch}
 		}),
 }
 

@@ -267,6 +267,9 @@ type repoRun struct {
 	// pathsRead are the commits whose files this run read or found
 	// stored, so a commit on two branches is asked for once.
 	pathsRead map[string]bool
+	// defaultBranch is the repository's default branch once branches has
+	// read it, sent with each translated object as a webhook sends it.
+	defaultBranch string
 }
 
 func (c *Collector) repo(ctx context.Context, repo string) RepoResult {
@@ -338,7 +341,11 @@ func (r *repoRun) save(ctx context.Context, cur store.Cursor) error {
 // delivery, were it a webhook) is left out too, logged and counted in
 // Skipped, so one odd object does not stop its repository.
 func (r *repoRun) translate(event string, payload map[string]any) ([]delivery.Event, error) {
-	payload["repository"] = map[string]any{"full_name": r.repo}
+	repo := map[string]any{"full_name": r.repo}
+	if r.defaultBranch != "" {
+		repo["default_branch"] = r.defaultBranch
+	}
+	payload["repository"] = repo
 	body, err := json.Marshal(payload)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", event, err)

@@ -90,6 +90,7 @@ func (r *repoRun) branches(ctx context.Context) ([]string, error) {
 		}
 		def = cur.LastID
 	}
+	r.defaultBranch = def
 	var release []string
 	err = r.sweep(ctx, "branches", r.url("/branches", url.Values{"per_page": {"100"}}), func(body []byte, _ store.Cursor) ([]delivery.Event, bool, error) {
 		var page []struct {

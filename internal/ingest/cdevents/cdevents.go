@@ -170,6 +170,11 @@ type customData struct {
 	Severity   string `json:"severity"`
 	OpenedAt   string `json:"openedAt"`
 	Hotfix     bool   `json:"hotfix"`
+	// Attempt and DefaultBranch describe a build or pipeline run: its
+	// re-run attempt (1 for the first) and its repository's default
+	// branch; CDEvents v0.4 has neither.
+	Attempt       int    `json:"attempt"`
+	DefaultBranch string `json:"defaultBranch"`
 }
 
 type contentMode int
@@ -374,7 +379,7 @@ func (s *Source) build(t translation, predicate string) (delivery.Event, error) 
 	if err != nil {
 		return delivery.Event{}, err
 	}
-	b := &delivery.Build{ID: t.ev.Subject.ID, Branch: t.custom.Branch, UpdatedAt: t.at}
+	b := &delivery.Build{ID: t.ev.Subject.ID, Branch: t.custom.Branch, UpdatedAt: t.at, Attempt: t.custom.Attempt, DefaultBranch: t.custom.DefaultBranch}
 	b.SHA, b.Repository = commit(c.ArtifactID, t.custom)
 	switch predicate {
 	case "queued":
@@ -401,7 +406,8 @@ func (s *Source) pipelineRun(t translation, predicate string) (delivery.Event, e
 	if err != nil {
 		return delivery.Event{}, err
 	}
-	b := &delivery.Build{ID: t.ev.Subject.ID, Name: c.PipelineName, Branch: t.custom.Branch, FinishedAt: t.at, UpdatedAt: t.at}
+	b := &delivery.Build{ID: t.ev.Subject.ID, Name: c.PipelineName, Branch: t.custom.Branch, FinishedAt: t.at, UpdatedAt: t.at,
+		Attempt: t.custom.Attempt, DefaultBranch: t.custom.DefaultBranch}
 	b.SHA, b.Repository = commit("", t.custom)
 	b.Status = outcome(c.Outcome, "")
 	if b.Status == "" {

@@ -408,3 +408,40 @@ func FuzzTranslate(f *testing.F) {
 		}
 	})
 }
+
+// TestBuildAttempt: customData's attempt and defaultBranch reach the
+// build, and a pipeline run without them leaves the attempt unknown (0).
+func TestBuildAttempt(t *testing.T) {
+	s := &Source{}
+	for _, tt := range []struct {
+		name    string
+		custom  map[string]any
+		attempt int
+		branch  string
+	}{
+		{"a re-run pipeline says its attempt", map[string]any{"attempt": 2, "defaultBranch": "main"}, 2, "main"},
+		{"a pipeline run that does not say", nil, 0, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := cdEventOf(t, "pipelinerun.finished")
+			c, _ := ev["customData"].(map[string]any)
+			if c == nil {
+				c = map[string]any{}
+			}
+			delete(c, "attempt")
+			delete(c, "defaultBranch")
+			for k, v := range tt.custom {
+				c[k] = v
+			}
+			ev["customData"] = c
+			h, body := binary(t, ev)
+			events, err := s.Translate(h, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(events) != 1 || events[0].Build == nil || events[0].Build.Attempt != tt.attempt || events[0].Build.DefaultBranch != tt.branch {
+				t.Errorf("got %+v, want one build of attempt %d, default branch %q", events, tt.attempt, tt.branch)
+			}
+		})
+	}
+}

@@ -53,6 +53,10 @@ func (s *Source) workflowRun(body []byte) ([]delivery.Event, error) {
 		Branch:     run.HeadBranch,
 		StartedAt:  run.RunStartedAt,
 		UpdatedAt:  run.UpdatedAt,
+		// run_attempt is 1 for the first run and grows with each re-run
+		// of the same run ID; 0 (absent) stays "not known".
+		Attempt:       run.RunAttempt,
+		DefaultBranch: e.Repository.defaultBranch(),
 	}
 	if b.StartedAt.IsZero() {
 		b.StartedAt = run.CreatedAt

@@ -678,16 +678,19 @@ func TestIncidents(t *testing.T) {
 }
 
 func TestWorkflowRun(t *testing.T) {
-	run := func(action, status, conclusion string) string {
+	runAttempt := func(attempt, action, status, conclusion string) string {
 		return `{"action":"` + action + `","workflow_run":{"id":3,"name":"ci","head_sha":"abc","head_branch":"main","status":"` + status + `","conclusion":` + conclusion + `,
-			"run_attempt":1,"run_started_at":"2024-03-01T10:00:00Z","created_at":"2024-03-01T09:59:00Z","updated_at":"2024-03-01T10:05:00Z"},` + repoJSON + `}`
+			"run_attempt":` + attempt + `,"run_started_at":"2024-03-01T10:00:00Z","created_at":"2024-03-01T09:59:00Z","updated_at":"2024-03-01T10:05:00Z"},` + repoJSON + `}`
 	}
+	run := func(action, status, conclusion string) string { return runAttempt("1", action, status, conclusion) }
 	tests := []struct {
 		name     string
 		body     string
 		status   delivery.BuildStatus
 		finished bool
+		attempt  int
 	}{
+		{name: "a re-run keeps its ID and says its attempt", body: runAttempt("3", "completed", "completed", `"success"`), status: delivery.BuildSuccess, finished: true, attempt: 3},
 		{name: "a requested run is running", body: run("requested", "queued", "null"), status: delivery.BuildRunning},
 		{name: "a run in progress is running", body: run("in_progress", "in_progress", "null"), status: delivery.BuildRunning},
 		{name: "a successful run finished", body: run("completed", "completed", `"success"`), status: delivery.BuildSuccess, finished: true},
@@ -702,7 +705,7 @@ func TestWorkflowRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := delivery.Build{Repository: "acme/shop", ID: "3", Name: "ci", SHA: "abc", Branch: "main", Status: tt.status,
-				StartedAt: ts("2024-03-01T10:00:00Z"), UpdatedAt: ts("2024-03-01T10:05:00Z")}
+				StartedAt: ts("2024-03-01T10:00:00Z"), UpdatedAt: ts("2024-03-01T10:05:00Z"), Attempt: max(tt.attempt, 1), DefaultBranch: "main"}
 			if tt.finished {
 				want.FinishedAt = ts("2024-03-01T10:05:00Z")
 			}

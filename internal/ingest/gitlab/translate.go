@@ -291,6 +291,10 @@ func (s *Source) pipeline(body []byte) ([]delivery.Event, error) {
 		Status:     status,
 		StartedAt:  a.CreatedAt.Time,
 		FinishedAt: a.FinishedAt.Time,
+		// The pipeline hook lists only the latest run of each job, so it
+		// cannot say whether a job was retried: Attempt stays 0 (not
+		// known) rather than claiming a first attempt.
+		DefaultBranch: p.Project.DefaultBranch,
 	}
 	if !a.Tag {
 		b.Branch = a.Ref
