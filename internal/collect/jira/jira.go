@@ -1,5 +1,8 @@
 // Package jira collects a Jira project's issues by JQL through the Jira
-// Cloud REST API (GET /rest/api/3/search/jql), mapped by the webhook
+// Cloud REST API (GET /rest/api/3/search/jql, with their changelog), and
+// its boards' sprints with their issues through the agile API
+// (/rest/agile/1.0/board, .../board/{id}/sprint, .../sprint/{id}/issue),
+// mapped by the webhook
 // connector (internal/ingest/jira): a webhook carries the same issue
 // object, so each issue is wrapped in the jira:issue_updated event that
 // would report it, and becomes the same work item (with its story points,
@@ -80,7 +83,10 @@ type ProjectResult struct {
 	Issues        int
 	Events, Added int
 	Skipped       int
-	Err           error
+	// Boards and Sprints are what the agile API listed; SprintsRead the
+	// sprints whose issues were read (a closed sprint is read once).
+	Boards, Sprints, SprintsRead int
+	Err                          error
 }
 
 // Collector reads Jira into Stride.
@@ -109,7 +115,11 @@ func (c *Collector) Run(ctx context.Context) ([]ProjectResult, error) {
 			return out, err
 		}
 		res := ProjectResult{Project: p}
-		if err := c.project(ctx, p, &res); err != nil {
+		err := c.project(ctx, p, &res)
+		if err == nil {
+			err = c.sprints(ctx, p, &res)
+		}
+		if err != nil {
 			res.Err = err
 			c.cfg.Logger.Warn("collect: project stopped", "project", p, "err", err)
 		}
@@ -139,7 +149,7 @@ func (c *Collector) project(ctx context.Context, project string, res *ProjectRes
 	}
 	token := ""
 	for {
-		q := url.Values{"jql": {jql(project, since)}, "fields": {"*all"}, "maxResults": {"100"}}
+		q := url.Values{"jql": {jql(project, since)}, "fields": {"*all"}, "maxResults": {"100"}, "expand": {"changelog"}}
 		if token != "" {
 			q.Set("nextPageToken", token)
 		}
