@@ -290,7 +290,7 @@ func wire(db *store.DB, cfg config.Config, sources map[string]ingest.Source, log
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return in, runner, &report.Reader{Store: db, Fresh: runner.Hook(intake.TaskShipments), CauseWindow: window, CauseWindows: windows}, nil
+	return in, runner, &report.Reader{Store: db, Fresh: runner.Hook(intake.TaskShipments), CauseWindow: window, CauseWindows: windows, SprintConfig: cfg.Sprint}, nil
 }
 
 // writePath is the one write path over db as stride.yaml configures it, for

@@ -18,6 +18,7 @@ import (
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/ingest"
 	"github.com/stride-oss/stride/internal/ingest/sources"
+	"github.com/stride-oss/stride/internal/sprint"
 )
 
 // Config is the content of stride.yaml.
@@ -54,6 +55,9 @@ type Config struct {
 	IncidentCauseWindow *time.Duration `yaml:"incident_cause_window"`
 	// Metrics says who may read /metrics.
 	Metrics Metrics `yaml:"metrics"`
+	// Sprint configures sprint and team health: types of work, blocked
+	// statuses, categories of statuses (docs/metrics.md).
+	Sprint sprint.Config `yaml:"sprint"`
 }
 
 // Metrics configures the /metrics endpoint.
@@ -266,6 +270,9 @@ func (c Config) Validate() error {
 		if _, err := s.ringConfig(); err != nil {
 			return fmt.Errorf("config: service %q: %w", s.Name, err)
 		}
+	}
+	if err := c.Sprint.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
 	}
 	return c.validateTeams()
 }

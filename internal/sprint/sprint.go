@@ -9,6 +9,7 @@ package sprint
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -345,10 +346,20 @@ func classifier(types map[string]WorkType) func(*delivery.WorkItem) string {
 	}
 }
 
+// defaultCategories are the categories of the statuses of Jira's default
+// workflows, used when no item is in one now to show its category.
+var defaultCategories = map[string]delivery.WorkItemCategory{
+	"to do": delivery.CategoryToDo, "open": delivery.CategoryToDo, "backlog": delivery.CategoryToDo,
+	"selected for development": delivery.CategoryToDo, "reopened": delivery.CategoryToDo,
+	"in progress": delivery.CategoryInProgress, "in review": delivery.CategoryInProgress, "code review": delivery.CategoryInProgress,
+	"done": delivery.CategoryDone, "closed": delivery.CategoryDone, "resolved": delivery.CategoryDone,
+}
+
 // statusCategories maps a status (lower case) to its category: as
-// configured, else as items now in that status have it.
+// configured, else as items now in that status have it, else as Jira's
+// default workflows have it.
 func statusCategories(items []delivery.WorkItem, configured map[string]delivery.WorkItemCategory) map[string]delivery.WorkItemCategory {
-	out := map[string]delivery.WorkItemCategory{}
+	out := maps.Clone(defaultCategories)
 	for i := range items {
 		if s, c := strings.ToLower(items[i].Status), items[i].Category; s != "" && c != "" {
 			out[s] = c
