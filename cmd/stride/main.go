@@ -46,6 +46,7 @@ Usage:
   stride report dora    [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain FIGURE]
   stride report flow    [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain FIGURE]
   stride report planning [--team NAME] [--from DATE] [--to DATE] [--sprints N] [--format table|json]
+  stride report sprint  [--team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain completed|sprints|throughput|wip|blocked|all]
   stride report slo     [--service NAME | --team NAME] [--calendar week|month --from DATE] [--explain SLO] [--format table|json]
   stride slo            apply -f slos.yaml | list | rules
   stride maintenance    add --service NAME --from TIME --to TIME --reason TEXT | list
@@ -402,7 +403,7 @@ func checkReport(name, format, service, team string, stderr io.Writer) bool {
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "stride report: name a report: dora, flow or planning")
+		fmt.Fprintln(stderr, "stride report: name a report: dora, flow, planning or sprint")
 		return 2
 	}
 	kind := args[0]
@@ -412,8 +413,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if kind == "slo" {
 		return runReportSLO(ctx, args[1:], stdout, stderr)
 	}
-	if kind != "dora" && kind != "flow" && kind != "planning" {
-		fmt.Fprintf(stderr, "stride report: unknown report %q (want dora, flow or planning)\n", kind)
+	if kind != "dora" && kind != "flow" && kind != "planning" && kind != "sprint" {
+		fmt.Fprintf(stderr, "stride report: unknown report %q (want dora, flow, planning or sprint)\n", kind)
 		return 2
 	}
 	fs := newFlags("report "+kind, stderr)
@@ -431,6 +432,10 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		// Planning figures are sums over work items with no per-record
 		// rule to show; saying so beats ignoring the flag.
 		fmt.Fprintln(stderr, "stride report planning: --explain is not supported for planning; it explains the figures of report dora and report flow")
+		return 2
+	}
+	if kind == "sprint" && *service != "" {
+		fmt.Fprintln(stderr, "stride report sprint: sprints belong to teams; give --team, not --service")
 		return 2
 	}
 	period, err := delivery.ParsePeriod(*from, *to, time.Now())
@@ -492,6 +497,10 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return fail(stderr, err)
 		}
 		out, table = r, func() error { return flow.WriteTable(stdout, r) }
+	case kind == "sprint":
+		if out, table, err = sprintReport(ctx, reports, *team, period, *explain, stdout); err != nil {
+			return fail(stderr, err)
+		}
 	default:
 		r, err := reports.Planning(ctx, *team, period, *sprints)
 		if err != nil {

@@ -125,6 +125,7 @@ func (s *Server) routes(mux *routeMux) {
 	mux.Handle("GET /api/v1/flow", s.auth(delivery.ScopeRead, s.getFlow))
 	mux.Handle("GET /api/v1/flow/explain", s.auth(delivery.ScopeRead, s.getFlowExplain))
 	mux.Handle("GET /api/v1/planning", s.auth(delivery.ScopeRead, s.getPlanning))
+	mux.Handle("GET /api/v1/sprints", s.auth(delivery.ScopeRead, s.getSprints))
 	mux.Handle("POST /api/v1/gates", s.auth(delivery.ScopeIngest, s.postGate))
 	mux.Handle("POST /api/v1/promotions", s.auth(delivery.ScopeIngest, s.postPromotion))
 	mux.Handle("GET /api/v1/promotions", s.auth(delivery.ScopeRead, s.getPromotions))
