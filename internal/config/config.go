@@ -18,6 +18,7 @@ import (
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/ingest"
 	"github.com/stride-oss/stride/internal/ingest/sources"
+	"github.com/stride-oss/stride/internal/rings"
 	"github.com/stride-oss/stride/internal/sprint"
 )
 
@@ -104,6 +105,9 @@ type Service struct {
 	Base []string `yaml:"base"`
 	// Rings is the service's rollout, in order; rings.DefaultConfig when empty.
 	Rings []Ring `yaml:"rings"`
+	// OpenBugs is the zero-bug-bounce release criterion stride promote
+	// judges (docs/release-criteria.md); none when absent.
+	OpenBugs *rings.OpenBugs `yaml:"open_bugs"`
 	// Targets are the service's own goals; a key set here overrides its
 	// team's target for that key (TargetsOf).
 	Targets dora.Targets `yaml:"targets"`
