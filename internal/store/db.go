@@ -118,23 +118,14 @@ func openWith(url string, readOnly bool) (*DB, error) {
 	// synchronous(FULL): a commit is on disk before Ingest returns, so an
 	// acknowledged event survives a power loss, not only a crash (NORMAL
 	// in WAL mode would lose the last commits). It costs one fsync a batch.
-	// The file's name goes into a file: URI, where "#" starts a fragment
-	// and "%" an escape: a test's directory named after its subtest
-	// "sqlite#02" opened a file named after the prefix, shared by every
-	// run of that test. What follows a "?" stays the URI's query.
-	file, query, hasQuery := strings.Cut(path, "?")
-	uri := "file:" + strings.NewReplacer("%", "%25", "#", "%23").Replace(file)
-	if hasQuery {
-		uri += "?" + query
-	}
 	dsn := func(txlock string) string {
-		return uri + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)&_txlock=" + txlock
+		return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)&_txlock=" + txlock
 	}
 	if readOnly {
 		// No journal_mode: setting it is a write. A WAL database stays
 		// readable by a read-only connection while its writer runs.
 		dsn = func(string) string {
-			return uri + "?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=deferred"
+			return "file:" + path + "?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=deferred"
 		}
 	}
 	w, err := sql.Open("sqlite", dsn("immediate"))
