@@ -177,7 +177,7 @@ func (c *Collector) sprintIssues(ctx context.Context, project string, board int,
 				c.cfg.Logger.Warn("collect: an issue the connector cannot read is left out", "project", project, "sprint", s.ID, "err", err)
 				continue
 			}
-			for _, e := range ev {
+			for _, e := range c.categorize(ev) {
 				if e.WorkItem == nil {
 					continue
 				}

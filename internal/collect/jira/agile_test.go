@@ -101,7 +101,11 @@ func TestCollectJiraSprints(t *testing.T) {
 		history("2026-03-03T09:00:00.000+0000", change("Sprint", "", "", "37", "PAY Sprint 37")),
 	}}
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		fake := &fakeJira{agile: &fakeAgile{
+		status := func(name, key string) map[string]any {
+			return map[string]any{"self": "https://acme.atlassian.net/rest/api/3/status/1", "name": name, "id": "1",
+				"statusCategory": map[string]any{"id": 4, "key": key, "colorName": "yellow", "name": name}}
+		}
+		fake := &fakeJira{statuses: []map[string]any{status("To Do", "new"), status("In Progress", "indeterminate"), status("Done", "done")}, agile: &fakeAgile{
 			boards:  []map[string]any{{"id": 4, "self": "https://acme.atlassian.net/rest/agile/1.0/board/4", "name": "PAY board", "type": "scrum"}},
 			sprints: map[string][]map[string]any{"4": {s36, s37, s38}},
 			issues:  map[string][]map[string]any{"36": {pay1}, "37": {pay1, pay3}},
@@ -140,6 +144,11 @@ func TestCollectJiraSprints(t *testing.T) {
 		// and entered 37 when 36 was completed: the carry-over.
 		if !p1.Sprints[0].AddedAt.Equal(time.Date(2026, 2, 10, 9, 0, 0, 0, time.UTC)) || !p1.Sprints[1].AddedAt.Equal(time.Date(2026, 2, 27, 16, 0, 0, 0, time.UTC)) || p1.Assignee != "Ann" || len(p1.Transitions) != 2 {
 			t.Errorf("PAY-1 %+v", p1)
+		}
+		// PAY-1 is now In Progress, and was To Do at creation: the site's
+		// statuses give both their category.
+		if p1.Transitions[0].Category != delivery.CategoryToDo || p1.Transitions[1].Category != delivery.CategoryInProgress {
+			t.Errorf("PAY-1 transitions %+v, want their categories from the site's statuses", p1.Transitions)
 		}
 		if len(p3.Sprints) != 1 || !p3.Sprints[0].AddedAt.Equal(time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)) || p3.Sprints[0].Board != "4" || len(p3.Labels) != 1 {
 			t.Errorf("PAY-3 %+v, want added to 37 on 03-03 09:00", p3)

@@ -32,6 +32,9 @@ type fakeJira struct {
 	agile  *fakeAgile
 	// agileAsked are the paths of the agile API asked.
 	agileAsked []string
+	// statuses, when set, answer GET /rest/api/3/status as Jira documents
+	// it; unset, the path answers 404.
+	statuses []map[string]any
 }
 
 func (f *fakeJira) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -48,6 +51,10 @@ func (f *fakeJira) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.agile = &fakeAgile{}
 		}
 		f.agile.serve(w, r)
+		return
+	}
+	if r.URL.Path == "/rest/api/3/status" && f.statuses != nil {
+		json.NewEncoder(w).Encode(f.statuses)
 		return
 	}
 	if r.URL.Path != "/rest/api/3/search/jql" {
