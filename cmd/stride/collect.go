@@ -531,7 +531,8 @@ func jiraScopes(rs []collectjira.ProjectResult) []scopeResult {
 	out := make([]scopeResult, len(rs))
 	for i, r := range rs {
 		out[i] = scopeResult{Name: r.Project, Events: r.Events, Added: r.Added, Err: r.Err,
-			Read: fmt.Sprintf("%d issues in %d pages, %d events (%d new), %d left out", r.Issues, r.Pages, r.Events, r.Added, r.Skipped)}
+			Read: fmt.Sprintf("%d issues in %d pages, %d boards with %d sprints (%d read), %d events (%d new), %d left out",
+				r.Issues, r.Pages, r.Boards, r.Sprints, r.SprintsRead, r.Events, r.Added, r.Skipped)}
 	}
 	return out
 }

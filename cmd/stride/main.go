@@ -47,6 +47,7 @@ Usage:
   stride report dora    [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain FIGURE]
   stride report flow    [--service NAME | --team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain FIGURE]
   stride report planning [--team NAME] [--from DATE] [--to DATE] [--sprints N] [--format table|json]
+  stride report sprint  [--team NAME] [--from DATE] [--to DATE] [--format table|json] [--explain completed|sprints|throughput|wip|blocked|all]
   stride report slo     [--service NAME | --team NAME] [--calendar week|month --from DATE] [--explain SLO] [--format table|json]
   stride report digest  --team NAME [--at TIME] [--format text|html|chat|json]
   stride report impact  [--service NAME | --team NAME] [--from DATE] [--to DATE] [--explain DEPLOYMENT] [--format table|json]
@@ -329,7 +330,8 @@ func wire(db *store.DB, cfg config.Config, sources map[string]ingest.Source, log
 		return nil, nil, nil, err
 	}
 	return in, runner, &report.Reader{Store: db, Fresh: runner.Hook(intake.TaskShipments), CauseWindow: window, CauseWindows: windows,
-		CISettings: report.CISettings{DefaultBranches: ci.DefaultBranches, TeamTargets: ci.TeamTargets, ServiceTargets: ci.ServiceTargets, Weeks: ci.Weeks}}, nil
+		CISettings:   report.CISettings{DefaultBranches: ci.DefaultBranches, TeamTargets: ci.TeamTargets, ServiceTargets: ci.ServiceTargets, Weeks: ci.Weeks},
+		SprintConfig: cfg.Sprint}, nil
 }
 
 // writePath is the one write path over db as stride.yaml configures it, for
@@ -443,7 +445,7 @@ func checkReport(name, format, service, team string, stderr io.Writer) bool {
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "stride report: name a report: dora, flow, planning, incidents, slo, digest, impact, ci or deploy-hours")
+		fmt.Fprintln(stderr, "stride report: name a report: dora, flow, planning, sprint, incidents, slo, digest, impact, ci or deploy-hours")
 		return 2
 	}
 	kind := args[0]
@@ -462,8 +464,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if kind == "ci" || kind == "deploy-hours" {
 		return runReportCI(ctx, kind, args[1:], stdout, stderr)
 	}
-	if kind != "dora" && kind != "flow" && kind != "planning" {
-		fmt.Fprintf(stderr, "stride report: unknown report %q (want dora, flow, planning, incidents, slo, digest, impact, ci or deploy-hours)\n", kind)
+	if kind != "dora" && kind != "flow" && kind != "planning" && kind != "sprint" {
+		fmt.Fprintf(stderr, "stride report: unknown report %q (want dora, flow, planning, sprint, incidents, slo, digest, impact, ci or deploy-hours)\n", kind)
 		return 2
 	}
 	fs := newFlags("report "+kind, stderr)
@@ -475,6 +477,10 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	if !checkReport("report", *format, *service, *team, stderr) {
+		return 2
+	}
+	if kind == "sprint" && *service != "" {
+		fmt.Fprintln(stderr, "stride report sprint: sprints belong to teams; give --team, not --service")
 		return 2
 	}
 	period, err := delivery.ParsePeriod(*from, *to, time.Now())
@@ -536,6 +542,10 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return fail(stderr, err)
 		}
 		out, table = r, func() error { return flow.WriteTable(stdout, r) }
+	case kind == "sprint":
+		if out, table, err = sprintReport(ctx, reports, *team, period, *explain, stdout); err != nil {
+			return fail(stderr, err)
+		}
 	case *explain != "":
 		e, err := reports.PlanningExplain(ctx, *team, period, *sprints, *explain)
 		if err != nil {

@@ -18,6 +18,8 @@ import (
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/ingest"
 	"github.com/stride-oss/stride/internal/ingest/sources"
+	"github.com/stride-oss/stride/internal/rings"
+	"github.com/stride-oss/stride/internal/sprint"
 )
 
 // Config is the content of stride.yaml.
@@ -59,6 +61,9 @@ type Config struct {
 	// Impact is the deployment impact window and thresholds of every
 	// service that sets none (impact.go).
 	Impact Impact `yaml:"impact"`
+	// Sprint configures sprint and team health: types of work, blocked
+	// statuses, categories of statuses (docs/metrics.md).
+	Sprint sprint.Config `yaml:"sprint"`
 }
 
 // Metrics configures the /metrics endpoint.
@@ -105,6 +110,9 @@ type Service struct {
 	Base []string `yaml:"base"`
 	// Rings is the service's rollout, in order; rings.DefaultConfig when empty.
 	Rings []Ring `yaml:"rings"`
+	// OpenBugs is the zero-bug-bounce release criterion stride promote
+	// judges (docs/release-criteria.md); none when absent.
+	OpenBugs *rings.OpenBugs `yaml:"open_bugs"`
 	// Targets are the service's own goals; a key set here overrides its
 	// team's target for that key (TargetsOf).
 	Targets dora.Targets `yaml:"targets"`
@@ -283,6 +291,9 @@ func (c Config) Validate() error {
 		if _, err := s.ringConfig(); err != nil {
 			return fmt.Errorf("config: service %q: %w", s.Name, err)
 		}
+	}
+	if err := c.Sprint.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
 	}
 	return c.validateTeams()
 }

@@ -37,9 +37,11 @@ func (c Config) Rings(service string) rings.Config {
 // would be ambiguous with two.
 func (s Service) ringConfig() (rings.Config, error) {
 	if len(s.Rings) == 0 {
-		return rings.DefaultConfig(s.Name), nil
+		rc := rings.DefaultConfig(s.Name)
+		rc.OpenBugs = s.OpenBugs
+		return rc, rc.Validate()
 	}
-	rc := rings.Config{Service: s.Name}
+	rc := rings.Config{Service: s.Name, OpenBugs: s.OpenBugs}
 	production := ""
 	for i, r := range s.Rings {
 		var soak time.Duration

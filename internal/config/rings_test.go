@@ -80,3 +80,32 @@ func TestInvalidRingsAreRefusedOnLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenBugsCriterion reads a service's zero-bug-bounce criterion into
+// its ring configuration, with or without rings of its own, and refuses
+// one that names no priority or a ring the service does not have.
+func TestOpenBugsCriterion(t *testing.T) {
+	c, err := load(t, "services:\n  - name: api\n    open_bugs: {priorities: [Highest, High], max: 1, rings: [ring2]}\n"+
+		"  - name: web\n    rings: [{name: canary}, {name: prod, production: true}]\n    open_bugs: {priorities: [Blocker], issue_types: [Bug, Defect]}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, web := c.Rings("api").OpenBugs, c.Rings("web").OpenBugs
+	if api == nil || api.Max != 1 || len(api.Priorities) != 2 || api.Rings[0] != "ring2" || api.Types()[0] != "Bug" {
+		t.Errorf("api: %+v", api)
+	}
+	if web == nil || web.Max != 0 || len(web.Types()) != 2 {
+		t.Errorf("web: %+v", web)
+	}
+	if c.Rings("other").OpenBugs != nil {
+		t.Error("a service without the criterion has one")
+	}
+	for yaml, want := range map[string]string{
+		"services:\n  - name: api\n    open_bugs: {max: 0}\n":                            "open_bugs.priorities",
+		"services:\n  - name: api\n    open_bugs: {priorities: [High], rings: [prod]}\n": `"prod" is not a ring of api`,
+	} {
+		if _, err := load(t, yaml); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want %q", yaml, err, want)
+		}
+	}
+}

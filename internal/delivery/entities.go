@@ -336,7 +336,57 @@ type WorkItem struct {
 	ResolvedAt         time.Time `json:"ResolvedAt"`
 	Deleted            bool      `json:"Deleted"`
 	UpdatedAt          time.Time `json:"UpdatedAt"`
+	// Labels are the tracker's labels; nil when the report did not carry
+	// them, which differs from a report of no labels.
+	Labels   []string `json:"Labels"`
+	Priority string   `json:"Priority,omitempty"`
+	Assignee string   `json:"Assignee,omitempty"`
+	// Services are the services the item belongs to (Jira components, or
+	// the services a configured map names for them), sorted.
+	Services []string `json:"Services,omitempty"`
+	// DetailAt is the time of the report Labels, Priority, Assignee and
+	// Services come from (set by Validate), so that a later report that
+	// carries none of them does not erase them.
+	DetailAt time.Time `json:"DetailAt"`
+	// SprintStart is when Sprint started.
+	SprintStart time.Time `json:"SprintStart"`
+	// Sprints are every sprint the item was in, as the tracker lists them,
+	// sorted by ID: what carry-over is counted from, since Sprint only
+	// names the current one.
+	Sprints []SprintMembership `json:"Sprints,omitempty"`
+	// Transitions are the status changes and flags of the item's changelog,
+	// sorted by time; nil when no changelog was read.
+	Transitions []Transition `json:"Transitions"`
 }
+
+// SprintMembership is one sprint a work item was in.
+type SprintMembership struct {
+	// ID is the tracker's sprint id (the name when it has none).
+	ID          string    `json:"ID"`
+	Name        string    `json:"Name"`
+	Board       string    `json:"Board,omitempty"`
+	State       string    `json:"State,omitempty"` // future, active or closed
+	StartAt     time.Time `json:"StartAt"`
+	EndAt       time.Time `json:"EndAt"`
+	CompletedAt time.Time `json:"CompletedAt"`
+	// AddedAt is when the item last entered the sprint, as its changelog
+	// shows (its creation when created in it); zero when unknown. The item
+	// was committed at the sprint's start when AddedAt is not after StartAt.
+	AddedAt time.Time `json:"AddedAt"`
+}
+
+// Transition is one entry of a work item's changelog: a status entered or a
+// flag (Jira's "Flagged", an impediment) set or cleared.
+type Transition struct {
+	At       time.Time        `json:"At"`
+	Status   string           `json:"Status,omitempty"`
+	Category WorkItemCategory `json:"Category,omitempty"`
+	// Flagged is set for a flag change: whether the item is now flagged.
+	Flagged *bool `json:"Flagged,omitempty"`
+}
+
+// sprintStateRank orders sprint states as they only move forward.
+var sprintStateRank = map[string]int{"": 0, "future": 1, "active": 2, "closed": 3}
 
 // WorkItemCategory is the tracker's status category.
 type WorkItemCategory string

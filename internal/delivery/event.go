@@ -297,8 +297,50 @@ func validateWorkItem(w *WorkItem) error {
 	if err := validStoryPoints(w.StoryPoints); err != nil {
 		return err
 	}
-	for _, t := range []*time.Time{&w.SprintEnd, &w.CreatedAt, &w.ResolvedAt, &w.UpdatedAt} {
+	for _, t := range []*time.Time{&w.SprintEnd, &w.SprintStart, &w.CreatedAt, &w.ResolvedAt, &w.UpdatedAt} {
 		*t = NormalizeTime(*t)
+	}
+	if w.DetailAt.IsZero() && (w.Labels != nil || w.Services != nil || w.Priority != "" || w.Assignee != "") {
+		w.DetailAt = w.UpdatedAt
+	}
+	w.DetailAt = NormalizeTime(w.DetailAt)
+	// Sorted sets and lists, so that merging two reports is a join.
+	if w.Labels != nil {
+		w.Labels = union(w.Labels, []string{})
+	}
+	if w.Services != nil {
+		w.Services = union(w.Services, []string{})
+	}
+	for i := range w.Sprints {
+		s := &w.Sprints[i]
+		if s.ID == "" {
+			s.ID = s.Name
+		}
+		if strings.TrimSpace(s.ID) == "" {
+			return FieldError("work_item.sprints", "sprint %d has neither an id nor a name", i)
+		}
+		if s.State != "" && sprintStateRank[s.State] == 0 {
+			return FieldError("work_item.sprints", "sprint %s: unknown state %q (want future, active or closed)", s.ID, s.State)
+		}
+		for _, t := range []*time.Time{&s.StartAt, &s.EndAt, &s.CompletedAt, &s.AddedAt} {
+			*t = NormalizeTime(*t)
+		}
+	}
+	if w.Sprints != nil {
+		w.Sprints = mergeSprints(w.Sprints, nil)
+	}
+	for i := range w.Transitions {
+		tr := &w.Transitions[i]
+		if tr.At.IsZero() {
+			return FieldError("work_item.transitions", "transition %d has no time", i)
+		}
+		if (tr.Status == "") == (tr.Flagged == nil) {
+			return FieldError("work_item.transitions", "transition %d must be either a status change or a flag change", i)
+		}
+		tr.At = NormalizeTime(tr.At)
+	}
+	if w.Transitions != nil {
+		w.Transitions = mergeTransitions(w.Transitions, nil)
 	}
 	return nil
 }

@@ -274,9 +274,96 @@ func MergeWorkItem(a, b WorkItem) WorkItem {
 	m.Team = pickString(m.Team, lo.Team, 1)
 	m.Title = pickString(m.Title, lo.Title, 1)
 	m.Type = pickString(m.Type, lo.Type, 1)
+	// SprintStart belongs to Sprint, which the later report names.
+	// Labels, priority, assignee and services are one group, the latest
+	// report that carried any of them (DetailAt) wins; reports of the same
+	// moment unite their labels and services. Comparing DetailAt rather
+	// than UpdatedAt keeps this a join when a later report carries none.
+	switch c := a.DetailAt.Compare(b.DetailAt); {
+	case c > 0:
+		m.Labels, m.Priority, m.Assignee, m.Services = a.Labels, a.Priority, a.Assignee, a.Services
+	case c < 0:
+		m.Labels, m.Priority, m.Assignee, m.Services = b.Labels, b.Priority, b.Assignee, b.Services
+	default:
+		m.Labels, m.Services = union(a.Labels, b.Labels), union(a.Services, b.Services)
+		m.Priority, m.Assignee = max(a.Priority, b.Priority), max(a.Assignee, b.Assignee)
+	}
+	m.DetailAt = laterOf(a.DetailAt, b.DetailAt)
+	m.Sprints = mergeSprints(a.Sprints, b.Sprints)
+	m.Transitions = mergeTransitions(a.Transitions, b.Transitions)
 	m.CreatedAt = earliest(a.CreatedAt, b.CreatedAt)
 	m.UpdatedAt = laterOf(a.UpdatedAt, b.UpdatedAt)
 	return m
+}
+
+// mergeSprints unites two reports' sprints by ID; each field of one sprint
+// takes the greater value (states only move forward, a later AddedAt is a
+// later entry), so the result does not depend on order.
+func mergeSprints(a, b []SprintMembership) []SprintMembership {
+	if a == nil && b == nil {
+		return nil
+	}
+	byID := map[string]SprintMembership{}
+	for _, s := range append(slices.Clone(a), b...) {
+		o, ok := byID[s.ID]
+		if !ok {
+			byID[s.ID] = s
+			continue
+		}
+		o.Name = max(o.Name, s.Name)
+		o.Board = max(o.Board, s.Board)
+		if sprintStateRank[s.State] > sprintStateRank[o.State] || (sprintStateRank[s.State] == sprintStateRank[o.State] && s.State > o.State) {
+			o.State = s.State
+		}
+		o.StartAt = laterOf(o.StartAt, s.StartAt)
+		o.EndAt = laterOf(o.EndAt, s.EndAt)
+		o.CompletedAt = laterOf(o.CompletedAt, s.CompletedAt)
+		o.AddedAt = laterOf(o.AddedAt, s.AddedAt)
+		byID[s.ID] = o
+	}
+	out := make([]SprintMembership, 0, len(byID))
+	for _, s := range byID {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(x, y SprintMembership) int { return strings.Compare(x.ID, y.ID) })
+	return out
+}
+
+// mergeTransitions unites two changelogs: an entry is a fact of the past,
+// so every report's entries are kept, once each, in time order.
+func mergeTransitions(a, b []Transition) []Transition {
+	if a == nil && b == nil {
+		return nil
+	}
+	out := append(slices.Clone(a), b...)
+	if out == nil {
+		out = []Transition{}
+	}
+	slices.SortFunc(out, compareTransitions)
+	return slices.CompactFunc(out, func(x, y Transition) bool { return compareTransitions(x, y) == 0 })
+}
+
+func compareTransitions(x, y Transition) int {
+	if c := x.At.Compare(y.At); c != 0 {
+		return c
+	}
+	if c := strings.Compare(x.Status, y.Status); c != 0 {
+		return c
+	}
+	if c := strings.Compare(string(x.Category), string(y.Category)); c != 0 {
+		return c
+	}
+	return flagRank(x.Flagged) - flagRank(y.Flagged)
+}
+
+func flagRank(f *bool) int {
+	switch {
+	case f == nil:
+		return 0
+	case !*f:
+		return 1
+	}
+	return 2
 }
 
 // workItemDigest orders two same-time reports of a work item so that the
@@ -286,7 +373,8 @@ func workItemDigest(w WorkItem) string {
 	if w.StoryPoints != nil {
 		pts = time.Duration(*w.StoryPoints * 1000).String()
 	}
-	return strings.Join([]string{string(w.Category), w.Status, w.Sprint, pts, w.ResolvedAt.String(), boolString(w.Deleted), boolString(w.AcceptanceCriteria)}, "\x00")
+	return strings.Join([]string{string(w.Category), w.Status, w.Sprint, pts, w.ResolvedAt.String(), boolString(w.Deleted), boolString(w.AcceptanceCriteria),
+		w.SprintStart.String(), w.SprintEnd.String()}, "\x00")
 }
 
 func boolString(b bool) string {

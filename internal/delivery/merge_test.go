@@ -174,6 +174,78 @@ func TestMergeWorkItemAndBuildAreJoins(t *testing.T) {
 	w2 := WorkItem{Tracker: "jira", Key: "P-1", Status: "Done", Category: CategoryDone, StoryPoints: &five, ResolvedAt: t0.Add(time.Hour), UpdatedAt: t0.Add(time.Hour)}
 	w3 := WorkItem{Tracker: "jira", Key: "P-1", Status: "In Progress", Category: CategoryInProgress, UpdatedAt: t0.Add(time.Hour)}
 	joinLaws(t, MergeWorkItem, []WorkItem{w1, w2, w3})
+}
+
+// TestMergeWorkItemDetailIsAJoin covers the fields sprint health reads:
+// labels, priority, assignee, services, sprints and the changelog, from a
+// webhook (no changelog, one sprint) and a collector (the full changelog,
+// every sprint) reporting the same issue at the same and at other times.
+func TestMergeWorkItemDetailIsAJoin(t *testing.T) {
+	yes, no := true, false
+	s1 := SprintMembership{ID: "11", Name: "Sprint 11", State: "closed", StartAt: t0, EndAt: t0.Add(14 * 24 * time.Hour), CompletedAt: t0.Add(14 * 24 * time.Hour), AddedAt: t0.Add(-time.Hour)}
+	s2active := SprintMembership{ID: "12", Name: "Sprint 12", State: "active", StartAt: t0.Add(14 * 24 * time.Hour)}
+	s2closed := s2active
+	s2closed.State, s2closed.CompletedAt = "closed", t0.Add(28*24*time.Hour)
+	hook := WorkItem{Tracker: "jira", Key: "P-1", Status: "In Progress", Category: CategoryInProgress, Labels: []string{"tech-debt"},
+		Priority: "High", Assignee: "ann", Services: []string{"api"}, Sprints: []SprintMembership{s2active}, UpdatedAt: t0.Add(15 * 24 * time.Hour)}
+	collected := WorkItem{Tracker: "jira", Key: "P-1", Status: "In Progress", Category: CategoryInProgress, Labels: []string{"backend", "tech-debt"},
+		Priority: "Highest", Assignee: "bob", Services: []string{"api", "web"}, Sprints: []SprintMembership{s1, s2active},
+		Transitions: []Transition{{At: t0, Status: "In Progress", Category: CategoryInProgress}, {At: t0.Add(time.Hour), Flagged: &yes}},
+		UpdatedAt:   t0.Add(15 * 24 * time.Hour)}
+	later := WorkItem{Tracker: "jira", Key: "P-1", Status: "Done", Category: CategoryDone, Sprints: []SprintMembership{s1, s2closed},
+		Transitions: []Transition{{At: t0.Add(time.Hour), Flagged: &yes}, {At: t0.Add(2 * time.Hour), Flagged: &no}, {At: t0.Add(20 * 24 * time.Hour), Status: "Done", Category: CategoryDone}},
+		ResolvedAt:  t0.Add(20 * 24 * time.Hour), UpdatedAt: t0.Add(20 * 24 * time.Hour)}
+	bare := WorkItem{Tracker: "jira", Key: "P-1", Status: "To Do", Category: CategoryToDo, UpdatedAt: t0}
+	reports := []WorkItem{hook, collected, later, bare}
+	for i := range reports {
+		if err := validateWorkItem(&reports[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	joinLaws(t, MergeWorkItem, reports)
+
+	got := MergeWorkItem(MergeWorkItem(later, hook), MergeWorkItem(collected, bare))
+	if !reflect.DeepEqual(got.Labels, []string{"backend", "tech-debt"}) {
+		t.Errorf("labels of two same-time reports: got %v, want their union", got.Labels)
+	}
+	if got.Priority != "Highest" || got.Assignee != "bob" {
+		t.Errorf("priority %q assignee %q: want the greater of two same-time reports, kept by a later report that has none", got.Priority, got.Assignee)
+	}
+	if len(got.Sprints) != 2 || got.Sprints[1].State != "closed" || !got.Sprints[1].CompletedAt.Equal(s2closed.CompletedAt) {
+		t.Errorf("sprints: got %+v, want sprint 12 closed", got.Sprints)
+	}
+	if len(got.Transitions) != 4 {
+		t.Errorf("transitions: got %d, want the 4 distinct entries of both changelogs: %+v", len(got.Transitions), got.Transitions)
+	}
+	if got.Status != "Done" {
+		t.Errorf("status %q, want the latest report's", got.Status)
+	}
+	if m := MergeWorkItem(bare, bare); m.Transitions != nil || m.Labels != nil {
+		t.Errorf("a report without changelog or labels gained them: %+v", m)
+	}
+}
+
+func TestValidateWorkItemDetail(t *testing.T) {
+	for name, w := range map[string]WorkItem{
+		"transition without time":    {Tracker: "jira", Key: "P-1", Transitions: []Transition{{Status: "Done"}}},
+		"transition neither kind":    {Tracker: "jira", Key: "P-1", Transitions: []Transition{{At: t0}}},
+		"sprint without id or name":  {Tracker: "jira", Key: "P-1", Sprints: []SprintMembership{{State: "active"}}},
+		"sprint of an unknown state": {Tracker: "jira", Key: "P-1", Sprints: []SprintMembership{{ID: "1", State: "ACTIVE"}}},
+	} {
+		if err := validateWorkItem(&w); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	w := WorkItem{Tracker: "jira", Key: "P-1", Labels: []string{"b", "a", "b"}, Sprints: []SprintMembership{{Name: "S"}}}
+	if err := validateWorkItem(&w); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(w.Labels, []string{"a", "b"}) || w.Sprints[0].ID != "S" {
+		t.Errorf("not normalized: %+v", w)
+	}
+}
+
+func TestMergeBuildIsAJoin(t *testing.T) {
 	b1 := Build{Repository: "r", ID: "1", Status: BuildRunning, StartedAt: t0, UpdatedAt: t0}
 	b2 := Build{Repository: "r", ID: "1", Status: BuildSuccess, FinishedAt: t0.Add(time.Minute), UpdatedAt: t0.Add(time.Minute), SHA: "x"}
 	joinLaws(t, MergeBuild, []Build{b1, b2})

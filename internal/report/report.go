@@ -15,6 +15,7 @@ import (
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/flow"
+	"github.com/stride-oss/stride/internal/sprint"
 	"github.com/stride-oss/stride/internal/store"
 )
 
@@ -35,6 +36,8 @@ type Reader struct {
 	CauseWindows map[string]time.Duration
 	// CISettings is what stride.yaml says for the CI health report.
 	CISettings CISettings
+	// Sprint is stride.yaml's sprint: section, for the sprint report.
+	SprintConfig sprint.Config
 }
 
 // causeWindow is the incident cause window of service.
@@ -323,4 +326,15 @@ func (r *Reader) PlanningExplain(ctx context.Context, team string, period delive
 		return flow.PlanningExplanation{}, err
 	}
 	return flow.ExplainPlanning(in, figure)
+}
+
+// Sprint computes the sprint and team health of a team (all teams when
+// empty) over period; with explain, each figure lists its items. Like
+// Planning, it reads work items only.
+func (r *Reader) Sprint(ctx context.Context, team string, period delivery.Period, explain bool) (sprint.Report, error) {
+	items, err := r.Store.WorkItems(ctx, team, period.To)
+	if err != nil {
+		return sprint.Report{}, err
+	}
+	return sprint.Compute(sprint.Input{Team: team, Period: period, Items: items, Config: r.SprintConfig, Explain: explain}), nil
 }

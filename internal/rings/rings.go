@@ -28,6 +28,8 @@ type Ring struct {
 type Config struct {
 	Service string `json:"service" yaml:"service"`
 	Rings   []Ring `json:"rings" yaml:"rings"`
+	// OpenBugs is the service's zero-bug-bounce criterion; nil for none.
+	OpenBugs *OpenBugs `json:"open_bugs,omitempty" yaml:"open_bugs"`
 }
 
 // DefaultConfig is the rollout Stride assumes when a service configures
@@ -63,6 +65,9 @@ func (c Config) Validate() error {
 			return delivery.FieldError(fmt.Sprintf("rings[%d].soak", i), "%v is negative", r.Soak)
 		}
 		seen[r.Name] = true
+	}
+	if c.OpenBugs != nil {
+		return c.OpenBugs.Validate(c)
 	}
 	return nil
 }
@@ -138,6 +143,9 @@ type Facts struct {
 	Deployments []delivery.Deployment
 	Incidents   []delivery.Incident
 	Budget      Budget
+	// OpenWorkItems are the service's open work items of the types
+	// Config.OpenBugs counts (read only when it is configured).
+	OpenWorkItems []delivery.WorkItem
 	// Fix marks the promotion as a fix, which an exhausted budget lets
 	// through (docs/metrics.md: a frozen service still ships fixes).
 	Fix bool
@@ -267,6 +275,10 @@ func Decide(f Facts) Decision {
 		add(CondBudget, Fail, "error budget exhausted: the service is frozen except for fixes beyond the first ring%s", budgetReason(f.Budget))
 	default:
 		add(CondBudget, Pass, "error budget remaining")
+	}
+
+	if c := openBugsCondition(f); c != nil {
+		d.Conditions = append(d.Conditions, *c)
 	}
 
 	d.Allowed = true

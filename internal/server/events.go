@@ -130,6 +130,54 @@ type wireWorkItem struct {
 	ResolvedAt         time.Time `json:"resolved_at"`
 	Deleted            bool      `json:"deleted"`
 	UpdatedAt          time.Time `json:"updated_at"`
+	Labels             []string  `json:"labels"`
+	Priority           string    `json:"priority"`
+	Assignee           string    `json:"assignee"`
+	Services           []string  `json:"services"`
+	SprintStart        time.Time `json:"sprint_start"`
+	// Sprints are every sprint the item was in; Transitions its changelog.
+	Sprints     []wireSprintMembership `json:"sprints"`
+	Transitions []wireTransition       `json:"transitions"`
+}
+
+type wireSprintMembership struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Board       string    `json:"board"`
+	State       string    `json:"state"`
+	StartAt     time.Time `json:"start_at"`
+	EndAt       time.Time `json:"end_at"`
+	CompletedAt time.Time `json:"completed_at"`
+	AddedAt     time.Time `json:"added_at"`
+}
+
+type wireTransition struct {
+	At       time.Time `json:"at"`
+	Status   string    `json:"status"`
+	Category string    `json:"category"`
+	Flagged  *bool     `json:"flagged"`
+}
+
+func (x *wireWorkItem) sprints() []delivery.SprintMembership {
+	if x.Sprints == nil {
+		return nil
+	}
+	out := make([]delivery.SprintMembership, len(x.Sprints))
+	for i, m := range x.Sprints {
+		out[i] = delivery.SprintMembership{ID: m.ID, Name: m.Name, Board: m.Board, State: m.State, StartAt: m.StartAt, EndAt: m.EndAt, CompletedAt: m.CompletedAt, AddedAt: m.AddedAt}
+	}
+	return out
+}
+
+func (x *wireWorkItem) transitions() []delivery.Transition {
+	if x.Transitions == nil {
+		return nil
+	}
+	out := make([]delivery.Transition, len(x.Transitions))
+	for i, tr := range x.Transitions {
+		out[i] = delivery.Transition{At: tr.At, Status: tr.Status, Category: delivery.WorkItemCategory(tr.Category), Flagged: tr.Flagged}
+	}
+	return out
 }
 
 type wireBuild struct {
@@ -308,7 +356,9 @@ func (w wireEvent) event() delivery.Event {
 		e.WorkItem = &delivery.WorkItem{Tracker: x.Tracker, Key: x.Key, Project: x.Project, Team: x.Team, Type: x.Type,
 			Title: x.Title, Status: x.Status, Category: delivery.WorkItemCategory(x.Category), StoryPoints: x.StoryPoints,
 			Sprint: x.Sprint, SprintEnd: x.SprintEnd, AcceptanceCriteria: x.AcceptanceCriteria, CreatedAt: x.CreatedAt,
-			ResolvedAt: x.ResolvedAt, Deleted: x.Deleted, UpdatedAt: x.UpdatedAt}
+			ResolvedAt: x.ResolvedAt, Deleted: x.Deleted, UpdatedAt: x.UpdatedAt,
+			Labels: x.Labels, Priority: x.Priority, Assignee: x.Assignee, Services: x.Services, SprintStart: x.SprintStart,
+			Sprints: x.sprints(), Transitions: x.transitions()}
 	}
 	if b := w.Build; b != nil {
 		e.Build = &delivery.Build{Repository: b.Repository, ID: b.ID, Name: b.Name, SHA: b.SHA, Branch: b.Branch,

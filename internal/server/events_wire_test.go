@@ -2,6 +2,7 @@ package server
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ var serverSide = map[string]string{
 	"Incident.SeverityAt": "the UpdatedAt of the report that gave the severity, set when the report is validated",
 	"Incident.StatusAt":   "the UpdatedAt of the report that gave the status, set when the report is validated",
 	"Incident.Source":     "stamped by intake with the writer's source, so an incident from PagerDuty is not paged back",
+	"WorkItem.DetailAt":   "the UpdatedAt of the report that gave labels, priority, assignee and services, set when the report is validated",
 }
 
 // wirePairs pairs each domain type with its wire type.
@@ -30,11 +32,17 @@ var wirePairs = []struct{ domain, wire reflect.Type }{
 	{reflect.TypeFor[delivery.Build](), reflect.TypeFor[wireBuild]()},
 }
 
+// nestedPairs pairs the types inside entities with their wire types.
+var nestedPairs = []struct{ domain, wire reflect.Type }{
+	{reflect.TypeFor[delivery.SprintMembership](), reflect.TypeFor[wireSprintMembership]()},
+	{reflect.TypeFor[delivery.Transition](), reflect.TypeFor[wireTransition]()},
+}
+
 // TestEveryDomainFieldHasAWireCounterpart fails when a field is added to a
 // domain entity and not to the events API (as Change.Paths once was), or
 // the other way round, unless it is listed in serverSide.
 func TestEveryDomainFieldHasAWireCounterpart(t *testing.T) {
-	for _, p := range wirePairs {
+	for _, p := range append(slices.Clone(wirePairs), nestedPairs...) {
 		for i := range p.domain.NumField() {
 			f := p.domain.Field(i)
 			name := p.domain.Name() + "." + f.Name
@@ -88,6 +96,15 @@ func TestEveryWireFieldReachesTheDomain(t *testing.T) {
 			}
 		}
 	}
+	item := w.event().WorkItem
+	for _, nested := range []any{item.Sprints[0], item.Transitions[0]} {
+		v := reflect.ValueOf(nested)
+		for i := range v.NumField() {
+			if v.Field(i).IsZero() {
+				t.Errorf("%s.%s is zero: event() does not copy it", v.Type().Name(), v.Type().Field(i).Name)
+			}
+		}
+	}
 }
 
 // fill sets every field of the struct v to a non-zero value.
@@ -105,6 +122,10 @@ func fill(t *testing.T, v reflect.Value) {
 			f.SetBool(true)
 		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
 			f.Set(reflect.ValueOf([]string{"x"}))
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
+			s := reflect.MakeSlice(f.Type(), 1, 1)
+			fill(t, s.Index(0))
+			f.Set(s)
 		case f.Kind() == reflect.Pointer:
 			p := reflect.New(f.Type().Elem())
 			switch p.Elem().Kind() {
@@ -112,6 +133,8 @@ func fill(t *testing.T, v reflect.Value) {
 				p.Elem().SetInt(1)
 			case reflect.Float64:
 				p.Elem().SetFloat(1.5)
+			case reflect.Bool:
+				p.Elem().SetBool(true)
 			default:
 				t.Fatalf("fill: no value for %s", f.Type())
 			}

@@ -167,6 +167,10 @@ func (s *Server) postPromotion(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if facts.OpenWorkItems, err = s.openBugs(ctx, cfg); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	ans := promotionAnswer{PromotionResponse: rings.PromotionResponse{Decision: rings.Decide(facts), DryRun: req.DryRun}}
 	if !req.DryRun {
 		d := ans.Decision

@@ -292,3 +292,34 @@ func TestOpenAPIServedAndTheAnswersFit(t *testing.T) {
 		}
 	}
 }
+
+// TestSprintsAnswerFits reads GET /api/v1/sprints over a stored sprint and
+// checks the answer against its documented schema; a service scope is
+// refused, since sprints belong to teams.
+func TestSprintsAnswerFits(t *testing.T) {
+	db := storetest.SQLite(t)
+	ts, _ := pagesServer(t, db)
+	events := `[{"key":"w1","kind":"work_item","work_item":{"tracker":"jira","key":"PAY-1","team":"payments","type":"Bug","status":"Done","category":"done",
+		"story_points":3,"created_at":"2026-03-01T09:00:00Z","resolved_at":"2026-03-04T10:00:00Z","updated_at":"2026-03-04T10:00:00Z"}}]`
+	if code, b := ts.do(t, "POST", "/api/v1/events", ts.ingest, []byte(events)); code != 200 {
+		t.Fatalf("ingest: %d %v", code, b)
+	}
+	doc := loadOpenAPI(t)
+	schema := doc.Paths["/api/v1/sprints"]["get"].Responses["200"].Content["application/json"].Schema
+	code, rep := ts.do(t, "GET", "/api/v1/sprints?team=payments&explain=true&"+pagesPeriod, ts.read, nil)
+	if code != 200 {
+		t.Fatalf("sprints: %d %v", code, rep)
+	}
+	var v any
+	b, _ := json.Marshal(rep)
+	json.Unmarshal(b, &v)
+	for _, e := range validate(doc.Components.Schemas, schema, v, "answer") {
+		t.Errorf("GET /api/v1/sprints: %s", e)
+	}
+	if !strings.Contains(string(b), `"keys":["PAY-1"]`) {
+		t.Errorf("explain=true lists no keys: %s", b)
+	}
+	if code, _ := ts.do(t, "GET", "/api/v1/sprints?service=app", ts.read, nil); code != 400 {
+		t.Errorf("service scope: %d, want 400", code)
+	}
+}

@@ -157,3 +157,31 @@ func (s *Server) getThresholds(w http.ResponseWriter, r *http.Request) {
 	out.TimeToRestore = tierBounds{th.TimeToRestore.Elite.Seconds(), th.TimeToRestore.High.Seconds(), th.TimeToRestore.Medium.Seconds()}
 	writeJSON(w, http.StatusOK, out)
 }
+
+// getSprints answers the sprint and team health of a team over a period;
+// explain=true lists the items behind each figure.
+func (s *Server) getSprints(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("service") != "" {
+		s.writeError(w, r, delivery.FieldError("service", "sprints belong to teams; give team"))
+		return
+	}
+	period, err := delivery.ParsePeriod(q.Get("from"), q.Get("to"), s.now())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	explain := false
+	if v := q.Get("explain"); v != "" {
+		if explain, err = strconv.ParseBool(v); err != nil {
+			s.writeError(w, r, delivery.FieldError("explain", "must be true or false"))
+			return
+		}
+	}
+	rep, err := s.Reports.Sprint(r.Context(), q.Get("team"), period, explain)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}

@@ -137,6 +137,7 @@ func (s *Server) routes(mux *routeMux) {
 	mux.Handle("GET /api/v1/ci/explain", s.auth(delivery.ScopeRead, s.getCIExplain))
 	mux.Handle("GET /api/v1/deploy-hours", s.auth(delivery.ScopeRead, s.getDeployHours))
 	mux.Handle("GET /api/v1/deploy-hours/explain", s.auth(delivery.ScopeRead, s.getDeployHoursExplain))
+	mux.Handle("GET /api/v1/sprints", s.auth(delivery.ScopeRead, s.getSprints))
 	mux.Handle("POST /api/v1/gates", s.auth(delivery.ScopeIngest, s.postGate))
 	mux.Handle("POST /api/v1/promotions", s.auth(delivery.ScopeIngest, s.postPromotion))
 	mux.Handle("GET /api/v1/promotions", s.auth(delivery.ScopeRead, s.getPromotions))

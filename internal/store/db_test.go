@@ -10,29 +10,6 @@ import (
 	"github.com/stride-oss/stride/internal/store"
 )
 
-// TestOpenKeepsAHashInThePath: a "#" in the path (Go names the temporary
-// directories of repeated subtests "sqlite#01") is part of the file name,
-// not the end of a URI, or every such database would be one file shared by
-// every test process.
-func TestOpenKeepsAHashInThePath(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "run#2")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "stride.db")
-	db, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	if _, err := os.Stat(path); err != nil {
-		t.Errorf("the database is not at %s: %v", path, err)
-	}
-	if _, err := os.Stat(filepath.Dir(dir) + string(filepath.Separator) + "run"); err == nil {
-		t.Errorf("a file named run was made beside %s", dir)
-	}
-}
-
 func TestOpenNamesTheDirectoryItCannotWriteIn(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "missing")

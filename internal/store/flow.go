@@ -184,3 +184,45 @@ func (db *DB) WorkItems(ctx context.Context, team string, t time.Time) ([]delive
 	}
 	return out, nil
 }
+
+// OpenWorkItems returns the work items of a service that are not done (nor
+// resolved, nor deleted) now, of any of the given types (every type when
+// types is empty); types match without regard to case.
+func (db *DB) OpenWorkItems(ctx context.Context, service string, types []string) ([]delivery.WorkItem, error) {
+	q := `SELECT data FROM work_items WHERE category <> 'done' AND resolved_at IS NULL AND services LIKE ? ESCAPE '\'`
+	args := []any{"% " + likeEscape(service) + " %"}
+	if len(types) > 0 {
+		q += ` AND LOWER(item_type) IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(types)), ", ") + `)`
+		for _, t := range types {
+			args = append(args, strings.ToLower(t))
+		}
+	}
+	q += ` ORDER BY tracker, key`
+	rows, err := db.read.QueryContext(ctx, db.q(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read open work items of %s: %w", service, err)
+	}
+	items, err := collect(rows, func(s interface{ Scan(...any) error }) (delivery.WorkItem, error) {
+		var data string
+		var w delivery.WorkItem
+		if err := s.Scan(&data); err != nil {
+			return w, err
+		}
+		return w, json.Unmarshal([]byte(data), &w)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read open work items of %s: %w", service, err)
+	}
+	out := items[:0]
+	for _, w := range items {
+		if !w.Deleted {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+// likeEscape makes s match itself in a LIKE pattern escaped by '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

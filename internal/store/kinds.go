@@ -62,7 +62,12 @@ var entityTables = map[delivery.Kind]entityTable{
 	delivery.KindWorkItem: jsonTable("work_items", []keyColumn{{"tracker", false}, {"key", false}},
 		func(e delivery.Event) delivery.WorkItem { return *e.WorkItem }, delivery.MergeWorkItem,
 		func(w delivery.WorkItem) ([]string, []any) {
-			return []string{"team", "resolved_at"}, []any{w.Team, micros(w.ResolvedAt)}
+			services := ""
+			if len(w.Services) > 0 {
+				services = " " + strings.Join(w.Services, " ") + " "
+			}
+			return []string{"team", "resolved_at", "category", "item_type", "priority", "services"},
+				[]any{w.Team, micros(w.ResolvedAt), string(w.Category), w.Type, w.Priority, services}
 		}),
 	delivery.KindBuild: jsonTable("builds", []keyColumn{{"repository", false}, {"id", false}},
 		func(e delivery.Event) delivery.Build { return *e.Build }, delivery.MergeBuild,

@@ -1,5 +1,8 @@
 // Package jira collects a Jira project's issues by JQL through the Jira
-// Cloud REST API (GET /rest/api/3/search/jql), mapped by the webhook
+// Cloud REST API (GET /rest/api/3/search/jql, with their changelog), and
+// its boards' sprints with their issues through the agile API
+// (/rest/agile/1.0/board, .../board/{id}/sprint, .../sprint/{id}/issue),
+// mapped by the webhook
 // connector (internal/ingest/jira): a webhook carries the same issue
 // object, so each issue is wrapped in the jira:issue_updated event that
 // would report it, and becomes the same work item (with its story points,
@@ -80,7 +83,10 @@ type ProjectResult struct {
 	Issues        int
 	Events, Added int
 	Skipped       int
-	Err           error
+	// Boards and Sprints are what the agile API listed; SprintsRead the
+	// sprints whose issues were read (a closed sprint is read once).
+	Boards, Sprints, SprintsRead int
+	Err                          error
 }
 
 // Collector reads Jira into Stride.
@@ -90,6 +96,9 @@ type Collector struct {
 	out     Writer
 	cursors Cursors
 	mapper  *jiraingest.Source
+	// categories are the site's statuses' categories (lower-case names),
+	// read once a run, for the changelog's statuses.
+	categories map[string]delivery.WorkItemCategory
 }
 
 // New returns a collector.
@@ -104,12 +113,17 @@ func New(cfg Config, client *collect.Client, out Writer, cursors Cursors) *Colle
 // Run collects each project; one that fails does not stop the others.
 func (c *Collector) Run(ctx context.Context) ([]ProjectResult, error) {
 	var out []ProjectResult
+	c.categories = c.statusCategories(ctx)
 	for _, p := range c.cfg.Projects {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
 		res := ProjectResult{Project: p}
-		if err := c.project(ctx, p, &res); err != nil {
+		err := c.project(ctx, p, &res)
+		if err == nil {
+			err = c.sprints(ctx, p, &res)
+		}
+		if err != nil {
 			res.Err = err
 			c.cfg.Logger.Warn("collect: project stopped", "project", p, "err", err)
 		}
@@ -139,7 +153,7 @@ func (c *Collector) project(ctx context.Context, project string, res *ProjectRes
 	}
 	token := ""
 	for {
-		q := url.Values{"jql": {jql(project, since)}, "fields": {"*all"}, "maxResults": {"100"}}
+		q := url.Values{"jql": {jql(project, since)}, "fields": {"*all"}, "maxResults": {"100"}, "expand": {"changelog"}}
 		if token != "" {
 			q.Set("nextPageToken", token)
 		}
@@ -182,7 +196,7 @@ func (c *Collector) project(ctx context.Context, project string, res *ProjectRes
 				res.Skipped++
 				c.cfg.Logger.Warn("collect: an issue the connector cannot read is left out", "project", project, "err", err)
 			default:
-				events = append(events, ev...)
+				events = append(events, c.categorize(ev)...)
 			}
 		}
 		if len(events) > 0 {
@@ -212,4 +226,63 @@ func parseTime(s string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// statusCategories reads the site's statuses (GET /rest/api/3/status) and
+// their categories, so that each status of a changelog has its category
+// and not only the one an issue is in now. A site that does not answer
+// leaves them to the report, which says which it could not place.
+func (c *Collector) statusCategories(ctx context.Context) map[string]delivery.WorkItemCategory {
+	resp, err := c.client.Do(ctx, collect.Request{URL: c.cfg.URL + "/rest/api/3/status"})
+	if err != nil {
+		c.cfg.Logger.Warn("collect: the statuses of the site could not be read; the report places the changelog's statuses itself", "err", err)
+		return nil
+	}
+	var statuses []struct {
+		Name           string `json:"name"`
+		StatusCategory struct {
+			Key string `json:"key"`
+		} `json:"statusCategory"`
+	}
+	if err := json.Unmarshal(resp.Body, &statuses); err != nil {
+		c.cfg.Logger.Warn("collect: the statuses of the site are unreadable", "err", err)
+		return nil
+	}
+	keys := map[string]delivery.WorkItemCategory{"new": delivery.CategoryToDo, "indeterminate": delivery.CategoryInProgress, "done": delivery.CategoryDone}
+	out := map[string]delivery.WorkItemCategory{}
+	for _, st := range statuses {
+		if cat, ok := keys[st.StatusCategory.Key]; ok && st.Name != "" {
+			out[strings.ToLower(st.Name)] = cat
+		}
+	}
+	return out
+}
+
+// categorize gives each status change of the work items the category of
+// its status, where the connector could not tell it.
+func (c *Collector) categorize(events []delivery.Event) []delivery.Event {
+	if len(c.categories) == 0 {
+		return events
+	}
+	for i := range events {
+		w := events[i].WorkItem
+		if w == nil {
+			continue
+		}
+		changed := false
+		for j := range w.Transitions {
+			tr := &w.Transitions[j]
+			if cat, ok := c.categories[strings.ToLower(tr.Status)]; ok && tr.Status != "" && tr.Category == "" {
+				tr.Category, changed = cat, true
+			}
+		}
+		if changed {
+			// Validate sorts the changelog again: the category is part of
+			// its order.
+			if err := events[i].Validate(); err != nil {
+				c.cfg.Logger.Warn("collect: an issue's changelog did not validate after its categories were set", "key", w.Key, "err", err)
+			}
+		}
+	}
+	return events
 }

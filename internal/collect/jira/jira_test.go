@@ -29,14 +29,36 @@ type fakeJira struct {
 	mu     sync.Mutex
 	issues []map[string]any
 	asked  []string
+	agile  *fakeAgile
+	// agileAsked are the paths of the agile API asked.
+	agileAsked []string
+	// statuses, when set, answer GET /rest/api/3/status as Jira documents
+	// it; unset, the path answers 404.
+	statuses []map[string]any
 }
 
 func (f *fakeJira) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if r.URL.Path != "/rest/api/3/search/jql" || r.Header.Get("Authorization") != "Basic YW5uQGV4YW1wbGUuY29tOnRvaw==" {
+	if r.Header.Get("Authorization") != "Basic YW5uQGV4YW1wbGUuY29tOnRvaw==" {
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write([]byte(`{"errorMessages":["You are not authenticated"]}`))
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/rest/agile/1.0/") {
+		f.agileAsked = append(f.agileAsked, r.URL.Path)
+		if f.agile == nil {
+			f.agile = &fakeAgile{}
+		}
+		f.agile.serve(w, r)
+		return
+	}
+	if r.URL.Path == "/rest/api/3/status" && f.statuses != nil {
+		json.NewEncoder(w).Encode(f.statuses)
+		return
+	}
+	if r.URL.Path != "/rest/api/3/search/jql" {
+		w.WriteHeader(http.StatusNotFound)
 		return
 	}
 	q := r.URL.Query()
@@ -113,8 +135,9 @@ func TestCollectJira(t *testing.T) {
 		}
 		// A page per issue; the story is a work item, the incident a work
 		// item and a resolved incident of shop.
-		if r := run(); r.Pages != 2 || r.Issues != 2 || r.Added != 3 || r.Skipped != 0 {
-			t.Fatalf("first run: %+v, want 2 pages, 2 issues, 3 events", r)
+		// The agile API's one page lists no boards.
+		if r := run(); r.Pages != 3 || r.Issues != 2 || r.Added != 3 || r.Skipped != 0 || r.Boards != 0 {
+			t.Fatalf("first run: %+v, want 2 pages of issues and 1 of boards, 2 issues, 3 events", r)
 		}
 		if open, err := db.OpenIncidents(ctx, "shop"); err != nil || len(open) != 0 {
 			t.Errorf("open incidents %+v, %v; want PAY-2 resolved", open, err)

@@ -52,6 +52,9 @@ type Config struct {
 	Mapping delivery.Mapping `yaml:"-"`
 	// ProjectTeams maps a Jira project key to the team that owns it.
 	ProjectTeams map[string]string `yaml:"project_teams"`
+	// ComponentServices maps a component's name to the service it is;
+	// a component not in it is the service of its own name.
+	ComponentServices map[string]string `yaml:"component_services"`
 }
 
 // Source is the Jira webhook connector. It holds only configuration, so

@@ -66,10 +66,35 @@ type webhook struct {
 		ID     string          `json:"id"`
 		Key    string          `json:"key"`
 		Fields json.RawMessage `json:"fields"`
+		// Changelog is there when the issue was read with
+		// ?expand=changelog (the collector), never in a webhook.
+		Changelog *expandedChangelog `json:"changelog"`
 	} `json:"issue"`
 	Changelog *struct {
-		ID string `json:"id"`
+		ID    string          `json:"id"`
+		Items []changelogItem `json:"items"`
 	} `json:"changelog"`
+}
+
+// changelogItem is one field change of a changelog entry.
+type changelogItem struct {
+	Field      string  `json:"field"`
+	From       *string `json:"from"`
+	FromString *string `json:"fromString"`
+	To         *string `json:"to"`
+	ToString   *string `json:"toString"`
+}
+
+// history is one entry of an issue's changelog as the REST API expands it
+// (?expand=changelog): the webhook sends only the entry of its event.
+type history struct {
+	Created jiraTime        `json:"created"`
+	Items   []changelogItem `json:"items"`
+}
+
+type expandedChangelog struct {
+	Total     int       `json:"total"`
+	Histories []history `json:"histories"`
 }
 
 type fields struct {
@@ -91,6 +116,11 @@ type fields struct {
 	Description    json.RawMessage `json:"description"`
 	Labels         []string        `json:"labels"`
 	Components     []named         `json:"components"`
+	Assignee       *struct {
+		AccountID   string `json:"accountId"`
+		Name        string `json:"name"` // Jira Server
+		DisplayName string `json:"displayName"`
+	} `json:"assignee"`
 }
 
 // categories maps Jira's status category keys to the domain's.
@@ -163,10 +193,11 @@ func (s *Source) issue(w webhook) ([]delivery.Event, error) {
 	if err != nil {
 		return nil, ingest.Malformed("story points field %s: %v", s.cfg.StoryPointsField, err)
 	}
-	sprint, err := currentSprint(custom[s.cfg.SprintField])
+	sprints, err := readSprints(custom[s.cfg.SprintField])
 	if err != nil {
 		return nil, ingest.Malformed("sprint field %s: %v", s.cfg.SprintField, err)
 	}
+	sprint := currentSprint(sprints)
 	ac := false
 	if s.cfg.AcceptanceCriteriaField != "" {
 		ac = nonEmpty(custom[s.cfg.AcceptanceCriteriaField])
@@ -191,7 +222,24 @@ func (s *Source) issue(w webhook) ([]delivery.Event, error) {
 		ResolvedAt:         f.ResolutionDate.Time,
 		Deleted:            deleted,
 		UpdatedAt:          updated,
+		SprintStart:        sprint.StartDate.Time,
+		Labels:             f.Labels,
+		Priority:           priorityName(f.Priority),
+		Assignee:           assignee(f),
+		Services:           s.services(f),
 	}
+	var histories []history
+	complete := false
+	switch full := w.Issue.Changelog; {
+	case full != nil:
+		// The search returns at most 100 entries of a changelog; a longer
+		// one is partial, and said to be.
+		histories = full.Histories
+		complete = len(histories) >= full.Total
+	case w.Changelog != nil && len(w.Changelog.Items) > 0 && !stamp.IsZero():
+		histories = []history{{Created: jiraTime{stamp}, Items: w.Changelog.Items}}
+	}
+	item.Transitions, item.Sprints = readChangelog(histories, complete, item, sprints)
 	changelog := ""
 	if w.Changelog != nil {
 		changelog = w.Changelog.ID
@@ -208,10 +256,7 @@ func (s *Source) issue(w webhook) ([]delivery.Event, error) {
 		// item still records it. docs/jira.md tells how to name one.
 		return events, nil
 	}
-	priority := ""
-	if f.Priority != nil {
-		priority = f.Priority.Name
-	}
+	priority := priorityName(f.Priority)
 	// Jira sets the resolution date when an issue is resolved and clears it
 	// when the issue is reopened, so each report knows whether it is open.
 	status := delivery.IncidentOpen
@@ -323,23 +368,26 @@ func storyPoints(raw json.RawMessage) (*float64, error) {
 }
 
 type sprint struct {
-	Name    string   `json:"name"`
-	State   string   `json:"state"`
-	EndDate jiraTime `json:"endDate"`
+	ID           json.Number `json:"id"`
+	Name         string      `json:"name"`
+	State        string      `json:"state"`
+	BoardID      json.Number `json:"boardId"`
+	StartDate    jiraTime    `json:"startDate"`
+	EndDate      jiraTime    `json:"endDate"`
+	CompleteDate jiraTime    `json:"completeDate"`
 }
 
-// currentSprint picks the sprint an issue is in: the active one when there
-// is one, else the last listed (Jira lists an issue's sprints in the order
-// it was in them). Jira Cloud sends sprints as objects; older Jira Server
-// sends each as a string "com.atlassian.greenhopper...Sprint@1a2b[id=1,
-// state=ACTIVE,name=Sprint 1,...,endDate=...]", which is read too.
-func currentSprint(raw json.RawMessage) (sprint, error) {
+// readSprints reads the sprint field: every sprint the issue was in. Jira
+// Cloud sends sprints as objects; older Jira Server sends each as a string
+// "com.atlassian.greenhopper...Sprint@1a2b[id=1,state=ACTIVE,name=Sprint
+// 1,...,endDate=...]", which is read too.
+func readSprints(raw json.RawMessage) ([]sprint, error) {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return sprint{}, nil
+		return nil, nil
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		return sprint{}, fmt.Errorf("not a list: %w", err)
+		return nil, fmt.Errorf("not a list: %w", err)
 	}
 	var sprints []sprint
 	for _, it := range items {
@@ -349,24 +397,173 @@ func currentSprint(raw json.RawMessage) (sprint, error) {
 		case json.Unmarshal(it, &legacy) == nil:
 			var err error
 			if sp, err = legacySprint(legacy); err != nil {
-				return sprint{}, err
+				return nil, err
 			}
 		default:
 			if err := json.Unmarshal(it, &sp); err != nil {
-				return sprint{}, fmt.Errorf("sprint: %w", err)
+				return nil, fmt.Errorf("sprint: %w", err)
 			}
 		}
 		sprints = append(sprints, sp)
 	}
+	return sprints, nil
+}
+
+// currentSprint picks the sprint an issue is in: the active one when there
+// is one, else the last listed (Jira lists an issue's sprints in the order
+// it was in them).
+func currentSprint(sprints []sprint) sprint {
 	if len(sprints) == 0 {
-		return sprint{}, nil
+		return sprint{}
 	}
 	for i := len(sprints) - 1; i >= 0; i-- {
 		if strings.EqualFold(sprints[i].State, "active") {
-			return sprints[i], nil
+			return sprints[i]
 		}
 	}
-	return sprints[len(sprints)-1], nil
+	return sprints[len(sprints)-1]
+}
+
+func priorityName(p *named) string {
+	if p == nil {
+		return ""
+	}
+	return strings.TrimSpace(p.Name)
+}
+
+// assignee names the assignee as people know them (the display name), else
+// by the account.
+func assignee(f fields) string {
+	a := f.Assignee
+	switch {
+	case a == nil:
+		return ""
+	case strings.TrimSpace(a.DisplayName) != "":
+		return strings.TrimSpace(a.DisplayName)
+	case a.Name != "":
+		return a.Name
+	}
+	return a.AccountID
+}
+
+// services names the services an issue belongs to: its components, each
+// through ComponentServices when that maps it, and its labels
+// "service:<name>" (or "service::<name>"). An issue without either belongs
+// to none (nil, since Jira always sends components and labels, so "none"
+// is known).
+func (s *Source) services(f fields) []string {
+	out := []string{}
+	for _, c := range f.Components {
+		name := strings.TrimSpace(c.Name)
+		if m, ok := s.cfg.ComponentServices[name]; ok {
+			name = m
+		}
+		if name != "" {
+			out = append(out, name)
+		}
+	}
+	for _, l := range f.Labels {
+		for _, prefix := range []string{"service::", "service:"} {
+			if len(l) > len(prefix) && strings.EqualFold(l[:len(prefix)], prefix) {
+				if name := strings.TrimSpace(l[len(prefix):]); name != "" {
+					out = append(out, name)
+				}
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// readChangelog turns changelog entries into the item's transitions (status
+// changes and Flagged set or cleared) and its sprints with the time it
+// last entered each. complete says the entries are the issue's whole
+// changelog: then the status it was created in is known (the first
+// change's from, or the status it still has), and a sprint no entry added
+// it to held it since its creation. Without any entries the transitions
+// stay nil: no changelog was read.
+func readChangelog(hs []history, complete bool, item *delivery.WorkItem, sprints []sprint) ([]delivery.Transition, []delivery.SprintMembership) {
+	hs = slices.Clone(hs)
+	slices.SortStableFunc(hs, func(a, b history) int { return a.Created.Compare(b.Created.Time) })
+	category := func(status string) delivery.WorkItemCategory {
+		if strings.EqualFold(status, item.Status) {
+			return item.Category
+		}
+		return "" // the report resolves it from the statuses it knows
+	}
+	var out []delivery.Transition
+	if complete {
+		out = []delivery.Transition{}
+	}
+	added := map[string]time.Time{}
+	initial := ""
+	for _, h := range hs {
+		if h.Created.IsZero() {
+			continue
+		}
+		for _, it := range h.Items {
+			switch strings.ToLower(it.Field) {
+			case "status":
+				if it.ToString == nil || *it.ToString == "" {
+					continue
+				}
+				if initial == "" && it.FromString != nil {
+					initial = *it.FromString
+				}
+				out = append(out, delivery.Transition{At: h.Created.Time, Status: *it.ToString, Category: category(*it.ToString)})
+			case "flagged":
+				on := it.ToString != nil && strings.TrimSpace(*it.ToString) != ""
+				out = append(out, delivery.Transition{At: h.Created.Time, Flagged: &on})
+			case "sprint":
+				before := idSet(it.From)
+				for id := range idSet(it.To) {
+					if !before[id] {
+						added[id] = h.Created.Time
+					}
+				}
+			}
+		}
+	}
+	if complete && !item.CreatedAt.IsZero() {
+		if initial == "" {
+			initial = item.Status
+		}
+		if initial != "" {
+			out = append(out, delivery.Transition{At: item.CreatedAt, Status: initial, Category: category(initial)})
+		}
+	}
+	var ms []delivery.SprintMembership
+	for _, sp := range sprints {
+		id := sp.ID.String()
+		if id == "" {
+			id = sp.Name
+		}
+		if id == "" {
+			continue
+		}
+		at, ok := added[id]
+		if !ok && complete {
+			at = item.CreatedAt
+		}
+		ms = append(ms, delivery.SprintMembership{ID: id, Name: sp.Name, Board: sp.BoardID.String(), State: strings.ToLower(sp.State),
+			StartAt: sp.StartDate.Time, EndAt: sp.EndDate.Time, CompletedAt: sp.CompleteDate.Time, AddedAt: at})
+	}
+	return out, ms
+}
+
+// idSet reads a changelog value listing sprint ids ("36, 37").
+func idSet(v *string) map[string]bool {
+	out := map[string]bool{}
+	if v == nil {
+		return out
+	}
+	for _, id := range strings.Split(*v, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			out[id] = true
+		}
+	}
+	return out
 }
 
 func legacySprint(s string) (sprint, error) {
@@ -390,11 +587,17 @@ func legacySprint(s string) (sprint, error) {
 		attrs[k], last = v, k
 	}
 	sp.Name, sp.State = attrs["name"], attrs["state"]
-	end, err := parseTime(attrs["endDate"])
-	if err != nil {
-		return sprint{}, fmt.Errorf("sprint %q: %w", sp.Name, err)
+	sp.ID, sp.BoardID = json.Number(attrs["id"]), json.Number(attrs["rapidViewId"])
+	for _, d := range []struct {
+		attr string
+		to   *jiraTime
+	}{{"startDate", &sp.StartDate}, {"endDate", &sp.EndDate}, {"completeDate", &sp.CompleteDate}} {
+		at, err := parseTime(attrs[d.attr])
+		if err != nil {
+			return sprint{}, fmt.Errorf("sprint %q: %w", sp.Name, err)
+		}
+		d.to.Time = at
 	}
-	sp.EndDate.Time = end
 	return sp, nil
 }
 
