@@ -15,6 +15,8 @@ type Ring struct {
 	Name       string `yaml:"name"`
 	Soak       string `yaml:"soak"`
 	Production bool   `yaml:"production"`
+	// Approval requires a sign-off (stride approve) to enter the ring.
+	Approval bool `yaml:"approval"`
 }
 
 // Rings returns a service's ring configuration: the rings stride.yaml lists
@@ -55,7 +57,7 @@ func (s Service) ringConfig() (rings.Config, error) {
 			}
 			production = r.Name
 		}
-		rc.Rings = append(rc.Rings, rings.Ring{Name: r.Name, Soak: soak, Production: r.Production})
+		rc.Rings = append(rc.Rings, rings.Ring{Name: r.Name, Soak: soak, Production: r.Production, Approval: r.Approval})
 	}
 	if err := rc.Validate(); err != nil {
 		return rc, err

@@ -22,6 +22,9 @@ type Ring struct {
 	Name       string        `json:"name" yaml:"name"`
 	Soak       time.Duration `json:"soak" yaml:"soak"`
 	Production bool          `json:"production" yaml:"production"`
+	// Approval requires a person's sign-off (a latest vote of yes, see
+	// approval.go) before a commit may move into this ring.
+	Approval bool `json:"approval,omitempty" yaml:"approval"`
 }
 
 // Config lists a service's rings in rollout order.
@@ -141,7 +144,9 @@ type Facts struct {
 	// Fix marks the promotion as a fix, which an exhausted budget lets
 	// through (docs/metrics.md: a frozen service still ships fixes).
 	Fix bool
-	Now time.Time
+	// Approvals are the sign-off votes of the commit, in arrival order.
+	Approvals []Approval
+	Now       time.Time
 }
 
 // Decision is the outcome of a promotion request. Allowed is true only when
@@ -267,6 +272,10 @@ func Decide(f Facts) Decision {
 		add(CondBudget, Fail, "error budget exhausted: the service is frozen except for fixes beyond the first ring%s", budgetReason(f.Budget))
 	default:
 		add(CondBudget, Pass, "error budget remaining")
+	}
+
+	if c, ok := approvalCondition(f, target); ok {
+		d.Conditions = append(d.Conditions, c)
 	}
 
 	d.Allowed = true

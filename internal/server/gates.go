@@ -167,6 +167,10 @@ func (s *Server) postPromotion(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if facts.Approvals, err = s.approvals(r, req.Service, req.SHA, req.To); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	ans := promotionAnswer{PromotionResponse: rings.PromotionResponse{Decision: rings.Decide(facts), DryRun: req.DryRun}}
 	if !req.DryRun {
 		d := ans.Decision
@@ -256,7 +260,14 @@ func (s *Server) getPromotions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"service": service, "promotions": history})
+	// The sign-off votes beside the decisions they fed, so the history
+	// says who approved or refused what, and when.
+	votes, err := s.approvals(r, service, sha, "")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"service": service, "promotions": history, "approvals": votes})
 }
 
 // ringsAnswer is a commit's rollout: its state in each ring, the gate runs
