@@ -281,4 +281,30 @@ services:
 	if _, err := ParsePolicy(strings.NewReader("defaults:\n  fix_branches: [\"hotfix/[\"]\n")); err == nil || !strings.Contains(err.Error(), "fix_branches[0]") {
 		t.Errorf("a pattern git cannot read: %v, want an error naming fix_branches[0]", err)
 	}
+	if _, err := ParsePolicy(strings.NewReader("services:\n  api:\n    fix_labels: [ok, \"sev[\"]\n")); err == nil || !strings.Contains(err.Error(), "fix_labels[1]") {
+		t.Errorf("a label pattern git cannot read: %v, want an error naming fix_labels[1]", err)
+	}
+}
+
+func TestFixOf(t *testing.T) {
+	c := Criteria{FixBranches: []string{"hotfix/*"}, FixLabels: []string{"hotfix", "sev[01]"}}
+	tests := []struct {
+		flag   bool
+		branch string
+		labels []string
+		fix    bool
+		reason string
+	}{
+		{},
+		{flag: true, branch: "hotfix/x", fix: true, reason: "marked with --fix"},
+		{branch: "hotfix/pay/42", fix: true, reason: "branch hotfix/pay/42 matches fix_branches"},
+		{branch: "main", labels: []string{"ui", "sev1"}, fix: true, reason: "label sev1 matches fix_labels"},
+		{branch: "main", labels: []string{"sev2", "Hotfix", ""}},
+	}
+	for _, tt := range tests {
+		fix, reason := c.FixOf(tt.flag, tt.branch, tt.labels)
+		if fix != tt.fix || reason != tt.reason {
+			t.Errorf("FixOf(%v, %q, %q) = %v %q, want %v %q", tt.flag, tt.branch, tt.labels, fix, reason, tt.fix, tt.reason)
+		}
+	}
 }

@@ -52,6 +52,11 @@ type Rules struct {
 	// branches whose changes are fixes, which a service frozen by a spent
 	// error budget still accepts. A service's list adds to the defaults'.
 	FixBranches []string `yaml:"fix_branches"`
+	// FixLabels are patterns (matched as fix_branches are) of the labels
+	// that mark a change as a fix: given with --label, or carried by a
+	// stored pull request of the commit. A service's list adds to the
+	// defaults'.
+	FixLabels []string `yaml:"fix_labels"`
 }
 
 // Allowance accepts one vulnerability until the end of its expiry date
@@ -86,6 +91,7 @@ type Criteria struct {
 	MaxBuildTime   time.Duration
 	Allow          []Allowance
 	FixBranches    []string
+	FixLabels      []string
 }
 
 // IsFix reports whether a change on branch is a fix by the criteria's
@@ -187,6 +193,11 @@ func (r Rules) validate() error {
 			errs = append(errs, fmt.Errorf("fix_branches[%d] %q: %v", i, p, delivery.ErrorMessage(err)))
 		}
 	}
+	for i, p := range r.FixLabels {
+		if err := delivery.CheckTagPattern(p); err != nil {
+			errs = append(errs, fmt.Errorf("fix_labels[%d] %q: %v", i, p, delivery.ErrorMessage(err)))
+		}
+	}
 	for i, a := range r.Allow {
 		if a.ID == "" {
 			errs = append(errs, fmt.Errorf("allow[%d]: id is required", i))
@@ -237,4 +248,5 @@ func (c *Criteria) apply(r Rules) {
 	}
 	c.Allow = append(c.Allow, r.Allow...)
 	c.FixBranches = append(c.FixBranches, r.FixBranches...)
+	c.FixLabels = append(c.FixLabels, r.FixLabels...)
 }

@@ -144,6 +144,8 @@ type Facts struct {
 	// Fix marks the promotion as a fix, which an exhausted budget lets
 	// through (docs/metrics.md: a frozen service still ships fixes).
 	Fix bool
+	// FixReason says what made it a fix (a flag, a branch, a label).
+	FixReason string
 	// Approvals are the sign-off votes of the commit, in arrival order.
 	Approvals []Approval
 	Now       time.Time
@@ -263,7 +265,7 @@ func Decide(f Facts) Decision {
 	case !f.Budget.Known:
 		add(CondBudget, Skipped, "error budget unknown (no SLOs configured); not checked")
 	case f.Budget.Exhausted && f.Fix:
-		add(CondBudget, Pass, "error budget exhausted, but this is a fix")
+		add(CondBudget, Pass, "error budget exhausted, but this is a fix%s", budgetReason(Budget{Reason: f.FixReason}))
 	case f.Budget.Exhausted && target == 0:
 		// The first ring is where a frozen service's team still tries
 		// its work; the freeze holds a non-fix from going further.
