@@ -107,13 +107,16 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	result.Fix, result.FixReason = criteria.FixOf(*fix, changeBranch(*branch), labels)
 	result.FixLabels = criteria.FixLabels
 
+	var resp gate.Response
 	if *server != "" {
-		var resp gate.Response
 		tok := firstNonEmpty(*token, os.Getenv("STRIDE_TOKEN"))
 		if err := postAPI(ctx, *server, "/api/v1/gates", tok, result, &resp); err != nil {
 			return fail("%v", err)
 		}
 		result.AddErrorBudget(resp)
+	}
+	if len(criteria.RequireGates) > 0 {
+		result.AddRequiredGates(criteria.RequireGates, resp.Gates, *server != "")
 	}
 
 	if err := gate.Write(stdout, result, *format); err != nil {

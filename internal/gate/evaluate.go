@@ -64,6 +64,9 @@ type Response struct {
 	// request did not say was one: a stored pull request of the commit
 	// carries a label of FixLabels.
 	FixReason string `json:"fix_reason,omitempty"`
+	// Gates are the latest results of every gate of the commit, this one
+	// included, for the policy's require_gates.
+	Gates []GateRun `json:"gates,omitempty"`
 }
 
 // Reports are the parsed reports of one gate run; nil means not given.

@@ -308,3 +308,39 @@ func TestFixOf(t *testing.T) {
 		}
 	}
 }
+
+func TestAddRequiredGates(t *testing.T) {
+	at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	runs := []GateRun{{Name: "sonarqube", Passed: false, At: at}, {Name: "sonarqube", Passed: true, At: at.Add(time.Hour)}, {Name: "load", Passed: false, At: at}}
+	tests := []struct {
+		name     string
+		required []string
+		runs     []GateRun
+		asked    bool
+		sha      string
+		verdict  Status
+		details  []string
+	}{
+		{name: "the latest sonarqube result passed", required: []string{"sonarqube"}, runs: runs, asked: true, sha: "abc", verdict: Pass,
+			details: []string{"gate sonarqube passed at 2026-03-02T13:00:00Z"}},
+		{name: "one required gate failed, one never reported", required: []string{"load", "security"}, runs: runs, asked: true, sha: "abc", verdict: Fail,
+			details: []string{"gate load failed at 2026-03-02T12:00:00Z", "no result of the required gate security for abc yet"}},
+		{name: "without --server nothing can be seen", required: []string{"sonarqube"}, sha: "abc", verdict: Fail,
+			details: []string{"required gate sonarqube cannot be checked without --server"}},
+		{name: "without a sha nothing can be matched", required: []string{"sonarqube"}, runs: runs, asked: true, verdict: Fail,
+			details: []string{"required gate sonarqube cannot be checked without the commit (--sha)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Result{SHA: tt.sha, Verdict: Pass, Criteria: []Criterion{{Name: "tests", Status: Pass}}}
+			r.AddRequiredGates(tt.required, tt.runs, tt.asked)
+			var details []string
+			for _, c := range r.Criteria[1:] {
+				details = append(details, c.Detail)
+			}
+			if r.Verdict != tt.verdict || strings.Join(details, "|") != strings.Join(tt.details, "|") {
+				t.Errorf("%s %q, want %s %q", r.Verdict, details, tt.verdict, tt.details)
+			}
+		})
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -57,6 +59,10 @@ type Rules struct {
 	// stored pull request of the commit. A service's list adds to the
 	// defaults'.
 	FixLabels []string `yaml:"fix_labels"`
+	// RequireGates names gates whose latest result on the commit must
+	// have passed, such as sonarqube (recorded by SonarQube's webhook);
+	// judged with --server. A service's list adds to the defaults'.
+	RequireGates []string `yaml:"require_gates"`
 }
 
 // Allowance accepts one vulnerability until the end of its expiry date
@@ -92,6 +98,7 @@ type Criteria struct {
 	Allow          []Allowance
 	FixBranches    []string
 	FixLabels      []string
+	RequireGates   []string
 }
 
 // IsFix reports whether a change on branch is a fix by the criteria's
@@ -193,6 +200,11 @@ func (r Rules) validate() error {
 			errs = append(errs, fmt.Errorf("fix_branches[%d] %q: %v", i, p, delivery.ErrorMessage(err)))
 		}
 	}
+	for i, g := range r.RequireGates {
+		if strings.TrimSpace(g) == "" {
+			errs = append(errs, fmt.Errorf("require_gates[%d]: names no gate", i))
+		}
+	}
 	for i, p := range r.FixLabels {
 		if err := delivery.CheckTagPattern(p); err != nil {
 			errs = append(errs, fmt.Errorf("fix_labels[%d] %q: %v", i, p, delivery.ErrorMessage(err)))
@@ -249,4 +261,9 @@ func (c *Criteria) apply(r Rules) {
 	c.Allow = append(c.Allow, r.Allow...)
 	c.FixBranches = append(c.FixBranches, r.FixBranches...)
 	c.FixLabels = append(c.FixLabels, r.FixLabels...)
+	for _, g := range r.RequireGates {
+		if !slices.Contains(c.RequireGates, g) {
+			c.RequireGates = append(c.RequireGates, g)
+		}
+	}
 }

@@ -25,6 +25,10 @@ type Ring struct {
 	// Approval requires a person's sign-off (a latest vote of yes, see
 	// approval.go) before a commit may move into this ring.
 	Approval bool `json:"approval,omitempty" yaml:"approval"`
+	// RequireGates names gates whose latest result on the commit must
+	// have passed before it enters this ring (required.go), such as
+	// sonarqube, which arrives by webhook rather than from the pipeline.
+	RequireGates []string `json:"require_gates,omitempty" yaml:"require_gates"`
 }
 
 // Config lists a service's rings in rollout order.
@@ -64,6 +68,8 @@ func (c Config) Validate() error {
 			return delivery.FieldError(fmt.Sprintf("rings[%d].name", i), "ring %s appears twice", r.Name)
 		case r.Soak < 0:
 			return delivery.FieldError(fmt.Sprintf("rings[%d].soak", i), "%v is negative", r.Soak)
+		case slices.Contains(r.RequireGates, ""):
+			return delivery.FieldError(fmt.Sprintf("rings[%d].require_gates", i), "names an empty gate")
 		}
 		seen[r.Name] = true
 	}
@@ -276,6 +282,9 @@ func Decide(f Facts) Decision {
 		add(CondBudget, Pass, "error budget remaining")
 	}
 
+	if c, ok := requiredGatesCondition(f, target); ok {
+		d.Conditions = append(d.Conditions, c)
+	}
 	if c, ok := approvalCondition(f, target); ok {
 		d.Conditions = append(d.Conditions, c)
 	}

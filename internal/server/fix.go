@@ -26,3 +26,20 @@ func (s *Server) fixByLabels(ctx context.Context, service, sha string, patterns 
 	}
 	return "", nil
 }
+
+// latestGateRuns are the latest results of each gate of a commit, for the
+// require_gates of the gate that posted: SonarQube's among them.
+func (s *Server) latestGateRuns(ctx context.Context, service, sha string) ([]gate.GateRun, error) {
+	if sha == "" {
+		return nil, nil
+	}
+	runs, err := s.gateRuns(ctx, service, sha)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]gate.GateRun, 0, len(runs))
+	for _, g := range runs {
+		out = append(out, gate.GateRun{Name: g.Name, Passed: g.Passed, At: g.At})
+	}
+	return out, nil
+}

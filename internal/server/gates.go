@@ -113,6 +113,10 @@ func (s *Server) postGate(w http.ResponseWriter, r *http.Request) {
 			name, res.Service, res.Verdict, budget)
 	}
 	resp := gate.Response{ID: id, Frozen: freeze.Frozen, SLOsConfigured: freeze.Known, Message: msg, FixReason: labelled}
+	if resp.Gates, err = s.latestGateRuns(r.Context(), res.Service, res.SHA); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if freeze.Frozen {
 		resp.Reason = freeze.Reason
 	}
