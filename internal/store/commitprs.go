@@ -18,14 +18,23 @@ func (db *DB) CommitPullRequests(ctx context.Context, service, sha string) ([]de
 	if strings.TrimSpace(sha) == "" {
 		return nil, nil
 	}
+	// The service's repositories first, so the search below reads only
+	// their rows (by the primary key's leading column).
+	repos, err := db.serviceRepositories(ctx, service)
+	if err != nil {
+		return nil, err
+	}
 	// The commits live in the JSON; LIKE narrows the rows, the decoded
 	// list decides, so a sha that only appears in a title does not count.
 	like := `%"` + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(sha) + `"%`
-	q := `SELECT data FROM pull_requests WHERE (merge_sha = ? OR data LIKE ? ESCAPE '\')
-		AND (repository IN (SELECT repository FROM service_repositories WHERE service = ?)
-			OR NOT EXISTS (SELECT 1 FROM service_repositories WHERE service = ?))
-		ORDER BY repository, number`
-	rows, err := db.read.QueryContext(ctx, db.q(q), sha, like, service, service)
+	q := `SELECT data FROM pull_requests WHERE (merge_sha = ? OR data LIKE ? ESCAPE '\')`
+	args := []any{sha, like}
+	if len(repos) > 0 {
+		list, rargs := inList(repos)
+		q += ` AND repository IN ` + list
+		args = append(args, rargs...)
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(q+` ORDER BY repository, number`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read pull requests of %s @ %s: %w", service, sha, err)
 	}
@@ -47,4 +56,21 @@ func (db *DB) CommitPullRequests(ctx context.Context, service, sha string) ([]de
 		}
 	}
 	return out, nil
+}
+
+// serviceRepositories lists the repositories a service is known to deploy
+// from.
+func (db *DB) serviceRepositories(ctx context.Context, service string) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT repository FROM service_repositories WHERE service = ? ORDER BY repository`), service)
+	if err != nil {
+		return nil, fmt.Errorf("read repositories of %s: %w", service, err)
+	}
+	repos, err := collect(rows, func(s interface{ Scan(...any) error }) (string, error) {
+		var r string
+		return r, s.Scan(&r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read repositories of %s: %w", service, err)
+	}
+	return repos, nil
 }
