@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -24,17 +25,21 @@ func (db *DB) CommitPullRequests(ctx context.Context, service, sha string) ([]de
 	if err != nil {
 		return nil, err
 	}
-	// The commits live in the JSON; LIKE narrows the rows, the decoded
-	// list decides, so a sha that only appears in a title does not count.
-	like := `%"` + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(sha) + `"%`
-	q := `SELECT data FROM pull_requests WHERE (merge_sha = ? OR data LIKE ? ESCAPE '\')`
-	args := []any{sha, like}
+	// pull_request_commits names the candidates by key; the decoded pull
+	// request decides, since an index row may be left from a merge sha
+	// that changed since.
+	// CROSS JOIN keeps SQLite's planner from scanning pull_requests and
+	// probing the index per row (it takes the left table as the outer
+	// loop); PostgreSQL plans it as the inner join it is.
+	q := `SELECT p.data FROM pull_request_commits c CROSS JOIN pull_requests p
+		WHERE p.repository = c.repository AND p.number = c.number AND c.sha = ?`
+	args := []any{sha}
 	if len(repos) > 0 {
 		list, rargs := inList(repos)
-		q += ` AND repository IN ` + list
+		q += ` AND c.repository IN ` + list
 		args = append(args, rargs...)
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(q+` ORDER BY repository, number`), args...)
+	rows, err := db.read.QueryContext(ctx, db.q(q+` ORDER BY p.repository, p.number`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read pull requests of %s @ %s: %w", service, sha, err)
 	}
@@ -73,4 +78,36 @@ func (db *DB) serviceRepositories(ctx context.Context, service string) ([]string
 		return nil, fmt.Errorf("read repositories of %s: %w", service, err)
 	}
 	return repos, nil
+}
+
+// withCommitIndex adds to the pull requests' writer the rows of
+// pull_request_commits for each report's merge sha and commits, in the
+// same transaction. A report adds rows only (merging never drops a
+// commit of a pull request; a changed merge sha leaves a row the reader
+// checks away).
+func withCommitIndex(t entityTable) entityTable {
+	write := t.write
+	t.write = func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
+		if err := write(ctx, db, tx, events); err != nil {
+			return err
+		}
+		for _, e := range events {
+			pr := e.PullRequest
+			var args []any
+			for _, sha := range append([]string{pr.MergeSHA}, pr.Commits...) {
+				if sha != "" {
+					args = append(args, sha, pr.Repository, pr.Number)
+				}
+			}
+			if len(args) == 0 {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO pull_request_commits (sha, repository, number) VALUES `+
+				placeholders(len(args)/3, 3)+` ON CONFLICT (sha, repository, number) DO NOTHING`), args...); err != nil {
+				return fmt.Errorf("index commits of pull request %s#%d: %w", pr.Repository, pr.Number, err)
+			}
+		}
+		return nil
+	}
+	return t
 }

@@ -50,5 +50,25 @@ func TestCommitPullRequests(t *testing.T) {
 		if got := numbers("api", ""); len(got) != 0 {
 			t.Errorf("no sha: %v", got)
 		}
+		// A pull request whose commits are unknown (JSON null) has only
+		// its merge sha indexed.
+		ingest(t, db, pr("acme/api", 5, "m5"))
+
+		// The index filled in by the migration from what an older binary
+		// stored: drop it and run the migration again.
+		if err := db.ExecForTest(ctx, `DROP TABLE pull_request_commits`); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReapplyMigrationForTest(ctx, "_pull_request_commits.sql"); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			sha  string
+			want []int
+		}{{"abc", []int{1, 2}}, {"a_c", []int{2}}, {"abcd", []int{3}}, {"m5", []int{5}}, {"m3", []int{3}}} {
+			if got := numbers("api", c.sha); !slices.Equal(got, c.want) {
+				t.Errorf("after the migration, %s: %v, want %v", c.sha, got, c.want)
+			}
+		}
 	})
 }
