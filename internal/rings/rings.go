@@ -172,7 +172,9 @@ type Decision struct {
 // does not skip one; the commit passed its gates; it has run successfully
 // in the previous ring for that ring's soak time; the service has no open
 // severity 0–1 incident; and its error budget is not exhausted (an unknown
-// budget is skipped, not failed, until SLOs exist).
+// budget is skipped, not failed, until SLOs exist). Two conditions appear
+// only when a ring uses them: the gates the target ring requires
+// (required.go) and the sign-off (approval.go).
 func Decide(f Facts) Decision {
 	d := Decision{Service: f.Config.Service, SHA: f.SHA, To: f.To}
 	add := func(name string, s Status, format string, args ...any) {
