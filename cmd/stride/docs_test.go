@@ -34,7 +34,7 @@ func TestWebhooksDocConfig(t *testing.T) {
 	}
 	example, _, _ := strings.Cut(rest, "```")
 	for _, v := range []string{"GITHUB_WEBHOOK_SECRET", "GITLAB_WEBHOOK_TOKEN", "JIRA_WEBHOOK_SECRET", "PAGERDUTY_SIGNING_SECRET",
-		"ALERTMANAGER_TOKEN", "ARGOCD_TOKEN", "CDEVENTS_TOKEN"} {
+		"ALERTMANAGER_TOKEN", "ARGOCD_TOKEN", "CDEVENTS_TOKEN", "SONARQUBE_WEBHOOK_SECRET"} {
 		t.Setenv(v, "x-"+strings.ToLower(v))
 	}
 	path := filepath.Join(t.TempDir(), "stride.yaml")
@@ -54,7 +54,7 @@ func TestWebhooksDocConfig(t *testing.T) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	want := []string{"alertmanager", "argocd", "cdevents", "github", "gitlab", "jira", "pagerduty"}
+	want := []string{"alertmanager", "argocd", "cdevents", "github", "gitlab", "jira", "pagerduty", "sonarqube"}
 	if !slices.Equal(names, want) {
 		t.Errorf("sources %v, want %v", names, want)
 	}

@@ -54,8 +54,10 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		format    = fs.String("format", gate.FormatText, "output: text, json or markdown")
 		diffBase  = fs.String("diff-base", "", "judge coverage of the lines changed since this revision only")
 		junit     listFlag
+		labels    listFlag
 	)
 	fs.Var(&junit, "junit", "JUnit XML file or glob; repeatable")
+	fs.Var(&labels, "label", "a label of the change, a fix when it matches the policy's fix_labels; repeatable")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitPass
@@ -99,17 +101,22 @@ func runGate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	criteria := pol.For(*service)
 	result := gate.Evaluate(criteria, reports, time.Now())
 	result.SHA = firstNonEmpty(*sha, os.Getenv("GITHUB_SHA"), os.Getenv("CI_COMMIT_SHA"))
-	// A change is a fix when it says so, or when its branch is one the
-	// policy names: a hotfix branch gets past a freeze without a flag.
-	result.Fix = *fix || criteria.IsFix(firstNonEmpty(*branch, os.Getenv("GITHUB_HEAD_REF"), os.Getenv("GITHUB_REF_NAME"), os.Getenv("CI_COMMIT_REF_NAME")))
+	// A change is a fix when it says so, or when its branch or a label is
+	// one the policy names: a hotfix branch gets past a freeze without a
+	// flag. The server adds the labels of the commit's pull requests.
+	result.Fix, result.FixReason = criteria.FixOf(*fix, changeBranch(*branch), labels)
+	result.FixLabels = criteria.FixLabels
 
+	var resp gate.Response
 	if *server != "" {
-		var resp gate.Response
 		tok := firstNonEmpty(*token, os.Getenv("STRIDE_TOKEN"))
 		if err := postAPI(ctx, *server, "/api/v1/gates", tok, result, &resp); err != nil {
 			return fail("%v", err)
 		}
 		result.AddErrorBudget(resp)
+	}
+	if len(criteria.RequireGates) > 0 {
+		result.AddRequiredGates(criteria.RequireGates, resp.Gates, *server != "")
 	}
 
 	if err := gate.Write(stdout, result, *format); err != nil {
@@ -236,6 +243,12 @@ func postAPI(ctx context.Context, server, path, token string, body, out any) err
 		return fmt.Errorf("POST %s: decode answer: %w", url, err)
 	}
 	return nil
+}
+
+// changeBranch is the change's branch: the flag, else what the CI system
+// says (GitHub Actions, GitLab CI).
+func changeBranch(flag string) string {
+	return firstNonEmpty(flag, os.Getenv("GITHUB_HEAD_REF"), os.Getenv("GITHUB_REF_NAME"), os.Getenv("CI_COMMIT_REF_NAME"))
 }
 
 func firstNonEmpty(vals ...string) string {

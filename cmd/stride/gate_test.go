@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -268,7 +269,7 @@ func TestPromote(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := rings.PromotionRequest{Service: "api", SHA: "abc123", To: "ring1", DryRun: len(tt.extra) > 0 && tt.extra[0] == "--dry-run"}
-			if req != want || fake.path != "POST /api/v1/promotions" || fake.auth != "Bearer t0k" {
+			if !reflect.DeepEqual(req, want) || fake.path != "POST /api/v1/promotions" || fake.auth != "Bearer t0k" {
 				t.Errorf("request %s %+v auth %q", fake.path, req, fake.auth)
 			}
 		})

@@ -59,7 +59,8 @@ Usage:
   stride token create   --name NAME --scope ingest|read|admin
   stride reprocess      --source NAME
   stride gate           --service NAME --policy FILE [reports...]   (see stride gate --help)
-  stride promote        --service NAME --sha SHA --to RING [--dry-run]
+  stride promote        --service NAME --sha SHA --to RING [--dry-run] [--fix] [--branch B] [--label L] [--policy FILE]
+  stride approve        --service NAME --sha SHA --ring RING --by NAME --vote yes|no [--note TEXT]
   stride source add     NAME [--secret S | --token T] [--config stride.yaml]
   stride incident       open|ack|resolve|reopen|severity|list|followup|review (see stride incident --help)
   stride report incidents [--service NAME | --team NAME] [--from DATE] [--to DATE] [--explain FIGURE] [--format table|json]
@@ -85,6 +86,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"migrate":     runMigrate,
 	"gate":        runGate,
 	"promote":     runPromote,
+	"approve":     runApprove,
 	"source":      runSource,
 	"slo":         runSLO,
 	"maintenance": runMaintenance,

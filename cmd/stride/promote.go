@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/stride-oss/stride/internal/gate"
 	"github.com/stride-oss/stride/internal/rings"
 )
 
@@ -29,7 +30,11 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		server  = fs.String("server", "", "Stride server URL (required)")
 		token   = fs.String("token", "", "API token (default $STRIDE_TOKEN)")
 		format  = fs.String("format", "text", "output: text or json")
+		policy  = fs.String("policy", "", "release-criteria YAML whose fix_branches and fix_labels mark fixes")
+		branch  = fs.String("branch", "", "the change's branch, a fix when it matches fix_branches (default $GITHUB_HEAD_REF, $GITHUB_REF_NAME or $CI_COMMIT_REF_NAME)")
+		labels  listFlag
 	)
+	fs.Var(&labels, "label", "a label of the change, a fix when it matches fix_labels; repeatable")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitPass
@@ -43,9 +48,12 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if fs.NArg() > 0 {
 		return fail("unexpected arguments %q", fs.Args())
 	}
-	req := rings.PromotionRequest{Service: *service, SHA: *sha, To: *to, DryRun: *dryRun, Fix: *fix}
+	req := rings.PromotionRequest{Service: *service, SHA: *sha, To: *to, DryRun: *dryRun}
 	if err := req.Validate(); err != nil {
 		return fail("--%v", err)
+	}
+	if err := markFix(&req, *policy, *fix, *branch, labels); err != nil {
+		return fail("%v", err)
 	}
 	if *server == "" {
 		return fail("--server is required")
@@ -70,6 +78,24 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitFail
 	}
 	return exitPass
+}
+
+// markFix marks a promotion a fix as `stride gate` marks a gate run: by
+// --fix, or the branch or a label against the policy's fix_branches and
+// fix_labels. The labels of the commit's stored pull requests are the
+// server's to judge, from the fix_labels sent along.
+func markFix(req *rings.PromotionRequest, policy string, fix bool, branch string, labels []string) error {
+	var pol gate.Policy
+	if policy != "" {
+		var err error
+		if pol, err = gate.ReadPolicy(policy); err != nil {
+			return err
+		}
+	}
+	criteria := pol.For(req.Service)
+	req.Fix, req.FixReason = criteria.FixOf(fix, changeBranch(branch), labels)
+	req.FixLabels = criteria.FixLabels
+	return nil
 }
 
 func writePromotion(w io.Writer, resp rings.PromotionResponse) error {

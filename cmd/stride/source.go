@@ -37,7 +37,7 @@ func runSource(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	name := args[0]
 	fs := newFlags("source add", stderr)
-	secret := fs.String("secret", "", "the signing secret (github, jira, pagerduty); ${VAR} names an environment variable")
+	secret := fs.String("secret", "", "the signing secret (github, jira, pagerduty, sonarqube); ${VAR} names an environment variable")
 	token := fs.String("token", "", "the shared token (gitlab, alertmanager, argocd, cdevents); ${VAR} names an environment variable")
 	path := fs.String("config", "", "configuration file (default $STRIDE_CONFIG, else stride.yaml)")
 	if err := fs.Parse(args[1:]); err != nil {

@@ -55,7 +55,7 @@ func TestConfigErrorsNameTheSettingAndAreInvalidInput(t *testing.T) {
 		{"a reference not closed", "db: \"${STRIDE_DB\"\n", []string{"db:", "not closed"}},
 		{"a reference that is no name", "db: \"${1DB}\"\n", []string{"db:", "${1DB} does not name an environment variable"}},
 		{"an unknown source", "sources:\n  bitbucket: {token: x}\n",
-			[]string{"line 2: sources.bitbucket: unknown source (known: alertmanager, argocd, cdevents, github, gitlab, jira, pagerduty)"}},
+			[]string{"line 2: sources.bitbucket: unknown source (known: alertmanager, argocd, cdevents, github, gitlab, jira, pagerduty, sonarqube)"}},
 		{"a misspelt setting of a source", "sources:\n  github:\n    secret: s\n    deploy_tag: [v*]\n",
 			[]string{"line 4: sources.github.deploy_tag: unknown setting (known: default_severity, deploy_tags, exclude_tags, release_branches, releases_as_deployments, secret)"}},
 		{"a misspelt top-level setting", "adr: \":80\"\n", []string{"line 1: adr: unknown setting"}},

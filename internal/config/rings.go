@@ -15,6 +15,11 @@ type Ring struct {
 	Name       string `yaml:"name"`
 	Soak       string `yaml:"soak"`
 	Production bool   `yaml:"production"`
+	// Approval requires a sign-off (stride approve) to enter the ring.
+	Approval bool `yaml:"approval"`
+	// RequireGates names gates (such as sonarqube) that must have passed
+	// on a commit before it enters the ring.
+	RequireGates []string `yaml:"require_gates"`
 }
 
 // Rings returns a service's ring configuration: the rings stride.yaml lists
@@ -57,7 +62,8 @@ func (s Service) ringConfig() (rings.Config, error) {
 			}
 			production = r.Name
 		}
-		rc.Rings = append(rc.Rings, rings.Ring{Name: r.Name, Soak: soak, Production: r.Production})
+		rc.Rings = append(rc.Rings, rings.Ring{Name: r.Name, Soak: soak, Production: r.Production, Approval: r.Approval,
+			RequireGates: r.RequireGates})
 	}
 	if err := rc.Validate(); err != nil {
 		return rc, err

@@ -40,6 +40,12 @@ type Result struct {
 	Verdict  Status      `json:"verdict"`
 	Criteria []Criterion `json:"criteria"`
 	Fix      bool        `json:"fix"`
+	// FixReason says what made the change a fix (the flag, a branch, a
+	// label), empty when it is none.
+	FixReason string `json:"fix_reason,omitempty"`
+	// FixLabels are the policy's fix_labels, sent so the server can judge
+	// the labels of the commit's stored pull requests.
+	FixLabels []string `json:"fix_labels,omitempty"`
 }
 
 // Response is the server's answer to POST /api/v1/gates. Frozen says the
@@ -54,6 +60,13 @@ type Response struct {
 	// Reason says, when Frozen, which SLOs spent their budget and when the
 	// freeze is projected to lift.
 	Reason string `json:"reason,omitempty"`
+	// FixReason is set when the server found the change a fix that the
+	// request did not say was one: a stored pull request of the commit
+	// carries a label of FixLabels.
+	FixReason string `json:"fix_reason,omitempty"`
+	// Gates are the latest results of every gate of the commit, this one
+	// included, for the policy's require_gates.
+	Gates []GateRun `json:"gates,omitempty"`
 }
 
 // Reports are the parsed reports of one gate run; nil means not given.
@@ -132,10 +145,16 @@ func Evaluate(c Criteria, r Reports, now time.Time) Result {
 // answer and recomputes the verdict: a frozen service fails the gate unless
 // the run is marked as a fix.
 func (r *Result) AddErrorBudget(resp Response) {
+	if resp.FixReason != "" && !r.Fix {
+		r.Fix, r.FixReason = true, resp.FixReason
+	}
 	c := Criterion{Name: "error budget"} // a state, not a figure: no op, no threshold
 	switch {
 	case resp.Frozen && r.Fix:
 		c.Status, c.Detail = Pass, "service is frozen (error budget spent); allowed because this is a fix"
+		if r.FixReason != "" {
+			c.Detail += " (" + r.FixReason + ")"
+		}
 	case resp.Frozen:
 		c.Status, c.Detail = Fail, "service is frozen (error budget spent); only fixes may ship"
 		if resp.Reason != "" {

@@ -281,4 +281,66 @@ services:
 	if _, err := ParsePolicy(strings.NewReader("defaults:\n  fix_branches: [\"hotfix/[\"]\n")); err == nil || !strings.Contains(err.Error(), "fix_branches[0]") {
 		t.Errorf("a pattern git cannot read: %v, want an error naming fix_branches[0]", err)
 	}
+	if _, err := ParsePolicy(strings.NewReader("services:\n  api:\n    fix_labels: [ok, \"sev[\"]\n")); err == nil || !strings.Contains(err.Error(), "fix_labels[1]") {
+		t.Errorf("a label pattern git cannot read: %v, want an error naming fix_labels[1]", err)
+	}
+}
+
+func TestFixOf(t *testing.T) {
+	c := Criteria{FixBranches: []string{"hotfix/*"}, FixLabels: []string{"hotfix", "sev[01]"}}
+	tests := []struct {
+		flag   bool
+		branch string
+		labels []string
+		fix    bool
+		reason string
+	}{
+		{},
+		{flag: true, branch: "hotfix/x", fix: true, reason: "marked with --fix"},
+		{branch: "hotfix/pay/42", fix: true, reason: "branch hotfix/pay/42 matches fix_branches"},
+		{branch: "main", labels: []string{"ui", "sev1"}, fix: true, reason: "label sev1 matches fix_labels"},
+		{branch: "main", labels: []string{"sev2", "Hotfix", ""}},
+	}
+	for _, tt := range tests {
+		fix, reason := c.FixOf(tt.flag, tt.branch, tt.labels)
+		if fix != tt.fix || reason != tt.reason {
+			t.Errorf("FixOf(%v, %q, %q) = %v %q, want %v %q", tt.flag, tt.branch, tt.labels, fix, reason, tt.fix, tt.reason)
+		}
+	}
+}
+
+func TestAddRequiredGates(t *testing.T) {
+	at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	runs := []GateRun{{Name: "sonarqube", Passed: false, At: at}, {Name: "sonarqube", Passed: true, At: at.Add(time.Hour)}, {Name: "load", Passed: false, At: at}}
+	tests := []struct {
+		name     string
+		required []string
+		runs     []GateRun
+		asked    bool
+		sha      string
+		verdict  Status
+		details  []string
+	}{
+		{name: "the latest sonarqube result passed", required: []string{"sonarqube"}, runs: runs, asked: true, sha: "abc", verdict: Pass,
+			details: []string{"gate sonarqube passed at 2026-03-02T13:00:00Z"}},
+		{name: "one required gate failed, one never reported", required: []string{"load", "security"}, runs: runs, asked: true, sha: "abc", verdict: Fail,
+			details: []string{"gate load failed at 2026-03-02T12:00:00Z", "no result of the required gate security for abc yet"}},
+		{name: "without --server nothing can be seen", required: []string{"sonarqube"}, sha: "abc", verdict: Fail,
+			details: []string{"required gate sonarqube cannot be checked without --server"}},
+		{name: "without a sha nothing can be matched", required: []string{"sonarqube"}, runs: runs, asked: true, verdict: Fail,
+			details: []string{"required gate sonarqube cannot be checked without the commit (--sha)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Result{SHA: tt.sha, Verdict: Pass, Criteria: []Criterion{{Name: "tests", Status: Pass}}}
+			r.AddRequiredGates(tt.required, tt.runs, tt.asked)
+			var details []string
+			for _, c := range r.Criteria[1:] {
+				details = append(details, c.Detail)
+			}
+			if r.Verdict != tt.verdict || strings.Join(details, "|") != strings.Join(tt.details, "|") {
+				t.Errorf("%s %q, want %s %q", r.Verdict, details, tt.verdict, tt.details)
+			}
+		})
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -52,6 +54,15 @@ type Rules struct {
 	// branches whose changes are fixes, which a service frozen by a spent
 	// error budget still accepts. A service's list adds to the defaults'.
 	FixBranches []string `yaml:"fix_branches"`
+	// FixLabels are patterns (matched as fix_branches are) of the labels
+	// that mark a change as a fix: given with --label, or carried by a
+	// stored pull request of the commit. A service's list adds to the
+	// defaults'.
+	FixLabels []string `yaml:"fix_labels"`
+	// RequireGates names gates whose latest result on the commit must
+	// have passed, such as sonarqube (recorded by SonarQube's webhook);
+	// judged with --server. A service's list adds to the defaults'.
+	RequireGates []string `yaml:"require_gates"`
 }
 
 // Allowance accepts one vulnerability until the end of its expiry date
@@ -86,6 +97,8 @@ type Criteria struct {
 	MaxBuildTime   time.Duration
 	Allow          []Allowance
 	FixBranches    []string
+	FixLabels      []string
+	RequireGates   []string
 }
 
 // IsFix reports whether a change on branch is a fix by the criteria's
@@ -187,6 +200,16 @@ func (r Rules) validate() error {
 			errs = append(errs, fmt.Errorf("fix_branches[%d] %q: %v", i, p, delivery.ErrorMessage(err)))
 		}
 	}
+	for i, g := range r.RequireGates {
+		if strings.TrimSpace(g) == "" {
+			errs = append(errs, fmt.Errorf("require_gates[%d]: names no gate", i))
+		}
+	}
+	for i, p := range r.FixLabels {
+		if err := delivery.CheckTagPattern(p); err != nil {
+			errs = append(errs, fmt.Errorf("fix_labels[%d] %q: %v", i, p, delivery.ErrorMessage(err)))
+		}
+	}
 	for i, a := range r.Allow {
 		if a.ID == "" {
 			errs = append(errs, fmt.Errorf("allow[%d]: id is required", i))
@@ -237,4 +260,10 @@ func (c *Criteria) apply(r Rules) {
 	}
 	c.Allow = append(c.Allow, r.Allow...)
 	c.FixBranches = append(c.FixBranches, r.FixBranches...)
+	c.FixLabels = append(c.FixLabels, r.FixLabels...)
+	for _, g := range r.RequireGates {
+		if !slices.Contains(c.RequireGates, g) {
+			c.RequireGates = append(c.RequireGates, g)
+		}
+	}
 }

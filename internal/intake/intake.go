@@ -313,6 +313,9 @@ func (in *Intake) Delivery(ctx context.Context, source string, h http.Header, bo
 	}
 	raw := store.RawDelivery{Source: source, DeliveryID: src.DeliveryID(h, body), EventType: eventType(source, h),
 		Headers: keptHeaders(source, h), Body: body, Outcome: v.Recorded()}
+	if gs, ok := src.(ingest.GateSource); ok && v.Outcome == Accepted {
+		return in.gateDelivery(ctx, gs, raw, h, body, v)
+	}
 	res, err := in.db.IngestDelivery(ctx, raw, events)
 	if err != nil {
 		return Verdict{}, err

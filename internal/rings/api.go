@@ -14,6 +14,13 @@ type PromotionRequest struct {
 	To      string `json:"to"`
 	DryRun  bool   `json:"dry_run"`
 	Fix     bool   `json:"fix,omitempty"`
+	// FixReason says what made the client call it a fix (--fix, a branch,
+	// a label), shown in the decision.
+	FixReason string `json:"fix_reason,omitempty"`
+	// FixLabels are the release policy's fix_labels: when Fix is false,
+	// the server marks the commit a fix if a stored pull request of it
+	// carries a matching label.
+	FixLabels []string `json:"fix_labels,omitempty"`
 }
 
 // Validate checks the required fields.

@@ -22,6 +22,13 @@ type Ring struct {
 	Name       string        `json:"name" yaml:"name"`
 	Soak       time.Duration `json:"soak" yaml:"soak"`
 	Production bool          `json:"production" yaml:"production"`
+	// Approval requires a person's sign-off (a latest vote of yes, see
+	// approval.go) before a commit may move into this ring.
+	Approval bool `json:"approval,omitempty" yaml:"approval"`
+	// RequireGates names gates whose latest result on the commit must
+	// have passed before it enters this ring (required.go), such as
+	// sonarqube, which arrives by webhook rather than from the pipeline.
+	RequireGates []string `json:"require_gates,omitempty" yaml:"require_gates"`
 }
 
 // Config lists a service's rings in rollout order.
@@ -63,6 +70,8 @@ func (c Config) Validate() error {
 			return delivery.FieldError(fmt.Sprintf("rings[%d].name", i), "ring %s appears twice", r.Name)
 		case r.Soak < 0:
 			return delivery.FieldError(fmt.Sprintf("rings[%d].soak", i), "%v is negative", r.Soak)
+		case slices.Contains(r.RequireGates, ""):
+			return delivery.FieldError(fmt.Sprintf("rings[%d].require_gates", i), "names an empty gate")
 		}
 		seen[r.Name] = true
 	}
@@ -149,7 +158,11 @@ type Facts struct {
 	// Fix marks the promotion as a fix, which an exhausted budget lets
 	// through (docs/metrics.md: a frozen service still ships fixes).
 	Fix bool
-	Now time.Time
+	// FixReason says what made it a fix (a flag, a branch, a label).
+	FixReason string
+	// Approvals are the sign-off votes of the commit, in arrival order.
+	Approvals []Approval
+	Now       time.Time
 }
 
 // Decision is the outcome of a promotion request. Allowed is true only when
@@ -167,7 +180,9 @@ type Decision struct {
 // does not skip one; the commit passed its gates; it has run successfully
 // in the previous ring for that ring's soak time; the service has no open
 // severity 0–1 incident; and its error budget is not exhausted (an unknown
-// budget is skipped, not failed, until SLOs exist).
+// budget is skipped, not failed, until SLOs exist). Two conditions appear
+// only when a ring uses them: the gates the target ring requires
+// (required.go) and the sign-off (approval.go).
 func Decide(f Facts) Decision {
 	d := Decision{Service: f.Config.Service, SHA: f.SHA, To: f.To}
 	add := func(name string, s Status, format string, args ...any) {
@@ -266,7 +281,7 @@ func Decide(f Facts) Decision {
 	case !f.Budget.Known:
 		add(CondBudget, Skipped, "error budget unknown (no SLOs configured); not checked")
 	case f.Budget.Exhausted && f.Fix:
-		add(CondBudget, Pass, "error budget exhausted, but this is a fix")
+		add(CondBudget, Pass, "error budget exhausted, but this is a fix%s", budgetReason(Budget{Reason: f.FixReason}))
 	case f.Budget.Exhausted && target == 0:
 		// The first ring is where a frozen service's team still tries
 		// its work; the freeze holds a non-fix from going further.
@@ -279,6 +294,12 @@ func Decide(f Facts) Decision {
 
 	if c := openBugsCondition(f); c != nil {
 		d.Conditions = append(d.Conditions, *c)
+	}
+	if c, ok := requiredGatesCondition(f, target); ok {
+		d.Conditions = append(d.Conditions, c)
+	}
+	if c, ok := approvalCondition(f, target); ok {
+		d.Conditions = append(d.Conditions, c)
 	}
 
 	d.Allowed = true

@@ -2,6 +2,7 @@ package rings
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -195,7 +196,7 @@ func TestPromotionJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"service":"api","sha":"abc123","to":"ring1","dry_run":true}`), &req); err != nil {
 		t.Fatal(err)
 	}
-	if req != (PromotionRequest{Service: "api", SHA: "abc123", To: "ring1", DryRun: true}) || req.Validate() != nil {
+	if !reflect.DeepEqual(req, PromotionRequest{Service: "api", SHA: "abc123", To: "ring1", DryRun: true}) || req.Validate() != nil {
 		t.Errorf("request = %+v, %v", req, req.Validate())
 	}
 	if err := (PromotionRequest{Service: "api", SHA: "abc"}).Validate(); err == nil || !strings.Contains(err.Error(), "to") {

@@ -82,6 +82,14 @@ func (s *Server) postGate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("record gate of %s: encode criteria: %w", res.Service, err))
 		return
 	}
+	labelled := ""
+	if !res.Fix {
+		if labelled, err = s.fixByLabels(r.Context(), res.Service, res.SHA, res.FixLabels); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		res.Fix = labelled != ""
+	}
 	name := gate.Name(res)
 	id, err := s.DB.RecordGate(r.Context(), store.GateRecord{Service: res.Service, SHA: res.SHA, Name: name,
 		Verdict: string(res.Verdict), Fix: res.Fix, Criteria: data})
@@ -104,7 +112,11 @@ func (s *Server) postGate(w http.ResponseWriter, r *http.Request) {
 		msg = fmt.Sprintf("recorded gate %q of %s without a commit sha (%s): it cannot count toward a promotion; %s",
 			name, res.Service, res.Verdict, budget)
 	}
-	resp := gate.Response{ID: id, Frozen: freeze.Frozen, SLOsConfigured: freeze.Known, Message: msg}
+	resp := gate.Response{ID: id, Frozen: freeze.Frozen, SLOsConfigured: freeze.Known, Message: msg, FixReason: labelled}
+	if resp.Gates, err = s.latestGateRuns(r.Context(), res.Service, res.SHA); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if freeze.Frozen {
 		resp.Reason = freeze.Reason
 	}
@@ -153,8 +165,15 @@ func (s *Server) postPromotion(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	facts := rings.Facts{Config: cfg, SHA: req.SHA, To: req.To, Fix: req.Fix, Now: s.now(),
+	facts := rings.Facts{Config: cfg, SHA: req.SHA, To: req.To, Fix: req.Fix, FixReason: req.FixReason, Now: s.now(),
 		Budget: rings.Budget{Known: freeze.Known, Exhausted: freeze.Frozen, Reason: freeze.Reason}}
+	if !facts.Fix {
+		if facts.FixReason, err = s.fixByLabels(ctx, req.Service, req.SHA, req.FixLabels); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		facts.Fix = facts.FixReason != ""
+	}
 	if facts.Gates, err = s.gateRuns(ctx, req.Service, req.SHA); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -171,6 +190,10 @@ func (s *Server) postPromotion(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if facts.Approvals, err = s.approvals(r, req.Service, req.SHA, req.To); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	ans := promotionAnswer{PromotionResponse: rings.PromotionResponse{Decision: rings.Decide(facts), DryRun: req.DryRun}}
 	if !req.DryRun {
 		d := ans.Decision
@@ -184,7 +207,7 @@ func (s *Server) postPromotion(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p := store.Promotion{Decision: store.PromotionDecision{Service: d.Service, SHA: d.SHA, From: d.From, To: d.To, Allowed: d.Allowed, Conditions: data},
-			Fix: req.Fix, DecidedAt: facts.Now}
+			Fix: facts.Fix, DecidedAt: facts.Now}
 		if tok, ok := ctx.Value(tokenKey).(store.Token); ok {
 			p.RequestedBy = tok.Name
 		}
@@ -260,7 +283,14 @@ func (s *Server) getPromotions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"service": service, "promotions": history})
+	// The sign-off votes beside the decisions they fed, so the history
+	// says who approved or refused what, and when.
+	votes, err := s.approvals(r, service, sha, "")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"service": service, "promotions": history, "approvals": votes})
 }
 
 // ringsAnswer is a commit's rollout: its state in each ring, the gate runs

@@ -143,6 +143,8 @@ func (s *Server) routes(mux *routeMux) {
 	mux.Handle("GET /api/v1/promotions", s.auth(delivery.ScopeRead, s.getPromotions))
 	mux.Handle("GET /api/v1/rings", s.auth(delivery.ScopeRead, s.getRings))
 	mux.Handle("GET /api/v1/digest", s.auth(delivery.ScopeRead, s.getDigest))
+	mux.Handle("POST /api/v1/approvals", s.auth(delivery.ScopeIngest, s.postApproval))
+	mux.Handle("GET /api/v1/approvals", s.auth(delivery.ScopeRead, s.getApprovals))
 	s.incidentRoutes(mux)
 	s.sloRoutes(mux)
 	s.impactRoutes(mux)

@@ -27,24 +27,36 @@ type GateRecord struct {
 // must name its service, gate and verdict; the caller has checked the
 // verdict means something.
 func (db *DB) RecordGate(ctx context.Context, g GateRecord) (string, error) {
-	if err := requiredField("service", g.Service); err != nil {
+	if err := checkGate(g); err != nil {
 		return "", err
+	}
+	return db.insertGate(ctx, db.write, g)
+}
+
+func checkGate(g GateRecord) error {
+	if err := requiredField("service", g.Service); err != nil {
+		return err
 	}
 	if len(g.SHA) > delivery.MaxKeyLength {
-		return "", delivery.FieldError("sha", "is longer than %d bytes", delivery.MaxKeyLength)
+		return delivery.FieldError("sha", "is longer than %d bytes", delivery.MaxKeyLength)
 	}
 	if err := requiredField("verdict", g.Verdict); err != nil {
-		return "", err
+		return err
 	}
-	if err := requiredField("name", g.Name); err != nil {
-		return "", err
-	}
+	return requiredField("name", g.Name)
+}
+
+// insertGate writes one checked gate result, on the database or in a
+// transaction.
+func (db *DB) insertGate(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, g GateRecord) (string, error) {
 	criteria := g.Criteria
 	if len(criteria) == 0 {
 		criteria = []byte("[]")
 	}
 	var id int64
-	err := db.write.QueryRowContext(ctx, db.q(`INSERT INTO gate_results (service, sha, name, verdict, fix, criteria, recorded_at)
+	err := q.QueryRowContext(ctx, db.q(`INSERT INTO gate_results (service, sha, name, verdict, fix, criteria, recorded_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		g.Service, g.SHA, g.Name, g.Verdict, boolInt(g.Fix), string(criteria), db.Now().UnixMicro()).Scan(&id)
 	if err != nil {

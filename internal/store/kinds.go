@@ -54,11 +54,11 @@ var entityTables = map[delivery.Kind]entityTable{
 			}
 			return nil
 		}},
-	delivery.KindPullRequest: jsonTable("pull_requests", []keyColumn{{"repository", false}, {"number", true}},
+	delivery.KindPullRequest: withCommitIndex(jsonTable("pull_requests", []keyColumn{{"repository", false}, {"number", true}},
 		func(e delivery.Event) delivery.PullRequest { return *e.PullRequest }, delivery.MergePullRequest,
 		func(p delivery.PullRequest) ([]string, []any) {
 			return []string{"merged_at", "merge_sha"}, []any{micros(p.MergedAt), p.MergeSHA}
-		}),
+		})),
 	delivery.KindWorkItem: jsonTable("work_items", []keyColumn{{"tracker", false}, {"key", false}},
 		func(e delivery.Event) delivery.WorkItem { return *e.WorkItem }, delivery.MergeWorkItem,
 		func(w delivery.WorkItem) ([]string, []any) {

@@ -16,6 +16,7 @@ import (
 	"github.com/stride-oss/stride/internal/ingest/gitlab"
 	"github.com/stride-oss/stride/internal/ingest/jira"
 	"github.com/stride-oss/stride/internal/ingest/pagerduty"
+	"github.com/stride-oss/stride/internal/ingest/sonarqube"
 )
 
 // All lists every source Stride has a connector for, sorted by name.
@@ -27,6 +28,7 @@ var All = []ingest.Connector{
 	gitlab.Connector,
 	jira.Connector,
 	pagerduty.Connector,
+	sonarqube.Connector,
 }
 
 // Lookup returns the connector named name.

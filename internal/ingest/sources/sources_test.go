@@ -11,7 +11,7 @@ import (
 )
 
 func TestRegistryDeclaresEachSourceOnce(t *testing.T) {
-	want := []string{"alertmanager", "argocd", "cdevents", "github", "gitlab", "jira", "pagerduty"}
+	want := []string{"alertmanager", "argocd", "cdevents", "github", "gitlab", "jira", "pagerduty", "sonarqube"}
 	var got []string
 	for _, c := range All {
 		got = append(got, c.Name)
@@ -50,6 +50,7 @@ func TestHeadersAreTheOnesRawDeliveriesKept(t *testing.T) {
 		"X-Gitlab-Event", "X-Gitlab-Event-UUID", "Idempotency-Key",
 		"X-Atlassian-Webhook-Identifier",
 		"Ce-Id", "Ce-Type", "Ce-Source", "Ce-Specversion", "Ce-Time", "Ce-Subject",
+		"X-SonarQube-Project",
 	}
 	got := Headers()
 	if !slices.Equal(got[:2], []string{"Content-Type", "User-Agent"}) {
