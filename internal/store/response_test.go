@@ -226,14 +226,29 @@ func TestSLAWorkAndRecordSweep(t *testing.T) {
 		if work.State[kOpen] != (incidents.State{Breached: true, Sent: 1}) || !work.Announced[kOpen] || len(work.Announced) != 1 {
 			t.Errorf("state %+v, announced %v", work.State, work.Announced)
 		}
-		// Once answered, a breached incident is done with.
+		// Once answered, a breached incident is read once more, to be
+		// judged again on the acknowledgement (one change, its breach as
+		// marked), and then done with.
 		ack := open
 		ack.AcknowledgedAt = t0.Add(2 * time.Hour)
 		if _, err := db.Ingest(ctx, []delivery.Event{incidentEvent("4", "api", ack)}); err != nil {
 			t.Fatal(err)
 		}
-		if work, _ := db.SLAWork(ctx); !slices.Equal(ids(work.Open), []string{"web/x"}) {
-			t.Errorf("work after the acknowledgement %v", ids(work.Open))
+		work, err = db.SLAWork(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(work.Open), []string{"api/open", "web/x"}) || work.Changed[kOpen] != (store.SLAChange{Changes: 1, BreachedAt: due}) || len(work.Changed) != 1 {
+			t.Errorf("work after the acknowledgement %v, changed %+v", ids(work.Open), work.Changed)
+		}
+		if _, err := db.RecordSweep(ctx, store.SweepRecord{Rejudged: map[incidents.Key]store.Rejudged{kOpen: {BreachedAt: due, Changes: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+		if work, _ := db.SLAWork(ctx); !slices.Equal(ids(work.Open), []string{"web/x"}) || len(work.Changed) != 0 {
+			t.Errorf("work after judging the acknowledgement %v, changed %+v", ids(work.Open), work.Changed)
+		}
+		if st, _ := db.SLAState(ctx, "api", "open"); !st.BreachedAt.Equal(due) || st.Sent != 1 {
+			t.Errorf("after judging the acknowledgement: %+v", st)
 		}
 	})
 }
