@@ -98,8 +98,13 @@ func (in *Intake) ChangeIncident(ctx context.Context, source string, routing inc
 	var notified []string
 	if reason, ok := notifyReason(current, next, t); ok {
 		now := in.db.Now()
+		m := notify.IncidentMessage(next, team, reason, now)
+		if t.Action == incident.ActionOpen {
+			// Whoever is told of an opening is told by when to answer.
+			m.Details = map[string]string{notify.DetailAcknowledgeDue: in.policies().For(req.Service, team).DueAt(next.OpenedAt, next.Severity).Format(time.RFC3339)}
+		}
 		for _, target := range routing.For(next, team) {
-			row, err := notify.NewRow(target.Name, notify.IncidentMessage(next, team, reason, now), now)
+			row, err := notify.NewRow(target.Name, m, now)
 			if err != nil {
 				return IncidentResult{}, err
 			}
@@ -118,6 +123,13 @@ func (in *Intake) ChangeIncident(ctx context.Context, source string, routing inc
 		in.committed(1)
 	}
 	return res, nil
+}
+
+func (in *Intake) policies() incident.Policies {
+	if in.Policies.Default.Within == ([4]time.Duration{}) {
+		return incident.DefaultPolicies()
+	}
+	return in.Policies
 }
 
 // madeBefore reports whether the incident went through the same action at

@@ -30,6 +30,7 @@ import (
 	"strings"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/incident"
 	"github.com/stride-oss/stride/internal/ingest"
 	"github.com/stride-oss/stride/internal/ingest/sources"
 	"github.com/stride-oss/stride/internal/store"
@@ -45,6 +46,11 @@ type Intake struct {
 	// by, so "prod" and "PRODUCTION" count as production once, here. The
 	// zero value applies the defaults (production, prod, live).
 	Mapping delivery.Mapping
+
+	// Policies are the acknowledgement SLAs an incident's opening notice
+	// states its due time by (the breach job's, so both say the same);
+	// the zero value means incident.DefaultPolicies.
+	Policies incident.Policies
 
 	// OnCommit, when set, is called after each commit that added events or
 	// reprocessed a source, so derived data (shipments) can be refreshed in

@@ -166,7 +166,7 @@ func (r *Responder) Sweep(ctx context.Context) (SweepResult, error) {
 		team := teams[in.Service]
 		for _, t := range r.s.Routing.For(*in, team) {
 			m := notify.IncidentMessage(*in, team, notify.ReasonBreached, now)
-			m.Details = map[string]string{"acknowledge_due": b.At.Format(time.RFC3339)}
+			m.Details = map[string]string{notify.DetailAcknowledgeDue: b.At.Format(time.RFC3339)}
 			if err := enqueue(t, m); err != nil {
 				return res, err
 			}
@@ -207,8 +207,10 @@ func (r *Responder) Sweep(ctx context.Context) (SweepResult, error) {
 			rec.Due[k] = due
 			if answered.IsZero() && !now.After(due) {
 				team := teams[in.Service]
+				m := notify.IncidentMessage(*in, team, notify.ReasonOpened, now)
+				m.Details = map[string]string{notify.DetailAcknowledgeDue: due.Format(time.RFC3339)}
 				for _, t := range r.s.Routing.For(*in, team) {
-					if err := enqueue(t, notify.IncidentMessage(*in, team, notify.ReasonOpened, now)); err != nil {
+					if err := enqueue(t, m); err != nil {
 						return res, err
 					}
 				}
