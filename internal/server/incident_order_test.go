@@ -143,3 +143,85 @@ func fmtOrder(order []int) string {
 	}
 	return string(b)
 }
+
+// TestEventsAPIIncidentInAnyOrder posts incident 9's opening, its
+// acknowledgement and its resolution as events to POST /api/v1/events in
+// every order, each twice, on both databases, with the breach job running
+// after every event or once at the end, its clock at 09:55 (before the
+// 10:00 due time). The incident and its SLA state are the same for every
+// order; the job announces the opening only when the opening came first
+// (an incident first seen answered calls nobody), and never twice.
+func TestEventsAPIIncidentInAnyOrder(t *testing.T) {
+	events := []string{
+		`{"key": "inc-9-open", "kind": "incident", "incident": {"service": "api", "id": "9", "title": "logins fail", "severity": 1, "status": "open",
+			"opened_at": "2026-03-02T09:00:00Z", "updated_at": "2026-03-02T09:00:00Z", "origin": "monitoring"}}`,
+		`{"key": "inc-9-ack", "kind": "incident", "incident": {"service": "api", "id": "9", "opened_at": "2026-03-02T09:00:00Z",
+			"acknowledged_at": "2026-03-02T09:12:00Z", "acknowledged_by": "erin", "updated_at": "2026-03-02T09:12:00Z"}}`,
+		`{"key": "inc-9-resolve", "kind": "incident", "incident": {"service": "api", "id": "9", "opened_at": "2026-03-02T09:00:00Z", "status": "resolved",
+			"resolved_at": "2026-03-02T09:40:00Z", "updated_at": "2026-03-02T09:40:00Z"}}`,
+	}
+	orders := [][]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
+	at := func(h, m int) time.Time { return time.Date(2026, 3, 2, h, m, 0, 0, time.UTC) }
+	for _, order := range orders {
+		for _, sweepEach := range []bool{true, false} {
+			name := "swept once after all"
+			if sweepEach {
+				name = "swept after each"
+			}
+			t.Run(fmtOrder(order)+"/"+name, func(t *testing.T) {
+				storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+					ts := newIncidentServer(t, db)
+					db.Now = func() time.Time { return at(9, 55) }
+					job := respond.New(db, respond.Settings{Policies: incidents.DefaultPolicies(), Routing: pageRouting, Now: db.Now})
+					for _, i := range append(slices.Clone(order), order...) {
+						if code, body := ts.do(t, "POST", "/api/v1/events", ts.ingest, []byte(events[i])); code != http.StatusOK {
+							t.Fatalf("event %d: %d %v", i, code, body)
+						}
+						if sweepEach {
+							if _, err := job.Sweep(ctx); err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
+					if _, err := job.Sweep(ctx); err != nil {
+						t.Fatal(err)
+					}
+					in, err := db.Incident(ctx, "api", "9")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !in.OpenedAt.Equal(at(9, 0)) || !in.AcknowledgedAt.Equal(at(9, 12)) || in.AcknowledgedBy != "erin" || !in.ResolvedAt.Equal(at(9, 40)) ||
+						in.Status != delivery.IncidentResolved || in.Severity != 1 || in.Title != "logins fail" || in.Origin != delivery.OriginMonitoring {
+						t.Errorf("incident %+v; want opened 09:00, acknowledged 09:12 by erin, resolved 09:40, severity 1, raised by monitoring", in)
+					}
+					st, err := db.SLAState(ctx, "api", "9")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !st.Due.Equal(at(10, 0)) || !st.BreachedAt.IsZero() || st.Sent != 0 {
+						t.Errorf("SLA state %+v, want due 10:00, not breached", st)
+					}
+					rows, err := db.Notifications(ctx, false, 100)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var outbox []string
+					for _, r := range rows {
+						var m notify.Message
+						if err := json.Unmarshal(r.Payload, &m); err != nil {
+							t.Fatal(err)
+						}
+						outbox = append(outbox, r.Route+" "+string(m.Reason)+" "+m.Incident)
+					}
+					var want []string
+					if sweepEach && order[0] == 0 {
+						want = []string{"page opened 9"}
+					}
+					if !slices.Equal(outbox, want) {
+						t.Errorf("outbox %q, want %q", outbox, want)
+					}
+				})
+			})
+		}
+	}
+}
