@@ -111,7 +111,7 @@ func (r *Responder) Sweep(ctx context.Context) (SweepResult, error) {
 		return res, err
 	}
 	res.FollowUpsClosed = n
-	work, err := r.db.SLAWork(ctx)
+	work, err := r.db.SLAWork(ctx, r.s.Policies.MostSteps())
 	if err != nil {
 		return res, err
 	}

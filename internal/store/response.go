@@ -129,15 +129,19 @@ type SLAChange struct {
 }
 
 // SLAWork returns what the breach-and-escalation job has to look at. An
-// incident answered in time is read until one run settles it.
-func (db *DB) SLAWork(ctx context.Context) (SLAWork, error) {
+// incident answered in time is read until one run settles it. A breached,
+// unanswered incident is read while it may be owed an escalation step:
+// while fewer steps were sent to it than steps, the most any policy has
+// (0 when no policy escalates: once breached, such an incident is owed
+// nothing until a report changes it).
+func (db *DB) SLAWork(ctx context.Context, steps int) (SLAWork, error) {
 	work := SLAWork{State: map[delivery.IncidentKey]delivery.ResponseState{}, Announced: map[delivery.IncidentKey]bool{},
 		Changed: map[delivery.IncidentKey]SLAChange{}}
 	cols := "i." + strings.ReplaceAll(incidentColumns, ", ", ", i.")
 	rows, err := db.read.QueryContext(ctx, `SELECT `+cols+`, s.breached_at, COALESCE(s.sent, 0), COALESCE(s.announced, 0), COALESCE(s.changes, 0)
 		FROM incidents i LEFT JOIN incident_sla s ON s.service = i.service AND s.incident = i.id
 		WHERE (COALESCE(s.settled, 0) = 0
-		  AND (s.breached_at IS NULL OR (i.acknowledged_at IS NULL AND i.resolved_at IS NULL)))
+		  AND (s.breached_at IS NULL OR (i.acknowledged_at IS NULL AND i.resolved_at IS NULL AND s.sent < `+strconv.Itoa(steps)+`)))
 		  OR s.changes > 0
 		ORDER BY i.service, i.id`)
 	if err != nil {
