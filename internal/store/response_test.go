@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -354,4 +356,32 @@ func TestFollowUpsReviewsAndTrackerClosing(t *testing.T) {
 			t.Errorf("unknown service: %v", err)
 		}
 	})
+}
+
+// TestSQLitePathWithURICharacters opens a database whose path holds "#" (as
+// a test's temporary directory "Test…sqlite#01" does) or "%": the file is
+// the one named, not the path cut at "#" (which made such subtests share
+// one database, and tests of other checkouts on the machine too).
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a#01", "a%23", "a#"} {
+		path := filepath.Join(dir, name, "stride.db")
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		db, err := store.Open(ctx, path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := db.Ingest(ctx, []delivery.Event{incidentEvent("1", "api", delivery.Incident{Service: "api", ID: name, Severity: 1, OpenedAt: t0})}); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v, size %v", name, err, fi)
+		}
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 3 {
+		t.Errorf("%s holds %v (%v), want the three directories only: a path was cut at #", dir, entries, err)
+	}
 }
