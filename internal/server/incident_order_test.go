@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,26 +27,29 @@ import (
 // nothing twice) are the same.
 func TestIncidentAPILifecycleInAnyOrder(t *testing.T) {
 	type request struct{ path, body string }
-	requests := []request{
-		{"/api/v1/incidents", `{"service": "api", "id": "7", "severity": 1, "title": "checkout fails", "origin": "customer", "at": "2026-03-02T09:00:00Z", "by": "carol"}`},
-		{"/api/v1/incidents/api/7/ack", `{"at": "2026-03-02T09:20:00Z", "by": "dave"}`},
-		{"/api/v1/incidents/api/7/resolve", `{"at": "2026-03-02T09:50:00Z", "by": "dave", "note": "pool resized"}`},
-	}
 	orders := [][]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
 	at := func(h, m int) time.Time { return time.Date(2026, 3, 2, h, m, 0, 0, time.UTC) }
-	for _, order := range orders {
-		for _, sweepEach := range []bool{true, false} {
-			name := "swept once after all"
-			if sweepEach {
-				name = "swept after each"
-			}
-			t.Run(fmtOrder(order)+"/"+name, func(t *testing.T) {
-				storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-					ts := newIncidentServer(t, db)
-					// The requests arrive at 09:55, before the 10:00 due time:
-					// the job finds nothing overdue, whatever it saw first.
-					db.Now = func() time.Time { return at(9, 55) }
-					job := respond.New(db, respond.Settings{Policies: incidents.DefaultPolicies(), Routing: pageRouting, Now: db.Now})
+	// One database for every order, each order its own incident (7-<order>
+	// and its mode), so the suite does not migrate a database per order.
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ts := newIncidentServer(t, db)
+		// The requests arrive at 09:55, before the 10:00 due time: the job
+		// finds nothing overdue, whatever it saw first.
+		db.Now = func() time.Time { return at(9, 55) }
+		job := respond.New(db, respond.Settings{Policies: incidents.DefaultPolicies(), Routing: pageRouting, Now: db.Now})
+		for _, order := range orders {
+			for _, sweepEach := range []bool{true, false} {
+				name, mode := "swept once after all", "once"
+				if sweepEach {
+					name, mode = "swept after each", "each"
+				}
+				id := "7-" + strings.ReplaceAll(fmtOrder(order), ",", "") + "-" + mode
+				requests := []request{
+					{"/api/v1/incidents", `{"service": "api", "id": "` + id + `", "severity": 1, "title": "checkout fails", "origin": "customer", "at": "2026-03-02T09:00:00Z", "by": "carol"}`},
+					{"/api/v1/incidents/api/" + id + "/ack", `{"at": "2026-03-02T09:20:00Z", "by": "dave"}`},
+					{"/api/v1/incidents/api/" + id + "/resolve", `{"at": "2026-03-02T09:50:00Z", "by": "dave", "note": "pool resized"}`},
+				}
+				t.Run(fmtOrder(order)+"/"+name, func(t *testing.T) {
 					sweep := func() {
 						t.Helper()
 						if _, err := job.Sweep(ctx); err != nil {
@@ -80,7 +84,7 @@ func TestIncidentAPILifecycleInAnyOrder(t *testing.T) {
 					}
 					sweep()
 
-					in, err := db.Incident(ctx, "api", "7")
+					in, err := db.Incident(ctx, "api", id)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -88,7 +92,7 @@ func TestIncidentAPILifecycleInAnyOrder(t *testing.T) {
 						in.Status != delivery.IncidentResolved || in.Severity != 1 || in.Origin != delivery.OriginCustomer || in.Source != "api" {
 						t.Errorf("incident %+v; want opened 09:00, acknowledged 09:20 by dave, resolved 09:50, severity 1, customer-reported, from the API", in)
 					}
-					trs, err := db.Transitions(ctx, "api", "7")
+					trs, err := db.Transitions(ctx, "api", id)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -100,33 +104,43 @@ func TestIncidentAPILifecycleInAnyOrder(t *testing.T) {
 						t.Errorf("transitions %q, want %q", got, want)
 					}
 					// Acknowledged 20 min into its hour: due 10:00, answered in time.
-					st, err := db.SLAState(ctx, "api", "7")
+					st, err := db.SLAState(ctx, "api", id)
 					if err != nil {
 						t.Fatal(err)
 					}
 					if !st.Due.Equal(at(10, 0)) || !st.BreachedAt.IsZero() || st.Sent != 0 {
 						t.Errorf("SLA state %+v, want due 10:00, not breached", st)
 					}
-					rows, err := db.Notifications(ctx, false, 100)
-					if err != nil {
-						t.Fatal(err)
-					}
-					var outbox []string
-					for _, r := range rows {
-						var m notify.Message
-						if err := json.Unmarshal(r.Payload, &m); err != nil {
-							t.Fatal(err)
-						}
-						outbox = append(outbox, r.Route+" "+string(m.Reason)+" "+m.Incident)
-					}
+					outbox := outboxOf(t, db, id)
 					slices.Sort(outbox)
-					if want := []string{"page acknowledged 7", "page opened 7", "page resolved 7"}; !slices.Equal(outbox, want) {
+					if want := []string{"page acknowledged", "page opened", "page resolved"}; !slices.Equal(outbox, want) {
 						t.Errorf("outbox %q, want %q", outbox, want)
 					}
 				})
-			})
+			}
+		}
+	})
+}
+
+// outboxOf lists the outbox rows about one incident as "route reason",
+// oldest first.
+func outboxOf(t *testing.T, db *store.DB, id string) []string {
+	t.Helper()
+	rows, err := db.Notifications(ctx, false, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range slices.Backward(rows) {
+		var m notify.Message
+		if err := json.Unmarshal(r.Payload, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Incident == id {
+			out = append(out, r.Route+" "+string(m.Reason))
 		}
 	}
+	return out
 }
 
 // pageRouting is newIncidentServer's: severities 0 and 1 page.
@@ -152,27 +166,30 @@ func fmtOrder(order []int) string {
 // order; the job announces the opening only when the opening came first
 // (an incident first seen answered calls nobody), and never twice.
 func TestEventsAPIIncidentInAnyOrder(t *testing.T) {
-	events := []string{
-		`{"key": "inc-9-open", "kind": "incident", "incident": {"service": "api", "id": "9", "title": "logins fail", "severity": 1, "status": "open",
-			"opened_at": "2026-03-02T09:00:00Z", "updated_at": "2026-03-02T09:00:00Z", "origin": "monitoring"}}`,
-		`{"key": "inc-9-ack", "kind": "incident", "incident": {"service": "api", "id": "9", "opened_at": "2026-03-02T09:00:00Z",
-			"acknowledged_at": "2026-03-02T09:12:00Z", "acknowledged_by": "erin", "updated_at": "2026-03-02T09:12:00Z"}}`,
-		`{"key": "inc-9-resolve", "kind": "incident", "incident": {"service": "api", "id": "9", "opened_at": "2026-03-02T09:00:00Z", "status": "resolved",
-			"resolved_at": "2026-03-02T09:40:00Z", "updated_at": "2026-03-02T09:40:00Z"}}`,
-	}
 	orders := [][]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
 	at := func(h, m int) time.Time { return time.Date(2026, 3, 2, h, m, 0, 0, time.UTC) }
-	for _, order := range orders {
-		for _, sweepEach := range []bool{true, false} {
-			name := "swept once after all"
-			if sweepEach {
-				name = "swept after each"
-			}
-			t.Run(fmtOrder(order)+"/"+name, func(t *testing.T) {
-				storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-					ts := newIncidentServer(t, db)
-					db.Now = func() time.Time { return at(9, 55) }
-					job := respond.New(db, respond.Settings{Policies: incidents.DefaultPolicies(), Routing: pageRouting, Now: db.Now})
+	// One database for every order, each order its own incident (9-<order>
+	// and its mode, its event keys suffixed alike).
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ts := newIncidentServer(t, db)
+		db.Now = func() time.Time { return at(9, 55) }
+		job := respond.New(db, respond.Settings{Policies: incidents.DefaultPolicies(), Routing: pageRouting, Now: db.Now})
+		for _, order := range orders {
+			for _, sweepEach := range []bool{true, false} {
+				name, mode := "swept once after all", "once"
+				if sweepEach {
+					name, mode = "swept after each", "each"
+				}
+				id := "9-" + strings.ReplaceAll(fmtOrder(order), ",", "") + "-" + mode
+				events := []string{
+					`{"key": "` + id + `-open", "kind": "incident", "incident": {"service": "api", "id": "` + id + `", "title": "logins fail", "severity": 1, "status": "open",
+						"opened_at": "2026-03-02T09:00:00Z", "updated_at": "2026-03-02T09:00:00Z", "origin": "monitoring"}}`,
+					`{"key": "` + id + `-ack", "kind": "incident", "incident": {"service": "api", "id": "` + id + `", "opened_at": "2026-03-02T09:00:00Z",
+						"acknowledged_at": "2026-03-02T09:12:00Z", "acknowledged_by": "erin", "updated_at": "2026-03-02T09:12:00Z"}}`,
+					`{"key": "` + id + `-resolve", "kind": "incident", "incident": {"service": "api", "id": "` + id + `", "opened_at": "2026-03-02T09:00:00Z", "status": "resolved",
+						"resolved_at": "2026-03-02T09:40:00Z", "updated_at": "2026-03-02T09:40:00Z"}}`,
+				}
+				t.Run(fmtOrder(order)+"/"+name, func(t *testing.T) {
 					for _, i := range append(slices.Clone(order), order...) {
 						if code, body := ts.do(t, "POST", "/api/v1/events", ts.ingest, []byte(events[i])); code != http.StatusOK {
 							t.Fatalf("event %d: %d %v", i, code, body)
@@ -186,7 +203,7 @@ func TestEventsAPIIncidentInAnyOrder(t *testing.T) {
 					if _, err := job.Sweep(ctx); err != nil {
 						t.Fatal(err)
 					}
-					in, err := db.Incident(ctx, "api", "9")
+					in, err := db.Incident(ctx, "api", id)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -194,34 +211,22 @@ func TestEventsAPIIncidentInAnyOrder(t *testing.T) {
 						in.Status != delivery.IncidentResolved || in.Severity != 1 || in.Title != "logins fail" || in.Origin != delivery.OriginMonitoring {
 						t.Errorf("incident %+v; want opened 09:00, acknowledged 09:12 by erin, resolved 09:40, severity 1, raised by monitoring", in)
 					}
-					st, err := db.SLAState(ctx, "api", "9")
+					st, err := db.SLAState(ctx, "api", id)
 					if err != nil {
 						t.Fatal(err)
 					}
 					if !st.Due.Equal(at(10, 0)) || !st.BreachedAt.IsZero() || st.Sent != 0 {
 						t.Errorf("SLA state %+v, want due 10:00, not breached", st)
 					}
-					rows, err := db.Notifications(ctx, false, 100)
-					if err != nil {
-						t.Fatal(err)
-					}
-					var outbox []string
-					for _, r := range rows {
-						var m notify.Message
-						if err := json.Unmarshal(r.Payload, &m); err != nil {
-							t.Fatal(err)
-						}
-						outbox = append(outbox, r.Route+" "+string(m.Reason)+" "+m.Incident)
-					}
 					var want []string
 					if sweepEach && order[0] == 0 {
-						want = []string{"page opened 9"}
+						want = []string{"page opened"}
 					}
-					if !slices.Equal(outbox, want) {
-						t.Errorf("outbox %q, want %q", outbox, want)
+					if got := outboxOf(t, db, id); !slices.Equal(got, want) {
+						t.Errorf("outbox %q, want %q", got, want)
 					}
 				})
-			})
+			}
 		}
-	}
+	})
 }
