@@ -2,6 +2,7 @@ package respond_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"os"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/stride-oss/stride/internal/ingest/jira"
 	"github.com/stride-oss/stride/internal/ingest/pagerduty"
 	"github.com/stride-oss/stride/internal/intake"
+	"github.com/stride-oss/stride/internal/notify"
 	"github.com/stride-oss/stride/internal/respond"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
@@ -237,18 +239,22 @@ func TestConnectorLifecycleInAnyOrder(t *testing.T) {
 				}
 				deliveries = append(deliveries, events)
 			}
-			for _, order := range permutations(len(deliveries)) {
-				for _, sweepEach := range []bool{true, false} {
-					mode := "swept once after all"
-					if sweepEach {
-						mode = "swept after each"
-					}
-					t.Run(strings.Trim(strings.ReplaceAll(fmtInts(order), " ", ","), "[]")+"/"+mode, func(t *testing.T) {
-						storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-							now := func() time.Time { return lc.now }
-							db.Now = now
-							in := intake.New(db, nil)
-							r := respond.New(db, respond.Settings{Policies: incident.DefaultPolicies(), Routing: incident.DefaultRouting(), Now: now})
+			// One database of each kind for every order and mode, each run
+			// its own incidents: the services and event keys get the run's
+			// suffix, so no run sees another's reports.
+			storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+				now := func() time.Time { return lc.now }
+				db.Now = now
+				in := intake.New(db, nil)
+				r := respond.New(db, respond.Settings{Policies: incident.DefaultPolicies(), Routing: incident.DefaultRouting(), Now: now})
+				for _, order := range permutations(len(deliveries)) {
+					for _, sweepEach := range []bool{true, false} {
+						mode, short := "swept once after all", "once"
+						if sweepEach {
+							mode, short = "swept after each", "each"
+						}
+						suffix := "-" + strings.ReplaceAll(fmtInts(order), " ", "") + "-" + short
+						t.Run(strings.ReplaceAll(fmtInts(order), " ", ",")+"/"+mode, func(t *testing.T) {
 							sweep := func() {
 								t.Helper()
 								if _, err := r.Sweep(ctx); err != nil {
@@ -256,7 +262,7 @@ func TestConnectorLifecycleInAnyOrder(t *testing.T) {
 								}
 							}
 							for _, i := range append(slices.Clone(order), order...) {
-								if _, err := in.Events(ctx, lc.source, copyEvents(deliveries[i])); err != nil {
+								if _, err := in.Events(ctx, lc.source, copyEvents(deliveries[i], suffix)); err != nil {
 									t.Fatalf("delivery %d: %v", i, err)
 								}
 								if sweepEach {
@@ -265,14 +271,14 @@ func TestConnectorLifecycleInAnyOrder(t *testing.T) {
 							}
 							sweep()
 							sweep()
-							checkIncidents(t, db, lc.want)
-							got := outbox(t, db)
+							checkIncidents(t, db, lc.want, suffix)
+							got := outboxOfRun(t, db, suffix)
+							// After the whole burst every incident is answered, so
+							// the job calls nobody about it.
 							var want []string
 							if sweepEach {
 								want = lc.sweptFirst[order[0]]
 							}
-							// After the whole burst every incident is answered, so
-							// the job calls nobody about it.
 							slices.Sort(got)
 							if !slices.Equal(got, want) {
 								t.Errorf("outbox %q, want %q", got, want)
@@ -281,9 +287,9 @@ func TestConnectorLifecycleInAnyOrder(t *testing.T) {
 								t.Errorf("outbox %q notifies something twice", got)
 							}
 						})
-					})
+					}
 				}
-			}
+			})
 		})
 	}
 }
@@ -299,13 +305,15 @@ func fmtInts(v []int) string {
 	return b.String()
 }
 
-// copyEvents copies a delivery's events, so that storing one cannot change
-// the next order's.
-func copyEvents(events []delivery.Event) []delivery.Event {
+// copyEvents copies a delivery's events for one run, its keys and
+// incidents' services given the run's suffix.
+func copyEvents(events []delivery.Event, suffix string) []delivery.Event {
 	out := slices.Clone(events)
 	for j := range out {
+		out[j].Key += suffix
 		if out[j].Incident != nil {
 			inc := *out[j].Incident
+			inc.Service += suffix
 			out[j].Incident = &inc
 		}
 		if out[j].WorkItem != nil {
@@ -316,9 +324,31 @@ func copyEvents(events []delivery.Event) []delivery.Event {
 	return out
 }
 
-func checkIncidents(t *testing.T, db *store.DB, want []wantIncident) {
+// outboxOfRun lists the outbox rows of one run's incidents (their service
+// ends in suffix) as "route reason incident".
+func outboxOfRun(t *testing.T, db *store.DB, suffix string) []string {
+	t.Helper()
+	rows, err := db.Notifications(ctx, true, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rows {
+		var m notify.Message
+		if err := json.Unmarshal(r.Payload, &m); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(m.Service, suffix) {
+			out = append(out, r.Route+" "+string(m.Reason)+" "+m.Incident)
+		}
+	}
+	return out
+}
+
+func checkIncidents(t *testing.T, db *store.DB, want []wantIncident, suffix string) {
 	t.Helper()
 	for _, w := range want {
+		w.service += suffix
 		got, err := db.Incident(ctx, w.service, w.id)
 		if err != nil {
 			t.Fatal(err)
