@@ -123,11 +123,12 @@ func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return fail(stderr, err)
 	}
 	defer db.Close()
-	r, _, err := responder(cfg, db, nil)
+	r, rs, err := responder(cfg, db, nil)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	w := writePath(db, cfg, nil)
+	w.Policies = rs.Policies
 	var out any
 	switch sub {
 	case "open", "ack", "resolve", "reopen", "severity":

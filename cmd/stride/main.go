@@ -235,6 +235,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, err)
 	}
+	in.Policies = rs.Policies
 	for _, t := range []jobs.Task{responder.BreachTask(rs.CheckEvery), responder.OutboxTask(rs.DeliverEvery)} {
 		if err := runner.Add(t); err != nil {
 			return fail(stderr, err)

@@ -97,6 +97,19 @@ func overlay(base, over Policy) Policy {
 
 // Validate checks a policy read from configuration, naming the field at
 // fault so that the HTTP mapper and the config loader can point at it.
+// MostSteps is the length of the longest escalation of any policy: an
+// incident sent that many steps is owed no more under any of them.
+func (ps Policies) MostSteps() int {
+	n := len(ps.Default.Escalation)
+	for _, p := range ps.Teams {
+		n = max(n, len(p.Escalation))
+	}
+	for _, p := range ps.Services {
+		n = max(n, len(p.Escalation))
+	}
+	return n
+}
+
 func (p Policy) Validate() error {
 	for i, d := range p.Within {
 		if d < 0 {

@@ -299,3 +299,22 @@ func TestRouting(t *testing.T) {
 		t.Error("a route to an unknown target passed validation")
 	}
 }
+
+func TestMostSteps(t *testing.T) {
+	step := Step{After: time.Minute, Target: "lead"}
+	tests := []struct {
+		name string
+		ps   Policies
+		want int
+	}{
+		{"the defaults escalate to nobody", DefaultPolicies(), 0},
+		{"the default's steps", Policies{Default: Policy{Escalation: []Step{step}}}, 1},
+		{"a team's longer escalation", Policies{Default: Policy{Escalation: []Step{step}}, Teams: map[string]Policy{"pay": {Escalation: []Step{step, step, step}}}}, 3},
+		{"a service's longer escalation", Policies{Services: map[string]Policy{"api": {Escalation: []Step{step, step}}}}, 2},
+	}
+	for _, tt := range tests {
+		if got := tt.ps.MostSteps(); got != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}

@@ -62,6 +62,20 @@ func (in *Intake) ChangeIncident(ctx context.Context, source string, routing inc
 	default:
 		return IncidentResult{}, err
 	}
+	if err == nil {
+		// The same action at the same instant made before is the request
+		// retried (its answer was lost), whatever happened since: a
+		// duplicate that stores and sends nothing, not a conflict (a
+		// second opening or resolution) nor a different report under the
+		// same key (an acknowledgement retried after the resolution).
+		dup, err := in.madeBefore(ctx, req.Service, req.ID, t)
+		if err != nil {
+			return IncidentResult{}, err
+		}
+		if dup {
+			return IncidentResult{Incident: current, Duplicate: true}, nil
+		}
+	}
 	next, err := incident.Apply(current, t)
 	if err != nil {
 		return IncidentResult{}, err
@@ -84,8 +98,13 @@ func (in *Intake) ChangeIncident(ctx context.Context, source string, routing inc
 	var notified []string
 	if reason, ok := notifyReason(current, next, t); ok {
 		now := in.db.Now()
+		m := notify.IncidentMessage(next, team, reason, now)
+		if t.Action == incident.ActionOpen {
+			// Whoever is told of an opening is told by when to answer.
+			m.Details = map[string]string{notify.DetailAcknowledgeDue: in.policies().For(req.Service, team).DueAt(next.OpenedAt, next.Severity).Format(time.RFC3339)}
+		}
 		for _, target := range routing.For(next, team) {
-			row, err := notify.NewRow(target.Name, notify.IncidentMessage(next, team, reason, now), now)
+			row, err := notify.NewRow(target.Name, m, now)
 			if err != nil {
 				return IncidentResult{}, err
 			}
@@ -104,6 +123,28 @@ func (in *Intake) ChangeIncident(ctx context.Context, source string, routing inc
 		in.committed(1)
 	}
 	return res, nil
+}
+
+func (in *Intake) policies() incident.Policies {
+	if in.Policies.Default.Within == ([4]time.Duration{}) {
+		return incident.DefaultPolicies()
+	}
+	return in.Policies
+}
+
+// madeBefore reports whether the incident went through the same action at
+// the same instant before.
+func (in *Intake) madeBefore(ctx context.Context, service, id string, t incident.Transition) (bool, error) {
+	trs, err := in.db.Transitions(ctx, service, id)
+	if err != nil {
+		return false, err
+	}
+	for _, old := range trs {
+		if old.Action == t.Action && old.At.Equal(t.At) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // notifyReason is why a transition notifies, if it does: an opening and a

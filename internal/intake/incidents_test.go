@@ -58,9 +58,14 @@ func TestIncidentLifecycleThroughIntake(t *testing.T) {
 		if !slices.Equal(res.Notified, []string{"page", "chat"}) || res.Incident.Source != "cli" || res.Incident.Origin != delivery.OriginCustomer {
 			t.Fatalf("open: %+v", res)
 		}
-		// Opening it again is a conflict, and notifies nothing.
+		// Opening it again at the same instant is the request retried: a
+		// duplicate; at another instant a conflict. Neither notifies.
+		if res, err := w.ChangeIncident(ctx, "cli", pageAndChat, intake.IncidentRequest{Service: "api", ID: "42",
+			Transition: change(incident.ActionOpen, t0, "carol", 0)}); err != nil || !res.Duplicate || len(res.Notified) != 0 {
+			t.Errorf("retried open: %+v %v", res, err)
+		}
 		if _, err := w.ChangeIncident(ctx, "cli", pageAndChat, intake.IncidentRequest{Service: "api", ID: "42",
-			Transition: change(incident.ActionOpen, t0, "carol", 0)}); delivery.ErrorCode(err) != delivery.ECONFLICT {
+			Transition: change(incident.ActionOpen, t0.Add(time.Minute), "carol", 0)}); delivery.ErrorCode(err) != delivery.ECONFLICT {
 			t.Errorf("second open: %v", err)
 		}
 		ack := intake.IncidentRequest{Service: "api", ID: "42", Transition: change(incident.ActionAcknowledge, t0.Add(20*time.Minute), "dave", 0)}

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/incident"
 	"github.com/stride-oss/stride/internal/ingest"
 	"github.com/stride-oss/stride/internal/ingest/sources"
 	"github.com/stride-oss/stride/internal/store"
@@ -51,6 +52,10 @@ type Intake struct {
 	// apdex_t says: a push that names another T is refused, and one that
 	// names none takes it.
 	ApdexT map[string]time.Duration
+	// Policies are the acknowledgement SLAs an incident's opening notice
+	// states its due time by (the breach job's, so both say the same);
+	// the zero value means incident.DefaultPolicies.
+	Policies incident.Policies
 
 	// OnCommit, when set, is called after each commit that added events or
 	// reprocessed a source, so derived data (shipments) can be refreshed in

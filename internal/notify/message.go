@@ -83,6 +83,10 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
+// DetailAcknowledgeDue is the Details key of an incident's acknowledgement
+// due time (RFC 3339), in its opening and breach notices.
+const DetailAcknowledgeDue = "acknowledge_due"
+
 // DedupKey is the key of every notification about one incident.
 func DedupKey(service, id string) string { return "stride/" + service + "/" + id }
 

@@ -96,6 +96,7 @@ type SweepResult struct {
 	Announced       int // reported by a connector, openings notified
 	Notifications   int // outbox rows written
 	FollowUpsClosed int // follow-ups closed because their tracker item closed
+	Rejudged        int // judged again because a report changed their facts
 }
 
 // Sweep runs the breach-and-escalation rules once as of now and writes what
@@ -110,7 +111,7 @@ func (r *Responder) Sweep(ctx context.Context) (SweepResult, error) {
 		return res, err
 	}
 	res.FollowUpsClosed = n
-	work, err := r.db.SLAWork(ctx)
+	work, err := r.db.SLAWork(ctx, r.s.Policies.MostSteps())
 	if err != nil {
 		return res, err
 	}
@@ -141,7 +142,7 @@ func (r *Responder) Sweep(ctx context.Context) (SweepResult, error) {
 		}
 		return p
 	}
-	rec := store.SweepRecord{Sent: map[incident.Key]int{}, Due: map[incident.Key]time.Time{}}
+	rec := store.SweepRecord{Sent: map[incident.Key]int{}, Due: map[incident.Key]time.Time{}, Rejudged: map[incident.Key]store.Rejudged{}}
 	enqueue := func(target incident.Target, m notify.Message) error {
 		row, err := notify.NewRow(target.Name, m, now)
 		if err != nil {
@@ -165,7 +166,7 @@ func (r *Responder) Sweep(ctx context.Context) (SweepResult, error) {
 		team := teams[in.Service]
 		for _, t := range r.s.Routing.For(*in, team) {
 			m := notify.IncidentMessage(*in, team, notify.ReasonBreached, now)
-			m.Details = map[string]string{"acknowledge_due": b.At.Format(time.RFC3339)}
+			m.Details = map[string]string{notify.DetailAcknowledgeDue: b.At.Format(time.RFC3339)}
 			if err := enqueue(t, m); err != nil {
 				return res, err
 			}
@@ -206,21 +207,37 @@ func (r *Responder) Sweep(ctx context.Context) (SweepResult, error) {
 			rec.Due[k] = due
 			if answered.IsZero() && !now.After(due) {
 				team := teams[in.Service]
+				m := notify.IncidentMessage(*in, team, notify.ReasonOpened, now)
+				m.Details = map[string]string{notify.DetailAcknowledgeDue: due.Format(time.RFC3339)}
 				for _, t := range r.s.Routing.For(*in, team) {
-					if err := enqueue(t, notify.IncidentMessage(*in, team, notify.ReasonOpened, now)); err != nil {
+					if err := enqueue(t, m); err != nil {
 						return res, err
 					}
 				}
 				res.Announced++
 			}
 		}
-		if !answered.IsZero() && !answered.After(due) {
+		settled := !answered.IsZero() && !answered.After(due)
+		if settled {
 			rec.Settled = append(rec.Settled, k)
 			rec.Due[k] = due
 		}
+		// Reports arrive in any order: one judged settled or breached on the
+		// reports known then (a resolution before the acknowledgement that
+		// came first, a detection without its severity) is judged again on
+		// the merged facts, so its due time and breach end the same however
+		// the reports arrived. A breach already marked sends nothing again.
+		if c, ok := work.Changed[k]; ok {
+			j := store.Rejudged{Changes: c.Changes, Settled: settled}
+			if p.Breached(*in, now) {
+				j.BreachedAt = due
+			}
+			rec.Rejudged[k] = j
+			rec.Due[k] = due
+		}
 	}
-	res.Breaches, res.Settled, res.Notifications = len(rec.Breaches), len(rec.Settled), len(rec.Notify)
-	if len(rec.Breaches)+len(rec.Sent)+len(rec.Settled)+len(rec.Announced) == 0 {
+	res.Breaches, res.Settled, res.Notifications, res.Rejudged = len(rec.Breaches), len(rec.Settled), len(rec.Notify), len(rec.Rejudged)
+	if len(rec.Breaches)+len(rec.Sent)+len(rec.Settled)+len(rec.Announced)+len(rec.Rejudged) == 0 {
 		return res, nil
 	}
 	if _, err := r.db.RecordSweep(ctx, rec); err != nil {

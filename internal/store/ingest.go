@@ -440,7 +440,21 @@ func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incide
 	if err != nil {
 		return fmt.Errorf("write incident %s/%s: %w", in.Service, in.ID, err)
 	}
+	if old.ID != "" && slaFactsChanged(old, in) {
+		// The breach job judged the incident on the reports it had; have it
+		// judge again on the merged ones (see migration incident_sla_changes).
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE incident_sla SET changes = changes + 1 WHERE service = ? AND incident = ?`), in.Service, in.ID); err != nil {
+			return fmt.Errorf("mark SLA of incident %s/%s to judge again: %w", in.Service, in.ID, err)
+		}
+	}
 	return db.ensureService(ctx, tx, in.Service, "")
+}
+
+// slaFactsChanged reports whether a merge changed what the acknowledgement
+// SLA of an incident reads.
+func slaFactsChanged(old, merged delivery.Incident) bool {
+	return !old.OpenedAt.Equal(merged.OpenedAt) || !old.AcknowledgedAt.Equal(merged.AcknowledgedAt) ||
+		!old.ResolvedAt.Equal(merged.ResolvedAt) || old.Severity != merged.Severity || old.Status != merged.Status
 }
 
 // ensureService records a service first seen in an event, so it can be

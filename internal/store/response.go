@@ -114,17 +114,35 @@ type SLAWork struct {
 	State map[delivery.IncidentKey]delivery.ResponseState
 	// Announced are those whose opening was notified.
 	Announced map[delivery.IncidentKey]bool
+	// Changed are those whose SLA facts changed since the job judged them
+	// (settled or breached ones included), with the number of changes read
+	// and the breach marked before, to judge again on the merged facts.
+	Changed map[delivery.IncidentKey]SLAChange
+}
+
+// SLAChange is an incident to judge again: Changes is how many changes of
+// its facts are not judged yet, BreachedAt its breach marked before (zero:
+// none).
+type SLAChange struct {
+	Changes    int
+	BreachedAt time.Time
 }
 
 // SLAWork returns what the breach-and-escalation job has to look at. An
-// incident answered in time is read until one run settles it.
-func (db *DB) SLAWork(ctx context.Context) (SLAWork, error) {
-	work := SLAWork{State: map[delivery.IncidentKey]delivery.ResponseState{}, Announced: map[delivery.IncidentKey]bool{}}
+// incident answered in time is read until one run settles it. A breached,
+// unanswered incident is read while it may be owed an escalation step:
+// while fewer steps were sent to it than steps, the most any policy has
+// (0 when no policy escalates: once breached, such an incident is owed
+// nothing until a report changes it).
+func (db *DB) SLAWork(ctx context.Context, steps int) (SLAWork, error) {
+	work := SLAWork{State: map[delivery.IncidentKey]delivery.ResponseState{}, Announced: map[delivery.IncidentKey]bool{},
+		Changed: map[delivery.IncidentKey]SLAChange{}}
 	cols := "i." + strings.ReplaceAll(incidentColumns, ", ", ", i.")
-	rows, err := db.read.QueryContext(ctx, `SELECT `+cols+`, s.breached_at, COALESCE(s.sent, 0), COALESCE(s.announced, 0)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+cols+`, s.breached_at, COALESCE(s.sent, 0), COALESCE(s.announced, 0), COALESCE(s.changes, 0)
 		FROM incidents i LEFT JOIN incident_sla s ON s.service = i.service AND s.incident = i.id
-		WHERE COALESCE(s.settled, 0) = 0
-		  AND (s.breached_at IS NULL OR (i.acknowledged_at IS NULL AND i.resolved_at IS NULL))
+		WHERE (COALESCE(s.settled, 0) = 0
+		  AND (s.breached_at IS NULL OR (i.acknowledged_at IS NULL AND i.resolved_at IS NULL AND s.sent < `+strconv.Itoa(steps)+`)))
+		  OR s.changes > 0
 		ORDER BY i.service, i.id`)
 	if err != nil {
 		return work, fmt.Errorf("read incidents for the SLA: %w", err)
@@ -132,8 +150,8 @@ func (db *DB) SLAWork(ctx context.Context) (SLAWork, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var breached sql.NullInt64
-		var sent, announced int
-		in, err := scanIncident(scanTail{rows, []any{&breached, &sent, &announced}})
+		var sent, announced, changes int
+		in, err := scanIncident(scanTail{rows, []any{&breached, &sent, &announced, &changes}})
 		if err != nil {
 			return work, fmt.Errorf("read incidents for the SLA: %w", err)
 		}
@@ -144,6 +162,9 @@ func (db *DB) SLAWork(ctx context.Context) (SLAWork, error) {
 		}
 		if announced != 0 {
 			work.Announced[k] = true
+		}
+		if changes > 0 {
+			work.Changed[k] = SLAChange{Changes: changes, BreachedAt: fromMicros(breached)}
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -174,8 +195,20 @@ type SweepRecord struct {
 	Announced []delivery.IncidentKey
 	// Due is the acknowledgement due time of each incident written.
 	Due map[delivery.IncidentKey]time.Time
+	// Rejudged are incidents judged again on changed facts (SLAWork's
+	// Changed): their breach becomes exactly BreachedAt (zero: none), they
+	// are settled or not, and the changes judged are taken off. They are
+	// written after everything above.
+	Rejudged map[delivery.IncidentKey]Rejudged
 	// Notify are the breach and escalation notifications.
 	Notify []delivery.Notification
+}
+
+// Rejudged is the new judgement of an incident whose facts changed.
+type Rejudged struct {
+	BreachedAt time.Time
+	Settled    bool
+	Changes    int // the changes read, as SLAWork returned them
 }
 
 // RecordSweep writes a sweep in one transaction: the breaches, the new
@@ -212,6 +245,16 @@ func (db *DB) RecordSweep(ctx context.Context, r SweepRecord) ([]int64, error) {
 		}
 		for _, k := range r.Announced {
 			if err := upsert(k, "announced = 1", nil, 0, 0, 1); err != nil {
+				return err
+			}
+		}
+		for k, j := range r.Rejudged {
+			settled := 0
+			if j.Settled {
+				settled = 1
+			}
+			if err := upsert(k, "breached_at = excluded.breached_at, settled = excluded.settled, changes = incident_sla.changes - ?",
+				micros(j.BreachedAt), 0, settled, 0, j.Changes); err != nil {
 				return err
 			}
 		}

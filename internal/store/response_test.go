@@ -88,7 +88,7 @@ func TestChangeIncidentStoresTransitionAndOutboxTogether(t *testing.T) {
 		if !slices.Equal(trs, want) {
 			t.Errorf("transitions %+v, want %+v", trs, want)
 		}
-		if work, err := db.SLAWork(ctx); err != nil || !work.Announced[incidents.Key{Service: "api", ID: "1"}] {
+		if work, err := db.SLAWork(ctx, 2); err != nil || !work.Announced[incidents.Key{Service: "api", ID: "1"}] {
 			t.Errorf("an incident opened with its notifications is not announced: %+v %v", work.Announced, err)
 		}
 		rows, err := db.Notifications(ctx, true, 10)
@@ -182,7 +182,7 @@ func TestSLAWorkAndRecordSweep(t *testing.T) {
 		if _, err := db.Ingest(ctx, []delivery.Event{incidentEvent("1", "api", open), incidentEvent("2", "api", acked), incidentEvent("3", "api", other)}); err != nil {
 			t.Fatal(err)
 		}
-		work, err := db.SLAWork(ctx)
+		work, err := db.SLAWork(ctx, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,7 +216,7 @@ func TestSLAWorkAndRecordSweep(t *testing.T) {
 		}
 		// The settled incident leaves the work; the breached one stays
 		// while unanswered (it may be owed escalations), with its state.
-		work, err = db.SLAWork(ctx)
+		work, err = db.SLAWork(ctx, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,14 +226,33 @@ func TestSLAWorkAndRecordSweep(t *testing.T) {
 		if work.State[kOpen] != (incidents.State{Breached: true, Sent: 1}) || !work.Announced[kOpen] || len(work.Announced) != 1 {
 			t.Errorf("state %+v, announced %v", work.State, work.Announced)
 		}
-		// Once answered, a breached incident is done with.
+		// When no policy has more steps than were sent, it is owed nothing.
+		if work, err := db.SLAWork(ctx, 1); err != nil || !slices.Equal(ids(work.Open), []string{"web/x"}) {
+			t.Errorf("work with one escalation step at most, one sent: %v %v", ids(work.Open), err)
+		}
+		// Once answered, a breached incident is read once more, to be
+		// judged again on the acknowledgement (one change, its breach as
+		// marked), and then done with.
 		ack := open
 		ack.AcknowledgedAt = t0.Add(2 * time.Hour)
 		if _, err := db.Ingest(ctx, []delivery.Event{incidentEvent("4", "api", ack)}); err != nil {
 			t.Fatal(err)
 		}
-		if work, _ := db.SLAWork(ctx); !slices.Equal(ids(work.Open), []string{"web/x"}) {
-			t.Errorf("work after the acknowledgement %v", ids(work.Open))
+		work, err = db.SLAWork(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(work.Open), []string{"api/open", "web/x"}) || work.Changed[kOpen] != (store.SLAChange{Changes: 1, BreachedAt: due}) || len(work.Changed) != 1 {
+			t.Errorf("work after the acknowledgement %v, changed %+v", ids(work.Open), work.Changed)
+		}
+		if _, err := db.RecordSweep(ctx, store.SweepRecord{Rejudged: map[incidents.Key]store.Rejudged{kOpen: {BreachedAt: due, Changes: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+		if work, _ := db.SLAWork(ctx, 2); !slices.Equal(ids(work.Open), []string{"web/x"}) || len(work.Changed) != 0 {
+			t.Errorf("work after judging the acknowledgement %v, changed %+v", ids(work.Open), work.Changed)
+		}
+		if st, _ := db.SLAState(ctx, "api", "open"); !st.BreachedAt.Equal(due) || st.Sent != 1 {
+			t.Errorf("after judging the acknowledgement: %+v", st)
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/golden"
@@ -389,6 +390,53 @@ func TestIncident(t *testing.T) {
 		}
 		if len(events) != 1 {
 			t.Errorf("an Incident issue is an incident although only Outage is configured")
+		}
+	})
+	// OPS-7 taken into progress before it was resolved: the move into the
+	// In Progress category is its acknowledgement.
+	acked := []struct {
+		name, changed, updated, want string
+	}{
+		{"an incident in progress is acknowledged when it entered the category", "2024-03-06T02:29:30.000+0000", "2024-03-06T02:40:00.000+0000", "2024-03-06T02:29:30Z"},
+		{"an incident in progress without the category date is acknowledged at its update", "", "2024-03-06T02:40:00.000+0000", "2024-03-06T02:40:00Z"},
+		{"a category date before creation is not believed", "2024-03-04T09:12:44.123+0000", "2024-03-06T02:40:00.000+0000", "2024-03-06T02:40:00Z"},
+	}
+	for _, tt := range acked {
+		t.Run(tt.name, func(t *testing.T) {
+			m := payload(t, "incident_resolved")
+			f := fieldsOf(m)
+			f["resolutiondate"], f["updated"] = nil, tt.updated
+			f["status"] = map[string]any{"name": "In Progress", "statusCategory": map[string]any{"key": "indeterminate"}}
+			if tt.changed == "" {
+				delete(f, "statuscategorychangedate")
+			} else {
+				f["statuscategorychangedate"] = tt.changed
+			}
+			events, err := translate(t, s, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := events[1].Incident
+			if got := in.AcknowledgedAt.Format(time.RFC3339); got != tt.want || in.Status != delivery.IncidentOpen {
+				t.Errorf("acknowledged %s, status %q; want %s, open", got, in.Status, tt.want)
+			}
+		})
+	}
+	t.Run("a resolved incident and one still to do are not acknowledged by their status", func(t *testing.T) {
+		m := payload(t, "incident_resolved")
+		events, err := translate(t, s, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := fieldsOf(m)
+		f["resolutiondate"] = nil
+		f["status"] = map[string]any{"name": "Open", "statusCategory": map[string]any{"key": "new"}}
+		open, err := translate(t, s, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !events[1].Incident.AcknowledgedAt.IsZero() || !open[1].Incident.AcknowledgedAt.IsZero() {
+			t.Errorf("acknowledged %s (resolved), %s (to do); want neither", events[1].Incident.AcknowledgedAt, open[1].Incident.AcknowledgedAt)
 		}
 	})
 	t.Run("a deleted incident issue is only a deleted work item", func(t *testing.T) {

@@ -109,14 +109,16 @@ type fields struct {
 			Key string `json:"key"`
 		} `json:"statusCategory"`
 	} `json:"status"`
-	Priority       *named          `json:"priority"`
-	Created        jiraTime        `json:"created"`
-	Updated        jiraTime        `json:"updated"`
-	ResolutionDate jiraTime        `json:"resolutiondate"`
-	Description    json.RawMessage `json:"description"`
-	Labels         []string        `json:"labels"`
-	Components     []named         `json:"components"`
-	Assignee       *struct {
+	Priority *named `json:"priority"`
+	// StatusCategoryChanged is when the issue entered its status category.
+	StatusCategoryChanged jiraTime        `json:"statuscategorychangedate"`
+	Created               jiraTime        `json:"created"`
+	Updated               jiraTime        `json:"updated"`
+	ResolutionDate        jiraTime        `json:"resolutiondate"`
+	Description           json.RawMessage `json:"description"`
+	Labels                []string        `json:"labels"`
+	Components            []named         `json:"components"`
+	Assignee              *struct {
 		AccountID   string `json:"accountId"`
 		Name        string `json:"name"` // Jira Server
 		DisplayName string `json:"displayName"`
@@ -263,18 +265,31 @@ func (s *Source) issue(w webhook) ([]delivery.Event, error) {
 	if !f.ResolutionDate.Time.IsZero() {
 		status = delivery.IncidentResolved
 	}
+	// An incident taken into progress (status category In Progress) is
+	// being answered: it is acknowledged when it entered that category, as
+	// Jira stamps it on every report while it stays there, or else at this
+	// update. Without this a Jira incident worked on within its SLA and
+	// resolved after it would count as breached.
+	var acked time.Time
+	if f.Status.StatusCategory.Key == "indeterminate" {
+		acked = f.StatusCategoryChanged.Time
+		if acked.IsZero() || acked.Before(f.Created.Time) || acked.After(updated) {
+			acked = updated
+		}
+	}
 	events = append(events, delivery.Event{
 		Key:  k + ":incident",
 		Kind: delivery.KindIncident,
 		Incident: &delivery.Incident{
-			Service:    service,
-			ID:         w.Issue.Key,
-			Title:      f.Summary,
-			Severity:   severity(priority),
-			OpenedAt:   f.Created.Time,
-			ResolvedAt: f.ResolutionDate.Time,
-			Status:     status,
-			UpdatedAt:  updated,
+			Service:        service,
+			ID:             w.Issue.Key,
+			Title:          f.Summary,
+			Severity:       severity(priority),
+			OpenedAt:       f.Created.Time,
+			AcknowledgedAt: acked,
+			ResolvedAt:     f.ResolutionDate.Time,
+			Status:         status,
+			UpdatedAt:      updated,
 		},
 	})
 	return events, nil
