@@ -261,12 +261,8 @@ type repoRun struct {
 	commitTimes map[string]time.Time
 	// published are the releases' publication times by tag.
 	published map[string]time.Time
-	// withPaths says the commits' files are read: a service of the
-	// mapping owns only some paths of the repository.
-	withPaths bool
-	// pathsRead are the commits whose files this run read or found
-	// stored, so a commit on two branches is asked for once.
-	pathsRead map[string]bool
+	// commitPaths picks the commits whose files are asked for.
+	commitPaths *collect.CommitPaths
 	// defaultBranch is the repository's default branch once branches has
 	// read it, sent with each translated object as a webhook sends it.
 	defaultBranch string
@@ -278,7 +274,7 @@ func (c *Collector) repo(ctx context.Context, repo string) RepoResult {
 		res.Err = fmt.Errorf("%q is not owner/name", repo)
 		return res
 	}
-	r := &repoRun{c: c, repo: repo, res: &res, withPaths: ownsPaths(c.cfg.Webhook.Mapping, repo), pathsRead: map[string]bool{}}
+	r := &repoRun{c: c, repo: repo, res: &res, commitPaths: collect.NewCommitPaths(c.cfg.Webhook.Mapping, repo)}
 	// Releases come before tags: a tag's release dates its deployment.
 	steps := []func(context.Context) error{r.commits, r.releases, r.tags, r.pulls, r.deployments, r.runs, r.incidents}
 	for _, step := range steps {

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/stride-oss/stride/internal/collect"
 	"github.com/stride-oss/stride/internal/delivery"
 	ghingest "github.com/stride-oss/stride/internal/ingest/github"
 	"github.com/stride-oss/stride/internal/store"
@@ -220,18 +220,6 @@ func (r *repoRun) commits(ctx context.Context) error {
 	return nil
 }
 
-// ownsPaths reports whether a service of mapping owns only some paths of
-// repo (a monorepo), the one case where a change's files decide whose it
-// is.
-func ownsPaths(mapping delivery.Mapping, repo string) bool {
-	for _, s := range mapping.Services {
-		if len(s.Paths) > 0 && slices.ContainsFunc(s.Repositories, func(r string) bool { return strings.EqualFold(r, repo) }) {
-			return true
-		}
-	}
-	return false
-}
-
 // paths reads the files of the commits of page that need them: only when
 // the repository's services own paths, and only the commits neither this
 // run nor an earlier one (the store) read the files of. The list and
@@ -241,33 +229,17 @@ func ownsPaths(mapping delivery.Mapping, repo string) bool {
 // merge commit touches nothing of its own, as the git importer reads it,
 // and costs none.
 func (r *repoRun) paths(ctx context.Context, page []apiCommit) (map[string][]string, error) {
-	if !r.withPaths {
-		return nil, nil
+	refs := make([]collect.Commit, len(page))
+	for i, c := range page {
+		refs[i] = collect.Commit{SHA: c.SHA, Merge: len(c.Parents) > 1}
 	}
-	out := map[string][]string{}
-	var ask []string
-	for _, c := range page {
-		switch {
-		case r.pathsRead[c.SHA]:
-		case len(c.Parents) > 1:
-			out[c.SHA] = []string{}
-			r.pathsRead[c.SHA] = true
-		default:
-			ask = append(ask, c.SHA)
-		}
-	}
-	if len(ask) == 0 {
-		return out, nil
-	}
-	stored, err := r.c.cursors.ChangesWithPaths(ctx, r.repo, ask)
-	if err != nil {
-		return nil, err
+	out, ask, err := r.commitPaths.Select(ctx, refs, func(ctx context.Context, shas []string) (map[string]bool, error) {
+		return r.c.cursors.ChangesWithPaths(ctx, r.repo, shas)
+	})
+	if err != nil || len(ask) == 0 {
+		return out, err
 	}
 	for _, sha := range ask {
-		r.pathsRead[sha] = true
-		if stored[sha] {
-			continue
-		}
 		files := []string{}
 		for u := r.url("/commits/"+sha, url.Values{"per_page": {"300"}}); u != ""; {
 			resp, err := r.get(ctx, u, "")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stride-oss/stride/internal/collect"
 	"github.com/stride-oss/stride/internal/delivery"
 	glingest "github.com/stride-oss/stride/internal/ingest/gitlab"
 	"github.com/stride-oss/stride/internal/store"
@@ -182,18 +183,6 @@ func (r *projectRun) commits(ctx context.Context) error {
 	return nil
 }
 
-// ownsPaths reports whether a service of mapping owns only some paths of
-// project (a monorepo), the one case where a change's files decide whose
-// it is.
-func ownsPaths(mapping delivery.Mapping, project string) bool {
-	for _, s := range mapping.Services {
-		if len(s.Paths) > 0 && slices.ContainsFunc(s.Repositories, func(r string) bool { return strings.EqualFold(r, project) }) {
-			return true
-		}
-	}
-	return false
-}
-
 // paths reads the files of the commits of page that need them: only when
 // the project's services own paths, and only the commits neither this run
 // nor an earlier one (the store) read the files of. The list of commits
@@ -202,33 +191,17 @@ func ownsPaths(mapping delivery.Mapping, project string) bool {
 // touches nothing of its own, as the git importer reads it, and costs
 // none.
 func (r *projectRun) paths(ctx context.Context, page []apiCommit) (map[string][]string, error) {
-	if !r.withPaths {
-		return nil, nil
+	refs := make([]collect.Commit, len(page))
+	for i, c := range page {
+		refs[i] = collect.Commit{SHA: c.ID, Merge: len(c.ParentIDs) > 1}
 	}
-	out := map[string][]string{}
-	var ask []string
-	for _, c := range page {
-		switch {
-		case r.pathsRead[c.ID]:
-		case len(c.ParentIDs) > 1:
-			out[c.ID] = []string{}
-			r.pathsRead[c.ID] = true
-		default:
-			ask = append(ask, c.ID)
-		}
-	}
-	if len(ask) == 0 {
-		return out, nil
-	}
-	stored, err := r.c.cursors.ChangesWithPaths(ctx, r.project, ask)
-	if err != nil {
-		return nil, err
+	out, ask, err := r.commitPaths.Select(ctx, refs, func(ctx context.Context, shas []string) (map[string]bool, error) {
+		return r.c.cursors.ChangesWithPaths(ctx, r.project, shas)
+	})
+	if err != nil || len(ask) == 0 {
+		return out, err
 	}
 	for _, sha := range ask {
-		r.pathsRead[sha] = true
-		if stored[sha] {
-			continue
-		}
 		files := []string{}
 		for u := r.url("/repository/commits/"+sha+"/diff", url.Values{"per_page": {"100"}}); u != ""; {
 			resp, err := r.get(ctx, u, "")

@@ -143,7 +143,7 @@ feed:
 // collect reads one project, resource after resource.
 func (c *Collector) collect(ctx context.Context, project string) ProjectResult {
 	res := ProjectResult{Project: project}
-	r := &projectRun{c: c, project: project, res: &res, withPaths: ownsPaths(c.cfg.Webhook.Mapping, project), pathsRead: map[string]bool{}}
+	r := &projectRun{c: c, project: project, res: &res, commitPaths: collect.NewCommitPaths(c.cfg.Webhook.Mapping, project)}
 	for _, step := range []func(context.Context) error{r.check, r.commits, r.mergeRequests, r.deployments, r.pipelines, r.incidents} {
 		if err := step(ctx); err != nil {
 			res.Err = err
@@ -177,11 +177,8 @@ type projectRun struct {
 	// extra are events of the page that no webhook payload carries,
 	// written with the page's.
 	extra []delivery.Event
-	// withPaths says the commits' files are read: a service of the
-	// mapping owns only some paths of the project; pathsRead are the
-	// commits whose files this run read or found stored.
-	withPaths bool
-	pathsRead map[string]bool
+	// commitPaths picks the commits whose files are asked for.
+	commitPaths *collect.CommitPaths
 }
 
 func (r *projectRun) url(p string, q url.Values) string {
