@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"strings"
-	"time"
 
 	// The zone database in the binary: teams' working hours name IANA
 	// zones, and a container image may carry none.
@@ -30,19 +29,11 @@ func runReportCI(ctx context.Context, kind string, args []string, stdout, stderr
 	if !checkReport("report", rf.format, rf.service, rf.team, stderr) {
 		return 2
 	}
-	period, err := delivery.ParsePeriod(rf.from, rf.to, time.Now())
-	if err != nil {
-		return fail(stderr, err)
-	}
-	cfg, db, err := rf.common.load(ctx)
+	period, _, db, reports, err := rf.open(ctx)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	defer db.Close()
-	_, _, reports, err := wire(db, cfg, nil, nil)
-	if err != nil {
-		return fail(stderr, err)
-	}
 	scope := store.Scope{Service: rf.service, Team: rf.team}
 	var out any
 	var table func() error

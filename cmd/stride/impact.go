@@ -48,19 +48,11 @@ func runReportImpact(ctx context.Context, args []string, stdout, stderr io.Write
 	if !checkReport("report impact", rf.format, rf.service, rf.team, stderr) {
 		return 2
 	}
-	period, err := delivery.ParsePeriod(rf.from, rf.to, time.Now())
-	if err != nil {
-		return fail(stderr, err)
-	}
-	cfg, db, err := rf.common.load(ctx)
+	period, _, db, reports, err := rf.open(ctx)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	defer db.Close()
-	_, _, reports, err := wire(db, cfg, nil, nil)
-	if err != nil {
-		return fail(stderr, err)
-	}
 	rep, err := reports.Impact(ctx, store.Scope{Service: rf.service, Team: rf.team}, period, rf.explain != "")
 	if err != nil {
 		return fail(stderr, err)

@@ -431,6 +431,27 @@ func (f *reportFlags) register(fs *flag.FlagSet, explainHelp string) {
 	fs.StringVar(&f.explain, "explain", "", explainHelp)
 }
 
+// open reads the period the flags give, loads the configuration and the
+// database, and wires the read path over them. No runner is started: a
+// report that finds shipments stale runs the runner's shipment job once
+// and waits for it. The caller closes the database.
+func (f *reportFlags) open(ctx context.Context) (delivery.Period, config.Config, *store.DB, *report.Reader, error) {
+	period, err := delivery.ParsePeriod(f.from, f.to, time.Now())
+	if err != nil {
+		return period, config.Config{}, nil, nil, err
+	}
+	cfg, db, err := f.common.load(ctx)
+	if err != nil {
+		return period, cfg, nil, nil, err
+	}
+	_, _, reports, err := wire(db, cfg, nil, nil)
+	if err != nil {
+		db.Close()
+		return period, cfg, nil, nil, err
+	}
+	return period, cfg, db, reports, nil
+}
+
 // checkReport refuses what every report refuses, saying so as `stride
 // <name>`: a format other than table or json, and a scope of both a
 // service and a team.
@@ -474,7 +495,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlags("report "+kind, stderr)
 	var rf reportFlags
 	rf.register(fs, "list the records behind one figure (e.g. lead_time)")
-	c, service, team, from, to, format, explain := &rf.common, &rf.service, &rf.team, &rf.from, &rf.to, &rf.format, &rf.explain
+	service, team, format, explain := &rf.service, &rf.team, &rf.format, &rf.explain
 	sprints := fs.Int("sprints", 0, "planning: average velocity over the last N sprints (default 3)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
@@ -486,11 +507,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "stride report sprint: sprints belong to teams; give --team, not --service")
 		return 2
 	}
-	period, err := delivery.ParsePeriod(*from, *to, time.Now())
-	if err != nil {
-		return fail(stderr, err)
-	}
-	cfg, db, err := c.load(ctx)
+	period, cfg, db, reports, err := rf.open(ctx)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -500,12 +517,6 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return fail(stderr, err)
 	}
 	scope := store.Scope{Service: *service, Team: *team}
-	// No runner is started here: a report that finds shipments stale runs
-	// the runner's shipment job once and waits for it.
-	_, _, reports, err := wire(db, cfg, nil, nil)
-	if err != nil {
-		return fail(stderr, err)
-	}
 	var out any
 	var table func() error
 	switch {
