@@ -52,6 +52,11 @@ func TestCollectGitHub(t *testing.T) {
 	if want := "acme/gone stopped: " + srv.URL + "/repos/acme/gone answered 404"; !strings.Contains(stderr, want) {
 		t.Errorf("stderr %q does not say %q", stderr, want)
 	}
+	// Not a terminal: one summary line, the same as the other vendors';
+	// this server sends no rate-limit headers.
+	if got := summaryOf(t, stderr); !strings.HasPrefix(got, "repositories 2/2, ") || !strings.HasSuffix(got, ", events 1 (1 new), rate limit not reported") {
+		t.Errorf("summary %q, want both repositories done, the one event and no budget", got)
+	}
 
 	t.Setenv("GITHUB_TOKEN", "")
 	if code, _, stderr := stride(t, "collect", "github", "--repo", "acme/shop", "--db", db); code != 2 || !strings.Contains(stderr, "GITHUB_TOKEN") {
