@@ -115,8 +115,12 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	fmt.Fprintf(stdout, "collected %d repositories: %d events, %d new, %d requests (%d not modified) in %s\n",
 		len(sum.Repos)-len(sum.Failed()), events, added, sum.Stats.Requests, sum.Stats.NotModified, time.Since(start).Round(time.Millisecond))
-	for _, r := range sum.Failed() {
-		fmt.Fprintf(stderr, "stride collect github: %s stopped: %v\n", r.Repo, r.Err)
+	for _, r := range sum.Repos {
+		if r.Err != nil {
+			fmt.Fprintf(stderr, "stride collect github: %s stopped: %v\n", r.Repo, r.Err)
+		} else {
+			fmt.Fprintf(stderr, "%s read: %d pages, %d events (%d new), %d left out\n", r.Repo, r.Pages, r.Events, r.Added, r.Skipped)
+		}
 	}
 	if err != nil {
 		return fail(stderr, err)

@@ -49,6 +49,9 @@ func TestCollectGitHub(t *testing.T) {
 	if want := "collected 1 repositories: 1 events, 1 new, "; !strings.HasPrefix(stdout, want) {
 		t.Errorf("stdout %q, want it to start %q", stdout, want)
 	}
+	if want := "acme/shop read: "; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q does not say %q", stderr, want)
+	}
 	if want := "acme/gone stopped: " + srv.URL + "/repos/acme/gone answered 404"; !strings.Contains(stderr, want) {
 		t.Errorf("stderr %q does not say %q", stderr, want)
 	}
