@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/stride-oss/stride/internal/collect"
@@ -28,10 +27,10 @@ import (
 )
 
 const collectUsage = `Usage:
-  stride collect github --repo OWNER/NAME [--repo ...] [--org ORG] [--since DATE] [--api-url URL]
-  stride collect gitlab --project GROUP/NAME [--project ...] [--since DATE] [--api-url URL]
-  stride collect pagerduty --service ID [--service ...] [--since DATE] [--api-url URL]
-  stride collect jira --project KEY [--project ...] --url https://TEAM.atlassian.net [--since DATE]
+  stride collect github --repo OWNER/NAME [--repo ...] [--org ORG] [--since DATE] [--api-url URL] [--concurrency N] [--quiet]
+  stride collect gitlab --project GROUP/NAME [--project ...] [--since DATE] [--api-url URL] [--concurrency N] [--quiet]
+  stride collect pagerduty --service ID [--service ...] [--since DATE] [--api-url URL] [--quiet]
+  stride collect jira --project KEY [--project ...] --url https://TEAM.atlassian.net [--since DATE] [--quiet]
 
 Reads a repository's history from GitHub's API (commits with their parents,
 tags, releases, pull requests with reviews and comments, deployments,
@@ -43,6 +42,11 @@ have. A second run reads only what changed. The token is $GITHUB_TOKEN
 $GITLAB_TOKEN (a personal, project or group access token),
 $PAGERDUTY_TOKEN (a REST API key) or $JIRA_EMAIL and $JIRA_TOKEN (an
 Atlassian account and its API token).
+
+On a terminal, a line on stderr is redrawn as the run goes: scopes done
+of the total, pages, requests used, the rate-limit budget left where the
+vendor's answers say it, and the time left; elsewhere one summary line is
+written at the end. --quiet leaves it out.
 `
 
 // runCollect is `stride collect <vendor>`.
@@ -67,8 +71,12 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.Var(&orgs, "org", "every repository of an organisation")
 	since := fs.String("since", "", "read history from this date or RFC 3339 time on, on a first run (default: all)")
 	apiURL := fs.String("api-url", collectgithub.DefaultAPIURL, "the REST API root (GitHub Enterprise: https://HOST/api/v3)")
-	concurrency := fs.Int("concurrency", 4, "repositories read at once")
+	concurrency := fs.Int("concurrency", config.DefaultCollectConcurrency, "repositories read at once")
+	quiet := fs.Bool("quiet", false, "print no progress")
 	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if !concurrencyOK("github", *concurrency, stderr) {
 		return 2
 	}
 	if len(repos) == 0 && len(orgs) == 0 {
@@ -89,11 +97,11 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return fail(stderr, err)
 	}
 	defer db.Close()
-	p := newProgress(stderr)
+	p := newProgress(stderr, "repositories", *quiet)
 	col, err := githubCollector(cfg, db, writePath(db, cfg, nil), collectgithub.Config{
 		APIURL: *apiURL, Repos: repos, Orgs: orgs, Since: from, Concurrency: *concurrency,
 		Progress: p.show, Logger: slog.New(slog.DiscardHandler),
-	}, collect.NewClient(2*max(*concurrency, 1), collect.Bearer(token)))
+	}, token)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -107,8 +115,12 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	fmt.Fprintf(stdout, "collected %d repositories: %d events, %d new, %d requests (%d not modified) in %s\n",
 		len(sum.Repos)-len(sum.Failed()), events, added, sum.Stats.Requests, sum.Stats.NotModified, time.Since(start).Round(time.Millisecond))
-	for _, r := range sum.Failed() {
-		fmt.Fprintf(stderr, "stride collect github: %s stopped: %v\n", r.Repo, r.Err)
+	for _, r := range sum.Repos {
+		if r.Err != nil {
+			fmt.Fprintf(stderr, "stride collect github: %s stopped: %v\n", r.Repo, r.Err)
+		} else {
+			fmt.Fprintf(stderr, "%s read: %d pages, %d events (%d new), %d left out\n", r.Repo, r.Pages, r.Events, r.Added, r.Skipped)
+		}
 	}
 	if err != nil {
 		return fail(stderr, err)
@@ -146,66 +158,6 @@ func (l *namesFlag) Set(v string) error {
 	return nil
 }
 
-// progress shows a run's progress: one line rewritten in place on a
-// terminal, a line per finished repository otherwise.
-type progress struct {
-	mu       sync.Mutex // repositories are read, and report, concurrently
-	w        io.Writer
-	terminal bool
-	start    time.Time
-	last     time.Time
-}
-
-// eta extrapolates the time left from the repositories done so far; 0
-// when nothing is done yet or everything is.
-func eta(elapsed time.Duration, done, total int) time.Duration {
-	if done <= 0 || done >= total {
-		return 0
-	}
-	return elapsed * time.Duration(total-done) / time.Duration(done)
-}
-
-func newProgress(w io.Writer) *progress {
-	p := &progress{w: w, start: time.Now()}
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.terminal = true
-		}
-	}
-	return p
-}
-
-func (p *progress) show(s collectgithub.Progress) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	budget := "budget unknown"
-	if s.Remaining >= 0 {
-		budget = fmt.Sprintf("%d/%d left, resets %s", s.Remaining, s.Limit, s.Reset.Local().Format("15:04"))
-	}
-	line := fmt.Sprintf("repositories %d/%d, pages %d, requests %d, events %d (%d new), rate limit %s",
-		s.ReposDone, s.Repos, s.Pages, s.Requests, s.Events, s.Added, budget)
-	if eta := eta(time.Since(p.start), s.ReposDone, s.Repos); eta > 0 {
-		line += ", about " + eta.Round(time.Second).String() + " left"
-	}
-	switch {
-	case p.terminal && (s.Repo != "" || time.Since(p.last) > 200*time.Millisecond):
-		p.last = time.Now()
-		fmt.Fprintf(p.w, "\r\033[K%s", line)
-	case !p.terminal && s.Repo != "":
-		status := "read"
-		if s.Err != nil {
-			status = "stopped"
-		}
-		fmt.Fprintf(p.w, "%s %s: %s\n", s.Repo, status, line)
-	}
-}
-
-func (p *progress) done() {
-	if p.terminal {
-		fmt.Fprintln(p.w)
-	}
-}
-
 // scopeResult is what one collected scope (a repository, project or
 // service) did, as every collector reports it.
 type scopeResult struct {
@@ -238,6 +190,16 @@ func summarize(stdout, stderr io.Writer, vendor, unit string, results []scopeRes
 		return 1
 	}
 	return 0
+}
+
+// concurrencyOK checks --concurrency as stride.yaml's is checked; it prints
+// the error and says false when it is out of bounds.
+func concurrencyOK(vendor string, n int, stderr io.Writer) bool {
+	if err := config.CheckCollectConcurrency("--concurrency", n); err != nil {
+		fmt.Fprintf(stderr, "stride collect %s: %v\n", vendor, err)
+		return false
+	}
+	return true
 }
 
 // sinceOf parses --since; it prints the error and says false when it is
@@ -275,7 +237,12 @@ func runCollectGitLab(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.Var(&projects, "project", "a project, group/name (repeat or comma-separate for several)")
 	since := fs.String("since", "", "read history from this date or RFC 3339 time on, on a first run (default: all)")
 	apiURL := fs.String("api-url", collectgitlab.DefaultAPIURL, "the API root, https://HOST/api/v4")
+	concurrency := fs.Int("concurrency", config.DefaultCollectConcurrency, "projects read at once")
+	quiet := fs.Bool("quiet", false, "print no progress")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if !concurrencyOK("gitlab", *concurrency, stderr) {
 		return 2
 	}
 	if len(projects) == 0 {
@@ -296,13 +263,15 @@ func runCollectGitLab(ctx context.Context, args []string, stdout, stderr io.Writ
 		return fail(stderr, err)
 	}
 	defer db.Close()
+	p := newProgress(stderr, "projects", *quiet)
 	col, err := gitlabCollector(cfg, db, writePath(db, cfg, nil), collectgitlab.Config{APIURL: *apiURL, Projects: projects, Since: from,
-		Logger: slog.New(slog.DiscardHandler)}, token)
+		Concurrency: *concurrency, Progress: p.show, Logger: slog.New(slog.DiscardHandler)}, token)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	start := time.Now()
 	results, err := col.Run(ctx)
+	p.done()
 	return summarize(stdout, stderr, "gitlab", "projects", gitlabScopes(results), time.Since(start), err)
 }
 
@@ -315,6 +284,7 @@ func runCollectPagerDuty(ctx context.Context, args []string, stdout, stderr io.W
 	fs.Var(&services, "service", "a PagerDuty service id (repeat or comma-separate for several)")
 	since := fs.String("since", "", "read incidents created from this date on, on a first run (default and at most: 180 days back)")
 	apiURL := fs.String("api-url", collectpagerduty.DefaultAPIURL, "the REST API root")
+	quiet := fs.Bool("quiet", false, "print no progress")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -336,13 +306,15 @@ func runCollectPagerDuty(ctx context.Context, args []string, stdout, stderr io.W
 		return fail(stderr, err)
 	}
 	defer db.Close()
+	p := newProgress(stderr, "services", *quiet)
 	col, err := pagerdutyCollector(cfg, db, writePath(db, cfg, nil), collectpagerduty.Config{APIURL: *apiURL, Services: services, Since: from,
-		Logger: slog.New(slog.DiscardHandler)}, token)
+		Progress: p.show, Logger: slog.New(slog.DiscardHandler)}, token)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	start := time.Now()
 	results, err := col.Run(ctx)
+	p.done()
 	return summarize(stdout, stderr, "pagerduty", "services", pagerdutyScopes(results), time.Since(start), err)
 }
 
@@ -355,6 +327,7 @@ func runCollectJira(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.Var(&projects, "project", "a project key (repeat or comma-separate for several)")
 	site := fs.String("url", "", "the Jira Cloud site, https://TEAM.atlassian.net")
 	since := fs.String("since", "", "read issues updated from this date on, on a first run (default: all)")
+	quiet := fs.Bool("quiet", false, "print no progress")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -376,13 +349,15 @@ func runCollectJira(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fail(stderr, err)
 	}
 	defer db.Close()
+	p := newProgress(stderr, "projects", *quiet)
 	col, err := jiraCollector(cfg, db, writePath(db, cfg, nil), collectjira.Config{URL: *site, Projects: projects, Since: from,
-		Logger: slog.New(slog.DiscardHandler)}, email, token)
+		Progress: p.show, Logger: slog.New(slog.DiscardHandler)}, email, token)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	start := time.Now()
 	results, err := col.Run(ctx)
+	p.done()
 	return summarize(stdout, stderr, "jira", "projects", jiraScopes(results), time.Since(start), err)
 }
 
@@ -407,7 +382,7 @@ func collectTasks(cfg config.Config, db *store.DB, in *intake.Intake, logger *sl
 	c := cfg.Collect
 	if g := c.GitHub; g != nil {
 		col, err := githubCollector(cfg, db, in, collectgithub.Config{APIURL: orDefault(g.APIURL, collectgithub.DefaultAPIURL), Repos: g.Repos, Orgs: g.Orgs,
-			Logger: logger}, collect.NewClient(8, collect.Bearer(token(g.Token, "GITHUB_TOKEN"))))
+			Concurrency: config.CollectConcurrency(g.Concurrency), Logger: logger}, token(g.Token, "GITHUB_TOKEN"))
 		if err != nil {
 			return nil, err
 		}
@@ -415,7 +390,7 @@ func collectTasks(cfg config.Config, db *store.DB, in *intake.Intake, logger *sl
 	}
 	if g := c.GitLab; g != nil {
 		col, err := gitlabCollector(cfg, db, in, collectgitlab.Config{APIURL: orDefault(g.APIURL, collectgitlab.DefaultAPIURL), Projects: g.Projects,
-			Logger: logger}, token(g.Token, "GITLAB_TOKEN"))
+			Concurrency: config.CollectConcurrency(g.Concurrency), Logger: logger}, token(g.Token, "GITLAB_TOKEN"))
 		if err != nil {
 			return nil, err
 		}
@@ -469,14 +444,21 @@ func scopesTask(name string, every time.Duration, run func(ctx context.Context) 
 // stride.yaml and the shared mapping, as the webhooks do, and writes
 // through the write path in.
 
-func githubCollector(cfg config.Config, db *store.DB, in *intake.Intake, c collectgithub.Config, client *collect.Client) (*collectgithub.Collector, error) {
+// requestsInFlight is the client's bound for a collector reading
+// concurrency scopes at once: two requests each, so one scope's page being
+// written does not leave its slot idle.
+func requestsInFlight(concurrency int) int {
+	return 2 * config.CollectConcurrency(concurrency)
+}
+
+func githubCollector(cfg config.Config, db *store.DB, in *intake.Intake, c collectgithub.Config, token string) (*collectgithub.Collector, error) {
 	hook, err := webhookConfig[ghingest.Config](cfg, ghingest.Name)
 	if err != nil {
 		return nil, err
 	}
 	hook.Mapping = cfg.Mapping()
 	c.Webhook = hook
-	return collectgithub.New(c, client, in, db), nil
+	return collectgithub.New(c, collect.NewClient(requestsInFlight(c.Concurrency), collect.Bearer(token)), in, db), nil
 }
 
 func gitlabCollector(cfg config.Config, db *store.DB, in *intake.Intake, c collectgitlab.Config, token string) (*collectgitlab.Collector, error) {
@@ -486,7 +468,7 @@ func gitlabCollector(cfg config.Config, db *store.DB, in *intake.Intake, c colle
 	}
 	hook.Mapping = cfg.Mapping()
 	c.Webhook = hook
-	return collectgitlab.New(c, collect.NewClient(4, collect.Bearer(token)), in, db), nil
+	return collectgitlab.New(c, collect.NewClient(requestsInFlight(c.Concurrency), collect.Bearer(token)), in, db), nil
 }
 
 func pagerdutyCollector(cfg config.Config, db *store.DB, in *intake.Intake, c collectpagerduty.Config, token string) (*collectpagerduty.Collector, error) {

@@ -49,8 +49,16 @@ func TestCollectGitHub(t *testing.T) {
 	if want := "collected 1 repositories: 1 events, 1 new, "; !strings.HasPrefix(stdout, want) {
 		t.Errorf("stdout %q, want it to start %q", stdout, want)
 	}
+	if want := "acme/shop read: "; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q does not say %q", stderr, want)
+	}
 	if want := "acme/gone stopped: " + srv.URL + "/repos/acme/gone answered 404"; !strings.Contains(stderr, want) {
 		t.Errorf("stderr %q does not say %q", stderr, want)
+	}
+	// Not a terminal: one summary line, the same as the other vendors';
+	// this server sends no rate-limit headers.
+	if got := summaryOf(t, stderr); !strings.HasPrefix(got, "repositories 2/2, ") || !strings.HasSuffix(got, ", events 1 (1 new), rate limit not reported") {
+		t.Errorf("summary %q, want both repositories done, the one event and no budget", got)
 	}
 
 	t.Setenv("GITHUB_TOKEN", "")

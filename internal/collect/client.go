@@ -326,8 +326,9 @@ func resourceOf(url string) string {
 	return "core"
 }
 
-// note reads the primary limit headers: GitHub's X-RateLimit-* (with
-// X-RateLimit-Resource naming the budget) or GitLab's RateLimit-*.
+// note reads the primary limit headers: GitHub's and Jira's X-RateLimit-*
+// (with GitHub's X-RateLimit-Resource naming the budget), or GitLab's and
+// PagerDuty's RateLimit-* (PagerDuty writes them in lower case).
 func (c *Client) note(h http.Header) {
 	rem, lim, reset := h.Get("X-RateLimit-Remaining"), h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Reset")
 	if rem == "" {
@@ -345,12 +346,30 @@ func (c *Client) note(h http.Header) {
 	if l, err := strconv.Atoi(lim); err == nil {
 		b.limit = l
 	}
-	if r, err := strconv.ParseInt(reset, 10, 64); err == nil {
-		b.reset = time.Unix(r, 0).UTC()
-	}
+	b.reset = c.resetTime(reset)
 	c.mu.Lock()
 	c.limits[res] = b
 	c.mu.Unlock()
+}
+
+// resetTime reads a rate-limit reset header: GitHub's and GitLab's Unix
+// time, PagerDuty's seconds from now (ratelimit-reset: 12) or Jira's ISO
+// 8601 time; zero when it is none of these.
+func (c *Client) resetTime(v string) time.Time {
+	if r, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && r >= 0 {
+		// No Unix time of a reset is before 2001; a smaller number is
+		// a number of seconds.
+		if r < 1_000_000_000 {
+			return c.Now().Add(time.Duration(r) * time.Second).UTC()
+		}
+		return time.Unix(r, 0).UTC()
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04Z07:00"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
 }
 
 // waitBudget slows down before the limit: once the budget is down to the
@@ -391,8 +410,8 @@ func (c *Client) rateLimited(resp *http.Response, body []byte, n int) (time.Dura
 	rem := firstHeader(resp.Header, "X-RateLimit-Remaining", "RateLimit-Remaining")
 	reset := firstHeader(resp.Header, "X-RateLimit-Reset", "RateLimit-Reset")
 	if rem == "0" {
-		if r, err := strconv.ParseInt(reset, 10, 64); err == nil {
-			return max(time.Unix(r, 0).Sub(c.Now())+time.Second, time.Second), true
+		if r := c.resetTime(reset); !r.IsZero() {
+			return max(r.Sub(c.Now())+time.Second, time.Second), true
 		}
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || secondaryLimit(body) {

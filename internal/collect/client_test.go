@@ -319,3 +319,72 @@ func TestGitLabRateLimitHeaders(t *testing.T) {
 		t.Errorf("%d requests, stats %+v, slept %v; want 2, 1999 of 2000 left, 5s", n.Load(), s, clock.Slept())
 	}
 }
+
+// TestVendorBudgetHeaders: each vendor's primary budget headers are read
+// into the stats progress shows: PagerDuty's lower-case ratelimit-* with a
+// reset in seconds from now, Jira's X-RateLimit-* with an ISO 8601 reset,
+// a vendor that sends none leaves the budget unknown.
+func TestVendorBudgetHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		headers         []string
+		remaining, limi int
+		reset           time.Time
+	}{
+		{"github", []string{"X-RateLimit-Remaining", "4990", "X-RateLimit-Limit", "5000", "X-RateLimit-Reset", strconv.FormatInt(t0.Add(time.Hour).Unix(), 10)}, 4990, 5000, t0.Add(time.Hour)},
+		{"gitlab", []string{"RateLimit-Remaining", "1999", "RateLimit-Limit", "2000", "RateLimit-Reset", strconv.FormatInt(t0.Add(time.Minute).Unix(), 10)}, 1999, 2000, t0.Add(time.Minute)},
+		{"pagerduty", []string{"ratelimit-limit", "960", "ratelimit-remaining", "959", "ratelimit-reset", "12"}, 959, 960, t0.Add(12 * time.Second)},
+		{"jira", []string{"X-RateLimit-Limit", "350", "X-RateLimit-Remaining", "349", "X-RateLimit-Reset", "2026-03-02T09:01Z"}, 349, 350, t0.Add(time.Minute)},
+		{"none", nil, -1, -1, time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := &fakeClock{now: t0}
+			srv, _ := script(t, body(`ok`, tc.headers...))
+			c := testClient(clock)
+			if _, err := c.Do(context.Background(), Request{URL: srv.URL}); err != nil {
+				t.Fatal(err)
+			}
+			if s := c.Stats(); s.Remaining != tc.remaining || s.Limit != tc.limi || !s.Reset.Equal(tc.reset) {
+				t.Errorf("stats %+v, want %d of %d left until %v", s, tc.remaining, tc.limi, tc.reset)
+			}
+		})
+	}
+}
+
+// TestTracker: a run's progress counts pages, events and scopes, carries
+// the client's requests and budget, and names a scope only on the report
+// of its end.
+func TestTracker(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	srv, _ := script(t, status(429, "Retry-After", "3"), body(`ok`, "RateLimit-Remaining", "7", "RateLimit-Limit", "10"))
+	c := testClient(clock)
+	var reports []Progress
+	tr := NewTracker(c, func(p Progress) { reports = append(reports, p) })
+	tr.Start(2)
+	if _, err := c.Do(context.Background(), Request{URL: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	tr.Page()
+	tr.Wrote(5, 3)
+	tr.Done("acme/api", nil)
+	tr.Page()
+	tr.Done("acme/web", errors.New("gone"))
+	if len(reports) != 6 {
+		t.Fatalf("%d reports, want one per call (6)", len(reports))
+	}
+	want := Progress{Scopes: 2, ScopesDone: 1, Pages: 1, Events: 5, Added: 3, Requests: 2, Remaining: 7, Limit: 10, Waited: 3 * time.Second, Scope: "acme/api"}
+	if got := reports[3]; got != want {
+		t.Errorf("after the first scope %+v, want %+v", got, want)
+	}
+	if got := reports[4]; got.Scope != "" || got.Pages != 2 {
+		t.Errorf("a page's report %+v names a scope or miscounts pages (want 2)", got)
+	}
+	if got := tr.Progress(); got.ScopesDone != 2 || got.Scope != "" || got.Err != nil {
+		t.Errorf("at the end %+v, want 2 done and no scope named", got)
+	}
+	if last := reports[5]; last.Scope != "acme/web" || last.Err == nil {
+		t.Errorf("the last report %+v, want acme/web stopped", last)
+	}
+	var none *Tracker
+	none.Page() // a collector built without progress reports nothing
+}

@@ -19,12 +19,18 @@ type Collect struct {
 		APIURL string        `yaml:"api_url"`
 		Token  string        `yaml:"token"`
 		Every  time.Duration `yaml:"every"`
+		// Concurrency is how many repositories are read at once
+		// (default DefaultCollectConcurrency).
+		Concurrency int `yaml:"concurrency"`
 	} `yaml:"github"`
 	GitLab *struct {
 		Projects []string      `yaml:"projects"`
 		APIURL   string        `yaml:"api_url"`
 		Token    string        `yaml:"token"`
 		Every    time.Duration `yaml:"every"`
+		// Concurrency is how many projects are read at once (default
+		// DefaultCollectConcurrency).
+		Concurrency int `yaml:"concurrency"`
 	} `yaml:"gitlab"`
 	PagerDuty *struct {
 		Services []string      `yaml:"services"`
@@ -55,26 +61,27 @@ const MinCollectEvery = time.Minute
 // setting.
 func (c Collect) check() error {
 	type entry struct {
-		name   string
-		every  time.Duration
-		scopes int
-		what   string
+		name        string
+		every       time.Duration
+		scopes      int
+		what        string
+		concurrency int
 	}
 	var entries []entry
 	if g := c.GitHub; g != nil {
-		entries = append(entries, entry{"github", g.Every, len(g.Repos) + len(g.Orgs), "repos or orgs"})
+		entries = append(entries, entry{"github", g.Every, len(g.Repos) + len(g.Orgs), "repos or orgs", g.Concurrency})
 	}
 	if g := c.GitLab; g != nil {
-		entries = append(entries, entry{"gitlab", g.Every, len(g.Projects), "projects"})
+		entries = append(entries, entry{"gitlab", g.Every, len(g.Projects), "projects", g.Concurrency})
 	}
 	if p := c.PagerDuty; p != nil {
-		entries = append(entries, entry{"pagerduty", p.Every, len(p.Services), "services"})
+		entries = append(entries, entry{"pagerduty", p.Every, len(p.Services), "services", 0})
 	}
 	if j := c.Jira; j != nil {
 		if j.URL == "" {
 			return delivery.FieldError("collect.jira.url", "is required (https://TEAM.atlassian.net)")
 		}
-		entries = append(entries, entry{"jira", j.Every, len(j.Projects), "projects"})
+		entries = append(entries, entry{"jira", j.Every, len(j.Projects), "projects", 0})
 	}
 	for _, e := range entries {
 		if e.scopes == 0 {
@@ -83,8 +90,41 @@ func (c Collect) check() error {
 		if e.every != 0 && e.every < MinCollectEvery {
 			return delivery.FieldError("collect."+e.name+".every", "%s is below the least period, %s", e.every, MinCollectEvery)
 		}
+		if e.concurrency != 0 {
+			if err := CheckCollectConcurrency("collect."+e.name+".concurrency", e.concurrency); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// DefaultCollectConcurrency is how many scopes (repositories, projects) a
+// collector reads at once when neither --concurrency nor stride.yaml says.
+const DefaultCollectConcurrency = 4
+
+// MaxCollectConcurrency bounds it: the client lets two requests per scope
+// be in flight, and GitHub's secondary rate limit, like GitLab.com's,
+// answers many concurrent requests of one token with 403s and 429s, so
+// more scopes at once read no faster.
+const MaxCollectConcurrency = 16
+
+// CheckCollectConcurrency refuses a concurrency outside 1 to
+// MaxCollectConcurrency, naming field (a setting or a flag).
+func CheckCollectConcurrency(field string, n int) error {
+	if n < 1 || n > MaxCollectConcurrency {
+		return delivery.FieldError(field, "%d is not between 1 and %d", n, MaxCollectConcurrency)
+	}
+	return nil
+}
+
+// CollectConcurrency is a collector's concurrency: n, or
+// DefaultCollectConcurrency.
+func CollectConcurrency(n int) int {
+	if n == 0 {
+		return DefaultCollectConcurrency
+	}
+	return n
 }
 
 // CollectEvery is a collector's period: every, or DefaultCollectEvery.

@@ -36,11 +36,26 @@ func TestCollectSection(t *testing.T) {
 			t.Fatalf("collectors not configured are enabled: %s", c.Collect)
 		}
 	})
+	t.Run("concurrency is read, and left out is the default", func(t *testing.T) {
+		c, err := Load(write(t, "collect:\n  gitlab: {projects: [g/p], concurrency: 16}\n  github: {repos: [a/b]}\n"), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := CollectConcurrency(c.Collect.GitLab.Concurrency); got != 16 {
+			t.Errorf("gitlab concurrency %d, want 16", got)
+		}
+		if got := CollectConcurrency(c.Collect.GitHub.Concurrency); got != DefaultCollectConcurrency {
+			t.Errorf("github concurrency %d, want the default %d", got, DefaultCollectConcurrency)
+		}
+	})
 	for _, tc := range []struct{ name, body, want string }{
 		{"a collector with nothing to collect", "collect:\n  github: {every: 1h}\n", "collect.github: names no repos or orgs"},
 		{"a period that would spend the rate limit", "collect:\n  gitlab: {projects: [g/p], every: 10s}\n", "collect.gitlab.every: 10s is below the least period"},
 		{"jira without its site", "collect:\n  jira: {projects: [PAY]}\n", "collect.jira.url: is required"},
 		{"a misspelt setting", "collect:\n  pagerduty: {service: [P1]}\n", "service"},
+		{"no project read at all", "collect:\n  gitlab: {projects: [g/p], concurrency: -1}\n", "collect.gitlab.concurrency: -1 is not between 1 and 16"},
+		{"more repositories at once than the rate limits bear", "collect:\n  github: {repos: [a/b], concurrency: 17}\n", "collect.github.concurrency: 17 is not between 1 and 16"},
+		{"a concurrency for a collector that reads one scope at a time", "collect:\n  jira: {projects: [PAY], url: \"https://acme.atlassian.net\", concurrency: 2}\n", "concurrency"},
 	} {
 		t.Run(tc.name+" is refused, naming the setting", func(t *testing.T) {
 			_, err := Load(write(t, tc.body), false)

@@ -80,24 +80,11 @@ type Config struct {
 	// Webhook is the connector's configuration, the mapping included, so
 	// the collected events are mapped as the webhook's are.
 	Webhook ghingest.Config
-	// Progress, when set, is told after each page and each repository.
-	Progress func(Progress)
+	// Progress, when set, is told after each page, each write and each
+	// repository (a scope of collect.Progress).
+	Progress func(collect.Progress)
 	// Logger receives a line per repository (slog.Default when nil).
 	Logger *slog.Logger
-}
-
-// Progress is what a run has done so far.
-type Progress struct {
-	Repos, ReposDone int
-	Pages            int
-	Events, Added    int
-	Requests         int
-	// Remaining and Limit are GitHub's primary budget (-1 when unknown).
-	Remaining, Limit int
-	Reset            time.Time
-	// Repo and Err name a repository just finished and why it stopped.
-	Repo string
-	Err  error
 }
 
 // RepoResult is what a run did for one repository.
@@ -135,9 +122,7 @@ type Collector struct {
 	out     Writer
 	cursors Cursors
 	mapper  *ghingest.Source
-
-	mu       sync.Mutex
-	progress Progress
+	tracker *collect.Tracker
 }
 
 // New returns a collector reading with client, writing to out and keeping
@@ -156,7 +141,8 @@ func New(cfg Config, client *collect.Client, out Writer, cursors Cursors) *Colle
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Collector{cfg: cfg, client: client, out: out, cursors: cursors, mapper: ghingest.New(cfg.Webhook)}
+	return &Collector{cfg: cfg, client: client, out: out, cursors: cursors, mapper: ghingest.New(cfg.Webhook),
+		tracker: collect.NewTracker(client, cfg.Progress)}
 }
 
 // GraphQLURL is where the GraphQL API of the REST root api is:
@@ -181,9 +167,7 @@ func (c *Collector) Run(ctx context.Context) (Summary, error) {
 		}
 		repos = append(repos, names...)
 	}
-	c.mu.Lock()
-	c.progress = Progress{Repos: len(repos)}
-	c.mu.Unlock()
+	c.tracker.Start(len(repos))
 
 	results := make([]RepoResult, len(repos))
 	for i, r := range repos {
@@ -236,20 +220,7 @@ func (c *Collector) finished(r RepoResult) {
 	} else {
 		c.cfg.Logger.Info("collect: repository read", "repo", r.Repo, "pages", r.Pages, "events", r.Events, "added", r.Added)
 	}
-	c.report(func(p *Progress) { p.ReposDone++; p.Repo, p.Err = r.Repo, r.Err })
-}
-
-func (c *Collector) report(f func(*Progress)) {
-	c.mu.Lock()
-	f(&c.progress)
-	s := c.client.Stats()
-	c.progress.Requests, c.progress.Remaining, c.progress.Limit, c.progress.Reset = s.Requests, s.Remaining, s.Limit, s.Reset
-	p := c.progress
-	c.progress.Repo, c.progress.Err = "", nil
-	c.mu.Unlock()
-	if c.cfg.Progress != nil {
-		c.cfg.Progress(p)
-	}
+	c.tracker.Done(r.Repo, r.Err)
 }
 
 // repoRun is the state of one repository's collection.
@@ -294,7 +265,7 @@ func (r *repoRun) get(ctx context.Context, u, etag string) (*collect.Response, e
 		return nil, err
 	}
 	r.res.Pages++
-	r.c.report(func(p *Progress) { p.Pages++ })
+	r.c.tracker.Page()
 	return resp, nil
 }
 
@@ -317,7 +288,7 @@ func (r *repoRun) commit(ctx context.Context, events []delivery.Event) error {
 		}
 		r.res.Events += res.Events
 		r.res.Added += res.Added
-		r.c.report(func(p *Progress) { p.Events += res.Events; p.Added += res.Added })
+		r.c.tracker.Wrote(res.Events, res.Added)
 		events = events[n:]
 	}
 	return nil

@@ -248,7 +248,7 @@ func (r *repoRun) pulls(ctx context.Context) error {
 			return err
 		}
 		r.res.Pages++
-		r.c.report(func(p *Progress) { p.Pages++ })
+		r.c.tracker.Page()
 		if page.Repository == nil {
 			return fmt.Errorf("graphql: no repository %s", r.repo)
 		}
@@ -341,7 +341,7 @@ func (r *repoRun) deployments(ctx context.Context) error {
 			return err
 		}
 		r.res.Pages++
-		r.c.report(func(p *Progress) { p.Pages++ })
+		r.c.tracker.Page()
 		if page.Repository == nil {
 			return fmt.Errorf("graphql: no repository %s", r.repo)
 		}

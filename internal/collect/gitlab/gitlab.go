@@ -73,6 +73,9 @@ type Config struct {
 	// Webhook is the connector's configuration, the mapping included.
 	Webhook glingest.Config
 	Logger  *slog.Logger
+	// Progress, when set, is told after each page, each write and each
+	// project finished (a scope of collect.Progress).
+	Progress func(collect.Progress)
 }
 
 // ProjectResult is what a run did for one project.
@@ -92,6 +95,7 @@ type Collector struct {
 	out     Writer
 	cursors Cursors
 	mapper  *glingest.Source
+	tracker *collect.Tracker
 }
 
 // New returns a collector reading with client (collect.Bearer takes a
@@ -107,7 +111,8 @@ func New(cfg Config, client *collect.Client, out Writer, cursors Cursors) *Colle
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 4
 	}
-	return &Collector{cfg: cfg, client: client, out: out, cursors: cursors, mapper: glingest.New(cfg.Webhook)}
+	return &Collector{cfg: cfg, client: client, out: out, cursors: cursors, mapper: glingest.New(cfg.Webhook),
+		tracker: collect.NewTracker(client, cfg.Progress)}
 }
 
 // Run collects the projects, Concurrency at a time; a project that fails
@@ -118,12 +123,14 @@ func (c *Collector) Run(ctx context.Context) ([]ProjectResult, error) {
 	for i, p := range c.cfg.Projects {
 		out[i] = ProjectResult{Project: p, Err: context.Canceled}
 	}
+	c.tracker.Start(len(out))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(c.cfg.Concurrency, max(len(out), 1)) {
 		wg.Go(func() {
 			for i := range next {
 				out[i] = c.collect(ctx, c.cfg.Projects[i])
+				c.tracker.Done(out[i].Project, out[i].Err)
 			}
 		})
 	}
@@ -196,6 +203,7 @@ func (r *projectRun) get(ctx context.Context, u, etag string) (*collect.Response
 		return nil, err
 	}
 	r.res.Pages++
+	r.c.tracker.Page()
 	return resp, nil
 }
 
@@ -227,6 +235,7 @@ func (r *projectRun) commit(ctx context.Context, events []delivery.Event) error 
 		}
 		r.res.Events += res.Events
 		r.res.Added += res.Added
+		r.c.tracker.Wrote(res.Events, res.Added)
 		events = events[n:]
 	}
 	return nil

@@ -214,6 +214,7 @@ func (r *projectRun) firstCommit(ctx context.Context, iid int) (time.Time, int, 
 			return time.Time{}, pages, err
 		}
 		pages++
+		r.c.tracker.Page()
 		var page []struct {
 			AuthoredDate  time.Time `json:"authored_date"`
 			CommittedDate time.Time `json:"committed_date"`
@@ -251,6 +252,7 @@ func (r *projectRun) notesOf(ctx context.Context, iid int) ([]apiNote, int, erro
 			return nil, pages, err
 		}
 		pages++
+		r.c.tracker.Page()
 		var page []apiNote
 		if err := json.Unmarshal(resp.Body, &page); err != nil {
 			return nil, pages, fmt.Errorf("%s: %w", u, err)

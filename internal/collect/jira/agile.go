@@ -49,6 +49,7 @@ func (c *Collector) pages(ctx context.Context, base string, res *ProjectResult, 
 			return err
 		}
 		res.Pages++
+		c.tracker.Page()
 		var p agilePage
 		if err := json.Unmarshal(resp.Body, &p); err != nil {
 			return fmt.Errorf("%s: %w", base, err)
@@ -202,6 +203,7 @@ func (c *Collector) sprintIssues(ctx context.Context, project string, board int,
 		}
 		res.Events += r.Events
 		res.Added += r.Added
+		c.tracker.Wrote(r.Events, r.Added)
 		return nil
 	})
 }

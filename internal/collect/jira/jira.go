@@ -64,6 +64,9 @@ type Config struct {
 	// teams, mapping); its secret is not needed.
 	Webhook jiraingest.Config
 	Logger  *slog.Logger
+	// Progress, when set, is told after each page, each write and each
+	// project finished (a scope of collect.Progress).
+	Progress func(collect.Progress)
 }
 
 // Basic returns the Auth of an Atlassian account's e-mail address and API
@@ -96,6 +99,7 @@ type Collector struct {
 	out     Writer
 	cursors Cursors
 	mapper  *jiraingest.Source
+	tracker *collect.Tracker
 	// categories are the site's statuses' categories (lower-case names),
 	// read once a run, for the changelog's statuses.
 	categories map[string]delivery.WorkItemCategory
@@ -107,12 +111,14 @@ func New(cfg Config, client *collect.Client, out Writer, cursors Cursors) *Colle
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Collector{cfg: cfg, client: client, out: out, cursors: cursors, mapper: jiraingest.New(cfg.Webhook)}
+	return &Collector{cfg: cfg, client: client, out: out, cursors: cursors, mapper: jiraingest.New(cfg.Webhook),
+		tracker: collect.NewTracker(client, cfg.Progress)}
 }
 
 // Run collects each project; one that fails does not stop the others.
 func (c *Collector) Run(ctx context.Context) ([]ProjectResult, error) {
 	var out []ProjectResult
+	c.tracker.Start(len(c.cfg.Projects))
 	c.categories = c.statusCategories(ctx)
 	for _, p := range c.cfg.Projects {
 		if err := ctx.Err(); err != nil {
@@ -128,6 +134,7 @@ func (c *Collector) Run(ctx context.Context) ([]ProjectResult, error) {
 			c.cfg.Logger.Warn("collect: project stopped", "project", p, "err", err)
 		}
 		out = append(out, res)
+		c.tracker.Done(p, res.Err)
 	}
 	return out, ctx.Err()
 }
@@ -162,6 +169,7 @@ func (c *Collector) project(ctx context.Context, project string, res *ProjectRes
 			return err
 		}
 		res.Pages++
+		c.tracker.Page()
 		var page struct {
 			Issues        []json.RawMessage `json:"issues"`
 			NextPageToken string            `json:"nextPageToken"`
@@ -206,6 +214,7 @@ func (c *Collector) project(ctx context.Context, project string, res *ProjectRes
 			}
 			res.Events += r.Events
 			res.Added += r.Added
+			c.tracker.Wrote(r.Events, r.Added)
 		}
 		if err := c.cursors.SaveCursor(ctx, cur); err != nil {
 			return err

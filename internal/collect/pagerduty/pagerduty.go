@@ -64,6 +64,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Progress, when set, is told after each page, each write and each
+	// service finished (a scope of collect.Progress).
+	Progress func(collect.Progress)
 }
 
 // Token returns the Auth of a PagerDuty REST API key.
@@ -90,6 +93,7 @@ type Collector struct {
 	out     Writer
 	cursors Cursors
 	mapper  *pdingest.Source
+	tracker *collect.Tracker
 }
 
 // New returns a collector; the connector's configuration must build.
@@ -112,12 +116,13 @@ func New(cfg Config, client *collect.Client, out Writer, cursors Cursors) (*Coll
 	if err != nil {
 		return nil, err
 	}
-	return &Collector{cfg: cfg, client: client, out: out, cursors: cursors, mapper: m}, nil
+	return &Collector{cfg: cfg, client: client, out: out, cursors: cursors, mapper: m, tracker: collect.NewTracker(client, cfg.Progress)}, nil
 }
 
 // Run collects each service; one that fails does not stop the others.
 func (c *Collector) Run(ctx context.Context) ([]ServiceResult, error) {
 	var out []ServiceResult
+	c.tracker.Start(len(c.cfg.Services))
 	for _, svc := range c.cfg.Services {
 		if err := ctx.Err(); err != nil {
 			return out, err
@@ -128,6 +133,7 @@ func (c *Collector) Run(ctx context.Context) ([]ServiceResult, error) {
 			c.cfg.Logger.Warn("collect: service stopped", "service", svc, "err", err)
 		}
 		out = append(out, res)
+		c.tracker.Done(svc, res.Err)
 	}
 	return out, ctx.Err()
 }
@@ -158,6 +164,7 @@ func (c *Collector) get(ctx context.Context, u string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.tracker.Page()
 	return resp.Body, nil
 }
 
@@ -219,6 +226,7 @@ func (c *Collector) service(ctx context.Context, svc string, res *ServiceResult)
 		}
 		res.Events += r.Events
 		res.Added += r.Added
+		c.tracker.Wrote(r.Events, r.Added)
 		events = events[n:]
 	}
 	if resume.IsZero() {
