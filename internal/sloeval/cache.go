@@ -120,6 +120,15 @@ func (c *sliCache) load(ctx context.Context, db *store.DB) error {
 	return nil
 }
 
+// rows returns how many buckets the cache holds.
+func (c *sliCache) rows() int {
+	n := 0
+	for _, sc := range c.slos {
+		n += len(sc.hours) + len(sc.minutes)
+	}
+	return n
+}
+
 // apply sets one stored row in the cache. Rows of an SLO mostly come in
 // start order (a full load, the newest minutes), which appends.
 func (c *sliCache) apply(r store.SLIRow) {
