@@ -76,19 +76,18 @@ func Series(ctx context.Context, db *store.DB, s slo.SLO, from, now time.Time) (
 	if lf := loadFrom(s, now); from.IsZero() || lf.Before(from) {
 		from = lf
 	}
-	rows, err := db.SLIBuckets(ctx, s.Name, from, now)
-	if err != nil {
-		return nil, err
-	}
-	buckets := make([]slo.Bucket, len(rows))
-	for i, b := range rows {
-		buckets[i] = slo.Bucket{Start: b.Start, Width: b.Width, Good: b.Good, Total: b.Total, LeftGood: b.LeftGood, LeftTotal: b.LeftTotal}
-	}
 	ms, err := maintenance(ctx, db, s.Service, from, now)
 	if err != nil {
 		return nil, err
 	}
-	sr, err := slo.NewSeries(s, buckets, ms)
+	// The buckets come in time order and go into the series as they come:
+	// NewSeries on them, without the slice it would sort.
+	sr := &slo.Series{}
+	sr.Reset(s, ms)
+	err = db.EachSLIBucket(ctx, s.Name, from, now, func(c store.SLICount) error {
+		return sr.Append(slo.Bucket{Start: time.UnixMicro(c.Start).UTC(), Width: time.Duration(c.Width) * time.Second,
+			Good: c.Good, Total: c.Total, LeftGood: c.LeftGood, LeftTotal: c.LeftTotal})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("series of %s: %w", s.Name, err)
 	}
