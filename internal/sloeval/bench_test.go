@@ -42,7 +42,18 @@ func benchDB(b *testing.B) (*store.DB, string) {
 	copyFile(b, cached, path)
 	db, err := store.Open(ctx, path)
 	if err != nil {
-		b.Fatal(err)
+		// A data set kept by a build whose migrations were numbered
+		// otherwise (another branch, before a merge renumbered them) does
+		// not migrate: build it again for this schema.
+		b.Logf("the kept SLO data set does not open (%v): building it again", err)
+		for _, f := range []string{path, path + "-wal", path + "-shm"} {
+			os.Remove(f)
+		}
+		buildBenchDB(b, cached)
+		copyFile(b, cached, path)
+		if db, err = store.Open(ctx, path); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.Cleanup(func() { db.Close() })
 	return db, path
