@@ -42,7 +42,18 @@ func benchDB(b *testing.B) (*store.DB, string) {
 	copyFile(b, cached, path)
 	db, err := store.Open(ctx, path)
 	if err != nil {
-		b.Fatal(err)
+		// A data set kept by a build whose migrations were numbered
+		// otherwise (another branch, before a merge renumbered them) does
+		// not migrate: build it again for this schema.
+		b.Logf("the kept SLO data set does not open (%v): building it again", err)
+		for _, f := range []string{path, path + "-wal", path + "-shm"} {
+			os.Remove(f)
+		}
+		buildBenchDB(b, cached)
+		copyFile(b, cached, path)
+		if db, err = store.Open(ctx, path); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.Cleanup(func() { db.Close() })
 	return db, path
@@ -214,7 +225,8 @@ func openRaw(b *testing.B, path string) *sql.DB {
 // reads (6.4 million); it scans 100 of the SLOs a round and is scaled to
 // 1,000, the same rows per SLO. x-raw-scan is the run ÷ that scan, s/run
 // the run, s/raw-scan the scan. first-run-s is the run after a start,
-// which loads every row (once per process), and rollup-run-s a run on the
+// which loads every row (once per process), first-run-x-raw-scan that run
+// ÷ the scan of the same 6.4 million rows, and rollup-run-s a run on the
 // hour, when every SLO also rolls its oldest hour of minutes up. heap-MB
 // is the memory the job holds after its first run.
 func BenchmarkEvaluationRun(b *testing.B) {
@@ -288,6 +300,7 @@ func BenchmarkEvaluationRun(b *testing.B) {
 	b.ReportMetric(ours.Seconds()/n, "s/run")
 	b.ReportMetric(ref.Seconds()/n, "s/raw-scan")
 	b.ReportMetric(first.Seconds(), "first-run-s")
+	b.ReportMetric(first.Seconds()/(ref.Seconds()/n), "first-run-x-raw-scan")
 	b.ReportMetric(rollup.Seconds(), "rollup-run-s")
 	b.ReportMetric(float64(after.HeapAlloc-min(before.HeapAlloc, after.HeapAlloc))/(1<<20), "heap-MB")
 }

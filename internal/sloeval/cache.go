@@ -81,20 +81,27 @@ func (c *sliCache) load(ctx context.Context, db *store.DB) error {
 		return err
 	}
 	c.slos = map[string]*counts{}
-	// The rows come in table order: append, then sort each SLO's rows once.
-	// The store holds no minute before the end of a stored hour (a roll-up
+	// The rows come in table order: append, then sort each SLO's rows once
+	// (a no-op pass where the table already holds them in order). The
+	// store holds no minute before the end of a stored hour (a roll-up
 	// deletes them, a push there is refused), so the hours delete nothing.
-	if err := db.EachSLI(ctx, func(r store.SLIRow) error {
-		sc := c.slos[r.SLO]
-		if sc == nil {
-			sc = &counts{}
-			c.slos[r.SLO] = sc
+	// The store gives the rows as integers and one name string per SLO,
+	// so a row costs neither a time.Time nor, while the SLO stays the
+	// same, a map lookup.
+	var last string
+	var sc *counts
+	if err := db.EachSLICount(ctx, func(name string, r store.SLICount) error {
+		if sc == nil || name != last {
+			if sc = c.slos[name]; sc == nil {
+				sc = &counts{}
+				c.slos[name] = sc
+			}
+			last = name
 		}
-		start := r.Start.UnixMicro()
 		if r.Hour {
-			sc.hours = append(sc.hours, hourCount{start, r.Good, r.Total, r.LeftGood, r.LeftTotal})
+			sc.hours = append(sc.hours, hourCount{r.Start, r.Good, r.Total, r.LeftGood, r.LeftTotal})
 		} else {
-			sc.minutes = append(sc.minutes, minuteCount{start, int64(r.Width / time.Second), r.Good, r.Total})
+			sc.minutes = append(sc.minutes, minuteCount{r.Start, r.Width, r.Good, r.Total})
 		}
 		return nil
 	}); err != nil {
@@ -102,11 +109,24 @@ func (c *sliCache) load(ctx context.Context, db *store.DB) error {
 		return err
 	}
 	for _, sc := range c.slos {
-		slices.SortFunc(sc.hours, func(a, b hourCount) int { return cmp64(a.start, b.start) })
-		slices.SortFunc(sc.minutes, func(a, b minuteCount) int { return cmp64(a.start, b.start) })
+		if !slices.IsSortedFunc(sc.hours, func(a, b hourCount) int { return cmp64(a.start, b.start) }) {
+			slices.SortFunc(sc.hours, func(a, b hourCount) int { return cmp64(a.start, b.start) })
+		}
+		if !slices.IsSortedFunc(sc.minutes, func(a, b minuteCount) int { return cmp64(a.start, b.start) }) {
+			slices.SortFunc(sc.minutes, func(a, b minuteCount) int { return cmp64(a.start, b.start) })
+		}
 	}
 	c.loaded, c.version = true, v
 	return nil
+}
+
+// rows returns how many buckets the cache holds.
+func (c *sliCache) rows() int {
+	n := 0
+	for _, sc := range c.slos {
+		n += len(sc.hours) + len(sc.minutes)
+	}
+	return n
 }
 
 // apply sets one stored row in the cache. Rows of an SLO mostly come in

@@ -3,6 +3,7 @@ package sloeval_test
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -233,4 +234,90 @@ func TestKeptSeriesLetsOldBucketsLeave(t *testing.T) {
 			t.Errorf("kept series\n%s\nfrom scratch\n%s", got, fresh)
 		}
 	})
+}
+
+// TestFirstRunLoadsInFull starts the job on a store whose rows are not
+// in start order per SLO (pushes of two SLOs interleaved, and minutes
+// pushed late, after newer ones), on a clock that advances by step each
+// time the job reads it. The first run loads every row; each stored report
+// must be the from-scratch assessment at the minute the job read after
+// the load (hand-worked below), and a load longer than the one-minute
+// period is said in the log, once.
+func TestFirstRunLoadsInFull(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		step time.Duration
+		at   time.Time // the clock after the load: start + 2 steps, to the minute
+		warn bool
+	}{
+		{"load inside the period", 10 * time.Second, now, false},
+		{"load longer than the period", 90 * time.Second, now.Add(3 * time.Minute), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+				db.Now = func() time.Time { return now.Add(-time.Hour) }
+				in := apply(t, db, cachedSLOs)
+				// Two hours of minutes, alternating between the SLOs, then the
+				// first ten minutes of the first hour pushed again late.
+				from := now.Add(-2 * time.Hour)
+				for i := range 120 {
+					s := from.Add(time.Duration(i) * time.Minute)
+					if i >= 10 || i%2 == 0 {
+						minutes(t, in, "api-availability", s, 1, 1000-int64(i%7))
+					}
+					minutes(t, in, "web-availability", s, 1, 1000-int64(i%3))
+				}
+				for i := 1; i < 10; i += 2 {
+					minutes(t, in, "api-availability", from.Add(time.Duration(i)*time.Minute), 1, 990)
+				}
+				var log bytes.Buffer
+				clock := now
+				job := &sloeval.Evaluator{DB: db, Logger: slog.New(slog.NewTextHandler(&log, nil)),
+					Now: func() time.Time { t := clock; clock = clock.Add(tc.step); return t }}
+				for run := range 2 {
+					if err := job.Run(ctx); err != nil {
+						t.Fatal(err)
+					}
+					if run == 0 {
+						checkFromScratch(t, db, tc.at)
+					}
+				}
+				if got := strings.Count(log.String(), "longer than its period"); got != map[bool]int{false: 0, true: 1}[tc.warn] {
+					t.Errorf("%d warnings of a long load in two runs, want it %v once:\n%s", got, tc.warn, log.String())
+				}
+			})
+		})
+	}
+}
+
+// checkFromScratch says whether every report the job stored was made at
+// at and is, byte for byte, a from-scratch assessment of the store there.
+func checkFromScratch(t *testing.T, db *store.DB, at time.Time) {
+	t.Helper()
+	es, err := db.Evaluations(ctx, "")
+	if err != nil || len(es) != 3 {
+		t.Fatalf("%d evaluations, %v", len(es), err)
+	}
+	for _, e := range es {
+		if !e.EvaluatedAt.Equal(at) {
+			t.Errorf("%s evaluated at %s, want %s", e.SLO, e.EvaluatedAt.Format(time.RFC3339), at.Format(time.RFC3339))
+		}
+		def, err := sloeval.Definition(ctx, db, e.SLO)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sr, err := sloeval.Series(ctx, db, def, time.Time{}, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(slo.Assess(sr, at, slo.Options{}))
+		var got slo.Report
+		if err := json.Unmarshal(e.Report, &got); err != nil {
+			t.Fatal(err)
+		}
+		gotJSON, _ := json.Marshal(got)
+		if !bytes.Equal(gotJSON, want) {
+			t.Errorf("%s at %s:\nfirst run    %s\nfrom scratch %s", e.SLO, at.Format(time.RFC3339), gotJSON, want)
+		}
+	}
 }

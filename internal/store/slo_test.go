@@ -327,5 +327,39 @@ func TestSLIChanges(t *testing.T) {
 		if len(all) != 11 || !all[0].Hour || all[0].SLO != "api" || minutes != 10 {
 			t.Errorf("EachSLI: %d rows, want the hour then the 10 minutes from 11:00", len(all))
 		}
+		// The integer readers give the same rows: EachSLIBucket one SLO's
+		// in time order (the hour, then 11:00 to 11:10), EachSLICount every
+		// SLO's, hours first, one name string for the SLO.
+		if _, err := db.PutSLI(ctx, []store.SLIPoint{point("web", 0, time.Minute, 3, 4)}); err != nil {
+			t.Fatal(err)
+		}
+		var got []store.SLICount
+		if err := db.EachSLIBucket(ctx, "api", sloT0, sloT0.Add(2*time.Hour), func(c store.SLICount) error { got = append(got, c); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(bs) {
+			t.Fatalf("EachSLIBucket: %d buckets, SLIBuckets %d", len(got), len(bs))
+		}
+		for i, b := range bs {
+			want := store.SLICount{Hour: b.Width == time.Hour, Start: b.Start.UnixMicro(), Width: int64(b.Width / time.Second),
+				Good: b.Good, Total: b.Total, LeftGood: b.LeftGood, LeftTotal: b.LeftTotal}
+			if got[i] != want {
+				t.Errorf("EachSLIBucket %d: %+v, want %+v", i, got[i], want)
+			}
+		}
+		perSLO := map[string]int{}
+		var first store.SLICount
+		if err := db.EachSLICount(ctx, func(name string, c store.SLICount) error {
+			if perSLO[name] == 0 && name == "api" {
+				first = c
+			}
+			perSLO[name]++
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if perSLO["api"] != 11 || perSLO["web"] != 1 || len(perSLO) != 2 || first != (store.SLICount{Hour: true, Start: sloT0.UnixMicro(), Width: 3600, Good: 532, Total: 600}) {
+			t.Errorf("EachSLICount: rows per SLO %v (want api 11, web 1), api's first %+v (want the hour)", perSLO, first)
+		}
 	})
 }
