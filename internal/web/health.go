@@ -18,7 +18,7 @@ import (
 // HealthData is what a Data implements to show the sprint, CI,
 // deploy-hours and deployment-impact panels. Each method answers what its
 // JSON API answers for the same scope (GET /api/v1/sprints, /api/v1/ci,
-// /api/v1/deploy-hours, /api/v1/impact); a Data without it shows the
+// /api/v1/deploy-hours, /api/v1/deployments/impact); a Data without it shows the
 // panels as not available on this server.
 type HealthData interface {
 	// Sprint is the sprint and team health of s.Team.

@@ -151,7 +151,7 @@ func TestServiceImpact(t *testing.T) {
 		"a15 sha-a15 2026-03-25 10:00 success 0.5 % → 0.6 % 120 ms → 125 ms no change past the thresholds",
 		"a-fail sha-a-fail 2026-03-20 15:00 failure — — not assessed (failure)",
 		"a14 sha-a14 2026-03-24 10:00 success — — not assessed",
-		"These figures as JSON (GET /api/v1/impact)",
+		"These figures as JSON (GET /api/v1/deployments/impact)",
 	} {
 		if !strings.Contains(body, w) {
 			t.Errorf("impact section lacks %q; it reads %s", w, body)

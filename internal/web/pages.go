@@ -520,7 +520,7 @@ func (h *Handler) service(r *http.Request, v *view) error {
 		return fmt.Errorf("rollouts of service %s: %w", name, err)
 	}
 	p.Timeline = timeline(name, v.Period, deps, rollouts)
-	p.ImpactAPI = apiLink("/api/v1/impact", s)
+	p.ImpactAPI = apiLink("/api/v1/deployments/impact", s)
 	var im Impact
 	hd, available := h.data.(HealthData)
 	if available {
