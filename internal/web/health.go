@@ -101,8 +101,7 @@ func sprintPanel(team string, s Scope, rep sprint.Report) panel {
 		}
 		return out
 	}
-	var wipFig Figure
-	wipFig = Figure{Key: "wip", Name: "Work in progress", Value: plural(wip, "item")}
+	wipFig := Figure{Key: "wip", Name: "Work in progress", Value: plural(wip, "item")}
 	if len(rep.WIP) > 0 {
 		last := rep.WIP[len(rep.WIP)-1]
 		var people []string
