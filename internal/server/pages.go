@@ -9,10 +9,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/stride-oss/stride/internal/cihealth"
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/flow"
 	"github.com/stride-oss/stride/internal/rings"
+	"github.com/stride-oss/stride/internal/sprint"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/web"
 )
@@ -444,4 +446,39 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeError(w, r, delivery.Errorf(delivery.ENOTFOUND, "no route %s %s (the API is described at GET /api/openapi.json)", r.Method, r.URL.Path))
+}
+
+// Sprint, CI, DeployHours and Impact implement web.HealthData with the
+// reports GET /api/v1/sprints, /api/v1/ci, /api/v1/deploy-hours and
+// /api/v1/impact answer for the same scope.
+
+func (d *pages) Sprint(ctx context.Context, s web.Scope) (sprint.Report, error) {
+	return d.s.Reports.Sprint(ctx, s.Team, delivery.Period{From: s.From, To: s.To}, false)
+}
+
+func (d *pages) CI(ctx context.Context, s web.Scope) (cihealth.Report, error) {
+	sc, p := d.scope(s)
+	rep, err := d.s.Reports.CI(ctx, sc, p)
+	if noData(err) {
+		return cihealth.Compute(cihealth.Input{Period: p}), nil
+	}
+	return rep, err
+}
+
+func (d *pages) DeployHours(ctx context.Context, s web.Scope) (cihealth.HoursReport, error) {
+	sc, p := d.scope(s)
+	rep, err := d.s.Reports.DeployHours(ctx, sc, p)
+	if noData(err) {
+		return cihealth.Hours(cihealth.Input{Period: p}), nil
+	}
+	return rep, err
+}
+
+func (d *pages) Impact(ctx context.Context, s web.Scope) (web.Impact, error) {
+	sc, p := d.scope(s)
+	rep, err := d.s.Reports.Impact(ctx, sc, p, false)
+	if noData(err) {
+		return web.Impact{}, nil
+	}
+	return web.Impact{Deployments: rep.Deployments, Apdex: rep.Apdex, Warnings: rep.Warnings}, err
 }

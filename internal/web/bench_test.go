@@ -1,10 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -126,4 +128,49 @@ func BenchmarkOrgPage(b *testing.B) {
 	ref := time.Since(start)
 	b.ReportMetric(float64(ref.Nanoseconds())/float64(b.N), "json-ns/op")
 	b.ReportMetric(float64(page)/float64(ref), "x-json")
+}
+
+// BenchmarkHealthPanels builds and renders the team page's sprint, CI and
+// deploy-hours panels from prepared reports (the fixture's payments over
+// its four weeks), and reports the time against the reference of
+// JSON-encoding the same three reports, what their APIs answer:
+// x-json is panel time ÷ JSON time.
+func BenchmarkHealthPanels(b *testing.B) {
+	f := fakeData{fixture()}
+	s := Scope{Team: "payments", From: t0, To: t0.Add(4 * week)}
+	ctx := context.Background()
+	sr, _ := f.Sprint(ctx, s)
+	cr, _ := f.CI(ctx, s)
+	hr, _ := f.DeployHours(ctx, s)
+	h, err := New(f, Options{Dev: true, Now: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tmpl := h.pages["team"]
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		v := &view{query: url.Values{}, path: "/teams/payments", tables: map[string]Table{}}
+		var out bytes.Buffer
+		for _, p := range []panelView{v.P(sprintPanel("payments", s, sr), "sprints"), v.P(ciPanel(s, cr), "ci"), v.P(hoursPanel(s, hr), "deploy-hours")} {
+			if err := tmpl.ExecuteTemplate(&out, "panel", p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	panels := time.Since(start)
+	b.StopTimer()
+	start = time.Now()
+	for range b.N {
+		for _, r := range []any{sr, cr, hr} {
+			if _, err := json.Marshal(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	ref := time.Since(start)
+	b.ReportMetric(float64(panels.Nanoseconds())/float64(b.N), "panels-ns/op")
+	b.ReportMetric(float64(ref.Nanoseconds())/float64(b.N), "json-ns/op")
+	b.ReportMetric(float64(panels)/float64(ref), "x-json")
 }

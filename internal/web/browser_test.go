@@ -6,9 +6,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/stride-oss/stride/internal/dora"
@@ -76,6 +79,41 @@ func TestBrowser(t *testing.T) {
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	defer cancelBrowser()
 
+	// Every console error and uncaught exception of every page is kept,
+	// and the test fails on any: a page blocked by its own CSP, a script
+	// that throws or a missing asset shows up here.
+	var (
+		consoleMu sync.Mutex
+		console   []string
+	)
+	if err := chromedp.Listen(bctx, func(ev any) {
+		consoleMu.Lock()
+		defer consoleMu.Unlock()
+		switch e := ev.(type) {
+		case *cdpruntime.EventConsoleAPICalled:
+			if e.Type == cdpruntime.ConsoleAPICalledTypeError {
+				console = append(console, "console.error")
+			}
+		case *cdpruntime.EventExceptionThrown:
+			console = append(console, "exception: "+e.ExceptionDetails.Text)
+		case *cdplog.EventEntryAdded:
+			// The one error the test causes: the sign-in refused with a
+			// wrong token answers 401.
+			if e.Entry.Level == cdplog.EntryLevelError && !(strings.HasSuffix(e.Entry.URL, "/login") && strings.Contains(e.Entry.Text, "401")) {
+				console = append(console, "log: "+e.Entry.Text+" ("+e.Entry.URL+")")
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		consoleMu.Lock()
+		defer consoleMu.Unlock()
+		if len(console) > 0 {
+			t.Errorf("console errors: %s", strings.Join(console, "; "))
+		}
+	}()
+
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(bctx, steps...); err != nil {
@@ -137,6 +175,24 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("team page targets %q lack %q", targets, res.Sentence)
 		}
 	}
+	// The health panels render with their figures, and the deploy-hours
+	// grid is drawn, not an empty box.
+	for sel, wants := range map[string][]string{
+		"#sprint-health":      {"Throughput\n\n3 items done", "S1\tclosed\t2026-03-09 00:00\t3 items, 10 points\t0 items\t2 items, 8 points\t1 item, 2 points\t33.3 %"},
+		"#ci-health":          {"Commit to production within target\n\n44.4 %", "api · ci\t4\t1\t20m 0s\t30m 0s"},
+		"#deploy-hours-panel": {"Deployments outside working hours\n\n23.8 %"},
+	} {
+		body := read(sel, chromedp.Text(sel))
+		for _, w := range wants {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s reads %q, want %q", sel, body, w)
+			}
+		}
+	}
+	grid, err := chromedp.Run(bctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector("svg#deploy-hours").getBoundingClientRect(); return [r.width, r.height, document.querySelectorAll("svg#deploy-hours rect.heat").length]; })()`))
+	if err != nil || len(grid) != 3 || grid[0] < 100 || grid[1] < 100 || grid[2] != 7*24 {
+		t.Errorf("deploy-hours grid: %v %v, want a drawn 7×24 grid", grid, err)
+	}
 	checkChartAlternatives(t, bctx)
 	shot("team")
 
@@ -177,6 +233,20 @@ func TestBrowser(t *testing.T) {
 	do("service", chromedp.Navigate(srv.URL+"/services/api?"+period4w), chromedp.WaitVisible(`#fig-lead_time`))
 	if body, want := read("lead time", chromedp.Text(`#fig-lead_time .value a`)), "median "+dur(*svc.LeadTime.MedianSeconds); body != want {
 		t.Errorf("api lead time shows %q, the report says %q", body, want)
+	}
+	// The impact beside the deployments: a16 flagged in red with its
+	// reason, a14 not assessed, and the Apdex figure.
+	if body := read("a16", chromedp.Text(`//div[@id="t-impact"]//tr[th[text()="a16"]]`)); !strings.Contains(body, "0.5 % → 4.0 %") || !strings.Contains(body, "flagged: error rate rose") {
+		t.Errorf("a16 impact row reads %q", body)
+	}
+	if body := read("a14", chromedp.Text(`//div[@id="t-impact"]//tr[th[text()="a14"]]`)); !strings.Contains(body, "not assessed") {
+		t.Errorf("a14 impact row reads %q", body)
+	}
+	if bg := read("flag colour", chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#t-impact tr.flagged td")).backgroundColor`)); bg != "rgb(253, 232, 230)" {
+		t.Errorf("flagged row background %q, want the red of tr.flagged", bg)
+	}
+	if body := read("apdex", chromedp.Text(`#fig-apdex`)); !strings.Contains(body, "0.93") || !strings.Contains(body, "good") {
+		t.Errorf("Apdex reads %q", body)
 	}
 	checkChartAlternatives(t, bctx)
 	shot("service")

@@ -481,3 +481,69 @@ func Histogram(c HistogramChart) Chart {
 	}
 	return Chart{SVG: s.close(), Table: t}
 }
+
+// HeatGridChart is a grid of counts, one cell per row and column (a
+// weekday and an hour), shaded by count.
+type HeatGridChart struct {
+	ID, Title, Desc string
+	Rows, Columns   []string
+	// Counts[r][c] is the count of row r, column c.
+	Counts [][]int
+	// Marked[r][c], when set, outlines a cell (outside working hours).
+	Marked [][]bool
+	Unit   string
+}
+
+// HeatGrid draws c: five shades from none to the largest count, each
+// cell titled with its count, so the grid reads without colour too
+// through its table.
+func HeatGrid(c HeatGridChart) Chart {
+	cell, left, top := 20.0, 40.0, 20.0
+	w := int(left + cell*float64(len(c.Columns)) + 8)
+	h := int(top + cell*float64(len(c.Rows)) + 8)
+	maxC := 0
+	for _, r := range c.Counts {
+		for _, v := range r {
+			maxC = max(maxC, v)
+		}
+	}
+	var s svg
+	s.open(c.ID, w, h, c.Title, c.Desc)
+	for j, col := range c.Columns {
+		if j%3 == 0 {
+			s.text(left+cell*float64(j)+cell/2, top-6, "middle", "tick", col)
+		}
+	}
+	for i, row := range c.Rows {
+		s.text(left-6, top+cell*float64(i)+cell/2+4, "end", "tick", row)
+		for j, col := range c.Columns {
+			v := 0
+			if i < len(c.Counts) && j < len(c.Counts[i]) {
+				v = c.Counts[i][j]
+			}
+			shade := 0
+			if v > 0 && maxC > 0 {
+				shade = 1 + (v*3-1)/maxC // 1…3 by thirds of the largest count
+			}
+			class := fmt.Sprintf("heat h%d", shade)
+			if i < len(c.Marked) && j < len(c.Marked[i]) && c.Marked[i][j] {
+				class += " off"
+			}
+			s.f(`<rect x="%s" y="%s" width="%s" height="%s" class="%s"><title>%s %s: %d %s</title></rect>`,
+				n(left+cell*float64(j)), n(top+cell*float64(i)), n(cell-2), n(cell-2), class, esc(row), esc(col), v, esc(c.Unit))
+		}
+	}
+	t := Table{ID: c.ID, Caption: c.Title, Columns: append([]string{""}, c.Columns...)}
+	for i, row := range c.Rows {
+		r := Row{Cells: []Cell{{Text: row}}}
+		for j := range c.Columns {
+			v := 0
+			if i < len(c.Counts) && j < len(c.Counts[i]) {
+				v = c.Counts[i][j]
+			}
+			r.Cells = append(r.Cells, Cell{Text: strconv.Itoa(v)})
+		}
+		t.Rows = append(t.Rows, r)
+	}
+	return Chart{SVG: s.close(), Table: t}
+}

@@ -5,10 +5,13 @@ import (
 	"slices"
 	"time"
 
+	"github.com/stride-oss/stride/internal/cihealth"
 	"github.com/stride-oss/stride/internal/delivery"
 	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/flow"
+	"github.com/stride-oss/stride/internal/impact"
 	"github.com/stride-oss/stride/internal/rings"
+	"github.com/stride-oss/stride/internal/sprint"
 )
 
 // t0 is Monday 2026-03-02 00:00 UTC, the start of an ISO week, so day
@@ -36,6 +39,9 @@ type history struct {
 	deployed    map[flow.CommitKey]flow.Deployed
 	items       []delivery.WorkItem
 	rollouts    map[string][]Rollout
+	builds      []delivery.Build
+	impacts     []impact.Result
+	apdex       []impact.Apdex
 }
 
 // fixture builds the history:
@@ -120,11 +126,46 @@ func fixture() *history {
 		h.deployed[flow.CommitKey{Repository: "api", SHA: pr.MergeSHA}] = flow.Deployed{Deployment: d.Key(), FinishedAt: d.FinishedAt}
 	}
 	pts := func(v float64) *float64 { return &v }
+	// Sprints S1 (week 1) and S2 (week 2) of payments: PAY-1 (story),
+	// PAY-2 (bug) and PAY-4 (story, ana's, in progress since Wednesday of
+	// week 1) committed to S1; PAY-3 (task) and PAY-4 to S2.
+	s1 := delivery.SprintMembership{ID: "1", Name: "S1", State: "closed", StartAt: t0, EndAt: at(week), CompletedAt: at(week), AddedAt: at(-day)}
+	s2 := delivery.SprintMembership{ID: "2", Name: "S2", State: "closed", StartAt: at(week), EndAt: at(2 * week), CompletedAt: at(2 * week), AddedAt: at(week - hour)}
 	h.items = []delivery.WorkItem{
-		{Key: "PAY-1", Team: "payments", Category: delivery.CategoryDone, StoryPoints: pts(3), AcceptanceCriteria: true, Sprint: "S1", SprintEnd: at(week), ResolvedAt: at(3 * day)},
-		{Key: "PAY-2", Team: "payments", Category: delivery.CategoryDone, StoryPoints: pts(5), Sprint: "S1", SprintEnd: at(week), ResolvedAt: at(4 * day)},
-		{Key: "PAY-3", Team: "payments", Category: delivery.CategoryDone, Sprint: "S2", SprintEnd: at(2 * week), ResolvedAt: at(week + day)},
+		{Key: "PAY-1", Team: "payments", Type: "Story", Category: delivery.CategoryDone, StoryPoints: pts(3), AcceptanceCriteria: true, Sprint: "S1", SprintEnd: at(week), ResolvedAt: at(3 * day),
+			CreatedAt: at(-2 * day), Sprints: []delivery.SprintMembership{s1}},
+		{Key: "PAY-2", Team: "payments", Type: "Bug", Category: delivery.CategoryDone, StoryPoints: pts(5), Sprint: "S1", SprintEnd: at(week), ResolvedAt: at(4 * day),
+			CreatedAt: at(-2 * day), Sprints: []delivery.SprintMembership{s1}},
+		{Key: "PAY-3", Team: "payments", Type: "Task", Category: delivery.CategoryDone, Sprint: "S2", SprintEnd: at(2 * week), ResolvedAt: at(week + day),
+			CreatedAt: at(-2 * day), Sprints: []delivery.SprintMembership{s2}},
+		{Key: "PAY-4", Team: "payments", Type: "Story", Status: "In Progress", Category: delivery.CategoryInProgress, StoryPoints: pts(2), Assignee: "ana",
+			CreatedAt: at(-2 * day), Sprints: []delivery.SprintMembership{s1, s2},
+			Transitions: []delivery.Transition{{At: at(2 * day), Status: "In Progress", Category: delivery.CategoryInProgress}}},
 	}
+	// Builds of api's ci pipeline on main: green 10 min Monday; red 20 min
+	// Tuesday 09:00, green again by a new run 10:00–10:30 (red 09:20 to
+	// 10:30, 70 min); a re-run (attempt 2) green Wednesday.
+	build := func(id string, status delivery.BuildStatus, attempt int, start, end time.Duration) {
+		h.builds = append(h.builds, delivery.Build{Repository: "api", ID: id, Name: "ci", SHA: "b" + id, Branch: "main", Status: status,
+			StartedAt: at(start), FinishedAt: at(end), UpdatedAt: at(end), Attempt: attempt, DefaultBranch: "main"})
+	}
+	build("1", delivery.BuildSuccess, 1, 9*hour, 9*hour+10*time.Minute)
+	build("2", delivery.BuildFailure, 1, day+9*hour, day+9*hour+20*time.Minute)
+	build("3", delivery.BuildSuccess, 1, day+10*hour, day+10*hour+30*time.Minute)
+	build("4", delivery.BuildSuccess, 2, 2*day+9*hour, 2*day+9*hour+40*time.Minute)
+	// Stored impact of api's last two Thursday deployments: a15 (week 3,
+	// Wednesday) unchanged, a16 (week 3, Thursday) flagged; the other
+	// production deployments are not assessed. Apdex of api: 900
+	// satisfied and 60 tolerating of 1000 calls at T = 0.5 s.
+	rate := func(v float64) *float64 { return &v }
+	h.impacts = []impact.Result{
+		{Service: "api", Environment: delivery.EnvironmentProduction, Deployment: "a15", FinishedAt: at(3*week + 2*day + 10*hour),
+			Before: impact.Side{ErrorRate: rate(0.005), LatencySeconds: rate(0.120)}, After: impact.Side{ErrorRate: rate(0.006), LatencySeconds: rate(0.125)}},
+		{Service: "api", Environment: delivery.EnvironmentProduction, Deployment: "a16", FinishedAt: at(3*week + 3*day + 10*hour),
+			Before: impact.Side{ErrorRate: rate(0.005), LatencySeconds: rate(0.120)}, After: impact.Side{ErrorRate: rate(0.04), LatencySeconds: rate(0.300)},
+			Flagged: true, Reasons: []string{"error rate rose by 3.5 points, past the 1-point threshold"}},
+	}
+	h.apdex = []impact.Apdex{impact.NewApdex("api", 500*time.Millisecond, impact.ApdexCounts{Satisfied: 900, Tolerating: 60, Total: 1000})}
 	h.rollouts["api"] = []Rollout{{
 		Position: rings.Position{Service: "api", SHA: "sha-a16", Rings: []rings.RingPosition{
 			{Ring: delivery.RingInternal, State: rings.StateSoaked, DeployedAt: ptrTime(at(2*week + 3*day + 8*hour))},
@@ -254,6 +295,71 @@ func (f fakeData) Incidents(_ context.Context, s Scope) ([]delivery.Incident, er
 		in := l.Incident
 		if slices.Contains(svcs, in.Service) && in.OpenedAt.Before(s.To) && (in.ResolvedAt.IsZero() || !in.OpenedAt.Before(s.From)) {
 			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+// fakeData serves the health reports from the history with the metric
+// packages, as the read path does from the store.
+func (f fakeData) Sprint(_ context.Context, s Scope) (sprint.Report, error) {
+	var items []delivery.WorkItem
+	for _, it := range f.h.items {
+		if it.Team == s.Team {
+			items = append(items, it)
+		}
+	}
+	return sprint.Compute(sprint.Input{Team: s.Team, Period: delivery.Period{From: s.From, To: s.To}, Items: items}), nil
+}
+
+// ciInput is the CI input of a scope: its services' builds (their
+// repositories are named as the services), production deployments and
+// shipments. payments works 09:00–11:00 UTC on weekdays, its time zone
+// not configured.
+func (f fakeData) ciInput(s Scope) cihealth.Input {
+	svcs := f.h.services(s)
+	in := cihealth.Input{Period: delivery.Period{From: s.From, To: s.To}, Targets: map[string]time.Duration{},
+		TargetSet: map[string]bool{}, Weeks: map[string]cihealth.WorkWeek{}}
+	for _, b := range f.h.builds {
+		if slices.Contains(svcs, b.Repository) {
+			in.Builds = append(in.Builds, b)
+		}
+	}
+	in.DefaultBranches = cihealth.ResolveBranches(in.Builds, nil)
+	for _, d := range f.h.input(s).Deployments {
+		if d.Status.Terminal() && !d.FinishedAt.Before(s.From) && d.FinishedAt.Before(s.To) {
+			in.Deployments = append(in.Deployments, d)
+		}
+	}
+	in.Shipments = f.h.input(s).Shipments
+	for _, svc := range svcs {
+		in.Targets[svc], in.TargetSet[svc] = 24*time.Hour, true
+		w := cihealth.DefaultWorkWeek("payments")
+		w.End = 11 * time.Hour
+		in.Weeks[svc] = w
+	}
+	return in
+}
+
+func (f fakeData) CI(_ context.Context, s Scope) (cihealth.Report, error) {
+	return cihealth.Compute(f.ciInput(s)), nil
+}
+
+func (f fakeData) DeployHours(_ context.Context, s Scope) (cihealth.HoursReport, error) {
+	return cihealth.Hours(f.ciInput(s)), nil
+}
+
+func (f fakeData) Impact(_ context.Context, s Scope) (Impact, error) {
+	svcs := f.h.services(s)
+	var out Impact
+	for _, r := range f.h.impacts {
+		if slices.Contains(svcs, r.Service) && !r.FinishedAt.Before(s.From) && r.FinishedAt.Before(s.To) {
+			out.Deployments = append(out.Deployments, r)
+		}
+	}
+	for _, a := range f.h.apdex {
+		if slices.Contains(svcs, a.Service) {
+			out.Apdex = append(out.Apdex, a)
 		}
 	}
 	return out, nil

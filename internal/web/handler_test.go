@@ -233,7 +233,9 @@ func TestTeamPage(t *testing.T) {
 	if !strings.Contains(page, `<title>S1, points: 8</title>`) || strings.Contains(page, `<title>S2, points`) {
 		t.Error("velocity chart does not show S1's 8 points and S2's none")
 	}
-	checkChartsHaveTables(t, page, 2)
+	// flow, velocity, and the health panels' work per sprint, throughput
+	// and deploy-hours grid.
+	checkChartsHaveTables(t, page, 5)
 	row := rowOf(t, page, "services", "web")
 	if !strings.Contains(row, "no incident source configured") || strings.Contains(strings.ToLower(row), "elite") {
 		t.Errorf("web has no incident source but its row reads %q", row)

@@ -244,7 +244,9 @@ type teamPage struct {
 	Sprints   Table
 	Velocity  Chart
 	Incidents Table
-	Start     *gettingStarted
+	// Sprint, CI and Hours are the health panels.
+	Sprint, CI, Hours panel
+	Start             *gettingStarted
 	// DigestHref links the team's weekly digest, when the data makes one.
 	DigestHref string
 }
@@ -317,6 +319,9 @@ func (h *Handler) team(r *http.Request, v *view) error {
 		return fmt.Errorf("incidents of team %s: %w", name, err)
 	}
 	p.Incidents = incidentTable(incs, true, team.incidentSource(), explain(dora.FigureTimeToRestore))
+	if err := h.healthPanels(r, s, p); err != nil {
+		return err
+	}
 	if len(team.Services) == 0 || rep.ChangeFailureRate.Deployments == 0 && fr.PRsPerContributor.Merged == 0 {
 		svc := ""
 		if len(team.Services) > 0 {
@@ -326,6 +331,38 @@ func (h *Handler) team(r *http.Request, v *view) error {
 	}
 	v.Content = p
 	v.register(p.DORA.Table, p.Targets, p.Services, p.FlowTable, p.FlowChart.Table, p.Planning, p.Sprints, p.Velocity.Table, p.Incidents)
+	for _, pn := range []panel{p.Sprint, p.CI, p.Hours} {
+		v.register(pn.Tables...)
+		for _, c := range pn.Charts {
+			v.register(c.Table)
+		}
+	}
+	return nil
+}
+
+// healthPanels fills the sprint, CI and deploy-hours panels of a team.
+func (h *Handler) healthPanels(r *http.Request, s Scope, p *teamPage) error {
+	hd, ok := h.data.(HealthData)
+	if !ok {
+		p.Sprint.Missing, p.CI.Missing, p.Hours.Missing = unavailable, unavailable, unavailable
+		return nil
+	}
+	ctx := r.Context()
+	sr, err := hd.Sprint(ctx, s)
+	if err != nil {
+		return fmt.Errorf("sprint report of team %s: %w", s.Team, err)
+	}
+	p.Sprint = sprintPanel(s.Team, s, sr)
+	cr, err := hd.CI(ctx, s)
+	if err != nil {
+		return fmt.Errorf("ci report of team %s: %w", s.Team, err)
+	}
+	p.CI = ciPanel(s, cr)
+	hr, err := hd.DeployHours(ctx, s)
+	if err != nil {
+		return fmt.Errorf("deploy hours of team %s: %w", s.Team, err)
+	}
+	p.Hours = hoursPanel(s, hr)
 	return nil
 }
 
@@ -446,7 +483,13 @@ type servicePage struct {
 	Rollouts  Table
 	History   Table
 	Incidents Table
-	Start     *gettingStarted
+	// Impact lists the production deployments with their impact; Apdex
+	// are the service's scores for the period.
+	Impact         Table
+	Apdex          panel
+	ImpactWarnings []string
+	ImpactAPI      string
+	Start          *gettingStarted
 }
 
 func (h *Handler) service(r *http.Request, v *view) error {
@@ -477,6 +520,15 @@ func (h *Handler) service(r *http.Request, v *view) error {
 		return fmt.Errorf("rollouts of service %s: %w", name, err)
 	}
 	p.Timeline = timeline(name, v.Period, deps, rollouts)
+	p.ImpactAPI = apiLink("/api/v1/deployments/impact", s)
+	var im Impact
+	hd, available := h.data.(HealthData)
+	if available {
+		if im, err = hd.Impact(ctx, s); err != nil {
+			return fmt.Errorf("deployment impact of service %s: %w", name, err)
+		}
+	}
+	p.Impact, p.Apdex, p.ImpactWarnings = impactTable(deps, im, available), panel{Figures: apdexFigures(im.Apdex, p.ImpactAPI)}, im.Warnings
 
 	lt, err := h.data.DORAExplain(ctx, s, dora.FigureLeadTime)
 	if err != nil {
@@ -499,7 +551,7 @@ func (h *Handler) service(r *http.Request, v *view) error {
 		p.Start = h.gettingStarted(r, v.Catalog, name)
 	}
 	v.Content = p
-	v.register(p.DORA.Table, p.Targets, p.Timeline.Table, p.LeadTimes.Table, p.Failures, p.Rollouts, p.History, p.Incidents)
+	v.register(p.DORA.Table, p.Targets, p.Timeline.Table, p.Impact, p.LeadTimes.Table, p.Failures, p.Rollouts, p.History, p.Incidents)
 	return nil
 }
 
