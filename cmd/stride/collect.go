@@ -83,20 +83,12 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "stride collect github: give --repo OWNER/NAME or --org ORG")
 		return 2
 	}
-	from, ok := sinceOf("github", *since, stderr)
-	if !ok {
-		return 2
-	}
-	token := os.Getenv("GITHUB_TOKEN")
-	if token == "" {
-		fmt.Fprintln(stderr, "stride collect github: set GITHUB_TOKEN to a token that can read the repositories")
-		return 2
-	}
-	cfg, db, err := c.load(ctx)
-	if err != nil {
-		return fail(stderr, err)
+	from, tokens, cfg, db, code := openCollect(ctx, stderr, &c, "github", *since, "a token that can read the repositories", "GITHUB_TOKEN")
+	if db == nil {
+		return code
 	}
 	defer db.Close()
+	token := tokens[0]
 	p := newProgress(stderr, "repositories", *quiet)
 	col, err := githubCollector(cfg, db, writePath(db, cfg, nil), collectgithub.Config{
 		APIURL: *apiURL, Repos: repos, Orgs: orgs, Since: from, Concurrency: *concurrency,
@@ -202,6 +194,30 @@ func concurrencyOK(vendor string, n int, stderr io.Writer) bool {
 	return true
 }
 
+// openCollect does what every collect command does after checking its
+// scopes: it parses --since, reads the credentials from the variables
+// envs (all must be set; want says what they hold), and loads the
+// configuration and the database. A nil database means the command ends
+// with code, having said why.
+func openCollect(ctx context.Context, stderr io.Writer, c *common, vendor, since, want string, envs ...string) (time.Time, []string, config.Config, *store.DB, int) {
+	from, ok := sinceOf(vendor, since, stderr)
+	if !ok {
+		return from, nil, config.Config{}, nil, 2
+	}
+	tokens := make([]string, len(envs))
+	for i, env := range envs {
+		if tokens[i] = os.Getenv(env); tokens[i] == "" {
+			fmt.Fprintf(stderr, "stride collect %s: set %s to %s\n", vendor, strings.Join(envs, " and "), want)
+			return from, nil, config.Config{}, nil, 2
+		}
+	}
+	cfg, db, err := c.load(ctx)
+	if err != nil {
+		return from, nil, cfg, nil, fail(stderr, err)
+	}
+	return from, tokens, cfg, db, 0
+}
+
 // sinceOf parses --since; it prints the error and says false when it is
 // malformed.
 func sinceOf(vendor, raw string, stderr io.Writer) (time.Time, bool) {
@@ -249,20 +265,12 @@ func runCollectGitLab(ctx context.Context, args []string, stdout, stderr io.Writ
 		fmt.Fprintln(stderr, "stride collect gitlab: give --project GROUP/NAME")
 		return 2
 	}
-	from, ok := sinceOf("gitlab", *since, stderr)
-	if !ok {
-		return 2
-	}
-	token := os.Getenv("GITLAB_TOKEN")
-	if token == "" {
-		fmt.Fprintln(stderr, "stride collect gitlab: set GITLAB_TOKEN to a token that can read the projects")
-		return 2
-	}
-	cfg, db, err := c.load(ctx)
-	if err != nil {
-		return fail(stderr, err)
+	from, tokens, cfg, db, code := openCollect(ctx, stderr, &c, "gitlab", *since, "a token that can read the projects", "GITLAB_TOKEN")
+	if db == nil {
+		return code
 	}
 	defer db.Close()
+	token := tokens[0]
 	p := newProgress(stderr, "projects", *quiet)
 	col, err := gitlabCollector(cfg, db, writePath(db, cfg, nil), collectgitlab.Config{APIURL: *apiURL, Projects: projects, Since: from,
 		Concurrency: *concurrency, Progress: p.show, Logger: slog.New(slog.DiscardHandler)}, token)
@@ -292,20 +300,12 @@ func runCollectPagerDuty(ctx context.Context, args []string, stdout, stderr io.W
 		fmt.Fprintln(stderr, "stride collect pagerduty: give --service ID")
 		return 2
 	}
-	from, ok := sinceOf("pagerduty", *since, stderr)
-	if !ok {
-		return 2
-	}
-	token := os.Getenv("PAGERDUTY_TOKEN")
-	if token == "" {
-		fmt.Fprintln(stderr, "stride collect pagerduty: set PAGERDUTY_TOKEN to a REST API key")
-		return 2
-	}
-	cfg, db, err := c.load(ctx)
-	if err != nil {
-		return fail(stderr, err)
+	from, tokens, cfg, db, code := openCollect(ctx, stderr, &c, "pagerduty", *since, "a REST API key", "PAGERDUTY_TOKEN")
+	if db == nil {
+		return code
 	}
 	defer db.Close()
+	token := tokens[0]
 	p := newProgress(stderr, "services", *quiet)
 	col, err := pagerdutyCollector(cfg, db, writePath(db, cfg, nil), collectpagerduty.Config{APIURL: *apiURL, Services: services, Since: from,
 		Progress: p.show, Logger: slog.New(slog.DiscardHandler)}, token)
@@ -335,20 +335,12 @@ func runCollectJira(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "stride collect jira: give --project KEY and --url https://TEAM.atlassian.net")
 		return 2
 	}
-	from, ok := sinceOf("jira", *since, stderr)
-	if !ok {
-		return 2
-	}
-	email, token := os.Getenv("JIRA_EMAIL"), os.Getenv("JIRA_TOKEN")
-	if email == "" || token == "" {
-		fmt.Fprintln(stderr, "stride collect jira: set JIRA_EMAIL and JIRA_TOKEN to an Atlassian account and its API token")
-		return 2
-	}
-	cfg, db, err := c.load(ctx)
-	if err != nil {
-		return fail(stderr, err)
+	from, tokens, cfg, db, code := openCollect(ctx, stderr, &c, "jira", *since, "an Atlassian account and its API token", "JIRA_EMAIL", "JIRA_TOKEN")
+	if db == nil {
+		return code
 	}
 	defer db.Close()
+	email, token := tokens[0], tokens[1]
 	p := newProgress(stderr, "projects", *quiet)
 	col, err := jiraCollector(cfg, db, writePath(db, cfg, nil), collectjira.Config{URL: *site, Projects: projects, Since: from,
 		Progress: p.show, Logger: slog.New(slog.DiscardHandler)}, email, token)
