@@ -2,24 +2,16 @@ package impacteval_test
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stride-oss/stride/internal/impact"
 	"github.com/stride-oss/stride/internal/impacteval"
 	"github.com/stride-oss/stride/internal/intake"
+	"github.com/stride-oss/stride/internal/prometheustest"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
 )
@@ -80,96 +72,25 @@ func (a *app) setHold(h int) {
 	a.hold = h
 }
 
-func prometheusBinary(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		if os.Getenv("STRIDE_PROMETHEUS") == "require" {
-			t.Fatal("STRIDE_PROMETHEUS=require but no prometheus binary is on PATH (apt-get install prometheus)")
-		}
-		t.Skip("no prometheus binary (apt-get install prometheus; STRIDE_PROMETHEUS=require makes this fail)")
-	}
-	return bin
-}
-
-// startPrometheus runs a real Prometheus scraping target every 100 ms.
-func startPrometheus(t *testing.T, bin, target string) string {
-	t.Helper()
-	dir := t.TempDir()
-	u, _ := url.Parse(target)
-	cfg := fmt.Sprintf("global: {scrape_interval: 100ms, scrape_timeout: 100ms}\nscrape_configs:\n  - job_name: app\n    honor_timestamps: true\n    static_configs: [{targets: [%q]}]\n", u.Host)
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
-	logf, err := os.Create(filepath.Join(dir, "log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + addr + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return "http://" + addr
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b, _ := os.ReadFile(filepath.Join(dir, "log"))
-	t.Fatalf("prometheus did not get ready:\n%s", b)
-	return ""
-}
-
 // scrapeTo moves the app's clock to minute to, a minute at a time, each
 // once Prometheus holds the one before.
-func scrapeTo(t *testing.T, prom string, a *app, to int) {
-	t.Helper()
+func scrapeTo(prom *prometheustest.Server, a *app, to int) {
 	for m := 0; m <= to; m++ {
 		a.setHold(m)
-		at := a.base.Add(time.Duration(m) * time.Minute)
-		q := url.Values{"query": {"timestamp(stride_test_requests_total)"}, "time": {strconv.FormatInt(at.Unix(), 10)}}
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			resp, err := http.Get(prom + "/api/v1/query?" + q.Encode())
-			if err == nil {
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if strings.Contains(string(body), `"`+strconv.FormatInt(at.Unix(), 10)+`"`) {
-					break
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("prometheus has no sample at minute %d", m)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		prom.WaitFor("stride_test_requests_total", a.base.Add(time.Duration(m)*time.Minute))
 	}
 }
 
 // TestPullAndAssessFromPrometheus pulls calls, errors and latency from a
 // real Prometheus and assesses a deployment at minute 10 from them.
 func TestPullAndAssessFromPrometheus(t *testing.T) {
-	bin := prometheusBinary(t)
 	// Samples reach 20 minutes past base, inside Prometheus' head block.
 	base := time.Now().UTC().Add(-30 * time.Minute).Truncate(time.Minute)
 	a := &app{base: base, minute: -1}
 	srv := httptest.NewServer(a)
 	defer srv.Close()
-	prom := startPrometheus(t, bin, srv.URL)
-	scrapeTo(t, prom, a, 20)
+	prom := prometheustest.Start(t, srv.URL)
+	scrapeTo(prom, a, 20)
 
 	services := map[string]impacteval.Service{"api": {
 		Options: impact.Options{Before: 10 * time.Minute, After: 10 * time.Minute},
@@ -187,7 +108,7 @@ func TestPullAndAssessFromPrometheus(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		in := intake.New(db, nil)
 		clock := base.Add(21 * time.Minute)
-		pull := &impacteval.Pull{Intake: in, DB: db, URL: prom, Now: func() time.Time { return clock }, Services: services,
+		pull := &impacteval.Pull{Intake: in, DB: db, URL: prom.URL(), Now: func() time.Time { return clock }, Services: services,
 			Backfill: 21 * time.Minute, Chunk: 7 * time.Minute}
 		if err := pull.Run(ctx); err != nil {
 			t.Fatal(err)

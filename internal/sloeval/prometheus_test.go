@@ -2,22 +2,15 @@ package sloeval_test
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stride-oss/stride/internal/intake"
+	"github.com/stride-oss/stride/internal/prometheustest"
 	"github.com/stride-oss/stride/internal/slo"
 	"github.com/stride-oss/stride/internal/sloeval"
 	"github.com/stride-oss/stride/internal/store"
@@ -94,140 +87,30 @@ func (tg *target) skip(n, hold int) {
 	tg.hold = hold
 }
 
-// promServer is a real Prometheus process.
-type promServer struct {
-	t        *testing.T
-	bin, dir string
-	addr     string
-	cmd      *exec.Cmd
-}
-
-func prometheusBinary(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		if os.Getenv("STRIDE_PROMETHEUS") == "require" {
-			t.Fatal("STRIDE_PROMETHEUS=require but no prometheus binary is on PATH (apt-get install prometheus)")
-		}
-		t.Skip("no prometheus binary (apt-get install prometheus; STRIDE_PROMETHEUS=require makes this fail)")
-	}
-	return bin
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func startPrometheus(t *testing.T, bin, scrape string) *promServer {
-	t.Helper()
-	dir := t.TempDir()
-	u, _ := url.Parse(scrape)
-	cfg := fmt.Sprintf(`global: {scrape_interval: 100ms, scrape_timeout: 100ms}
-scrape_configs:
-  - job_name: app
-    honor_timestamps: true
-    static_configs: [{targets: [%q]}]
-`, u.Host)
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := &promServer{t: t, bin: bin, dir: dir, addr: freePort(t)}
-	p.start()
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *promServer) start() {
-	p.t.Helper()
-	p.cmd = exec.Command(p.bin, "--config.file="+filepath.Join(p.dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(p.dir, "data"), "--web.listen-address="+p.addr)
-	log, err := os.Create(filepath.Join(p.dir, "log"))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.cmd.Stdout, p.cmd.Stderr = log, log
-	if err := p.cmd.Start(); err != nil {
-		p.t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + p.addr + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	p.t.Fatalf("prometheus did not get ready:\n%s", p.log())
-}
-
-func (p *promServer) log() string {
-	b, _ := os.ReadFile(filepath.Join(p.dir, "log"))
-	return string(b)
-}
-
-func (p *promServer) stop() {
-	if p.cmd == nil || p.cmd.Process == nil {
-		return
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	p.cmd.Wait()
-	p.cmd = nil
-}
-
 // scrapeTo lets the target's clock run to minute to, one minute at a time,
 // each only once Prometheus has stored the one before.
-func (p *promServer) scrapeTo(tg *target, to int) {
-	p.t.Helper()
+func scrapeTo(prom *prometheustest.Server, tg *target, to int) {
 	tg.mu.Lock()
 	from := max(tg.minute, 0)
 	tg.mu.Unlock()
 	for m := from; m <= to; m++ {
 		tg.setHold(m)
-		p.waitFor(tg.base.Add(time.Duration(m) * time.Minute))
+		prom.WaitFor("stride_test_requests_total", tg.base.Add(time.Duration(m)*time.Minute))
 	}
-}
-
-// waitFor waits until Prometheus has scraped the sample of time at.
-func (p *promServer) waitFor(at time.Time) {
-	p.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	q := url.Values{"query": {"timestamp(stride_test_requests_total)"}, "time": {strconv.FormatInt(at.Unix(), 10)}}
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + p.addr + "/api/v1/query?" + q.Encode())
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if strings.Contains(string(body), `"`+strconv.FormatInt(at.Unix(), 10)+`"`) {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	p.t.Fatalf("prometheus has no sample at %s:\n%s", at, p.log())
 }
 
 // TestPrometheusPull pulls minutes from a real Prometheus scraping a real
 // target, stops Prometheus for a while, and checks the job catches up
 // from its cursor once Prometheus is back.
 func TestPrometheusPull(t *testing.T) {
-	bin := prometheusBinary(t)
 	// Samples reach 40 minutes past base; Prometheus drops samples too old
 	// for its head block (about an hour back), so base is 45 minutes back.
 	base := time.Now().UTC().Add(-45 * time.Minute).Truncate(time.Minute)
 	tg := &target{base: base, minute: -1, hold: 0} // the first scrape is minute 0, no calls yet
 	app := httptest.NewServer(tg)
 	defer app.Close()
-	prom := startPrometheus(t, bin, app.URL)
-	prom.scrapeTo(tg, 20)
+	prom := prometheustest.Start(t, app.URL)
+	scrapeTo(prom, tg, 20)
 
 	t.Run("up", func(t *testing.T) {
 		storetest.ForEach(t, func(t *testing.T, db *store.DB) {
@@ -240,7 +123,7 @@ func TestPrometheusPull(t *testing.T) {
 				t.Fatal(err)
 			}
 			clock := base.Add(21 * time.Minute)
-			p := &sloeval.Prometheus{DB: db, Intake: in, URL: "http://" + prom.addr, Now: func() time.Time { return clock },
+			p := &sloeval.Prometheus{DB: db, Intake: in, URL: prom.URL(), Now: func() time.Time { return clock },
 				Backfill: 21 * time.Minute, Chunk: 7 * time.Minute}
 			if err := p.Run(ctx); err != nil {
 				t.Fatal(err)
@@ -273,13 +156,13 @@ func TestPrometheusPull(t *testing.T) {
 	})
 
 	// Prometheus goes down: a pull fails and stores nothing.
-	prom.stop()
+	prom.Stop()
 	t.Run("down", func(t *testing.T) {
 		storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 			defs, _ := slo.ParseOpenSLO(strings.NewReader(promSLO))
 			in := intake.New(db, nil)
 			in.SLOs(ctx, defs)
-			p := &sloeval.Prometheus{DB: db, Intake: in, URL: "http://" + prom.addr, Now: func() time.Time { return base.Add(30 * time.Minute) }}
+			p := &sloeval.Prometheus{DB: db, Intake: in, URL: prom.URL(), Now: func() time.Time { return base.Add(30 * time.Minute) }}
 			if err := p.Run(ctx); err == nil {
 				t.Error("a pull with Prometheus down did not fail")
 			}
@@ -292,8 +175,8 @@ func TestPrometheusPull(t *testing.T) {
 	// The application runs on while Prometheus is down (minutes 20–29
 	// are never scraped); Prometheus comes back and scrapes to minute 40.
 	tg.skip(9, 29)
-	prom.start()
-	prom.scrapeTo(tg, 40)
+	prom.Start()
+	scrapeTo(prom, tg, 40)
 
 	t.Run("back", func(t *testing.T) {
 		storetest.ForEach(t, func(t *testing.T, db *store.DB) {
@@ -301,13 +184,13 @@ func TestPrometheusPull(t *testing.T) {
 			in := intake.New(db, nil)
 			in.SLOs(ctx, defs)
 			clock := base.Add(21 * time.Minute)
-			p := &sloeval.Prometheus{DB: db, Intake: in, URL: "http://" + prom.addr, Now: func() time.Time { return clock }, Backfill: 21 * time.Minute}
+			p := &sloeval.Prometheus{DB: db, Intake: in, URL: prom.URL(), Now: func() time.Time { return clock }, Backfill: 21 * time.Minute}
 			if err := p.Run(ctx); err != nil {
 				t.Fatal(err)
 			}
 			// Stride restarts later: the cursor is the last stored minute.
 			clock = base.Add(41 * time.Minute)
-			p = &sloeval.Prometheus{DB: db, Intake: in, URL: "http://" + prom.addr, Now: func() time.Time { return clock }}
+			p = &sloeval.Prometheus{DB: db, Intake: in, URL: prom.URL(), Now: func() time.Time { return clock }}
 			if err := p.Run(ctx); err != nil {
 				t.Fatal(err)
 			}
