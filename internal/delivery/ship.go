@@ -23,6 +23,11 @@ type Shipping struct {
 	// commit is reported (by `import git`, a push to a branch the source
 	// takes, or a collector). Sorted.
 	UnknownCommit []DeploymentKey
+	// Covered are the commits the walk covered without shipping them: the
+	// history behind base, or behind the first deployment when there is no
+	// base. With the shipped ones they are what a later deployment's walk
+	// stops at (see ShipAfter).
+	Covered []string
 }
 
 // Graph is what Stride knows of one repository's commits.
@@ -87,6 +92,24 @@ func ShipChanges(parents map[string][]string, deployments []Deployment, base []s
 // behind it) and is listed in UnknownAncestry, so the report can say its
 // changes may be too few.
 func ShipGraph(g Graph, deployments []Deployment, base []string) Shipping {
+	return shipWalk(g, deployments, base, nil)
+}
+
+// ShipAfter continues an assignment made before: deployments all finished
+// after every deployment already assigned, and covered tells whether a
+// commit was covered then (shipped by one of them, or behind the history's
+// start). Since a covered commit's ancestors are covered too, each walk
+// stops there, so its cost is that of the new commits, and g need hold only
+// the commits reachable from the new deployments up to covered ones. The
+// result is the part of ShipGraph's over all the deployments that concerns
+// the new ones: ShipGraph runs the same walk in the same order, with the
+// earlier deployments' walks having covered exactly what covered reports.
+func ShipAfter(g Graph, covered func(sha string) bool, deployments []Deployment) Shipping {
+	return shipWalk(g, deployments, nil, covered)
+}
+
+// shipWalk is ShipGraph when before is nil, and ShipAfter otherwise.
+func shipWalk(g Graph, deployments []Deployment, base []string, before func(sha string) bool) Shipping {
 	parents := g.Reachable
 	ds := make([]Deployment, 0, len(deployments))
 	for _, d := range deployments {
@@ -102,7 +125,7 @@ func ShipGraph(g Graph, deployments []Deployment, base []string) Shipping {
 	var stack []string
 
 	// walk marks every commit reachable from start and not yet covered, and
-	// calls visit for each (when visit is not nil).
+	// calls visit for each.
 	walk := func(start string, visit func(sha string)) {
 		stack = append(stack[:0], start)
 		for len(stack) > 0 {
@@ -111,34 +134,42 @@ func ShipGraph(g Graph, deployments []Deployment, base []string) Shipping {
 			if _, seen := covered[sha]; seen {
 				continue
 			}
+			if before != nil && before(sha) {
+				covered[sha] = struct{}{}
+				continue
+			}
 			ps, known := parents[sha]
 			if !known {
 				missing[sha] = struct{}{}
 				continue
 			}
 			covered[sha] = struct{}{}
-			if visit != nil {
-				visit(sha)
-			}
+			visit(sha)
 			stack = append(stack, ps...)
 		}
 	}
+	history := func(sha string) { out.Covered = append(out.Covered, sha) }
 
 	for _, b := range base {
-		walk(b, nil)
+		walk(b, history)
 	}
 	for i, d := range ds {
-		if _, known := parents[d.SHA]; !known {
+		if _, known := parents[d.SHA]; !known && (before == nil || !before(d.SHA)) {
 			out.UnknownCommit = append(out.UnknownCommit, d.Key())
 		} else if g.Unknown[d.SHA] {
 			out.UnknownAncestry = append(out.UnknownAncestry, d.Key())
 		}
 		var shipped []string
-		if i == 0 && len(base) == 0 {
-			if _, known := parents[d.SHA]; known {
-				shipped = []string{d.SHA}
-			}
-			walk(d.SHA, nil)
+		if i == 0 && len(base) == 0 && before == nil {
+			// The first deployment ships its own commit alone; what lies
+			// behind it is history from before Stride knew the service.
+			walk(d.SHA, func(sha string) {
+				if sha == d.SHA {
+					shipped = append(shipped, sha)
+				} else {
+					history(sha)
+				}
+			})
 		} else {
 			walk(d.SHA, func(sha string) { shipped = append(shipped, sha) })
 		}
@@ -150,6 +181,7 @@ func ShipGraph(g Graph, deployments []Deployment, base []string) Shipping {
 		out.Missing = append(out.Missing, sha)
 	}
 	slices.Sort(out.Missing)
+	slices.Sort(out.Covered)
 	byKey := func(a, b DeploymentKey) int { return strings.Compare(a.String(), b.String()) }
 	slices.SortFunc(out.UnknownAncestry, byKey)
 	slices.SortFunc(out.UnknownCommit, byKey)

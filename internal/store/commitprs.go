@@ -87,8 +87,8 @@ func (db *DB) serviceRepositories(ctx context.Context, service string) ([]string
 // checks away).
 func withCommitIndex(t entityTable) entityTable {
 	write := t.write
-	t.write = func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
-		if err := write(ctx, db, tx, events); err != nil {
+	t.write = func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event, inputs *shipInputs) error {
+		if err := write(ctx, db, tx, events, inputs); err != nil {
 			return err
 		}
 		for _, e := range events {

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // ExecForTest runs a statement, for tests that set up states the API cannot
@@ -60,4 +62,41 @@ func (db *DB) GroupForTest() (pending, largest int) {
 	db.group.mu.Lock()
 	defer db.group.mu.Unlock()
 	return len(db.group.pending), db.group.largest
+}
+
+// RowsForTest runs a query and returns each row's columns joined by "|",
+// NULL as "∅".
+func (db *DB) RowsForTest(ctx context.Context, query string) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		dest := make([]any, len(cols))
+		for i := range vals {
+			dest[i] = &vals[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		parts := make([]string, len(cols))
+		for i, v := range vals {
+			parts[i] = "∅"
+			if v.Valid {
+				parts[i] = fmt.Sprintf("%x", v.String)
+				if utf8.ValidString(v.String) {
+					parts[i] = v.String
+				}
+			}
+		}
+		out = append(out, strings.Join(parts, "|"))
+	}
+	return out, rows.Err()
 }

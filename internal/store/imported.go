@@ -44,12 +44,13 @@ func (db *DB) IngestImport(ctx context.Context, events []delivery.Event) (Ingest
 		if err != nil {
 			return err
 		}
-		added, repos, err := db.importChanges(ctx, tx, keyed)
+		inputs := newShipInputs()
+		added, err := db.importChanges(ctx, tx, keyed, inputs)
 		if err != nil {
 			return err
 		}
 		res = IngestResult{Added: r.Added + added, Duplicates: r.Duplicates + len(keyed) - added}
-		return db.markServicesStale(ctx, tx, map[string]bool{}, repos)
+		return db.mark(ctx, tx, inputs)
 	})
 	if err != nil {
 		return IngestResult{}, fmt.Errorf("ingest %d imported events: %w", len(events), err)
@@ -61,8 +62,9 @@ func (db *DB) IngestImport(ctx context.Context, events []delivery.Event) (Ingest
 // merge with the import's report changes, through applyChanges (so every
 // column is written as for any other source); a known commit the import
 // reports as stored costs its share of a bulk read and no write. It returns how many it
-// wrote and their repositories, which it records as imported.
-func (db *DB) importChanges(ctx context.Context, tx *sql.Tx, events []delivery.Event) (int, map[string]bool, error) {
+// wrote, records their repositories as imported, and notes the writes in
+// inputs.
+func (db *DB) importChanges(ctx context.Context, tx *sql.Tx, events []delivery.Event, inputs *shipInputs) (int, error) {
 	byKey := make(map[changeKey]int, len(events))
 	var all []delivery.Event
 	for _, e := range events {
@@ -77,7 +79,7 @@ func (db *DB) importChanges(ctx context.Context, tx *sql.Tx, events []delivery.E
 	}
 	stored, err := db.storedChanges(ctx, tx, all)
 	if err != nil {
-		return 0, nil, err
+		return 0, err
 	}
 	repos := map[string]bool{}
 	var write []delivery.Event
@@ -89,15 +91,15 @@ func (db *DB) importChanges(ctx context.Context, tx *sql.Tx, events []delivery.E
 		write = append(write, e)
 		repos[c.Repository] = true
 	}
-	if err := db.applyChanges(ctx, tx, write); err != nil {
-		return 0, nil, err
+	if err := db.applyChanges(ctx, tx, write, inputs); err != nil {
+		return 0, err
 	}
 	for repo := range repos {
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO imported_repositories (repository) VALUES (?) ON CONFLICT (repository) DO NOTHING`), repo); err != nil {
-			return 0, nil, fmt.Errorf("record imported repository %s: %w", repo, err)
+			return 0, fmt.Errorf("record imported repository %s: %w", repo, err)
 		}
 	}
-	return len(write), repos, nil
+	return len(write), nil
 }
 
 // storedChanges reads the stored rows of the commits of events, 500 a

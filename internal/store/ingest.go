@@ -208,6 +208,7 @@ func mergeBatch(events []delivery.Event) map[delivery.Kind]map[string]delivery.E
 // one waits for the other, where Go's map order let them deadlock.
 func (db *DB) apply(ctx context.Context, tx *sql.Tx, events []delivery.Event) error {
 	b := mergeBatch(events)
+	inputs := newShipInputs()
 	for _, kind := range kindOrder {
 		if len(b[kind]) == 0 {
 			continue
@@ -217,16 +218,17 @@ func (db *DB) apply(ctx context.Context, tx *sql.Tx, events []delivery.Event) er
 		for _, k := range slices.Sorted(maps.Keys(byKey)) {
 			ordered = append(ordered, byKey[k])
 		}
-		if err := entityTables[kind].write(ctx, db, tx, ordered); err != nil {
+		if err := entityTables[kind].write(ctx, db, tx, ordered, inputs); err != nil {
 			return err
 		}
 	}
-	return db.markStale(ctx, tx, b)
+	return db.mark(ctx, tx, inputs)
 }
 
 // applyChanges inserts new commits in bulk; a commit already known is read,
-// merged and written back, which is rare (a commit does not change).
-func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Event) error {
+// merged and written back, which is rare (a commit does not change). It
+// notes each in inputs.
+func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Event, inputs *shipInputs) error {
 	all := make([]delivery.Change, 0, len(events))
 	for _, e := range events {
 		all = append(all, *e.Change)
@@ -259,6 +261,7 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Ev
 	}
 	for _, c := range all {
 		if inserted[changeKey{c.Repository, c.SHA}] {
+			inputs.change(delivery.Change{}, false, c)
 			continue
 		}
 		if err := db.lockEntity(ctx, tx, "changes", c.Repository, c.SHA); err != nil {
@@ -269,6 +272,7 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Ev
 			return err
 		}
 		m := delivery.MergeChange(old, c)
+		inputs.change(old, true, m)
 		if _, err := tx.ExecContext(ctx, db.q(`UPDATE changes SET parents = ?, author = ?, author_time = ?, commit_time = ?, title = ?, incident = ?, paths = ?, ancestry = ?, proven_ancestors = ?
 			WHERE repository = ? AND sha = ?`),
 			strings.Join(m.Parents, " "), m.Author, micros(m.AuthorTime), m.CommitTime.UnixMicro(), m.Title, m.Incident, encodePaths(m.Paths),
@@ -376,18 +380,20 @@ func scanDeployment(s interface{ Scan(...any) error }) (delivery.Deployment, err
 	return d, err
 }
 
-func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, d delivery.Deployment) error {
+func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, d delivery.Deployment, inputs *shipInputs) error {
 	if err := db.lockEntity(ctx, tx, "deployments", d.Service, d.Environment, d.ID); err != nil {
 		return err
 	}
 	old, err := scanDeployment(tx.QueryRowContext(ctx, db.q(`SELECT `+deploymentColumns+` FROM deployments WHERE service = ? AND environment = ? AND id = ?`),
 		d.Service, d.Environment, d.ID))
+	exists := err == nil
 	switch {
-	case err == nil:
+	case exists:
 		d = delivery.MergeDeployment(old, d)
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("read deployment %s: %w", d.Key(), err)
 	}
+	inputs.deployment(old, exists, d)
 	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO deployments (`+deploymentColumns+`) VALUES `+placeholders(1, 12)+`
 		ON CONFLICT (service, environment, id) DO UPDATE SET status = excluded.status, started_at = excluded.started_at,
 		finished_at = excluded.finished_at, sha = excluded.sha, repository = excluded.repository, ring = excluded.ring,
@@ -521,50 +527,12 @@ func upsertJSON[T any](ctx context.Context, db *DB, tx *sql.Tx, table string, ke
 	return nil
 }
 
-// markStale flags the services whose shipments the batch may have changed:
-// those with a new production deployment, and those deployed from a
-// repository that received commits.
-func (db *DB) markStale(ctx context.Context, tx *sql.Tx, b map[delivery.Kind]map[string]delivery.Event) error {
-	services := map[string]bool{}
-	for _, e := range b[delivery.KindDeployment] {
-		if e.Deployment.Environment == delivery.EnvironmentProduction {
-			services[e.Deployment.Service] = true
-		}
-	}
-	repos := map[string]bool{}
-	for _, e := range b[delivery.KindChange] {
-		repos[e.Change.Repository] = true
-	}
-	return db.markServicesStale(ctx, tx, services, repos)
-}
-
 // markServicesStale flags services, and the services deployed from repos,
-// as needing their shipments recomputed. The services of a repository are
-// read from service_repositories, a few rows, not from its deployments,
-// so a delivery's cost does not grow with the history.
+// as needing their shipments recomputed from the whole history: the
+// writers that call it removed or moved what a refresh had counted.
 func (db *DB) markServicesStale(ctx context.Context, tx *sql.Tx, services, repos map[string]bool) error {
-	for _, repo := range slices.Sorted(maps.Keys(repos)) {
-		rows, err := tx.QueryContext(ctx, db.q(`SELECT service FROM service_repositories WHERE repository = ?`), repo)
-		if err != nil {
-			return fmt.Errorf("find services of %s: %w", repo, err)
-		}
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				rows.Close()
-				return fmt.Errorf("find services of %s: %w", repo, err)
-			}
-			services[s] = true
-		}
-		if err := rows.Close(); err != nil {
-			return fmt.Errorf("find services of %s: %w", repo, err)
-		}
-	}
-	for _, s := range slices.Sorted(maps.Keys(services)) {
-		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO shipping_state (service, dirty) VALUES (?, 1)
-			ON CONFLICT (service) DO UPDATE SET dirty = shipping_state.dirty + 1`), s); err != nil {
-			return fmt.Errorf("mark %s stale: %w", s, err)
-		}
-	}
-	return nil
+	in := newShipInputs()
+	maps.Copy(in.recompute, services)
+	maps.Copy(in.recomputeRepos, repos)
+	return db.mark(ctx, tx, in)
 }

@@ -16,7 +16,7 @@ import (
 type entityTable struct {
 	table string
 	keys  []keyColumn
-	write func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error
+	write func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event, inputs *shipInputs) error
 }
 
 // keyColumn is one column of a natural key; integer columns are compared
@@ -33,20 +33,20 @@ var kindOrder = []delivery.Kind{delivery.KindChange, delivery.KindDeployment, de
 // entityTables declares, once per kind, where the store keeps it.
 var entityTables = map[delivery.Kind]entityTable{
 	delivery.KindChange: {"changes", []keyColumn{{"repository", false}, {"sha", false}},
-		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
-			return db.applyChanges(ctx, tx, events)
+		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event, inputs *shipInputs) error {
+			return db.applyChanges(ctx, tx, events, inputs)
 		}},
 	delivery.KindDeployment: {"deployments", []keyColumn{{"service", false}, {"environment", false}, {"id", false}},
-		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
+		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event, inputs *shipInputs) error {
 			for _, e := range events {
-				if err := db.upsertDeployment(ctx, tx, *e.Deployment); err != nil {
+				if err := db.upsertDeployment(ctx, tx, *e.Deployment, inputs); err != nil {
 					return err
 				}
 			}
 			return nil
 		}},
 	delivery.KindIncident: {"incidents", []keyColumn{{"service", false}, {"id", false}},
-		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
+		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event, _ *shipInputs) error {
 			for _, e := range events {
 				if err := db.upsertIncident(ctx, tx, *e.Incident); err != nil {
 					return err
@@ -87,7 +87,7 @@ func jsonTable[T any](table string, keys []keyColumn, entity func(delivery.Event
 	for i, k := range keys {
 		names[i] = k.name
 	}
-	t.write = func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event) error {
+	t.write = func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event, _ *shipInputs) error {
 		for _, e := range events {
 			args, err := t.keyArgs(delivery.Kinds[e.Kind].Key(e))
 			if err != nil {

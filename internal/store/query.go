@@ -264,12 +264,12 @@ func (db *DB) SetService(ctx context.Context, s delivery.Service, base []string)
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO shipping_state (service, dirty) VALUES (?, 1)
-			ON CONFLICT (service) DO UPDATE SET dirty = shipping_state.dirty + 1`), s.Name)
-		if err != nil {
-			return fmt.Errorf("mark %s stale: %w", s.Name, err)
-		}
-		return nil
+		// Repositories, paths and base are inputs of every deployment's
+		// walk: a change of one makes the service recompute.
+		in := newShipInputs()
+		in.stale[s.Name] = true
+		in.recompute[s.Name] = oldRepos != repos || oldBase != baseList || oldPaths != paths
+		return db.mark(ctx, tx, in)
 	})
 }
 

@@ -95,11 +95,12 @@ func (db *DB) ReplaceDeployments(ctx context.Context, source, service string, ev
 			res.Removed = append(res.Removed, id)
 		}
 		var fresh []delivery.Event // new to the source, or reported under a new key
+		inputs := newShipInputs()
 		for id, e := range next {
 			old, exists := stored[id]
 			switch {
 			case !claimed[id] || !exists:
-				if err := db.upsertDeployment(ctx, tx, *e.Deployment); err != nil {
+				if err := db.upsertDeployment(ctx, tx, *e.Deployment, inputs); err != nil {
 					return err
 				}
 				res.Added = append(res.Added, id)
@@ -116,8 +117,14 @@ func (db *DB) ReplaceDeployments(ctx context.Context, source, service string, ev
 		if err := db.recordClaims(ctx, tx, fresh); err != nil {
 			return err
 		}
+		// An added deployment is noted as Ingest notes it (a refresh may
+		// continue with it); one moved or removed was counted, and makes the
+		// service recompute.
+		if len(res.Moved)+len(res.Removed) > 0 {
+			inputs.recompute[service] = true
+		}
 		if len(res.Added)+len(res.Moved)+len(res.Removed) > 0 {
-			return db.markServicesStale(ctx, tx, map[string]bool{service: true}, nil)
+			return db.mark(ctx, tx, inputs)
 		}
 		return nil
 	})

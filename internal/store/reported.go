@@ -92,12 +92,9 @@ func (db *DB) MissingCommits(ctx context.Context, services []string) ([]MissingC
 	return out, nil
 }
 
-// writeMissingCommits replaces the list of service's deployments of
-// unknown commits, inside the refresh's transaction.
-func (db *DB) writeMissingCommits(ctx context.Context, tx *sql.Tx, service string, missing []MissingCommit) error {
-	if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM missing_commits WHERE service = ?`), service); err != nil {
-		return fmt.Errorf("clear unknown commits of %s: %w", service, err)
-	}
+// writeMissingCommits adds deployments of unknown commits to their
+// services' lists, inside the refresh's transaction.
+func (db *DB) writeMissingCommits(ctx context.Context, tx *sql.Tx, missing []MissingCommit) error {
 	const cols, batch = 6, 500
 	for start := 0; start < len(missing); start += batch {
 		part := missing[start:min(start+batch, len(missing))]
@@ -107,7 +104,7 @@ func (db *DB) writeMissingCommits(ctx context.Context, tx *sql.Tx, service strin
 		}
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO missing_commits (service, environment, deployment_id, repository, sha, configured) VALUES `+
 			placeholders(len(part), cols)), args...); err != nil {
-			return fmt.Errorf("write unknown commits of %s: %w", service, err)
+			return fmt.Errorf("write unknown commits: %w", err)
 		}
 	}
 	return nil
@@ -119,18 +116,18 @@ func (db *DB) writeMissingCommits(ctx context.Context, tx *sql.Tx, service strin
 // is configured with repositories and that default is not one of them, the
 // deployment belongs to the configured repository holding its commit. One
 // whose commit none holds is returned with the repositories tried.
-func homeDeployments(deployments []delivery.Deployment, service string, configured []string, graphOf func(string) (commitGraph, error)) ([]MissingCommit, error) {
+func homeDeployments(deployments []delivery.Deployment, service string, configured []string, holds func(repo, sha string) (bool, error)) ([]MissingCommit, error) {
 	var unknown []MissingCommit
 	for i := range deployments {
 		d := &deployments[i]
 		defaulted := d.Repository == service && len(configured) > 0 && !slices.Contains(configured, d.Repository)
 		if defaulted {
 			for _, repo := range configured {
-				g, err := graphOf(repo)
+				ok, err := holds(repo, d.SHA)
 				if err != nil {
 					return nil, err
 				}
-				if _, ok := g.info[d.SHA]; ok {
+				if ok {
 					d.Repository = repo
 					defaulted = false
 					break
@@ -141,11 +138,11 @@ func homeDeployments(deployments []delivery.Deployment, service string, configur
 			unknown = append(unknown, MissingCommit{Deployment: d.Key(), Repository: d.Repository, SHA: d.SHA, Configured: configured})
 			continue
 		}
-		g, err := graphOf(d.Repository)
+		ok, err := holds(d.Repository, d.SHA)
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := g.info[d.SHA]; !ok {
+		if !ok {
 			unknown = append(unknown, MissingCommit{Deployment: d.Key(), Repository: d.Repository, SHA: d.SHA})
 		}
 	}

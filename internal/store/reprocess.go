@@ -129,8 +129,10 @@ func (db *DB) replayDeliveries(ctx context.Context, tx *sql.Tx, source string, r
 	return flush()
 }
 
-func stringsOf(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+// stringsOf reads the one text column of query's rows, in a transaction or
+// not.
+func stringsOf(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

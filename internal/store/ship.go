@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -16,81 +17,251 @@ import (
 
 // Shipments are derived data: which deployment shipped which change. Ingest
 // only marks a service stale (cheap, in the request path); the assignment is
-// recomputed from the whole commit graph before the next read, or by the
-// server's background refresher. A full recomputation is simple and exact
+// brought up to date before the next read, or by the background refresher.
+//
+// A refresh usually continues from the last one: when the only news are
+// commits and deployments finishing after the last deployment it counted,
+// each new deployment ships the commits reachable from it up to commits
+// already covered (shipped before, or behind the history's start), which
+// delivery.ShipAfter walks over the few commits read for it, so a refresh
+// costs what the new commits cost, not what the history does. Anything else
+// (a known commit or counted deployment changed, a deployment finishing
+// before the last one counted, a commit the last walk missed arriving, a
+// change of the service's configuration) sets shipping_state.recompute,
+// and the refresh recomputes from the whole commit graph, which is exact
 // whatever order commits and deployments arrived in.
 //
 // shipping_state.dirty is a generation counter: ingest increments it, and a
 // refresh clears it only if it did not move meanwhile, so a batch committed
 // by another replica during a refresh is never lost.
 
-// RefreshShipments recomputes the shipments of every stale service among
-// services (all stale services when services is empty) and returns how many
-// it recomputed.
+// shipState is a service's shipping_state as a refresh reads it.
+type shipState struct {
+	gen       int64
+	recompute bool
+	// last is the last deployment counted, nil when none was.
+	last                           *deploymentMark
+	unknownAncestry, unknownCommit string
+}
+
+// RefreshShipments brings up to date the shipments of every stale service
+// among services (all stale services when services is empty) and returns
+// how many it refreshed.
 func (db *DB) RefreshShipments(ctx context.Context, services ...string) (int, error) {
-	q := `SELECT service, dirty FROM shipping_state WHERE dirty > 0`
+	q := `SELECT service, dirty, recompute, last_finished, last_id, unknown_ancestry, unknown_commit FROM shipping_state WHERE dirty > 0`
 	var args []any
 	if len(services) > 0 {
-		q += ` AND service IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(services)), ", ") + `)`
-		for _, s := range services {
-			args = append(args, s)
-		}
+		list, a := inList(services)
+		q += ` AND service IN ` + list
+		args = a
 	}
 	rows, err := db.read.QueryContext(ctx, db.q(q), args...)
 	if err != nil {
 		return 0, fmt.Errorf("find stale services: %w", err)
 	}
-	stale := map[string]int64{}
+	stale := map[string]shipState{}
 	for rows.Next() {
 		var s string
-		var gen int64
-		if err := rows.Scan(&s, &gen); err != nil {
+		st, err := scanShipState(rows, &s)
+		if err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("find stale services: %w", err)
 		}
-		stale[s] = gen
+		stale[s] = st
 	}
 	if err := rows.Close(); err != nil {
 		return 0, fmt.Errorf("find stale services: %w", err)
 	}
-	for s, gen := range stale {
-		if err := db.ship(ctx, s, gen); err != nil {
+	for _, s := range slices.Sorted(maps.Keys(stale)) {
+		st := stale[s]
+		if st.recompute || st.last == nil {
+			err = db.ship(ctx, s, st.gen)
+		} else {
+			err = db.shipNew(ctx, s, st)
+		}
+		if err != nil {
 			return 0, err
 		}
 	}
 	return len(stale), nil
 }
 
-// ship recomputes one service's shipments. The inputs are read outside the
-// write transaction, so a refresh of a large history does not hold the
-// writer (SQLite has one) while it reads and computes; the write applies
-// only the difference to what is stored, and only if the inputs did not
-// change meanwhile (the generation is still gen). Otherwise the service
-// stays stale and the next refresh starts over.
+// RecomputeShipments recomputes the shipments of services from their whole
+// history (every service's when services is empty), as the first refresh
+// of a service does, and returns how many it recomputed. Refreshes do this
+// on their own when they must; it is there to check that continuing gives
+// what recomputing gives, and for an operator who doubts a figure.
+func (db *DB) RecomputeShipments(ctx context.Context, services ...string) (int, error) {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if len(services) == 0 {
+			var err error
+			if services, err = stringsOf(ctx, tx, `SELECT service FROM shipping_state`); err != nil {
+				return fmt.Errorf("list services: %w", err)
+			}
+		}
+		in := newShipInputs()
+		for _, s := range services {
+			in.recompute[s] = true
+		}
+		return db.mark(ctx, tx, in)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("recompute shipments: %w", err)
+	}
+	return db.RefreshShipments(ctx, services...)
+}
+
+func scanShipState(s interface{ Scan(...any) error }, service *string) (shipState, error) {
+	var st shipState
+	var recompute int
+	var lastFinished sql.NullInt64
+	var lastID string
+	dest := []any{&st.gen, &recompute, &lastFinished, &lastID, &st.unknownAncestry, &st.unknownCommit}
+	if service != nil {
+		dest = append([]any{service}, dest...)
+	}
+	if err := s.Scan(dest...); err != nil {
+		return st, err
+	}
+	st.recompute = recompute != 0
+	if lastFinished.Valid {
+		st.last = &deploymentMark{lastFinished.Int64, lastID}
+	}
+	return st, nil
+}
+
+// lockShipState reads a service's state inside the refresh's write
+// transaction, locking its row on PostgreSQL so that no batch marks the
+// service stale between this check and the refresh's commit (SQLite has
+// one writer): the refresh then writes only if its inputs are still those
+// it read (the generation is still gen).
+func (db *DB) lockShipState(ctx context.Context, tx *sql.Tx, service string) (shipState, error) {
+	q := `SELECT dirty, recompute, last_finished, last_id, unknown_ancestry, unknown_commit FROM shipping_state WHERE service = ?`
+	if db.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	st, err := scanShipState(tx.QueryRowContext(ctx, db.q(q), service), nil)
+	if err != nil {
+		return st, fmt.Errorf("read state of %s: %w", service, err)
+	}
+	return st, nil
+}
+
+// serviceInputs are the configuration a service's walk reads.
+type serviceInputs struct {
+	base, prefixes, repositories []string
+}
+
+func (db *DB) serviceInputs(ctx context.Context, service string) (serviceInputs, error) {
+	var in serviceInputs
+	var base, prefixList, repoList string
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT base, paths, repositories FROM services WHERE name = ?`), service).Scan(&base, &prefixList, &repoList)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return in, fmt.Errorf("read service %s: %w", service, err)
+	}
+	in.base, in.repositories = strings.Fields(base), strings.Fields(repoList)
+	if prefixList != "" {
+		in.prefixes = strings.Split(prefixList, "\n")
+	}
+	return in, nil
+}
+
+// walkResult is what a refresh writes, gathered over a service's
+// repositories.
+type walkResult struct {
+	// shipped is the assignment, grouped by deployment.
+	shipped map[delivery.DeploymentKey][]shipment
+	// covered are the commits covered without being shipped, and missing
+	// the shas the walks needed and did not find, as (repository, sha).
+	covered, missing               [][2]string
+	unknownAncestry, unknownCommit []string
+}
+
+// add records one repository's walk: the deployments' changes that touch
+// the service's paths are shipped, and the others covered.
+func (w *walkResult) add(repo string, shipping delivery.Shipping, graph commitGraph, finished map[delivery.DeploymentKey]int64, prefixes []string) {
+	for _, sha := range shipping.Missing {
+		w.missing = append(w.missing, [2]string{repo, sha})
+	}
+	for _, sha := range shipping.Covered {
+		w.covered = append(w.covered, [2]string{repo, sha})
+	}
+	for _, k := range shipping.UnknownAncestry {
+		w.unknownAncestry = append(w.unknownAncestry, k.Environment+"/"+k.ID)
+	}
+	for _, k := range shipping.UnknownCommit {
+		w.unknownCommit = append(w.unknownCommit, k.Environment+"/"+k.ID)
+	}
+	// The walk runs over the whole graph, so which deployment first
+	// contains a commit stays exact; a monorepo service then keeps only
+	// the shipped changes that touch its paths (or whose paths are
+	// unknown), and the others are covered all the same.
+	for key, shas := range shipping.Changes {
+		for _, sha := range shas {
+			c := graph.info[sha]
+			if !delivery.Touches(c.paths, prefixes) {
+				w.covered = append(w.covered, [2]string{repo, sha})
+				continue
+			}
+			w.shipped[key] = append(w.shipped[key], shipment{repo, sha, c.commitTime, finished[key], c.incident})
+		}
+	}
+}
+
+// finishTimes maps deployments to their finish time as shipments store it.
+func finishTimes(ds []delivery.Deployment) map[delivery.DeploymentKey]int64 {
+	finished := make(map[delivery.DeploymentKey]int64, len(ds))
+	for _, d := range ds {
+		finished[d.Key()] = d.FinishedAt.UnixMicro()
+	}
+	return finished
+}
+
+// lastCounted is the last of ds in the order shipments are assigned in,
+// among those counted; nil when none is.
+func lastCounted(ds []delivery.Deployment, after *deploymentMark) *deploymentMark {
+	last := after
+	for _, d := range ds {
+		if !counted(d) {
+			continue
+		}
+		m := deploymentMark{d.FinishedAt.UnixMicro(), d.ID}
+		if last == nil || last.before(m) {
+			last = &m
+		}
+	}
+	return last
+}
+
+// ship recomputes one service's shipments from its whole history. The
+// inputs are read outside the write transaction, so a refresh of a large
+// history does not hold the writer (SQLite has one) while it reads and
+// computes; the write applies only the difference to what is stored, and
+// only if the inputs did not change meanwhile (the generation is still
+// gen). Otherwise the service stays stale and the next refresh starts over.
 func (db *DB) ship(ctx context.Context, service string, gen int64) error {
-	deployments, err := db.successfulDeployments(ctx, db.read, service)
+	deployments, err := db.successfulDeployments(ctx, db.read, service, nil)
 	if err != nil {
 		return err
 	}
-	var base, prefixList, repoList string
-	err = db.read.QueryRowContext(ctx, db.q(`SELECT base, paths, repositories FROM services WHERE name = ?`), service).Scan(&base, &prefixList, &repoList)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read service %s: %w", service, err)
-	}
-	var prefixes []string
-	if prefixList != "" {
-		prefixes = strings.Split(prefixList, "\n")
+	cfg, err := db.serviceInputs(ctx, service)
+	if err != nil {
+		return err
 	}
 	graphs := map[string]commitGraph{}
 	graphOf := func(repo string) (commitGraph, error) {
 		if g, ok := graphs[repo]; ok {
 			return g, nil
 		}
-		g, err := db.graph(ctx, db.read, repo, len(prefixes) > 0)
+		g, err := db.graph(ctx, db.read, repo, len(cfg.prefixes) > 0)
 		graphs[repo] = g
 		return g, err
 	}
-	unknown, err := homeDeployments(deployments, service, strings.Fields(repoList), graphOf)
+	unknown, err := homeDeployments(deployments, service, cfg.repositories, func(repo, sha string) (bool, error) {
+		g, err := graphOf(repo)
+		_, ok := g.info[sha]
+		return ok, err
+	})
 	if err != nil {
 		return err
 	}
@@ -98,42 +269,17 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 	for _, d := range deployments {
 		byRepo[d.Repository] = append(byRepo[d.Repository], d)
 	}
-	// The new assignment, grouped by deployment.
-	want := map[delivery.DeploymentKey][]shipment{}
-	missing := 0
-	var unknownAncestry, unknownCommit []string
-	for repo, ds := range byRepo {
+	w := walkResult{shipped: map[delivery.DeploymentKey][]shipment{}}
+	finished := finishTimes(deployments)
+	for _, repo := range slices.Sorted(maps.Keys(byRepo)) {
 		graph, err := graphOf(repo)
 		if err != nil {
 			return err
 		}
 		delete(graphs, repo) // read once: free it before the next repository's
-		shipping := delivery.ShipGraph(graph.reachable, ds, strings.Fields(base))
-		missing += len(shipping.Missing)
-		for _, k := range shipping.UnknownAncestry {
-			unknownAncestry = append(unknownAncestry, k.Environment+"/"+k.ID)
-		}
-		for _, k := range shipping.UnknownCommit {
-			unknownCommit = append(unknownCommit, k.Environment+"/"+k.ID)
-		}
-		finished := make(map[delivery.DeploymentKey]int64, len(ds))
-		for _, d := range ds {
-			finished[d.Key()] = d.FinishedAt.UnixMicro()
-		}
-		// The walk runs over the whole graph, so which deployment first
-		// contains a commit stays exact; a monorepo service then keeps only
-		// the shipped changes that touch its paths (or whose paths are
-		// unknown).
-		for key, shas := range shipping.Changes {
-			for _, sha := range shas {
-				c := graph.info[sha]
-				if !delivery.Touches(c.paths, prefixes) {
-					continue
-				}
-				want[key] = append(want[key], shipment{repo, sha, c.commitTime, finished[key], c.incident})
-			}
-		}
+		w.add(repo, delivery.ShipGraph(graph.reachable, byRepo[repo], cfg.base), graph, finished, cfg.prefixes)
 	}
+	want := w.shipped
 	digests := make(map[delivery.DeploymentKey]string, len(want))
 	for k, rows := range want {
 		digests[k] = digestShipments(rows)
@@ -169,17 +315,17 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 
 	written := 0
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		var current int64
-		if err := tx.QueryRowContext(ctx, db.q(`SELECT dirty FROM shipping_state WHERE service = ?`), service).Scan(&current); err != nil {
-			return fmt.Errorf("read state of %s: %w", service, err)
+		st, err := db.lockShipState(ctx, tx, service)
+		if err != nil {
+			return err
 		}
-		if current != gen {
+		if st.gen != gen {
 			return nil // new events arrived while computing: leave it stale
 		}
 		// Clear every changed deployment first: a change that moved from one
 		// deployment to another must be gone from the first before it is
 		// written under the second.
-		for k := range changed {
+		for _, k := range sortedKeys(changed) {
 			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM shipments WHERE service = ? AND environment = ? AND deployment_id = ?`), k.Service, k.Environment, k.ID); err != nil {
 				return fmt.Errorf("clear shipments of %s: %w", k, err)
 			}
@@ -187,52 +333,20 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 				return fmt.Errorf("clear summary of %s: %w", k, err)
 			}
 		}
-		const cols = 8
-		args := make([]any, 0, 500*cols)
-		flush := func() error {
-			if len(args) == 0 {
-				return nil
-			}
-			_, err := tx.ExecContext(ctx, db.q(`INSERT INTO shipments (service, environment, deployment_id, repository, sha, commit_time, finished_at, incident) VALUES `+
-				placeholders(len(args)/cols, cols)), args...)
-			args = args[:0]
-			if err != nil {
-				return fmt.Errorf("write shipments of %s: %w", service, err)
-			}
-			return nil
-		}
-		for k := range changed {
-			rows := want[k]
-			if len(rows) == 0 {
-				continue // the deployment ships nothing any more
-			}
-			for _, r := range rows {
-				args = append(args, service, k.Environment, k.ID, r.repository, r.sha, r.commitTime, r.finishedAt, r.incident)
-				if len(args) >= 500*cols {
-					if err := flush(); err != nil {
-						return err
-					}
-				}
-			}
-			if err := db.writeSummary(ctx, tx, k, rows, digests[k]); err != nil {
-				return err
-			}
-			written += len(rows)
-		}
-		if err := flush(); err != nil {
+		if written, err = db.writeShipments(ctx, tx, service, changed, want, digests); err != nil {
 			return err
 		}
-		slices.Sort(unknownAncestry)
-		slices.Sort(unknownCommit)
-		if err := db.writeMissingCommits(ctx, tx, service, unknown); err != nil {
-			return err
+		for _, table := range []string{"shipping_covered", "shipping_missing"} {
+			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM `+table+` WHERE service = ?`), service); err != nil {
+				return fmt.Errorf("clear %s of %s: %w", table, service, err)
+			}
 		}
-		_, err := tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, computed_at = ?, missing = ?, unknown_ancestry = ?, unknown_commit = ? WHERE service = ? AND dirty = ?`),
-			db.Now().UnixMicro(), missing, strings.Join(unknownAncestry, "\n"), strings.Join(unknownCommit, "\n"), service, gen)
-		if err != nil {
-			return fmt.Errorf("mark %s fresh: %w", service, err)
+		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM missing_commits WHERE service = ?`), service); err != nil {
+			return fmt.Errorf("clear unknown commits of %s: %w", service, err)
 		}
-		return nil
+		slices.Sort(w.unknownAncestry)
+		slices.Sort(w.unknownCommit)
+		return db.finishRefresh(ctx, tx, service, gen, w, unknown, lastCounted(deployments, nil))
 	})
 	if err != nil {
 		return err
@@ -244,6 +358,168 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 		if _, err := db.write.ExecContext(ctx, `ANALYZE changes, deployments, shipments, deployment_changes`); err != nil {
 			return fmt.Errorf("analyze after refreshing %s: %w", service, err)
 		}
+	}
+	return nil
+}
+
+// shipNew continues a service's last refresh with the deployments counted
+// since (all finishing after st.last, which ingest ensures: see mark), each
+// walked over the commits read for it up to covered ones. Like ship, it
+// reads outside the write transaction and writes only if the service's
+// state is still the one it continued from.
+func (db *DB) shipNew(ctx context.Context, service string, st shipState) error {
+	deployments, err := db.successfulDeployments(ctx, db.read, service, st.last)
+	if err != nil {
+		return err
+	}
+	cfg, err := db.serviceInputs(ctx, service)
+	if err != nil {
+		return err
+	}
+	unknown, err := homeDeployments(deployments, service, cfg.repositories, func(repo, sha string) (bool, error) {
+		return db.holdsCommit(ctx, repo, sha)
+	})
+	if err != nil {
+		return err
+	}
+	byRepo := map[string][]delivery.Deployment{}
+	for _, d := range deployments {
+		byRepo[d.Repository] = append(byRepo[d.Repository], d)
+	}
+	w := walkResult{shipped: map[delivery.DeploymentKey][]shipment{}}
+	finished := finishTimes(deployments)
+	for _, repo := range slices.Sorted(maps.Keys(byRepo)) {
+		ds := byRepo[repo]
+		starts := make([]string, 0, len(ds))
+		for _, d := range ds {
+			starts = append(starts, d.SHA)
+		}
+		graph, covered, err := db.subgraph(ctx, service, repo, starts, len(cfg.prefixes) > 0)
+		if err != nil {
+			return err
+		}
+		w.add(repo, delivery.ShipAfter(graph.reachable, func(sha string) bool { return covered[sha] }, ds), graph, finished, cfg.prefixes)
+	}
+	digests := make(map[delivery.DeploymentKey]string, len(w.shipped))
+	changed := make(map[delivery.DeploymentKey]bool, len(w.shipped))
+	for k, rows := range w.shipped {
+		digests[k] = digestShipments(rows)
+		changed[k] = true
+	}
+	// The lists of deployments with unknown commits or ancestry go on from
+	// the last refresh's.
+	w.unknownAncestry = mergeLines(st.unknownAncestry, w.unknownAncestry)
+	w.unknownCommit = mergeLines(st.unknownCommit, w.unknownCommit)
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		now, err := db.lockShipState(ctx, tx, service)
+		if err != nil {
+			return err
+		}
+		if now.gen != st.gen || now.recompute || now.last == nil || *now.last != *st.last {
+			return nil // it moved while computing: leave it stale
+		}
+		if _, err := db.writeShipments(ctx, tx, service, changed, w.shipped, digests); err != nil {
+			return err
+		}
+		return db.finishRefresh(ctx, tx, service, st.gen, w, unknown, lastCounted(deployments, st.last))
+	})
+}
+
+// mergeLines adds more to the sorted newline-separated list old.
+func mergeLines(old string, more []string) []string {
+	var out []string
+	if old != "" {
+		out = strings.Split(old, "\n")
+	}
+	out = append(out, more...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func sortedKeys(m map[delivery.DeploymentKey]bool) []delivery.DeploymentKey {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b delivery.DeploymentKey) int { return strings.Compare(a.String(), b.String()) })
+	return keys
+}
+
+// writeShipments writes the shipments and summaries of the deployments in
+// changed (none stored for them now) and returns how many shipments.
+func (db *DB) writeShipments(ctx context.Context, tx *sql.Tx, service string, changed map[delivery.DeploymentKey]bool,
+	want map[delivery.DeploymentKey][]shipment, digests map[delivery.DeploymentKey]string) (int, error) {
+	const cols = 8
+	args := make([]any, 0, 500*cols)
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO shipments (service, environment, deployment_id, repository, sha, commit_time, finished_at, incident) VALUES `+
+			placeholders(len(args)/cols, cols)), args...)
+		args = args[:0]
+		if err != nil {
+			return fmt.Errorf("write shipments of %s: %w", service, err)
+		}
+		return nil
+	}
+	written := 0
+	for _, k := range sortedKeys(changed) {
+		rows := want[k]
+		if len(rows) == 0 {
+			continue // the deployment ships nothing any more
+		}
+		for _, r := range rows {
+			args = append(args, service, k.Environment, k.ID, r.repository, r.sha, r.commitTime, r.finishedAt, r.incident)
+			if len(args) >= 500*cols {
+				if err := flush(); err != nil {
+					return 0, err
+				}
+			}
+		}
+		if err := db.writeSummary(ctx, tx, k, rows, digests[k]); err != nil {
+			return 0, err
+		}
+		written += len(rows)
+	}
+	return written, flush()
+}
+
+// finishRefresh writes what a refresh found besides the shipments (the
+// covered and missing commits, the deployments of unknown commits), and
+// marks the service fresh as of the deployment last counted.
+func (db *DB) finishRefresh(ctx context.Context, tx *sql.Tx, service string, gen int64, w walkResult, unknown []MissingCommit, last *deploymentMark) error {
+	for _, t := range []struct {
+		table string
+		rows  [][2]string
+	}{{"shipping_covered", w.covered}, {"shipping_missing", w.missing}} {
+		const cols = 3
+		for start := 0; start < len(t.rows); start += 500 {
+			part := t.rows[start:min(start+500, len(t.rows))]
+			args := make([]any, 0, len(part)*cols)
+			for _, r := range part {
+				args = append(args, service, r[0], r[1])
+			}
+			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO `+t.table+` (service, repository, sha) VALUES `+placeholders(len(part), cols)+
+				` ON CONFLICT (service, repository, sha) DO NOTHING`), args...); err != nil {
+				return fmt.Errorf("write %s of %s: %w", t.table, service, err)
+			}
+		}
+	}
+	if err := db.writeMissingCommits(ctx, tx, unknown); err != nil {
+		return err
+	}
+	var lastFinished sql.NullInt64
+	var lastID string
+	if last != nil {
+		lastFinished, lastID = sql.NullInt64{Int64: last.finished, Valid: true}, last.id
+	}
+	res, err := tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, recompute = 0, computed_at = ?, last_finished = ?, last_id = ?,
+		missing = (SELECT COUNT(*) FROM shipping_missing WHERE service = ?), unknown_ancestry = ?, unknown_commit = ?
+		WHERE service = ? AND dirty = ?`),
+		db.Now().UnixMicro(), lastFinished, lastID, service, strings.Join(w.unknownAncestry, "\n"), strings.Join(w.unknownCommit, "\n"), service, gen)
+	if err != nil {
+		return fmt.Errorf("mark %s fresh: %w", service, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("mark %s fresh: its state moved under the refresh (%d rows, %v)", service, n, err)
 	}
 	return nil
 }
@@ -281,9 +557,16 @@ func digestShipments(rows []shipment) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-func (db *DB) successfulDeployments(ctx context.Context, q querier, service string) ([]delivery.Deployment, error) {
-	rows, err := q.QueryContext(ctx, db.q(`SELECT `+deploymentColumns+` FROM deployments
-		WHERE service = ? AND environment = ? AND status = ?`), service, delivery.EnvironmentProduction, string(delivery.DeploymentSuccess))
+// successfulDeployments reads the successful production deployments of
+// service: all of them, or those counted after the deployment after.
+func (db *DB) successfulDeployments(ctx context.Context, q querier, service string, after *deploymentMark) ([]delivery.Deployment, error) {
+	query := `SELECT ` + deploymentColumns + ` FROM deployments WHERE service = ? AND environment = ? AND status = ?`
+	args := []any{service, delivery.EnvironmentProduction, string(delivery.DeploymentSuccess)}
+	if after != nil {
+		query += ` AND finished_at >= ?`
+		args = append(args, after.finished)
+	}
+	rows, err := q.QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read deployments of %s: %w", service, err)
 	}
@@ -293,6 +576,9 @@ func (db *DB) successfulDeployments(ctx context.Context, q querier, service stri
 		d, err := scanDeployment(rows)
 		if err != nil {
 			return nil, fmt.Errorf("read deployments of %s: %w", service, err)
+		}
+		if after != nil && (!counted(d) || !after.before(deploymentMark{d.FinishedAt.UnixMicro(), d.ID})) {
+			continue
 		}
 		out = append(out, d)
 	}
@@ -315,30 +601,122 @@ type commitGraph struct {
 // would otherwise cost every refresh a large column.
 func (db *DB) graph(ctx context.Context, q querier, repository string, withPaths bool) (commitGraph, error) {
 	g := commitGraph{reachable: delivery.Graph{Reachable: map[string][]string{}}, info: map[string]commitInfo{}}
+	rows, err := q.QueryContext(ctx, db.q(`SELECT `+graphColumns(withPaths)+` FROM changes WHERE repository = ?`), repository)
+	if err != nil {
+		return g, fmt.Errorf("read commit graph of %s: %w", repository, err)
+	}
+	return g, g.read(rows, repository)
+}
+
+// graphColumns are the columns commitGraph.read reads.
+func graphColumns(withPaths bool) string {
 	pathsColumn := "NULL"
 	if withPaths {
 		pathsColumn = "paths"
 	}
-	rows, err := q.QueryContext(ctx, db.q(`SELECT sha, parents, ancestry, proven_ancestors, commit_time, incident, `+pathsColumn+` FROM changes WHERE repository = ?`), repository)
-	if err != nil {
-		return g, fmt.Errorf("read commit graph of %s: %w", repository, err)
-	}
+	return `sha, parents, ancestry, proven_ancestors, commit_time, incident, ` + pathsColumn
+}
+
+// read adds the commits of rows (graphColumns) to g and closes rows.
+func (g *commitGraph) read(rows *sql.Rows, repository string) error {
 	defer rows.Close()
 	for rows.Next() {
 		var sha, parents, ancestry, proven, incident string
 		var ct int64
 		var pathsJSON sql.NullString
 		if err := rows.Scan(&sha, &parents, &ancestry, &proven, &ct, &incident, &pathsJSON); err != nil {
-			return g, fmt.Errorf("read commit graph of %s: %w", repository, err)
+			return fmt.Errorf("read commit graph of %s: %w", repository, err)
 		}
 		paths, err := decodePaths(pathsJSON)
 		if err != nil {
-			return g, fmt.Errorf("read commit graph of %s: %s: %w", repository, sha, err)
+			return fmt.Errorf("read commit graph of %s: %s: %w", repository, sha, err)
 		}
 		g.reachable.Add(sha, delivery.Ancestry(ancestry), strings.Fields(parents), strings.Fields(proven))
 		g.info[sha] = commitInfo{commitTime: ct, incident: incident, paths: paths}
 	}
-	return g, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read commit graph of %s: %w", repository, err)
+	}
+	return nil
+}
+
+// subgraph reads, for a refresh that continues, the part of a repository's
+// commit graph a walk from starts needs: the commits reachable from them up
+// to those the service already covered, read a generation of parents at a
+// time, and which of the shas met are covered. The starting commits are
+// read even when covered: whether their ancestry is known is a fact of the
+// deployment of each. The cost is that of the new commits and the covered
+// ones bordering them.
+func (db *DB) subgraph(ctx context.Context, service, repository string, starts []string, withPaths bool) (commitGraph, map[string]bool, error) {
+	g := commitGraph{reachable: delivery.Graph{Reachable: map[string][]string{}}, info: map[string]commitInfo{}}
+	covered := map[string]bool{}
+	seen := map[string]bool{}
+	var frontier []string
+	for _, s := range starts {
+		if !seen[s] {
+			seen[s] = true
+			frontier = append(frontier, s)
+		}
+	}
+	for first := true; len(frontier) > 0; first = false {
+		var read []string
+		for start := 0; start < len(frontier); start += 500 {
+			part := frontier[start:min(start+500, len(frontier))]
+			list, args := inList(part)
+			of, err := stringsOf(ctx, db.read, db.q(`SELECT sha FROM shipments WHERE service = ? AND repository = ? AND sha IN `+list+`
+				UNION ALL SELECT sha FROM shipping_covered WHERE service = ? AND repository = ? AND sha IN `+list),
+				append(append([]any{service, repository}, args...), append([]any{service, repository}, args...)...)...)
+			if err != nil {
+				return g, nil, fmt.Errorf("read covered commits of %s: %w", service, err)
+			}
+			for _, sha := range of {
+				covered[sha] = true
+			}
+		}
+		for _, sha := range frontier {
+			if first || !covered[sha] {
+				read = append(read, sha)
+			}
+		}
+		for start := 0; start < len(read); start += 500 {
+			list, args := inList(read[start:min(start+500, len(read))])
+			rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+graphColumns(withPaths)+` FROM changes WHERE repository = ? AND sha IN `+list),
+				append([]any{repository}, args...)...)
+			if err != nil {
+				return g, nil, fmt.Errorf("read commits of %s: %w", repository, err)
+			}
+			if err := g.read(rows, repository); err != nil {
+				return g, nil, err
+			}
+		}
+		var next []string
+		for _, sha := range read {
+			if covered[sha] {
+				continue
+			}
+			for _, p := range g.reachable.Reachable[sha] {
+				if !seen[p] {
+					seen[p] = true
+					next = append(next, p)
+				}
+			}
+		}
+		frontier = next
+	}
+	return g, covered, nil
+}
+
+// holdsCommit reports whether Stride was told of commit sha of repository.
+func (db *DB) holdsCommit(ctx context.Context, repository, sha string) (bool, error) {
+	var one int
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT 1 FROM changes WHERE repository = ? AND sha = ?`), repository, sha).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read change %s of %s: %w", sha, repository, err)
+	}
+	return true, nil
 }
 
 // writeSummary writes a deployment's summary row: the commit times of its
