@@ -120,30 +120,22 @@ func homeDeployments(deployments []delivery.Deployment, service string, configur
 	var unknown []MissingCommit
 	for i := range deployments {
 		d := &deployments[i]
-		defaulted := d.Repository == service && len(configured) > 0 && !slices.Contains(configured, d.Repository)
-		if defaulted {
-			for _, repo := range configured {
-				ok, err := holds(repo, d.SHA)
-				if err != nil {
-					return nil, err
-				}
-				if ok {
-					d.Repository = repo
-					defaulted = false
-					break
-				}
-			}
-		}
-		if defaulted {
-			unknown = append(unknown, MissingCommit{Deployment: d.Key(), Repository: d.Repository, SHA: d.SHA, Configured: configured})
+		if d.Repository != service || len(configured) == 0 || slices.Contains(configured, d.Repository) {
 			continue
 		}
-		ok, err := holds(d.Repository, d.SHA)
-		if err != nil {
-			return nil, err
+		found := false
+		for _, repo := range configured {
+			ok, err := holds(repo, d.SHA)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				d.Repository, found = repo, true
+				break
+			}
 		}
-		if !ok {
-			unknown = append(unknown, MissingCommit{Deployment: d.Key(), Repository: d.Repository, SHA: d.SHA})
+		if !found {
+			unknown = append(unknown, MissingCommit{Deployment: d.Key(), Repository: d.Repository, SHA: d.SHA, Configured: configured})
 		}
 	}
 	return unknown, nil

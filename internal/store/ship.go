@@ -72,13 +72,34 @@ func (db *DB) RefreshShipments(ctx context.Context, services ...string) (int, er
 	if err := rows.Close(); err != nil {
 		return 0, fmt.Errorf("find stale services: %w", err)
 	}
+	// Services that recompute are written one at a time, each in its own
+	// transaction: a large one must not hold the writer for the others.
+	// Those that continue write little each, and all in one transaction, so
+	// a page that refreshes 500 services after a release each commits once.
+	var continued []continuation
 	for _, s := range slices.Sorted(maps.Keys(stale)) {
 		st := stale[s]
 		if st.recompute || st.last == nil {
-			err = db.ship(ctx, s, st.gen)
-		} else {
-			err = db.shipNew(ctx, s, st)
+			if err := db.ship(ctx, s, st.gen); err != nil {
+				return 0, err
+			}
+			continue
 		}
+		c, err := db.continueShipping(ctx, s, st)
+		if err != nil {
+			return 0, err
+		}
+		continued = append(continued, c)
+	}
+	if len(continued) > 0 {
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			for _, c := range continued {
+				if err := db.writeContinuation(ctx, tx, c); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		if err != nil {
 			return 0, err
 		}
@@ -265,18 +286,16 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 	if err != nil {
 		return err
 	}
-	byRepo := map[string][]delivery.Deployment{}
-	for _, d := range deployments {
-		byRepo[d.Repository] = append(byRepo[d.Repository], d)
-	}
 	w := walkResult{shipped: map[delivery.DeploymentKey][]shipment{}}
 	finished := finishTimes(deployments)
+	byRepo := byRepository(deployments)
 	for _, repo := range slices.Sorted(maps.Keys(byRepo)) {
 		graph, err := graphOf(repo)
 		if err != nil {
 			return err
 		}
 		delete(graphs, repo) // read once: free it before the next repository's
+		unknown = unknownCommits(unknown, byRepo[repo], graph)
 		w.add(repo, delivery.ShipGraph(graph.reachable, byRepo[repo], cfg.base), graph, finished, cfg.prefixes)
 	}
 	want := w.shipped
@@ -362,32 +381,43 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 	return nil
 }
 
-// shipNew continues a service's last refresh with the deployments counted
-// since (all finishing after st.last, which ingest ensures: see mark), each
-// walked over the commits read for it up to covered ones. Like ship, it
-// reads outside the write transaction and writes only if the service's
-// state is still the one it continued from.
-func (db *DB) shipNew(ctx context.Context, service string, st shipState) error {
+// continuation is what a refresh that continues writes for one service.
+type continuation struct {
+	service string
+	from    shipState
+	walk    walkResult
+	unknown []MissingCommit
+	changed map[delivery.DeploymentKey]bool
+	digests map[delivery.DeploymentKey]string
+	last    *deploymentMark
+}
+
+// continueShipping continues a service's last refresh with the deployments
+// counted since (all finishing after st.last, which ingest ensures: see
+// mark), each walked over the commits read for it up to covered ones. Like
+// ship, it reads outside the write transaction; writeContinuation writes
+// only if the service's state is still the one it continued from.
+func (db *DB) continueShipping(ctx context.Context, service string, st shipState) (continuation, error) {
+	c := continuation{service: service, from: st, last: st.last, walk: walkResult{shipped: map[delivery.DeploymentKey][]shipment{}}}
 	deployments, err := db.successfulDeployments(ctx, db.read, service, st.last)
-	if err != nil {
-		return err
+	if err != nil || len(deployments) == 0 {
+		// Only commits arrived: nothing ships until a deployment does.
+		c.walk.unknownAncestry, c.walk.unknownCommit = mergeLines(st.unknownAncestry, nil), mergeLines(st.unknownCommit, nil)
+		return c, err
 	}
 	cfg, err := db.serviceInputs(ctx, service)
 	if err != nil {
-		return err
+		return c, err
 	}
-	unknown, err := homeDeployments(deployments, service, cfg.repositories, func(repo, sha string) (bool, error) {
+	c.unknown, err = homeDeployments(deployments, service, cfg.repositories, func(repo, sha string) (bool, error) {
 		return db.holdsCommit(ctx, repo, sha)
 	})
 	if err != nil {
-		return err
+		return c, err
 	}
-	byRepo := map[string][]delivery.Deployment{}
-	for _, d := range deployments {
-		byRepo[d.Repository] = append(byRepo[d.Repository], d)
-	}
-	w := walkResult{shipped: map[delivery.DeploymentKey][]shipment{}}
+	w := &c.walk
 	finished := finishTimes(deployments)
+	byRepo := byRepository(deployments)
 	for _, repo := range slices.Sorted(maps.Keys(byRepo)) {
 		ds := byRepo[repo]
 		starts := make([]string, 0, len(ds))
@@ -396,33 +426,66 @@ func (db *DB) shipNew(ctx context.Context, service string, st shipState) error {
 		}
 		graph, covered, err := db.subgraph(ctx, service, repo, starts, len(cfg.prefixes) > 0)
 		if err != nil {
-			return err
+			return c, err
 		}
+		c.unknown = unknownCommits(c.unknown, ds, graph)
 		w.add(repo, delivery.ShipAfter(graph.reachable, func(sha string) bool { return covered[sha] }, ds), graph, finished, cfg.prefixes)
 	}
-	digests := make(map[delivery.DeploymentKey]string, len(w.shipped))
-	changed := make(map[delivery.DeploymentKey]bool, len(w.shipped))
+	c.digests = make(map[delivery.DeploymentKey]string, len(w.shipped))
+	c.changed = make(map[delivery.DeploymentKey]bool, len(w.shipped))
 	for k, rows := range w.shipped {
-		digests[k] = digestShipments(rows)
-		changed[k] = true
+		c.digests[k] = digestShipments(rows)
+		c.changed[k] = true
 	}
 	// The lists of deployments with unknown commits or ancestry go on from
 	// the last refresh's.
 	w.unknownAncestry = mergeLines(st.unknownAncestry, w.unknownAncestry)
 	w.unknownCommit = mergeLines(st.unknownCommit, w.unknownCommit)
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		now, err := db.lockShipState(ctx, tx, service)
-		if err != nil {
-			return err
+	c.last = lastCounted(deployments, st.last)
+	return c, nil
+}
+
+// writeContinuation writes c inside tx, unless the service's state moved
+// since c read it: then the service stays stale for the next refresh.
+func (db *DB) writeContinuation(ctx context.Context, tx *sql.Tx, c continuation) error {
+	now, err := db.lockShipState(ctx, tx, c.service)
+	if err != nil {
+		return err
+	}
+	if now.gen != c.from.gen || now.recompute || now.last == nil || *now.last != *c.from.last {
+		return nil
+	}
+	if _, err := db.writeShipments(ctx, tx, c.service, c.changed, c.walk.shipped, c.digests); err != nil {
+		return err
+	}
+	return db.finishRefresh(ctx, tx, c.service, c.from.gen, c.walk, c.unknown, c.last)
+}
+
+// byRepository groups deployments by repository.
+func byRepository(ds []delivery.Deployment) map[string][]delivery.Deployment {
+	out := map[string][]delivery.Deployment{}
+	for _, d := range ds {
+		out[d.Repository] = append(out[d.Repository], d)
+	}
+	return out
+}
+
+// unknownCommits adds to unknown the deployments of ds whose commit graph
+// does not hold. Those already there (a deployment naming no repository
+// that none of its service's holds) are still walked, as every counted
+// deployment is: the walk needs the commit (it is missing) and the
+// deployment's place in the order.
+func unknownCommits(unknown []MissingCommit, ds []delivery.Deployment, graph commitGraph) []MissingCommit {
+	listed := make(map[delivery.DeploymentKey]bool, len(unknown))
+	for _, m := range unknown {
+		listed[m.Deployment] = true
+	}
+	for _, d := range ds {
+		if _, ok := graph.info[d.SHA]; !ok && !listed[d.Key()] {
+			unknown = append(unknown, MissingCommit{Deployment: d.Key(), Repository: d.Repository, SHA: d.SHA})
 		}
-		if now.gen != st.gen || now.recompute || now.last == nil || *now.last != *st.last {
-			return nil // it moved while computing: leave it stale
-		}
-		if _, err := db.writeShipments(ctx, tx, service, changed, w.shipped, digests); err != nil {
-			return err
-		}
-		return db.finishRefresh(ctx, tx, service, st.gen, w, unknown, lastCounted(deployments, st.last))
-	})
+	}
+	return unknown
 }
 
 // mergeLines adds more to the sorted newline-separated list old.
@@ -605,10 +668,10 @@ func (db *DB) graph(ctx context.Context, q querier, repository string, withPaths
 	if err != nil {
 		return g, fmt.Errorf("read commit graph of %s: %w", repository, err)
 	}
-	return g, g.read(rows, repository)
+	return g, g.read(rows, repository, nil)
 }
 
-// graphColumns are the columns commitGraph.read reads.
+// graphColumns are the columns commitGraph.read reads, of changes.
 func graphColumns(withPaths bool) string {
 	pathsColumn := "NULL"
 	if withPaths {
@@ -617,15 +680,25 @@ func graphColumns(withPaths bool) string {
 	return `sha, parents, ancestry, proven_ancestors, commit_time, incident, ` + pathsColumn
 }
 
-// read adds the commits of rows (graphColumns) to g and closes rows.
-func (g *commitGraph) read(rows *sql.Rows, repository string) error {
+// read adds the commits of rows (graphColumns) to g and closes rows. When
+// covered is not nil, each row ends with whether the commit is covered
+// (1 or 0), which read records there.
+func (g *commitGraph) read(rows *sql.Rows, repository string, covered map[string]bool) error {
 	defer rows.Close()
 	for rows.Next() {
 		var sha, parents, ancestry, proven, incident string
 		var ct int64
 		var pathsJSON sql.NullString
-		if err := rows.Scan(&sha, &parents, &ancestry, &proven, &ct, &incident, &pathsJSON); err != nil {
+		var isCovered int
+		dest := []any{&sha, &parents, &ancestry, &proven, &ct, &incident, &pathsJSON}
+		if covered != nil {
+			dest = append(dest, &isCovered)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("read commit graph of %s: %w", repository, err)
+		}
+		if isCovered == 1 {
+			covered[sha] = true
 		}
 		paths, err := decodePaths(pathsJSON)
 		if err != nil {
@@ -643,10 +716,8 @@ func (g *commitGraph) read(rows *sql.Rows, repository string) error {
 // subgraph reads, for a refresh that continues, the part of a repository's
 // commit graph a walk from starts needs: the commits reachable from them up
 // to those the service already covered, read a generation of parents at a
-// time, and which of the shas met are covered. The starting commits are
-// read even when covered: whether their ancestry is known is a fact of the
-// deployment of each. The cost is that of the new commits and the covered
-// ones bordering them.
+// time, each with whether it is covered. The cost is that of the new
+// commits and the covered ones bordering them.
 func (db *DB) subgraph(ctx context.Context, service, repository string, starts []string, withPaths bool) (commitGraph, map[string]bool, error) {
 	g := commitGraph{reachable: delivery.Graph{Reachable: map[string][]string{}}, info: map[string]commitInfo{}}
 	covered := map[string]bool{}
@@ -658,39 +729,22 @@ func (db *DB) subgraph(ctx context.Context, service, repository string, starts [
 			frontier = append(frontier, s)
 		}
 	}
-	for first := true; len(frontier) > 0; first = false {
-		var read []string
+	for len(frontier) > 0 {
 		for start := 0; start < len(frontier); start += 500 {
-			part := frontier[start:min(start+500, len(frontier))]
-			list, args := inList(part)
-			of, err := stringsOf(ctx, db.read, db.q(`SELECT sha FROM shipments WHERE service = ? AND repository = ? AND sha IN `+list+`
-				UNION ALL SELECT sha FROM shipping_covered WHERE service = ? AND repository = ? AND sha IN `+list),
-				append(append([]any{service, repository}, args...), append([]any{service, repository}, args...)...)...)
-			if err != nil {
-				return g, nil, fmt.Errorf("read covered commits of %s: %w", service, err)
-			}
-			for _, sha := range of {
-				covered[sha] = true
-			}
-		}
-		for _, sha := range frontier {
-			if first || !covered[sha] {
-				read = append(read, sha)
-			}
-		}
-		for start := 0; start < len(read); start += 500 {
-			list, args := inList(read[start:min(start+500, len(read))])
-			rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+graphColumns(withPaths)+` FROM changes WHERE repository = ? AND sha IN `+list),
-				append([]any{repository}, args...)...)
+			list, args := inList(frontier[start:min(start+500, len(frontier))])
+			rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+graphColumns(withPaths)+`,
+				CASE WHEN EXISTS (SELECT 1 FROM shipments s WHERE s.service = ? AND s.repository = c.repository AND s.sha = c.sha)
+					OR EXISTS (SELECT 1 FROM shipping_covered v WHERE v.service = ? AND v.repository = c.repository AND v.sha = c.sha) THEN 1 ELSE 0 END
+				FROM changes c WHERE c.repository = ? AND c.sha IN `+list), append([]any{service, service, repository}, args...)...)
 			if err != nil {
 				return g, nil, fmt.Errorf("read commits of %s: %w", repository, err)
 			}
-			if err := g.read(rows, repository); err != nil {
+			if err := g.read(rows, repository, covered); err != nil {
 				return g, nil, err
 			}
 		}
 		var next []string
-		for _, sha := range read {
+		for _, sha := range frontier {
 			if covered[sha] {
 				continue
 			}
