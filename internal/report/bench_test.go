@@ -4,9 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -222,9 +226,8 @@ func BenchmarkDORAReport(b *testing.B) {
 // history and a successful production deployment of it, as a new release
 // does: three hours after its commit, as history's, so it finishes after
 // every deployment before it. round numbers them.
-func appendDeployment(b *testing.B, db *store.DB, round int) {
+func appendDeployment(b *testing.B, db *store.DB, changes, round int) {
 	b.Helper()
-	const changes = 200_000
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	i := changes + round
 	at := t0.Add(time.Duration(i) * 5 * time.Minute)
@@ -243,11 +246,24 @@ func appendDeployment(b *testing.B, db *store.DB, round int) {
 // new deployment (which refreshes the service's shipments before reading,
 // as serve does) against the warm report that follows it: x-warm is the
 // first report's time over the warm one's. 10,000 deployments and 200,000
-// changes on SQLite.
+// changes on SQLite, or STRIDE_BENCH_CHANGES changes (a deployment every
+// 20). first-heap-MB and warm-heap-MB are the largest heap each report
+// grew while it ran: bounded by the period read, they do not grow with
+// the history.
 func BenchmarkFirstReportAfterDeployment(b *testing.B) {
+	changes := 200_000
+	if v := os.Getenv("STRIDE_BENCH_CHANGES"); v != "" {
+		var err error
+		if changes, err = strconv.Atoi(v); err != nil {
+			b.Fatalf("STRIDE_BENCH_CHANGES: %v", err)
+		}
+	}
 	db := storetest.SQLite(b)
-	period := history(b, db, 10_000, 200_000)
+	period := history(b, db, changes/20, changes)
 	period.To = period.To.Add(30 * 24 * time.Hour)
+	// The report's period: the last 30 days of the history, as the
+	// dashboard's default, so what it reads does not grow with the history.
+	period.From = period.To.Add(-60 * 24 * time.Hour)
 	ctx := context.Background()
 	reader := &report.Reader{Store: db, Fresh: storetest.Fresh(db)}
 	read := func() {
@@ -260,19 +276,61 @@ func BenchmarkFirstReportAfterDeployment(b *testing.B) {
 		}
 	}
 	var p pair
+	var firstHeap, warmHeap uint64
 	round := 0
 	for b.Loop() {
 		b.StopTimer()
-		appendDeployment(b, db, round)
+		appendDeployment(b, db, changes, round)
 		round++
 		b.StartTimer()
-		p.time(&p.measured, read)
+		p.time(&p.measured, func() { firstHeap = max(firstHeap, peakHeap(read)) })
 		b.StopTimer()
-		p.time(&p.reference, read)
+		p.time(&p.reference, func() { warmHeap = max(warmHeap, peakHeap(read)) })
 		b.StartTimer()
 		p.rounds++
 	}
 	p.report(b, "warm")
+	b.ReportMetric(float64(firstHeap)/(1<<20), "first-heap-MB")
+	b.ReportMetric(float64(warmHeap)/(1<<20), "warm-heap-MB")
+}
+
+// peakHeap runs fn and returns by how much the heap grew at most while it
+// ran (live and not yet collected objects, sampled every millisecond).
+func peakHeap(fn func()) uint64 {
+	runtime.GC()
+	heap := func() uint64 {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	base := heap()
+	var peak atomic.Uint64
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if v := heap(); v > peak.Load() {
+					peak.Store(v)
+				}
+			}
+		}
+	}()
+	fn()
+	if v := heap(); v > peak.Load() {
+		peak.Store(v)
+	}
+	close(done)
+	<-stopped
+	if peak.Load() < base {
+		return 0
+	}
+	return peak.Load() - base
 }
 
 // BenchmarkRefreshShipments refreshes the shipments of history's service
@@ -295,7 +353,7 @@ func BenchmarkRefreshShipments(b *testing.B) {
 	round := 0
 	for b.Loop() {
 		b.StopTimer()
-		appendDeployment(b, db, round)
+		appendDeployment(b, db, 200_000, round)
 		// A service of its own holding only the same commit and deployment.
 		only := fmt.Sprint("only", round)
 		sha := fmt.Sprintf("c%d", 200_000+round)
