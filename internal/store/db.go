@@ -46,6 +46,8 @@ type DB struct {
 	file string
 	// group commits concurrent SQLite writes together (see committer).
 	group committer
+	// stmts keeps the fixed write statements prepared on SQLite.
+	stmts statements
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -205,7 +207,7 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Close closes the database.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	err := errors.Join(db.stmts.close(), db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
@@ -274,6 +276,9 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	// Once the transaction has given the connection back, prepare the
+	// statements it ran unprepared (see statements).
+	defer db.prepareWanted(context.WithoutCancel(ctx))
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

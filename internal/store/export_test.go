@@ -61,3 +61,11 @@ func (db *DB) GroupForTest() (pending, largest int) {
 	defer db.group.mu.Unlock()
 	return len(db.group.pending), db.group.largest
 }
+
+// PreparedForTest reports how many statements the write connection keeps
+// prepared (see statements).
+func (db *DB) PreparedForTest() int {
+	db.stmts.mu.Lock()
+	defer db.stmts.mu.Unlock()
+	return len(db.stmts.prepared)
+}

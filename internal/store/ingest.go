@@ -104,14 +104,16 @@ func (db *DB) recordKeys(ctx context.Context, tx *sql.Tx, events []delivery.Even
 	slices.SortFunc(sorted, func(a, b delivery.Event) int { return strings.Compare(a.Key, b.Key) })
 	inserted := make(map[string]bool, len(unique))
 	const cols = 6
-	for start := 0; start < len(sorted); start += 1000 {
-		chunk := sorted[start:min(start+1000, len(sorted))]
+	start := 0
+	for _, size := range db.rowChunks(len(sorted), 1000) {
+		chunk := sorted[start : start+size]
+		start += size
 		args := make([]any, 0, len(chunk)*cols)
 		for _, e := range chunk {
 			args = append(args, e.Key, string(e.Kind), e.Source, now, e.EntityKey(), digests[e.Key])
 		}
-		rows, err := tx.QueryContext(ctx, db.q("INSERT INTO events (key, kind, source, received_at, entity, digest) VALUES "+
-			placeholders(len(chunk), cols)+" ON CONFLICT (key) DO NOTHING RETURNING key"), args...)
+		rows, err := db.query(ctx, tx, "INSERT INTO events (key, kind, source, received_at, entity, digest) VALUES "+
+			placeholders(len(chunk), cols)+" ON CONFLICT (key) DO NOTHING RETURNING key", args...)
 		if err != nil {
 			return nil, fmt.Errorf("record event keys: %w", err)
 		}
@@ -134,7 +136,7 @@ func (db *DB) recordKeys(ctx context.Context, tx *sql.Tx, events []delivery.Even
 			continue
 		}
 		var stored sql.NullString
-		if err := tx.QueryRowContext(ctx, db.q(`SELECT digest FROM events WHERE key = ?`), e.Key).Scan(&stored); err != nil {
+		if err := db.queryRow(ctx, tx, `SELECT digest FROM events WHERE key = ?`, e.Key).Scan(&stored); err != nil {
 			return nil, fmt.Errorf("read digest of event %q: %w", e.Key, err)
 		}
 		if stored.Valid && stored.String != digests[e.Key] {
@@ -233,15 +235,17 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Ev
 	}
 	const cols = 11
 	inserted := make(map[changeKey]bool, len(all))
-	for start := 0; start < len(all); start += 500 {
-		chunk := all[start:min(start+500, len(all))]
+	start := 0
+	for _, size := range db.rowChunks(len(all), 500) {
+		chunk := all[start : start+size]
+		start += size
 		args := make([]any, 0, len(chunk)*cols)
 		for _, c := range chunk {
 			args = append(args, c.Repository, c.SHA, strings.Join(c.Parents, " "), c.Author, micros(c.AuthorTime), c.CommitTime.UnixMicro(), c.Title, c.Incident, encodePaths(c.Paths),
 				string(c.Ancestry), strings.Join(c.ProvenAncestors, " "))
 		}
-		rows, err := tx.QueryContext(ctx, db.q(`INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident, paths, ancestry, proven_ancestors) VALUES `+
-			placeholders(len(chunk), cols)+` ON CONFLICT (repository, sha) DO NOTHING RETURNING repository, sha`), args...)
+		rows, err := db.query(ctx, tx, `INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident, paths, ancestry, proven_ancestors) VALUES `+
+			placeholders(len(chunk), cols)+` ON CONFLICT (repository, sha) DO NOTHING RETURNING repository, sha`, args...)
 		if err != nil {
 			return fmt.Errorf("insert changes: %w", err)
 		}
@@ -269,8 +273,8 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Ev
 			return err
 		}
 		m := delivery.MergeChange(old, c)
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE changes SET parents = ?, author = ?, author_time = ?, commit_time = ?, title = ?, incident = ?, paths = ?, ancestry = ?, proven_ancestors = ?
-			WHERE repository = ? AND sha = ?`),
+		if _, err := db.exec(ctx, tx, `UPDATE changes SET parents = ?, author = ?, author_time = ?, commit_time = ?, title = ?, incident = ?, paths = ?, ancestry = ?, proven_ancestors = ?
+			WHERE repository = ? AND sha = ?`,
 			strings.Join(m.Parents, " "), m.Author, micros(m.AuthorTime), m.CommitTime.UnixMicro(), m.Title, m.Incident, encodePaths(m.Paths),
 			string(m.Ancestry), strings.Join(m.ProvenAncestors, " "), m.Repository, m.SHA); err != nil {
 			return fmt.Errorf("update change %s: %w", c.SHA, err)
@@ -380,7 +384,7 @@ func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, d delivery.Deplo
 	if err := db.lockEntity(ctx, tx, "deployments", d.Service, d.Environment, d.ID); err != nil {
 		return err
 	}
-	old, err := scanDeployment(tx.QueryRowContext(ctx, db.q(`SELECT `+deploymentColumns+` FROM deployments WHERE service = ? AND environment = ? AND id = ?`),
+	old, err := scanDeployment(db.queryRow(ctx, tx, `SELECT `+deploymentColumns+` FROM deployments WHERE service = ? AND environment = ? AND id = ?`,
 		d.Service, d.Environment, d.ID))
 	switch {
 	case err == nil:
@@ -388,10 +392,10 @@ func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, d delivery.Deplo
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("read deployment %s: %w", d.Key(), err)
 	}
-	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO deployments (`+deploymentColumns+`) VALUES `+placeholders(1, 12)+`
+	_, err = db.exec(ctx, tx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES `+placeholders(1, 12)+`
 		ON CONFLICT (service, environment, id) DO UPDATE SET status = excluded.status, started_at = excluded.started_at,
 		finished_at = excluded.finished_at, sha = excluded.sha, repository = excluded.repository, ring = excluded.ring,
-		hotfix = excluded.hotfix, rollback = excluded.rollback, updated_at = excluded.updated_at`),
+		hotfix = excluded.hotfix, rollback = excluded.rollback, updated_at = excluded.updated_at`,
 		d.Service, d.Environment, d.ID, string(d.Status), micros(d.StartedAt), micros(d.FinishedAt), d.SHA, d.Repository, d.Ring,
 		boolInt(d.Hotfix), boolInt(d.Rollback), micros(d.UpdatedAt))
 	if err != nil {
@@ -419,7 +423,7 @@ func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incide
 	if err := db.lockEntity(ctx, tx, "incidents", in.Service, in.ID); err != nil {
 		return err
 	}
-	old, err := scanIncident(tx.QueryRowContext(ctx, db.q(`SELECT `+incidentColumns+` FROM incidents WHERE service = ? AND id = ?`), in.Service, in.ID))
+	old, err := scanIncident(db.queryRow(ctx, tx, `SELECT `+incidentColumns+` FROM incidents WHERE service = ? AND id = ?`, in.Service, in.ID))
 	switch {
 	case err == nil:
 		in = delivery.MergeIncident(old, in)
@@ -429,12 +433,12 @@ func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incide
 	// Stored as reported: an incident no report gave a severity keeps
 	// SeverityUnknown, and readers count it as the default
 	// (delivery.Incident.SeverityOrDefault).
-	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 15)+`
+	_, err = db.exec(ctx, tx, `INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 15)+`
 		ON CONFLICT (service, id) DO UPDATE SET title = excluded.title, severity = excluded.severity, opened_at = excluded.opened_at,
 		acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at, cause_deployment = excluded.cause_deployment,
 		updated_at = excluded.updated_at, status = excluded.status, status_at = excluded.status_at,
 		severity_at = excluded.severity_at, source = excluded.source, origin = excluded.origin,
-		acknowledged_by = excluded.acknowledged_by`),
+		acknowledged_by = excluded.acknowledged_by`,
 		in.Service, in.ID, in.Title, in.Severity, micros(in.OpenedAt), micros(in.AcknowledgedAt), micros(in.ResolvedAt), in.CauseDeployment, micros(in.UpdatedAt),
 		string(in.Status), micros(in.StatusAt), micros(in.SeverityAt), in.Source, string(in.Origin), in.AcknowledgedBy)
 	if err != nil {
@@ -443,7 +447,7 @@ func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incide
 	if old.ID != "" && slaFactsChanged(old, in) {
 		// The breach job judged the incident on the reports it had; have it
 		// judge again on the merged ones (see migration incident_sla_changes).
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE incident_sla SET changes = changes + 1 WHERE service = ? AND incident = ?`), in.Service, in.ID); err != nil {
+		if _, err := db.exec(ctx, tx, `UPDATE incident_sla SET changes = changes + 1 WHERE service = ? AND incident = ?`, in.Service, in.ID); err != nil {
 			return fmt.Errorf("mark SLA of incident %s/%s to judge again: %w", in.Service, in.ID, err)
 		}
 	}
@@ -460,7 +464,7 @@ func slaFactsChanged(old, merged delivery.Incident) bool {
 // ensureService records a service first seen in an event, so it can be
 // listed and given a team later, and the repository it was deployed from.
 func (db *DB) ensureService(ctx context.Context, tx *sql.Tx, name, repository string) error {
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO services (name, repositories) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`), name, repository); err != nil {
+	if _, err := db.exec(ctx, tx, `INSERT INTO services (name, repositories) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, repository); err != nil {
 		return fmt.Errorf("record service %s: %w", name, err)
 	}
 	return db.recordServiceRepository(ctx, tx, name, repository)
@@ -472,8 +476,8 @@ func (db *DB) recordServiceRepository(ctx context.Context, tx *sql.Tx, service, 
 	if repository == "" {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO service_repositories (repository, service) VALUES (?, ?)
-		ON CONFLICT (repository, service) DO NOTHING`), repository, service); err != nil {
+	if _, err := db.exec(ctx, tx, `INSERT INTO service_repositories (repository, service) VALUES (?, ?)
+		ON CONFLICT (repository, service) DO NOTHING`, repository, service); err != nil {
 		return fmt.Errorf("record repository %s of %s: %w", repository, service, err)
 	}
 	return nil
@@ -491,7 +495,7 @@ func upsertJSON[T any](ctx context.Context, db *DB, tx *sql.Tx, table string, ke
 		return err
 	}
 	var data string
-	err := tx.QueryRowContext(ctx, db.q("SELECT data FROM "+table+" WHERE "+where), keyVals...).Scan(&data)
+	err := db.queryRow(ctx, tx, "SELECT data FROM "+table+" WHERE "+where, keyVals...).Scan(&data)
 	switch {
 	case err == nil:
 		var old T
@@ -513,8 +517,8 @@ func upsertJSON[T any](ctx context.Context, db *DB, tx *sql.Tx, table string, ke
 	for _, c := range append(extra, "data") {
 		set = append(set, c+" = excluded."+c)
 	}
-	_, err = tx.ExecContext(ctx, db.q("INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES "+placeholders(1, len(cols))+
-		" ON CONFLICT ("+strings.Join(keyCols, ", ")+") DO UPDATE SET "+strings.Join(set, ", ")), vals...)
+	_, err = db.exec(ctx, tx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES "+placeholders(1, len(cols))+
+		" ON CONFLICT ("+strings.Join(keyCols, ", ")+") DO UPDATE SET "+strings.Join(set, ", "), vals...)
 	if err != nil {
 		return fmt.Errorf("write %s %v: %w", table, keyVals, err)
 	}
