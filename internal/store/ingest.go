@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -380,28 +381,63 @@ func scanDeployment(s interface{ Scan(...any) error }) (delivery.Deployment, err
 	return d, err
 }
 
-func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, d delivery.Deployment) error {
-	if err := db.lockEntity(ctx, tx, "deployments", d.Service, d.Environment, d.ID); err != nil {
+// applyDeployments merges reports of deployments, one per key and in key
+// order, into the store. The stored rows are read in one query per chunk
+// of keys, not one per deployment, after the entities are locked
+// (lockEntity); each service a report names is recorded once.
+func (db *DB) applyDeployments(ctx context.Context, tx *sql.Tx, ds []delivery.Deployment) error {
+	keys := make([][]string, len(ds))
+	for i, d := range ds {
+		if err := db.lockEntity(ctx, tx, "deployments", d.Service, d.Environment, d.ID); err != nil {
+			return err
+		}
+		keys[i] = []string{d.Service, d.Environment, d.ID}
+	}
+	stored := make(map[delivery.DeploymentKey]delivery.Deployment, len(ds))
+	err := db.readStored(ctx, tx, "deployments", deploymentKeys, deploymentColumns, keys, func(s interface{ Scan(...any) error }) error {
+		d, err := scanDeployment(s)
+		stored[d.Key()] = d
 		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read deployments: %w", err)
 	}
-	old, err := scanDeployment(db.queryRow(ctx, tx, `SELECT `+deploymentColumns+` FROM deployments WHERE service = ? AND environment = ? AND id = ?`,
-		d.Service, d.Environment, d.ID))
-	switch {
-	case err == nil:
+	services := map[[2]string]bool{}
+	for _, d := range ds {
+		old, found := stored[d.Key()]
+		if err := db.upsertDeployment(ctx, tx, old, found, d); err != nil {
+			return err
+		}
+		services[[2]string{d.Service, d.Repository}] = true
+	}
+	return db.ensureServices(ctx, tx, services)
+}
+
+// upsertDeployment merges d into old, the stored deployment of its key when
+// found, and writes the result; a merge that changes nothing writes
+// nothing.
+func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, old delivery.Deployment, found bool, d delivery.Deployment) error {
+	if found {
 		d = delivery.MergeDeployment(old, d)
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("read deployment %s: %w", d.Key(), err)
 	}
-	_, err = db.exec(ctx, tx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES `+placeholders(1, 12)+`
+	row := deploymentRow(d)
+	if found && slices.Equal(row, deploymentRow(old)) {
+		return nil
+	}
+	_, err := db.exec(ctx, tx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES `+placeholders(1, 12)+`
 		ON CONFLICT (service, environment, id) DO UPDATE SET status = excluded.status, started_at = excluded.started_at,
 		finished_at = excluded.finished_at, sha = excluded.sha, repository = excluded.repository, ring = excluded.ring,
-		hotfix = excluded.hotfix, rollback = excluded.rollback, updated_at = excluded.updated_at`,
-		d.Service, d.Environment, d.ID, string(d.Status), micros(d.StartedAt), micros(d.FinishedAt), d.SHA, d.Repository, d.Ring,
-		boolInt(d.Hotfix), boolInt(d.Rollback), micros(d.UpdatedAt))
+		hotfix = excluded.hotfix, rollback = excluded.rollback, updated_at = excluded.updated_at`, row...)
 	if err != nil {
 		return fmt.Errorf("write deployment %s: %w", d.Key(), err)
 	}
-	return db.ensureService(ctx, tx, d.Service, d.Repository)
+	return nil
+}
+
+// deploymentRow is what is stored of d, in the order of deploymentColumns.
+func deploymentRow(d delivery.Deployment) []any {
+	return []any{d.Service, d.Environment, d.ID, string(d.Status), micros(d.StartedAt), micros(d.FinishedAt), d.SHA, d.Repository, d.Ring,
+		boolInt(d.Hotfix), boolInt(d.Rollback), micros(d.UpdatedAt)}
 }
 
 const incidentColumns = "service, id, title, severity, opened_at, acknowledged_at, resolved_at, cause_deployment, updated_at, status, status_at, severity_at, source, origin, acknowledged_by"
@@ -419,39 +455,74 @@ func scanIncident(s interface{ Scan(...any) error }) (delivery.Incident, error) 
 	return in, err
 }
 
-func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incident) error {
-	if err := db.lockEntity(ctx, tx, "incidents", in.Service, in.ID); err != nil {
-		return err
+// applyIncidents merges reports of incidents, one per key and in key
+// order, into the store, reading the stored rows as applyDeployments does.
+func (db *DB) applyIncidents(ctx context.Context, tx *sql.Tx, incidents []delivery.Incident) error {
+	keys := make([][]string, len(incidents))
+	for i, in := range incidents {
+		if err := db.lockEntity(ctx, tx, "incidents", in.Service, in.ID); err != nil {
+			return err
+		}
+		keys[i] = []string{in.Service, in.ID}
 	}
-	old, err := scanIncident(db.queryRow(ctx, tx, `SELECT `+incidentColumns+` FROM incidents WHERE service = ? AND id = ?`, in.Service, in.ID))
-	switch {
-	case err == nil:
+	type incidentKey struct{ service, id string }
+	stored := make(map[incidentKey]delivery.Incident, len(incidents))
+	err := db.readStored(ctx, tx, "incidents", incidentKeys, incidentColumns, keys, func(s interface{ Scan(...any) error }) error {
+		in, err := scanIncident(s)
+		stored[incidentKey{in.Service, in.ID}] = in
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read incidents: %w", err)
+	}
+	services := map[[2]string]bool{}
+	for _, in := range incidents {
+		old, found := stored[incidentKey{in.Service, in.ID}]
+		if err := db.upsertIncident(ctx, tx, old, found, in); err != nil {
+			return err
+		}
+		services[[2]string{in.Service, ""}] = true
+	}
+	return db.ensureServices(ctx, tx, services)
+}
+
+// upsertIncident merges in into old, the stored incident of its key when
+// found, and writes the result; a merge that changes nothing writes
+// nothing.
+func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, old delivery.Incident, found bool, in delivery.Incident) error {
+	if found {
 		in = delivery.MergeIncident(old, in)
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("read incident %s/%s: %w", in.Service, in.ID, err)
 	}
 	// Stored as reported: an incident no report gave a severity keeps
 	// SeverityUnknown, and readers count it as the default
 	// (delivery.Incident.SeverityOrDefault).
-	_, err = db.exec(ctx, tx, `INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 15)+`
+	row := incidentRow(in)
+	if found && slices.Equal(row, incidentRow(old)) {
+		return nil
+	}
+	_, err := db.exec(ctx, tx, `INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 15)+`
 		ON CONFLICT (service, id) DO UPDATE SET title = excluded.title, severity = excluded.severity, opened_at = excluded.opened_at,
 		acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at, cause_deployment = excluded.cause_deployment,
 		updated_at = excluded.updated_at, status = excluded.status, status_at = excluded.status_at,
 		severity_at = excluded.severity_at, source = excluded.source, origin = excluded.origin,
-		acknowledged_by = excluded.acknowledged_by`,
-		in.Service, in.ID, in.Title, in.Severity, micros(in.OpenedAt), micros(in.AcknowledgedAt), micros(in.ResolvedAt), in.CauseDeployment, micros(in.UpdatedAt),
-		string(in.Status), micros(in.StatusAt), micros(in.SeverityAt), in.Source, string(in.Origin), in.AcknowledgedBy)
+		acknowledged_by = excluded.acknowledged_by`, row...)
 	if err != nil {
 		return fmt.Errorf("write incident %s/%s: %w", in.Service, in.ID, err)
 	}
-	if old.ID != "" && slaFactsChanged(old, in) {
+	if found && slaFactsChanged(old, in) {
 		// The breach job judged the incident on the reports it had; have it
 		// judge again on the merged ones (see migration incident_sla_changes).
 		if _, err := db.exec(ctx, tx, `UPDATE incident_sla SET changes = changes + 1 WHERE service = ? AND incident = ?`, in.Service, in.ID); err != nil {
 			return fmt.Errorf("mark SLA of incident %s/%s to judge again: %w", in.Service, in.ID, err)
 		}
 	}
-	return db.ensureService(ctx, tx, in.Service, "")
+	return nil
+}
+
+// incidentRow is what is stored of in, in the order of incidentColumns.
+func incidentRow(in delivery.Incident) []any {
+	return []any{in.Service, in.ID, in.Title, in.Severity, micros(in.OpenedAt), micros(in.AcknowledgedAt), micros(in.ResolvedAt), in.CauseDeployment, micros(in.UpdatedAt),
+		string(in.Status), micros(in.StatusAt), micros(in.SeverityAt), in.Source, string(in.Origin), in.AcknowledgedBy}
 }
 
 // slaFactsChanged reports whether a merge changed what the acknowledgement
@@ -459,6 +530,20 @@ func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incide
 func slaFactsChanged(old, merged delivery.Incident) bool {
 	return !old.OpenedAt.Equal(merged.OpenedAt) || !old.AcknowledgedAt.Equal(merged.AcknowledgedAt) ||
 		!old.ResolvedAt.Equal(merged.ResolvedAt) || old.Severity != merged.Severity || old.Status != merged.Status
+}
+
+// ensureServices records the services of a batch, each with the repository
+// it was deployed from ("" for none), each pair once and in sorted order.
+func (db *DB) ensureServices(ctx context.Context, tx *sql.Tx, services map[[2]string]bool) error {
+	pairs := slices.SortedFunc(maps.Keys(services), func(a, b [2]string) int {
+		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
+	})
+	for _, p := range pairs {
+		if err := db.ensureService(ctx, tx, p[0], p[1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ensureService records a service first seen in an event, so it can be
@@ -483,28 +568,60 @@ func (db *DB) recordServiceRepository(ctx context.Context, tx *sql.Tx, service, 
 	return nil
 }
 
-// upsertJSON merges an entity kept as JSON with the stored one and writes
-// it back with its indexed columns.
-func upsertJSON[T any](ctx context.Context, db *DB, tx *sql.Tx, table string, keyCols []string, keyVals []any, v T, merge func(a, b T) T, columns func(T) ([]string, []any)) error {
-	where := strings.Join(keyCols, " = ? AND ") + " = ?"
-	parts := make([]string, len(keyVals))
-	for i, v := range keyVals {
-		parts[i] = fmt.Sprint(v)
+// readStored reads the stored rows of table whose natural keys, in the
+// columns keyCols, are among keys
+// (each the key's parts, as delivery.KindSpec.Key gives them): columns of
+// each, in one query per chunk of keys; scan reads one row.
+func (db *DB) readStored(ctx context.Context, tx *sql.Tx, table string, keyCols []keyColumn, columns string, keys [][]string, scan func(s interface{ Scan(...any) error }) error) error {
+	t := entityTable{table: table, keys: keyCols}
+	names := make([]string, len(t.keys))
+	marks := make([]string, len(t.keys))
+	for i, col := range t.keys {
+		names[i], marks[i] = col.name, "?"
+		if col.integer {
+			// PostgreSQL types a bare placeholder in VALUES as text.
+			marks[i] = "CAST(? AS INTEGER)"
+		}
 	}
-	if err := db.lockEntity(ctx, tx, table, parts...); err != nil {
-		return err
+	one := "(" + strings.Join(marks, ", ") + ")"
+	start := 0
+	for _, size := range db.rowChunks(len(keys), 500) {
+		args := make([]any, 0, size*len(t.keys))
+		for _, parts := range keys[start : start+size] {
+			a, err := t.keyArgs(parts)
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.table, err)
+			}
+			args = append(args, a...)
+		}
+		start += size
+		rows, err := db.query(ctx, tx, "SELECT "+columns+" FROM "+t.table+" WHERE ("+strings.Join(names, ", ")+") IN (VALUES "+
+			strings.TrimSuffix(strings.Repeat(one+", ", size), ", ")+")", args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
 	}
-	var data string
-	err := db.queryRow(ctx, tx, "SELECT data FROM "+table+" WHERE "+where, keyVals...).Scan(&data)
-	switch {
-	case err == nil:
+	return nil
+}
+
+// upsertJSON merges an entity kept as JSON with the stored one, data when
+// found, and writes it back with its indexed columns.
+func upsertJSON[T any](ctx context.Context, db *DB, tx *sql.Tx, table string, keyCols []string, keyVals []any, data string, found bool, v T, merge func(a, b T) T, columns func(T) ([]string, []any)) error {
+	if found {
 		var old T
 		if err := json.Unmarshal([]byte(data), &old); err != nil {
 			return fmt.Errorf("read %s %v: %w", table, keyVals, err)
 		}
 		v = merge(old, v)
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("read %s %v: %w", table, keyVals, err)
 	}
 	body, err := json.Marshal(v)
 	if err != nil {

@@ -99,7 +99,7 @@ func (db *DB) ReplaceDeployments(ctx context.Context, source, service string, ev
 			old, exists := stored[id]
 			switch {
 			case !claimed[id] || !exists:
-				if err := db.upsertDeployment(ctx, tx, *e.Deployment); err != nil {
+				if err := db.applyDeployments(ctx, tx, []delivery.Deployment{*e.Deployment}); err != nil {
 					return err
 				}
 				res.Added = append(res.Added, id)

@@ -74,3 +74,55 @@ func TestWriteStatementsArePreparedOnceAndReused(t *testing.T) {
 		t.Fatalf("%d changes stored (%v), want 2", n, err)
 	}
 }
+
+// TestABatchMergesIntoTheEntitiesStoredBefore sends, after a first batch, a
+// second one of more entities than one read of stored rows takes, half of
+// them reported before and half new, of a kind kept in columns
+// (deployments, incidents) and one kept as JSON under an integer key (pull
+// requests): every entity reported before keeps what only its first report
+// said, and every new one is stored as reported.
+func TestABatchMergesIntoTheEntitiesStoredBefore(t *testing.T) {
+	const n = 150
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		var first, second []delivery.Event
+		for i := 0; i < n; i++ {
+			id := fmt.Sprint(i)
+			dep := &delivery.Deployment{Service: "app", ID: id, SHA: "s" + id, Status: delivery.DeploymentSuccess, FinishedAt: t0.Add(time.Hour)}
+			inc := &delivery.Incident{Service: "app", ID: id, OpenedAt: t0.Add(2 * time.Hour), Severity: delivery.SeverityUnknown}
+			pr := &delivery.PullRequest{Repository: "app", Number: i + 1, UpdatedAt: t0.Add(time.Hour)}
+			if i%2 == 0 {
+				// Reported before, with what the second report leaves out.
+				d, in, p := *dep, *inc, *pr
+				d.StartedAt, in.Title, p.Title = t0, "outage "+id, "change "+id
+				p.UpdatedAt = t0
+				first = append(first,
+					delivery.Event{Key: "d1-" + id, Kind: delivery.KindDeployment, Deployment: &d},
+					delivery.Event{Key: "i1-" + id, Kind: delivery.KindIncident, Incident: &in},
+					delivery.Event{Key: "p1-" + id, Kind: delivery.KindPullRequest, PullRequest: &p})
+			} else {
+				dep.StartedAt, inc.Title, pr.Title = t0, "outage "+id, "change "+id
+			}
+			second = append(second,
+				delivery.Event{Key: "d2-" + id, Kind: delivery.KindDeployment, Deployment: dep},
+				delivery.Event{Key: "i2-" + id, Kind: delivery.KindIncident, Incident: inc},
+				delivery.Event{Key: "p2-" + id, Kind: delivery.KindPullRequest, PullRequest: pr})
+		}
+		ingest(t, db, first...)
+		if res := ingest(t, db, second...); res.Added != len(second) {
+			t.Fatalf("added %d of %d", res.Added, len(second))
+		}
+		for _, check := range []struct{ what, query string }{
+			{"deployments with their start", "SELECT COUNT(*) FROM deployments WHERE started_at = " + fmt.Sprint(t0.UnixMicro()) + " AND finished_at = " + fmt.Sprint(t0.Add(time.Hour).UnixMicro())},
+			{"incidents with their title", "SELECT COUNT(*) FROM incidents WHERE title LIKE 'outage %'"},
+			{"pull requests with their title", "SELECT COUNT(*) FROM pull_requests WHERE data LIKE '%\"Title\":\"change %'"},
+		} {
+			got, err := db.CountForTest(ctx, check.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != n {
+				t.Errorf("%d %s, want %d", got, check.what, n)
+			}
+		}
+	})
+}
