@@ -136,7 +136,16 @@ func openWith(url string, readOnly bool) (*DB, error) {
 			return "file:" + uriPath + "?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=deferred"
 		}
 	}
-	w, err := sql.Open("sqlite", dsn("immediate"))
+	writer := dsn("immediate")
+	if !readOnly {
+		// temp_store(MEMORY): the journals of savepoints (one per grouped
+		// write) and of multi-row statements hold the pages a write may
+		// have to undo; they were temporary files, written through a
+		// system call per page, and are only ever read back within the
+		// transaction, so memory serves them at no cost to durability.
+		writer += "&_pragma=temp_store(MEMORY)"
+	}
+	w, err := sql.Open("sqlite", writer)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}

@@ -113,8 +113,18 @@ func (db *DB) recordKeys(ctx context.Context, tx *sql.Tx, events []delivery.Even
 		for _, e := range chunk {
 			args = append(args, e.Key, string(e.Kind), e.Source, now, e.EntityKey(), digests[e.Key])
 		}
-		rows, err := db.query(ctx, tx, "INSERT INTO events (key, kind, source, received_at, entity, digest) VALUES "+
-			placeholders(len(chunk), cols)+" ON CONFLICT (key) DO NOTHING RETURNING key", args...)
+		insert := "INSERT INTO events (key, kind, source, received_at, entity, digest) VALUES " + placeholders(len(chunk), cols) + " ON CONFLICT (key) DO NOTHING"
+		if len(chunk) == 1 {
+			// One row, as a webhook delivery's: its count of inserted
+			// rows says whether it is new, without the cost of RETURNING.
+			n, err := rowsAffected(db.exec(ctx, tx, insert, args...))
+			if err != nil {
+				return nil, fmt.Errorf("record event keys: %w", err)
+			}
+			inserted[chunk[0].Key] = n == 1
+			continue
+		}
+		rows, err := db.query(ctx, tx, insert+" RETURNING key", args...)
 		if err != nil {
 			return nil, fmt.Errorf("record event keys: %w", err)
 		}
@@ -145,6 +155,14 @@ func (db *DB) recordKeys(ctx context.Context, tx *sql.Tx, events []delivery.Even
 		}
 	}
 	return fresh, nil
+}
+
+// rowsAffected is the count of rows a statement changed.
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // conflictingKey is the error for a known idempotency key sent with other
@@ -245,8 +263,18 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Ev
 			args = append(args, c.Repository, c.SHA, strings.Join(c.Parents, " "), c.Author, micros(c.AuthorTime), c.CommitTime.UnixMicro(), c.Title, c.Incident, encodePaths(c.Paths),
 				string(c.Ancestry), strings.Join(c.ProvenAncestors, " "))
 		}
-		rows, err := db.query(ctx, tx, `INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident, paths, ancestry, proven_ancestors) VALUES `+
-			placeholders(len(chunk), cols)+` ON CONFLICT (repository, sha) DO NOTHING RETURNING repository, sha`, args...)
+		insert := `INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident, paths, ancestry, proven_ancestors) VALUES ` +
+			placeholders(len(chunk), cols) + ` ON CONFLICT (repository, sha) DO NOTHING`
+		if len(chunk) == 1 {
+			// As in recordKeys: one row is told by its count.
+			n, err := rowsAffected(db.exec(ctx, tx, insert, args...))
+			if err != nil {
+				return fmt.Errorf("insert changes: %w", err)
+			}
+			inserted[changeKey{chunk[0].Repository, chunk[0].SHA}] = n == 1
+			continue
+		}
+		rows, err := db.query(ctx, tx, insert+` RETURNING repository, sha`, args...)
 		if err != nil {
 			return fmt.Errorf("insert changes: %w", err)
 		}

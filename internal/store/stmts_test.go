@@ -41,6 +41,10 @@ func TestBatchesOfAnySizeStoreEachRowOnce(t *testing.T) {
 				}
 			}
 		}
+		// One event alone, as a webhook delivery sends it, sent before.
+		if res := ingest(t, db, change("app", "c00000", t0)); res.Added != 0 || res.Duplicates != 1 {
+			t.Fatalf("one resent event: added %d, duplicates %d", res.Added, res.Duplicates)
+		}
 	})
 }
 
