@@ -216,7 +216,9 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Close closes the database.
 func (db *DB) Close() error {
-	err := errors.Join(db.stmts.close(), db.write.Close())
+	db.stmts.stop()
+	err := db.write.Close()
+	err = errors.Join(err, db.stmts.close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
@@ -285,9 +287,6 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	// Once the transaction has given the connection back, prepare the
-	// statements it ran unprepared (see statements).
-	defer db.prepareWanted(context.WithoutCancel(ctx))
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -63,8 +63,9 @@ func (db *DB) GroupForTest() (pending, largest int) {
 }
 
 // PreparedForTest reports how many statements the write connection keeps
-// prepared (see statements).
+// prepared (see statements), once those asked for are.
 func (db *DB) PreparedForTest() int {
+	db.stmts.running.Wait()
 	db.stmts.mu.Lock()
 	defer db.stmts.mu.Unlock()
 	return len(db.stmts.prepared)

@@ -15,11 +15,12 @@ import (
 // reused by every later transaction (Tx.StmtContext reuses a statement
 // already prepared on the transaction's connection).
 //
-// It is prepared lazily but never inside a transaction: the write pool
-// holds one connection, which the running transaction has, so preparing
-// on the pool there would wait for itself. The first transaction to run a
-// statement runs it unprepared and asks for it (wanted); tryTx prepares
-// what was asked for once the transaction has given the connection back.
+// It is prepared lazily, never by the transaction that runs it: the write
+// pool holds one connection, which that transaction has, so preparing on
+// the pool there would wait for itself. The transaction runs the statement
+// unprepared and asks for it (wanted); a goroutine of the DB (see
+// prepareWanted) prepares what was asked for once the connection is free,
+// so no write waits for it, nor its acknowledgement.
 //
 // Only statements whose text is fixed go through it (multi-row statements
 // are cut into a few fixed sizes, see rowChunks), and maxPrepared bounds it
@@ -29,6 +30,11 @@ type statements struct {
 	mu       sync.Mutex
 	prepared map[string]*sql.Stmt
 	wanted   map[string]bool
+	// preparing is set while the goroutine preparing wanted runs;
+	// running is how Close waits for it.
+	preparing bool
+	closed    bool
+	running   sync.WaitGroup
 }
 
 // maxPrepared bounds how many statements the write connection keeps
@@ -44,11 +50,16 @@ func (db *DB) stmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
 	c := &db.stmts
 	c.mu.Lock()
 	s := c.prepared[query]
-	if s == nil && !c.wanted[query] && len(c.prepared)+len(c.wanted) < maxPrepared {
+	if s == nil && !c.closed && !c.wanted[query] && len(c.prepared)+len(c.wanted) < maxPrepared {
 		if c.wanted == nil {
 			c.wanted = map[string]bool{}
 		}
 		c.wanted[query] = true
+		if !c.preparing {
+			c.preparing = true
+			c.running.Add(1)
+			go db.prepareWanted()
+		}
 	}
 	c.mu.Unlock()
 	if s == nil {
@@ -83,32 +94,54 @@ func (db *DB) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...an
 	return tx.QueryRowContext(ctx, db.q(query), args...)
 }
 
-// prepareWanted prepares on the write pool the statements transactions
-// asked for. It must run while the caller holds no transaction. A
-// statement that fails to prepare is asked for again by its next use
-// (which runs it unprepared meanwhile, as before).
-func (db *DB) prepareWanted(ctx context.Context) {
+// prepareWanted prepares on the write pool, one by one, the statements
+// transactions asked for, until none is left; it waits for the write
+// connection as any writer does, so the transaction that asked ends first.
+// A statement that fails to prepare is asked for again by its next use
+// (which runs it unprepared meanwhile, as before). Close stops it: a wait
+// for the connection of a closed pool fails at once.
+func (db *DB) prepareWanted() {
 	c := &db.stmts
-	c.mu.Lock()
-	wanted := c.wanted
-	c.wanted = nil
-	c.mu.Unlock()
-	for query := range wanted {
-		s, err := db.write.PrepareContext(ctx, query)
-		if err != nil {
-			continue
-		}
+	defer c.running.Done()
+	for {
 		c.mu.Lock()
-		if c.prepared == nil {
-			c.prepared = map[string]*sql.Stmt{}
+		var query string
+		for q := range c.wanted {
+			query = q
+			break
 		}
-		c.prepared[query] = s
+		if query == "" || c.closed {
+			c.preparing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		s, err := db.write.PrepareContext(context.Background(), query)
+		c.mu.Lock()
+		delete(c.wanted, query)
+		if err == nil {
+			if c.prepared == nil {
+				c.prepared = map[string]*sql.Stmt{}
+			}
+			c.prepared[query] = s
+		}
 		c.mu.Unlock()
 	}
 }
 
-// close closes the prepared statements.
+// stop ends the preparing of statements: the goroutine preparing them
+// stops at its next statement, or at once when the write pool, closed
+// meanwhile, refuses it the connection.
+func (c *statements) stop() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+}
+
+// close waits for the goroutine preparing statements, once stop was
+// called and the write pool closed, and closes the statements.
 func (c *statements) close() error {
+	c.running.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var err error
