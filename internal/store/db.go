@@ -46,6 +46,8 @@ type DB struct {
 	file string
 	// group commits concurrent SQLite writes together (see committer).
 	group committer
+	// stmts keeps the fixed write statements prepared on SQLite.
+	stmts statements
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -134,7 +136,16 @@ func openWith(url string, readOnly bool) (*DB, error) {
 			return "file:" + uriPath + "?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=deferred"
 		}
 	}
-	w, err := sql.Open("sqlite", dsn("immediate"))
+	writer := dsn("immediate")
+	if !readOnly {
+		// temp_store(MEMORY): the journals of savepoints (one per grouped
+		// write) and of multi-row statements hold the pages a write may
+		// have to undo; they were temporary files, written through a
+		// system call per page, and are only ever read back within the
+		// transaction, so memory serves them at no cost to durability.
+		writer += "&_pragma=temp_store(MEMORY)"
+	}
+	w, err := sql.Open("sqlite", writer)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -205,7 +216,9 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.stmts.stop()
 	err := db.write.Close()
+	err = errors.Join(err, db.stmts.close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}

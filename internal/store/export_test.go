@@ -100,3 +100,12 @@ func (db *DB) RowsForTest(ctx context.Context, query string) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// PreparedForTest reports how many statements the write connection keeps
+// prepared (see statements), once those asked for are.
+func (db *DB) PreparedForTest() int {
+	db.stmts.running.Wait()
+	db.stmts.mu.Lock()
+	defer db.stmts.mu.Unlock()
+	return len(db.stmts.prepared)
+}

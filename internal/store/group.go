@@ -105,15 +105,15 @@ func (db *DB) commitGroup(group []*groupedWrite) {
 				errs[i] = w.fn(ctx, tx)
 				return errs[i]
 			}
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT grouped_write"); err != nil {
+			if _, err := db.exec(ctx, tx, "SAVEPOINT grouped_write"); err != nil {
 				return fmt.Errorf("group commit: savepoint: %w", err)
 			}
 			if errs[i] = w.fn(ctx, tx); errs[i] != nil {
-				if _, err := tx.ExecContext(ctx, "ROLLBACK TO grouped_write"); err != nil {
+				if _, err := db.exec(ctx, tx, "ROLLBACK TO grouped_write"); err != nil {
 					return fmt.Errorf("group commit: undo a failed write: %w", errors.Join(errs[i], err))
 				}
 			}
-			if _, err := tx.ExecContext(ctx, "RELEASE grouped_write"); err != nil {
+			if _, err := db.exec(ctx, tx, "RELEASE grouped_write"); err != nil {
 				return fmt.Errorf("group commit: release: %w", err)
 			}
 		}

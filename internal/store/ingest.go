@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -104,14 +105,26 @@ func (db *DB) recordKeys(ctx context.Context, tx *sql.Tx, events []delivery.Even
 	slices.SortFunc(sorted, func(a, b delivery.Event) int { return strings.Compare(a.Key, b.Key) })
 	inserted := make(map[string]bool, len(unique))
 	const cols = 6
-	for start := 0; start < len(sorted); start += 1000 {
-		chunk := sorted[start:min(start+1000, len(sorted))]
+	start := 0
+	for _, size := range db.rowChunks(len(sorted), 1000) {
+		chunk := sorted[start : start+size]
+		start += size
 		args := make([]any, 0, len(chunk)*cols)
 		for _, e := range chunk {
 			args = append(args, e.Key, string(e.Kind), e.Source, now, e.EntityKey(), digests[e.Key])
 		}
-		rows, err := tx.QueryContext(ctx, db.q("INSERT INTO events (key, kind, source, received_at, entity, digest) VALUES "+
-			placeholders(len(chunk), cols)+" ON CONFLICT (key) DO NOTHING RETURNING key"), args...)
+		insert := "INSERT INTO events (key, kind, source, received_at, entity, digest) VALUES " + placeholders(len(chunk), cols) + " ON CONFLICT (key) DO NOTHING"
+		if len(chunk) == 1 {
+			// One row, as a webhook delivery's: its count of inserted
+			// rows says whether it is new, without the cost of RETURNING.
+			n, err := rowsAffected(db.exec(ctx, tx, insert, args...))
+			if err != nil {
+				return nil, fmt.Errorf("record event keys: %w", err)
+			}
+			inserted[chunk[0].Key] = n == 1
+			continue
+		}
+		rows, err := db.query(ctx, tx, insert+" RETURNING key", args...)
 		if err != nil {
 			return nil, fmt.Errorf("record event keys: %w", err)
 		}
@@ -134,7 +147,7 @@ func (db *DB) recordKeys(ctx context.Context, tx *sql.Tx, events []delivery.Even
 			continue
 		}
 		var stored sql.NullString
-		if err := tx.QueryRowContext(ctx, db.q(`SELECT digest FROM events WHERE key = ?`), e.Key).Scan(&stored); err != nil {
+		if err := db.queryRow(ctx, tx, `SELECT digest FROM events WHERE key = ?`, e.Key).Scan(&stored); err != nil {
 			return nil, fmt.Errorf("read digest of event %q: %w", e.Key, err)
 		}
 		if stored.Valid && stored.String != digests[e.Key] {
@@ -142,6 +155,14 @@ func (db *DB) recordKeys(ctx context.Context, tx *sql.Tx, events []delivery.Even
 		}
 	}
 	return fresh, nil
+}
+
+// rowsAffected is the count of rows a statement changed.
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // conflictingKey is the error for a known idempotency key sent with other
@@ -235,15 +256,27 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Ev
 	}
 	const cols = 11
 	inserted := make(map[changeKey]bool, len(all))
-	for start := 0; start < len(all); start += 500 {
-		chunk := all[start:min(start+500, len(all))]
+	start := 0
+	for _, size := range db.rowChunks(len(all), 500) {
+		chunk := all[start : start+size]
+		start += size
 		args := make([]any, 0, len(chunk)*cols)
 		for _, c := range chunk {
 			args = append(args, c.Repository, c.SHA, strings.Join(c.Parents, " "), c.Author, micros(c.AuthorTime), c.CommitTime.UnixMicro(), c.Title, c.Incident, encodePaths(c.Paths),
 				string(c.Ancestry), strings.Join(c.ProvenAncestors, " "))
 		}
-		rows, err := tx.QueryContext(ctx, db.q(`INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident, paths, ancestry, proven_ancestors) VALUES `+
-			placeholders(len(chunk), cols)+` ON CONFLICT (repository, sha) DO NOTHING RETURNING repository, sha`), args...)
+		insert := `INSERT INTO changes (repository, sha, parents, author, author_time, commit_time, title, incident, paths, ancestry, proven_ancestors) VALUES ` +
+			placeholders(len(chunk), cols) + ` ON CONFLICT (repository, sha) DO NOTHING`
+		if len(chunk) == 1 {
+			// As in recordKeys: one row is told by its count.
+			n, err := rowsAffected(db.exec(ctx, tx, insert, args...))
+			if err != nil {
+				return fmt.Errorf("insert changes: %w", err)
+			}
+			inserted[changeKey{chunk[0].Repository, chunk[0].SHA}] = n == 1
+			continue
+		}
+		rows, err := db.query(ctx, tx, insert+` RETURNING repository, sha`, args...)
 		if err != nil {
 			return fmt.Errorf("insert changes: %w", err)
 		}
@@ -273,8 +306,8 @@ func (db *DB) applyChanges(ctx context.Context, tx *sql.Tx, events []delivery.Ev
 		}
 		m := delivery.MergeChange(old, c)
 		inputs.change(old, true, m)
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE changes SET parents = ?, author = ?, author_time = ?, commit_time = ?, title = ?, incident = ?, paths = ?, ancestry = ?, proven_ancestors = ?
-			WHERE repository = ? AND sha = ?`),
+		if _, err := db.exec(ctx, tx, `UPDATE changes SET parents = ?, author = ?, author_time = ?, commit_time = ?, title = ?, incident = ?, paths = ?, ancestry = ?, proven_ancestors = ?
+			WHERE repository = ? AND sha = ?`,
 			strings.Join(m.Parents, " "), m.Author, micros(m.AuthorTime), m.CommitTime.UnixMicro(), m.Title, m.Incident, encodePaths(m.Paths),
 			string(m.Ancestry), strings.Join(m.ProvenAncestors, " "), m.Repository, m.SHA); err != nil {
 			return fmt.Errorf("update change %s: %w", c.SHA, err)
@@ -380,30 +413,65 @@ func scanDeployment(s interface{ Scan(...any) error }) (delivery.Deployment, err
 	return d, err
 }
 
-func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, d delivery.Deployment, inputs *shipInputs) error {
-	if err := db.lockEntity(ctx, tx, "deployments", d.Service, d.Environment, d.ID); err != nil {
+// applyDeployments merges reports of deployments, one per key and in key
+// order, into the store. The stored rows are read in one query per chunk
+// of keys, not one per deployment, after the entities are locked
+// (lockEntity); each service a report names is recorded once. Each write
+// is noted in inputs.
+func (db *DB) applyDeployments(ctx context.Context, tx *sql.Tx, ds []delivery.Deployment, inputs *shipInputs) error {
+	keys := make([][]string, len(ds))
+	for i, d := range ds {
+		if err := db.lockEntity(ctx, tx, "deployments", d.Service, d.Environment, d.ID); err != nil {
+			return err
+		}
+		keys[i] = []string{d.Service, d.Environment, d.ID}
+	}
+	stored := make(map[delivery.DeploymentKey]delivery.Deployment, len(ds))
+	err := db.readStored(ctx, tx, "deployments", deploymentKeys, deploymentColumns, keys, func(s interface{ Scan(...any) error }) error {
+		d, err := scanDeployment(s)
+		stored[d.Key()] = d
 		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read deployments: %w", err)
 	}
-	old, err := scanDeployment(tx.QueryRowContext(ctx, db.q(`SELECT `+deploymentColumns+` FROM deployments WHERE service = ? AND environment = ? AND id = ?`),
-		d.Service, d.Environment, d.ID))
-	exists := err == nil
-	switch {
-	case exists:
+	services := map[[2]string]bool{}
+	for _, d := range ds {
+		old, found := stored[d.Key()]
+		if err := db.upsertDeployment(ctx, tx, old, found, d, inputs); err != nil {
+			return err
+		}
+		services[[2]string{d.Service, d.Repository}] = true
+	}
+	return db.ensureServices(ctx, tx, services)
+}
+
+// upsertDeployment merges d into old, the stored deployment of its key when
+// found, and writes the result; a merge that changes nothing writes
+// nothing.
+func (db *DB) upsertDeployment(ctx context.Context, tx *sql.Tx, old delivery.Deployment, found bool, d delivery.Deployment, inputs *shipInputs) error {
+	if found {
 		d = delivery.MergeDeployment(old, d)
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("read deployment %s: %w", d.Key(), err)
 	}
-	inputs.deployment(old, exists, d)
-	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO deployments (`+deploymentColumns+`) VALUES `+placeholders(1, 12)+`
+	inputs.deployment(old, found, d)
+	row := deploymentRow(d)
+	if found && slices.Equal(row, deploymentRow(old)) {
+		return nil
+	}
+	_, err := db.exec(ctx, tx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES `+placeholders(1, 12)+`
 		ON CONFLICT (service, environment, id) DO UPDATE SET status = excluded.status, started_at = excluded.started_at,
 		finished_at = excluded.finished_at, sha = excluded.sha, repository = excluded.repository, ring = excluded.ring,
-		hotfix = excluded.hotfix, rollback = excluded.rollback, updated_at = excluded.updated_at`),
-		d.Service, d.Environment, d.ID, string(d.Status), micros(d.StartedAt), micros(d.FinishedAt), d.SHA, d.Repository, d.Ring,
-		boolInt(d.Hotfix), boolInt(d.Rollback), micros(d.UpdatedAt))
+		hotfix = excluded.hotfix, rollback = excluded.rollback, updated_at = excluded.updated_at`, row...)
 	if err != nil {
 		return fmt.Errorf("write deployment %s: %w", d.Key(), err)
 	}
-	return db.ensureService(ctx, tx, d.Service, d.Repository)
+	return nil
+}
+
+// deploymentRow is what is stored of d, in the order of deploymentColumns.
+func deploymentRow(d delivery.Deployment) []any {
+	return []any{d.Service, d.Environment, d.ID, string(d.Status), micros(d.StartedAt), micros(d.FinishedAt), d.SHA, d.Repository, d.Ring,
+		boolInt(d.Hotfix), boolInt(d.Rollback), micros(d.UpdatedAt)}
 }
 
 const incidentColumns = "service, id, title, severity, opened_at, acknowledged_at, resolved_at, cause_deployment, updated_at, status, status_at, severity_at, source, origin, acknowledged_by"
@@ -421,39 +489,74 @@ func scanIncident(s interface{ Scan(...any) error }) (delivery.Incident, error) 
 	return in, err
 }
 
-func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, in delivery.Incident) error {
-	if err := db.lockEntity(ctx, tx, "incidents", in.Service, in.ID); err != nil {
-		return err
+// applyIncidents merges reports of incidents, one per key and in key
+// order, into the store, reading the stored rows as applyDeployments does.
+func (db *DB) applyIncidents(ctx context.Context, tx *sql.Tx, incidents []delivery.Incident) error {
+	keys := make([][]string, len(incidents))
+	for i, in := range incidents {
+		if err := db.lockEntity(ctx, tx, "incidents", in.Service, in.ID); err != nil {
+			return err
+		}
+		keys[i] = []string{in.Service, in.ID}
 	}
-	old, err := scanIncident(tx.QueryRowContext(ctx, db.q(`SELECT `+incidentColumns+` FROM incidents WHERE service = ? AND id = ?`), in.Service, in.ID))
-	switch {
-	case err == nil:
+	type incidentKey struct{ service, id string }
+	stored := make(map[incidentKey]delivery.Incident, len(incidents))
+	err := db.readStored(ctx, tx, "incidents", incidentKeys, incidentColumns, keys, func(s interface{ Scan(...any) error }) error {
+		in, err := scanIncident(s)
+		stored[incidentKey{in.Service, in.ID}] = in
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read incidents: %w", err)
+	}
+	services := map[[2]string]bool{}
+	for _, in := range incidents {
+		old, found := stored[incidentKey{in.Service, in.ID}]
+		if err := db.upsertIncident(ctx, tx, old, found, in); err != nil {
+			return err
+		}
+		services[[2]string{in.Service, ""}] = true
+	}
+	return db.ensureServices(ctx, tx, services)
+}
+
+// upsertIncident merges in into old, the stored incident of its key when
+// found, and writes the result; a merge that changes nothing writes
+// nothing.
+func (db *DB) upsertIncident(ctx context.Context, tx *sql.Tx, old delivery.Incident, found bool, in delivery.Incident) error {
+	if found {
 		in = delivery.MergeIncident(old, in)
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("read incident %s/%s: %w", in.Service, in.ID, err)
 	}
 	// Stored as reported: an incident no report gave a severity keeps
 	// SeverityUnknown, and readers count it as the default
 	// (delivery.Incident.SeverityOrDefault).
-	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 15)+`
+	row := incidentRow(in)
+	if found && slices.Equal(row, incidentRow(old)) {
+		return nil
+	}
+	_, err := db.exec(ctx, tx, `INSERT INTO incidents (`+incidentColumns+`) VALUES `+placeholders(1, 15)+`
 		ON CONFLICT (service, id) DO UPDATE SET title = excluded.title, severity = excluded.severity, opened_at = excluded.opened_at,
 		acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at, cause_deployment = excluded.cause_deployment,
 		updated_at = excluded.updated_at, status = excluded.status, status_at = excluded.status_at,
 		severity_at = excluded.severity_at, source = excluded.source, origin = excluded.origin,
-		acknowledged_by = excluded.acknowledged_by`),
-		in.Service, in.ID, in.Title, in.Severity, micros(in.OpenedAt), micros(in.AcknowledgedAt), micros(in.ResolvedAt), in.CauseDeployment, micros(in.UpdatedAt),
-		string(in.Status), micros(in.StatusAt), micros(in.SeverityAt), in.Source, string(in.Origin), in.AcknowledgedBy)
+		acknowledged_by = excluded.acknowledged_by`, row...)
 	if err != nil {
 		return fmt.Errorf("write incident %s/%s: %w", in.Service, in.ID, err)
 	}
-	if old.ID != "" && slaFactsChanged(old, in) {
+	if found && slaFactsChanged(old, in) {
 		// The breach job judged the incident on the reports it had; have it
 		// judge again on the merged ones (see migration incident_sla_changes).
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE incident_sla SET changes = changes + 1 WHERE service = ? AND incident = ?`), in.Service, in.ID); err != nil {
+		if _, err := db.exec(ctx, tx, `UPDATE incident_sla SET changes = changes + 1 WHERE service = ? AND incident = ?`, in.Service, in.ID); err != nil {
 			return fmt.Errorf("mark SLA of incident %s/%s to judge again: %w", in.Service, in.ID, err)
 		}
 	}
-	return db.ensureService(ctx, tx, in.Service, "")
+	return nil
+}
+
+// incidentRow is what is stored of in, in the order of incidentColumns.
+func incidentRow(in delivery.Incident) []any {
+	return []any{in.Service, in.ID, in.Title, in.Severity, micros(in.OpenedAt), micros(in.AcknowledgedAt), micros(in.ResolvedAt), in.CauseDeployment, micros(in.UpdatedAt),
+		string(in.Status), micros(in.StatusAt), micros(in.SeverityAt), in.Source, string(in.Origin), in.AcknowledgedBy}
 }
 
 // slaFactsChanged reports whether a merge changed what the acknowledgement
@@ -463,10 +566,24 @@ func slaFactsChanged(old, merged delivery.Incident) bool {
 		!old.ResolvedAt.Equal(merged.ResolvedAt) || old.Severity != merged.Severity || old.Status != merged.Status
 }
 
+// ensureServices records the services of a batch, each with the repository
+// it was deployed from ("" for none), each pair once and in sorted order.
+func (db *DB) ensureServices(ctx context.Context, tx *sql.Tx, services map[[2]string]bool) error {
+	pairs := slices.SortedFunc(maps.Keys(services), func(a, b [2]string) int {
+		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
+	})
+	for _, p := range pairs {
+		if err := db.ensureService(ctx, tx, p[0], p[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ensureService records a service first seen in an event, so it can be
 // listed and given a team later, and the repository it was deployed from.
 func (db *DB) ensureService(ctx context.Context, tx *sql.Tx, name, repository string) error {
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO services (name, repositories) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`), name, repository); err != nil {
+	if _, err := db.exec(ctx, tx, `INSERT INTO services (name, repositories) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, repository); err != nil {
 		return fmt.Errorf("record service %s: %w", name, err)
 	}
 	return db.recordServiceRepository(ctx, tx, name, repository)
@@ -478,35 +595,67 @@ func (db *DB) recordServiceRepository(ctx context.Context, tx *sql.Tx, service, 
 	if repository == "" {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO service_repositories (repository, service) VALUES (?, ?)
-		ON CONFLICT (repository, service) DO NOTHING`), repository, service); err != nil {
+	if _, err := db.exec(ctx, tx, `INSERT INTO service_repositories (repository, service) VALUES (?, ?)
+		ON CONFLICT (repository, service) DO NOTHING`, repository, service); err != nil {
 		return fmt.Errorf("record repository %s of %s: %w", repository, service, err)
 	}
 	return nil
 }
 
-// upsertJSON merges an entity kept as JSON with the stored one and writes
-// it back with its indexed columns.
-func upsertJSON[T any](ctx context.Context, db *DB, tx *sql.Tx, table string, keyCols []string, keyVals []any, v T, merge func(a, b T) T, columns func(T) ([]string, []any)) error {
-	where := strings.Join(keyCols, " = ? AND ") + " = ?"
-	parts := make([]string, len(keyVals))
-	for i, v := range keyVals {
-		parts[i] = fmt.Sprint(v)
+// readStored reads the stored rows of table whose natural keys, in the
+// columns keyCols, are among keys
+// (each the key's parts, as delivery.KindSpec.Key gives them): columns of
+// each, in one query per chunk of keys; scan reads one row.
+func (db *DB) readStored(ctx context.Context, tx *sql.Tx, table string, keyCols []keyColumn, columns string, keys [][]string, scan func(s interface{ Scan(...any) error }) error) error {
+	t := entityTable{table: table, keys: keyCols}
+	names := make([]string, len(t.keys))
+	marks := make([]string, len(t.keys))
+	for i, col := range t.keys {
+		names[i], marks[i] = col.name, "?"
+		if col.integer {
+			// PostgreSQL types a bare placeholder in VALUES as text.
+			marks[i] = "CAST(? AS INTEGER)"
+		}
 	}
-	if err := db.lockEntity(ctx, tx, table, parts...); err != nil {
-		return err
+	one := "(" + strings.Join(marks, ", ") + ")"
+	start := 0
+	for _, size := range db.rowChunks(len(keys), 500) {
+		args := make([]any, 0, size*len(t.keys))
+		for _, parts := range keys[start : start+size] {
+			a, err := t.keyArgs(parts)
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.table, err)
+			}
+			args = append(args, a...)
+		}
+		start += size
+		rows, err := db.query(ctx, tx, "SELECT "+columns+" FROM "+t.table+" WHERE ("+strings.Join(names, ", ")+") IN (VALUES "+
+			strings.TrimSuffix(strings.Repeat(one+", ", size), ", ")+")", args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
 	}
-	var data string
-	err := tx.QueryRowContext(ctx, db.q("SELECT data FROM "+table+" WHERE "+where), keyVals...).Scan(&data)
-	switch {
-	case err == nil:
+	return nil
+}
+
+// upsertJSON merges an entity kept as JSON with the stored one, data when
+// found, and writes it back with its indexed columns.
+func upsertJSON[T any](ctx context.Context, db *DB, tx *sql.Tx, table string, keyCols []string, keyVals []any, data string, found bool, v T, merge func(a, b T) T, columns func(T) ([]string, []any)) error {
+	if found {
 		var old T
 		if err := json.Unmarshal([]byte(data), &old); err != nil {
 			return fmt.Errorf("read %s %v: %w", table, keyVals, err)
 		}
 		v = merge(old, v)
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("read %s %v: %w", table, keyVals, err)
 	}
 	body, err := json.Marshal(v)
 	if err != nil {
@@ -519,8 +668,8 @@ func upsertJSON[T any](ctx context.Context, db *DB, tx *sql.Tx, table string, ke
 	for _, c := range append(extra, "data") {
 		set = append(set, c+" = excluded."+c)
 	}
-	_, err = tx.ExecContext(ctx, db.q("INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES "+placeholders(1, len(cols))+
-		" ON CONFLICT ("+strings.Join(keyCols, ", ")+") DO UPDATE SET "+strings.Join(set, ", ")), vals...)
+	_, err = db.exec(ctx, tx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES "+placeholders(1, len(cols))+
+		" ON CONFLICT ("+strings.Join(keyCols, ", ")+") DO UPDATE SET "+strings.Join(set, ", "), vals...)
 	if err != nil {
 		return fmt.Errorf("write %s %v: %w", table, keyVals, err)
 	}

@@ -30,29 +30,34 @@ type keyColumn struct {
 var kindOrder = []delivery.Kind{delivery.KindChange, delivery.KindDeployment, delivery.KindIncident,
 	delivery.KindPullRequest, delivery.KindWorkItem, delivery.KindBuild}
 
+// The natural keys of deployments and incidents, which their writers read
+// by.
+var (
+	deploymentKeys = []keyColumn{{"service", false}, {"environment", false}, {"id", false}}
+	incidentKeys   = []keyColumn{{"service", false}, {"id", false}}
+)
+
 // entityTables declares, once per kind, where the store keeps it.
 var entityTables = map[delivery.Kind]entityTable{
 	delivery.KindChange: {"changes", []keyColumn{{"repository", false}, {"sha", false}},
 		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event, inputs *shipInputs) error {
 			return db.applyChanges(ctx, tx, events, inputs)
 		}},
-	delivery.KindDeployment: {"deployments", []keyColumn{{"service", false}, {"environment", false}, {"id", false}},
+	delivery.KindDeployment: {"deployments", deploymentKeys,
 		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event, inputs *shipInputs) error {
-			for _, e := range events {
-				if err := db.upsertDeployment(ctx, tx, *e.Deployment, inputs); err != nil {
-					return err
-				}
+			ds := make([]delivery.Deployment, len(events))
+			for i, e := range events {
+				ds[i] = *e.Deployment
 			}
-			return nil
+			return db.applyDeployments(ctx, tx, ds, inputs)
 		}},
-	delivery.KindIncident: {"incidents", []keyColumn{{"service", false}, {"id", false}},
+	delivery.KindIncident: {"incidents", incidentKeys,
 		func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event, _ *shipInputs) error {
-			for _, e := range events {
-				if err := db.upsertIncident(ctx, tx, *e.Incident); err != nil {
-					return err
-				}
+			incidents := make([]delivery.Incident, len(events))
+			for i, e := range events {
+				incidents[i] = *e.Incident
 			}
-			return nil
+			return db.applyIncidents(ctx, tx, incidents)
 		}},
 	delivery.KindPullRequest: withCommitIndex(jsonTable("pull_requests", []keyColumn{{"repository", false}, {"number", true}},
 		func(e delivery.Event) delivery.PullRequest { return *e.PullRequest }, delivery.MergePullRequest,
@@ -88,12 +93,39 @@ func jsonTable[T any](table string, keys []keyColumn, entity func(delivery.Event
 		names[i] = k.name
 	}
 	t.write = func(ctx context.Context, db *DB, tx *sql.Tx, events []delivery.Event, _ *shipInputs) error {
-		for _, e := range events {
-			args, err := t.keyArgs(delivery.Kinds[e.Kind].Key(e))
+		entityKeys := make([][]string, len(events))
+		for i, e := range events {
+			entityKeys[i] = delivery.Kinds[e.Kind].Key(e)
+			if err := db.lockEntity(ctx, tx, table, entityKeys[i]...); err != nil {
+				return err
+			}
+		}
+		// The key columns are read as text, whatever their type, to be
+		// matched with the parts of the events' keys (delivery.KindSpec.Key
+		// spells a number as strconv.Itoa does, as the database does).
+		stored := make(map[string]string, len(events))
+		parts := make([]string, len(names))
+		dest := make([]any, len(names)+1)
+		var data string
+		for i := range names {
+			dest[i] = &parts[i]
+		}
+		dest[len(names)] = &data
+		err := db.readStored(ctx, tx, table, keys, strings.Join(names, ", ")+", data", entityKeys, func(s interface{ Scan(...any) error }) error {
+			err := s.Scan(dest...)
+			stored[strings.Join(parts, "\x1f")] = data
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("read %s: %w", table, err)
+		}
+		for i, e := range events {
+			args, err := t.keyArgs(entityKeys[i])
 			if err != nil {
 				return fmt.Errorf("%s: %w", table, err)
 			}
-			if err := upsertJSON(ctx, db, tx, table, names, args, entity(e), merge, columns); err != nil {
+			data, found := stored[strings.Join(entityKeys[i], "\x1f")]
+			if err := upsertJSON(ctx, db, tx, table, names, args, data, found, entity(e), merge, columns); err != nil {
 				return err
 			}
 		}

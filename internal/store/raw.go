@@ -38,8 +38,8 @@ func (db *DB) IngestDelivery(ctx context.Context, raw RawDelivery, events []deli
 	}
 	var res IngestResult
 	err = db.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO raw_deliveries (source, delivery_id, received_at, event_type, headers, body, outcome)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, delivery_id) DO NOTHING`),
+		_, err := db.exec(ctx, tx, `INSERT INTO raw_deliveries (source, delivery_id, received_at, event_type, headers, body, outcome)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, delivery_id) DO NOTHING`,
 			raw.Source, raw.DeliveryID, db.Now().UnixMicro(), raw.EventType, string(headers), raw.Body, raw.Outcome)
 		if err != nil {
 			return fmt.Errorf("store raw %s delivery %s: %w", raw.Source, raw.DeliveryID, err)

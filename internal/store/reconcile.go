@@ -100,7 +100,7 @@ func (db *DB) ReplaceDeployments(ctx context.Context, source, service string, ev
 			old, exists := stored[id]
 			switch {
 			case !claimed[id] || !exists:
-				if err := db.upsertDeployment(ctx, tx, *e.Deployment, inputs); err != nil {
+				if err := db.applyDeployments(ctx, tx, []delivery.Deployment{*e.Deployment}, inputs); err != nil {
 					return err
 				}
 				res.Added = append(res.Added, id)
