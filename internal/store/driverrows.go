@@ -98,7 +98,8 @@ func driverValues(vs []driver.Value, to ...any) error {
 				return fmt.Errorf("column %d: an integer of type %T", i+1, vs[i])
 			}
 		default:
-			return fmt.Errorf("column %d: cannot read into %T", i+1, p)
+			// Not naming p's type keeps the destinations off the heap.
+			return fmt.Errorf("column %d: no reading into that type", i+1)
 		}
 	}
 	return nil

@@ -546,3 +546,61 @@ func TestFirstShipmentsReadsInChunks(t *testing.T) {
 		}
 	})
 }
+
+// TestATeamsServicesAreReadTogether reads a team of three services whose
+// deployments share ids, as one report reads them (the summaries and the
+// next success after the period for every service at once), and checks it
+// against each service's detail.
+func TestATeamsServicesAreReadTogether(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		services := []string{"api", "web", "worker"}
+		for i, s := range services {
+			if err := db.SetService(ctx, delivery.Service{Name: s, Team: "core", Repositories: []string{s}}, nil); err != nil {
+				t.Fatal(err)
+			}
+			base := t0.Add(time.Duration(i) * time.Minute)
+			ingest(t, db, change(s, "a", base), change(s, "b", base.Add(time.Hour), "a"), change(s, "c", base.Add(2*time.Hour), "b"),
+				change(s, "d", base.Add(3*time.Hour), "c"), change(s, "e", base.Add(30*time.Hour), "d"))
+			ingest(t, db, deploy(s, "v1", "a", delivery.DeploymentSuccess, base.Add(90*time.Minute)),
+				deploy(s, "v2", "c", delivery.DeploymentSuccess, base.Add(time.Duration(4+i)*time.Hour)),
+				deploy(s, "v3", "d", delivery.DeploymentFailure, base.Add(5*time.Hour)))
+			if i < 2 { // worker has no deployment after the period
+				ingest(t, db, deploy(s, "v4", "e", delivery.DeploymentSuccess, base.Add(31*time.Hour)))
+			}
+		}
+		period := delivery.Period{From: t0, To: t0.Add(24 * time.Hour)}
+		team, err := reads(db).DORASummaryInput(ctx, store.Scope{Team: "core"}, period)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var detail []string
+		var deployments []string
+		for _, s := range services {
+			in, err := reads(db).DORAInput(ctx, store.Scope{Service: s}, period)
+			if err != nil {
+				t.Fatal(err)
+			}
+			detail = append(detail, shippedTimes(in)...)
+			for _, d := range in.Deployments {
+				deployments = append(deployments, fmt.Sprintf("%s %s %s", d.Key(), d.Status, d.FinishedAt.Format(time.RFC3339)))
+			}
+		}
+		slices.Sort(detail)
+		if got := shippedTimes(team); !slices.Equal(got, detail) {
+			t.Errorf("the team's summaries ship\n%v\nits services'\n%v", got, detail)
+		}
+		var got []string
+		for _, d := range team.Deployments {
+			got = append(got, fmt.Sprintf("%s %s %s", d.Key(), d.Status, d.FinishedAt.Format(time.RFC3339)))
+		}
+		slices.Sort(got)
+		slices.Sort(deployments)
+		if !slices.Equal(got, deployments) {
+			t.Errorf("the team's deployments\n%v\nits services'\n%v", got, deployments)
+		}
+		// v4 of api and web: the fix after the period, one per service.
+		if n := strings.Count(strings.Join(got, "\n"), "/v4 "); n != 2 {
+			t.Errorf("%d deployments after the period, want api's and web's v4: %v", n, got)
+		}
+	})
+}
