@@ -408,7 +408,11 @@ func (db *DB) deploymentSummaries(ctx context.Context, services []string, from, 
 		finished         int64
 		hotfix, rollback bool
 	}
-	var found []deploymentRow
+	// Rows are kept in blocks of 1,024 rather than one growing slice,
+	// which copied 3 MB on its way to 10,000.
+	const block = 1024
+	var found [][]deploymentRow
+	rowCount := 0
 	known := delivery.TerminalStatuses()
 	err := db.eachDriverRow(ctx, "read deployments of "+what, db.q(`SELECT `+serviceColumn+`id, status, finished_at, hotfix, rollback FROM deployments
 		WHERE service IN `+list+` AND environment = ? AND status IN `+statuses+`
@@ -424,21 +428,47 @@ func (db *DB) deploymentSummaries(ctx context.Context, services []string, from, 
 			return fmt.Errorf("read deployments of %s: %w", what, err)
 		}
 		r.status, r.hotfix, r.rollback = statusNamed(status, known), hotfix != 0, rollback != 0
-		found = append(found, r)
+		if rowCount%block == 0 {
+			found = append(found, make([]deploymentRow, 0, block))
+		}
+		found[len(found)-1] = append(found[len(found)-1], r)
+		rowCount++
 		return nil
 	})
-	if err != nil || len(found) == 0 {
+	if err != nil || rowCount == 0 {
 		return nil, nil, err
 	}
-	type deploymentID struct{ service, id string }
-	at := make(map[deploymentID]int, len(found)) // deployment → its position in deps
-	deps := make([]delivery.Deployment, len(found))
-	for i, r := range found {
-		at[deploymentID{r.service, r.id}] = i
-		deps[i] = delivery.Deployment{Service: r.service, Environment: delivery.EnvironmentProduction, ID: r.id, Status: r.status,
-			FinishedAt: time.UnixMicro(r.finished).UTC(), Hotfix: r.hotfix, Rollback: r.rollback}
+	deps := make([]delivery.Deployment, 0, rowCount)
+	for _, rows := range found {
+		for _, r := range rows {
+			deps = append(deps, delivery.Deployment{Service: r.service, Environment: delivery.EnvironmentProduction, ID: r.id, Status: r.status,
+				FinishedAt: time.UnixMicro(r.finished).UTC(), Hotfix: r.hotfix, Rollback: r.rollback})
+		}
 	}
-	sums := make([]delivery.ShippedTimes, 0, len(found))
+	sums := make([]delivery.ShippedTimes, 0, len(deps))
+
+	// Both queries read by service and finish time, so a summary usually
+	// belongs to one of the deployments just after the last one matched
+	// (those between shipped nothing, as a failure does): those are tried
+	// first, and the map of every deployment is built on the first miss.
+	type deploymentID struct{ service, id string }
+	var at map[deploymentID]int
+	next := 0
+	position := func(service, id string) (int, bool) {
+		for j := next; j < min(next+3, len(deps)); j++ {
+			if deps[j].ID == id && deps[j].Service == service {
+				return j, true
+			}
+		}
+		if at == nil {
+			at = make(map[deploymentID]int, len(deps))
+			for j := range deps {
+				at[deploymentID{deps[j].Service, deps[j].ID}] = j
+			}
+		}
+		j, ok := at[deploymentID{service, id}]
+		return j, ok
+	}
 
 	var chunk []int64
 	err = db.eachDriverRow(ctx, "read changes of "+what, db.q(`SELECT `+serviceColumn+`deployment_id, commit_times FROM deployment_changes
@@ -455,13 +485,17 @@ func (db *DB) deploymentSummaries(ctx context.Context, services []string, from, 
 		if len(times)%8 != 0 {
 			return fmt.Errorf("read changes of %s/%s: summary of %d bytes is corrupt", service, id, len(times))
 		}
-		j, ok := at[deploymentID{service, id}]
 		n := len(times) / 8
-		if !ok || n == 0 {
+		if n == 0 {
+			return nil
+		}
+		j, ok := position(service, id)
+		if !ok {
 			// A summary whose deployment is not a terminal production one
 			// of the period ships nothing the report counts.
 			return nil
 		}
+		next = j + 1
 		if cap(chunk)-len(chunk) < n {
 			chunk = make([]int64, 0, max(n, summaryChunk))
 		}

@@ -602,5 +602,24 @@ func TestATeamsServicesAreReadTogether(t *testing.T) {
 		if n := strings.Count(strings.Join(got, "\n"), "/v4 "); n != 2 {
 			t.Errorf("%d deployments after the period, want api's and web's v4: %v", n, got)
 		}
+
+		// x's failed v2 is read just before y's v2, which shipped: the
+		// summary of y's is y's.
+		for _, s := range []string{"x", "y"} {
+			if err := db.SetService(ctx, delivery.Service{Name: s, Team: "pair", Repositories: []string{s}}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ingest(t, db, change("x", "a", t0), change("x", "b", t0.Add(time.Hour), "a"), change("y", "a", t0), change("y", "b", t0.Add(time.Hour), "a"))
+		ingest(t, db, deploy("x", "v1", "b", delivery.DeploymentSuccess, t0.Add(2*time.Hour)), deploy("x", "v2", "b", delivery.DeploymentFailure, t0.Add(3*time.Hour)))
+		ingest(t, db, deploy("y", "v1", "a", delivery.DeploymentFailure, t0.Add(90*time.Minute)), deploy("y", "v2", "b", delivery.DeploymentSuccess, t0.Add(4*time.Hour)))
+		pair, err := reads(db).DORASummaryInput(ctx, store.Scope{Team: "pair"}, period)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"x/production/v1@" + t0.Add(time.Hour).Format(time.RFC3339Nano), "y/production/v2@" + t0.Add(time.Hour).Format(time.RFC3339Nano)}
+		if got := shippedTimes(pair); !slices.Equal(got, want) {
+			t.Errorf("the pair's summaries ship %v, want %v", got, want)
+		}
 	})
 }
