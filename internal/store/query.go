@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -180,30 +179,27 @@ func (db *DB) Shipments(ctx context.Context, services []string, period delivery.
 // successful production deployment finished at or after t: after a period,
 // the fix that may end a failure near its end.
 func (db *DB) FirstSuccessesFrom(ctx context.Context, services []string, t time.Time) ([]delivery.Deployment, error) {
-	// One statement answers many services: each its own index seek, joined
-	// by UNION ALL, so an organisation's 500 services are 5 round trips
-	// rather than 500. SQLite allows 500 terms to a compound statement.
-	const perStatement = 100
-	one := `SELECT * FROM (SELECT ` + deploymentColumns + ` FROM deployments
-		WHERE service = ? AND environment = ? AND status = ? AND finished_at >= ? ORDER BY finished_at LIMIT 1) AS f`
-	var out []delivery.Deployment
-	for start := 0; start < len(services); start += perStatement {
-		part := services[start:min(start+perStatement, len(services))]
-		terms := make([]string, len(part))
-		args := make([]any, 0, 4*len(part))
-		for i, s := range part {
-			terms[i] = one + strconv.Itoa(i)
-			args = append(args, s, delivery.EnvironmentProduction, string(delivery.DeploymentSuccess), t.UnixMicro())
-		}
-		rows, err := db.read.QueryContext(ctx, db.q(strings.Join(terms, " UNION ALL ")), args...)
-		if err != nil {
-			return nil, fmt.Errorf("read next deployments of %s: %w", strings.Join(part, ", "), err)
-		}
-		found, err := collect(rows, scanDeployment)
-		if err != nil {
-			return nil, fmt.Errorf("read next deployments of %s: %w", strings.Join(part, ", "), err)
-		}
-		out = append(out, found...)
+	if len(services) == 0 {
+		return nil, nil
+	}
+	// One statement for all of them, each service its own index seek: a
+	// team's report asked once per service, and SQLite prepares every
+	// statement anew, so a UNION ALL of one query per service cost more
+	// to parse than to run.
+	list, svcArgs := inList(services)
+	cols := "d." + strings.ReplaceAll(deploymentColumns, ", ", ", d.")
+	args := append([]any{delivery.EnvironmentProduction, delivery.EnvironmentProduction, string(delivery.DeploymentSuccess), t.UnixMicro()}, svcArgs...)
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+cols+` FROM services s
+		JOIN deployments d ON d.service = s.name AND d.environment = ? AND d.id = (
+			SELECT e.id FROM deployments e WHERE e.service = s.name AND e.environment = ? AND e.status = ? AND e.finished_at >= ?
+			ORDER BY e.finished_at LIMIT 1)
+		WHERE s.name IN `+list+` ORDER BY s.name`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read next deployments: %w", err)
+	}
+	out, err := collect(rows, scanDeployment)
+	if err != nil {
+		return nil, fmt.Errorf("read next deployments: %w", err)
 	}
 	return out, nil
 }
