@@ -50,3 +50,14 @@ func BenchmarkCompute(b *testing.B) {
 		Compute(in)
 	}
 }
+
+// BenchmarkComputeSummaries is BenchmarkCompute with the changes not
+// linked to an incident given as per-deployment summaries, as the store's
+// report path reads them.
+func BenchmarkComputeSummaries(b *testing.B) {
+	in := summarised(benchInput())
+	b.ReportAllocs()
+	for b.Loop() {
+		Compute(in)
+	}
+}

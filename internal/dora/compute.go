@@ -117,7 +117,11 @@ func (x *index) deploymentFrequency(out *DeploymentFrequency) {
 // deployment, so the last lookup is reused and the map is consulted about
 // once per deployment rather than once per change; any order still works.
 func (x *index) leadTime(out *LeadTime) {
-	durs := make([]int64, 0, len(x.in.Shipments))
+	total := len(x.in.Shipments)
+	for i := range x.in.Summaries {
+		total += len(x.in.Summaries[i].CommitMicros)
+	}
+	durs := make([]int64, 0, total)
 	counted := make([]bool, len(x.deps))
 	last, j := delivery.DeploymentKey{}, -1
 	for i := range x.in.Shipments {
@@ -138,6 +142,23 @@ func (x *index) leadTime(out *LeadTime) {
 		}
 		durs = append(durs, int64(d))
 		if !counted[j] {
+			counted[j] = true
+			out.Deployments++
+		}
+	}
+	// Summaries come one per deployment, usually in the deployments'
+	// order: the position after the last one's is tried before the map.
+	next := 0
+	for i := range x.in.Summaries {
+		s := &x.in.Summaries[i]
+		j := x.lookupFrom(s.Deployment, next)
+		if j < 0 {
+			x.warn.addN(warnUnknownDeployment, len(s.CommitMicros))
+			continue
+		}
+		next = j + 1
+		n := len(durs)
+		if durs = x.summaryLeadTimes(j, s.CommitMicros, durs); len(durs) > n && !counted[j] {
 			counted[j] = true
 			out.Deployments++
 		}

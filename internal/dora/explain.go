@@ -124,7 +124,7 @@ func Explain(in Input, figure string) (Explanation, error) {
 			"unknown figure %q (want one of %s)", figure, strings.Join(Figures(), ", ")))
 	}
 	r := Compute(in)
-	x := newIndex(in)
+	x := newIndex(withSummariesNamed(in))
 	x.markFixes()
 	e := Explanation{Figure: figure, From: in.Period.From, To: in.Period.To}
 	switch figure {
@@ -286,6 +286,24 @@ func (x *index) explainLeadTime(e *Explanation) {
 		}
 		e.Deployments = append(e.Deployments, rec)
 	}
+}
+
+// withSummariesNamed returns in with its summaries turned into Shipments
+// without repository or sha, so that Explain lists every change Compute
+// counted. An explanation names the changes, so it reads Shipments anyway;
+// this keeps one given summaries in agreement with the report.
+func withSummariesNamed(in Input) Input {
+	if len(in.Summaries) == 0 {
+		return in
+	}
+	ships := slices.Clone(in.Shipments)
+	for _, s := range in.Summaries {
+		for _, us := range s.CommitMicros {
+			ships = append(ships, Shipment{Deployment: s.Deployment, CommitTime: time.UnixMicro(us).UTC()})
+		}
+	}
+	in.Shipments, in.Summaries = ships, nil
+	return in
 }
 
 // failureReason says why the in-period deployment at j is a change failure,

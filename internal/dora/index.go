@@ -17,6 +17,9 @@ const (
 	fInPeriod
 	// fShipsFix marks a deployment shipping a change linked to an incident.
 	fShipsFix
+	// fLinked marks a deployment some incident is linked to, so that the
+	// per-deployment walks ask incidentsOf only about those.
+	fLinked
 )
 
 // index is the view of one Input that Compute and Explain share, so that
@@ -100,6 +103,7 @@ func newIndex(in Input) *index {
 				x.incidentsOf = make(map[int][]int)
 			}
 			x.incidentsOf[j] = append(x.incidentsOf[j], i)
+			x.flag[j] |= fLinked
 		}
 	}
 	return x
@@ -113,10 +117,20 @@ func (x *index) lookup(k delivery.DeploymentKey) int {
 	return -1
 }
 
+// lookupFrom is lookup, trying guess first: a usable deployment's key is
+// unique among the usable ones (duplicates are merged into the first), so
+// when the one at guess has key k, guess is its position.
+func (x *index) lookupFrom(k delivery.DeploymentKey, guess int) int {
+	if guess < len(x.deps) && x.flag[guess]&fUsable != 0 && x.deps[guess].Key() == k {
+		return guess
+	}
+	return x.lookup(k)
+}
+
 // failing reports whether the deployment at j counts as a change failure:
 // it failed, was rolled back, or an incident is linked to it.
 func (x *index) failing(j int) bool {
-	return x.deps[j].Status.Failed() || len(x.incidentsOf[j]) > 0
+	return x.deps[j].Status.Failed() || x.flag[j]&fLinked != 0
 }
 
 // unplanned reports whether the deployment at j is rework.
@@ -176,7 +190,7 @@ func (x *index) recover(j int) recovery {
 	if k < len(x.succ) && x.deps[x.succ[k]].Service == d.Service {
 		r = recovery{end: x.deps[x.succ[k]].FinishedAt, by: x.succ[k], incident: -1, ok: true}
 	}
-	if incs := x.incidentsOf[j]; len(incs) > 0 {
+	if incs := x.incidentsOf[j]; x.flag[j]&fLinked != 0 {
 		var last time.Time
 		lastInc := -1
 		for _, i := range incs {

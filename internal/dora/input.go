@@ -22,6 +22,12 @@ type Input struct {
 	// store assigned them (each change shipped once, by the first successful
 	// production deployment that contains it).
 	Shipments []Shipment
+	// Summaries are more shipments of those deployments, known only by
+	// their commit times (none linked to an incident): what a report over
+	// a long history reads instead of naming every change. Compute counts
+	// them exactly as it counts Shipments; Explain lists them as changes
+	// without a repository or sha.
+	Summaries []ShippedTimes
 	// Incidents are the scope's incidents opened or resolved up to Period.To,
 	// with the deployment each was linked to.
 	Incidents []IncidentLink
@@ -53,6 +59,9 @@ type Reported struct {
 // Shipment is one change shipped by one deployment; which deployment
 // shipped which change is a domain notion, so the type lives there.
 type Shipment = delivery.Shipment
+
+// ShippedTimes is the commit times of the changes one deployment shipped.
+type ShippedTimes = delivery.ShippedTimes
 
 // IncidentLink is an incident with the production deployment it is linked
 // to: given explicitly by the source, or inferred (delivery.CauseOf) as the

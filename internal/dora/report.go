@@ -155,6 +155,9 @@ type warnings [numWarnings]int
 
 func (w *warnings) add(c warningCode) { w[c]++ }
 
+// addN counts n records raising c.
+func (w *warnings) addN(c warningCode, n int) { w[c] += n }
+
 // list returns the non-zero counts in table order, never nil.
 func (w *warnings) list() []Warning {
 	out := []Warning{}

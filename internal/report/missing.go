@@ -86,13 +86,13 @@ const UnknownAncestryCode = "unknown_ancestry"
 // on missing ancestry, as the last refresh found them, and says what to do.
 // It returns "" and 0 when there are none.
 func (r *Reader) unknownAncestry(ctx context.Context, services []string) (string, int, error) {
+	gaps, err := r.Store.ShippingGapsOf(ctx, services)
+	if err != nil {
+		return "", 0, err
+	}
 	var named []string
 	for _, s := range services {
-		g, err := r.Store.ShippingGaps(ctx, s)
-		if err != nil {
-			return "", 0, err
-		}
-		for _, d := range g.UnknownAncestry {
+		for _, d := range gaps[s].UnknownAncestry {
 			named = append(named, s+"/"+d)
 		}
 	}

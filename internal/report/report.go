@@ -199,14 +199,12 @@ func (r *Reader) doraInput(ctx context.Context, services []string, period delive
 			return in, err
 		}
 	} else {
-		if in.Deployments, in.Shipments, err = r.Store.ShippedSummaries(ctx, services, period); err != nil {
+		if in.Deployments, in.Summaries, err = r.Store.ShippedSummaries(ctx, services, period); err != nil {
 			return in, err
 		}
-		linked, err := r.Store.Shipments(ctx, services, period, true)
-		if err != nil {
+		if in.Shipments, err = r.Store.Shipments(ctx, services, period, true); err != nil {
 			return in, err
 		}
-		in.Shipments = append(in.Shipments, linked...)
 	}
 	// The first success after the period, per service: the fix that ends a
 	// failure near the period's end.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,36 +20,29 @@ type Reported struct {
 	Failures bool
 }
 
-// ReportedFacts says what the sources of services ever reported. It reads
-// at most one row per question, through the tables' primary keys.
+// ReportedFacts says what the sources of services ever reported. It asks
+// its three questions in one statement, each reading at most one row
+// through the tables' primary keys.
 func (db *DB) ReportedFacts(ctx context.Context, services []string) (Reported, error) {
 	var r Reported
 	if len(services) == 0 {
 		return r, nil
 	}
-	list, args := inList(services)
-	exists := func(what, q string, args ...any) (bool, error) {
-		var one int
-		err := db.read.QueryRowContext(ctx, db.q(q+` LIMIT 1`), args...).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("read whether %s were reported: %w", what, err)
-		}
-		return true, nil
+	list, svcArgs := inList(services)
+	args := append(append([]any{}, svcArgs...), delivery.EnvironmentProduction)
+	args = append(args, svcArgs...)
+	args = append(append(args, svcArgs...), delivery.EnvironmentProduction, string(delivery.DeploymentFailure), string(delivery.DeploymentRolledBack))
+	var deployments, incidents, failed int
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT
+		CASE WHEN EXISTS (SELECT 1 FROM deployments WHERE service IN `+list+` AND environment = ?) THEN 1 ELSE 0 END,
+		CASE WHEN EXISTS (SELECT 1 FROM incidents WHERE service IN `+list+`) THEN 1 ELSE 0 END,
+		CASE WHEN EXISTS (SELECT 1 FROM deployments WHERE service IN `+list+` AND environment = ? AND status IN (?, ?)) THEN 1 ELSE 0 END`),
+		args...).Scan(&deployments, &incidents, &failed)
+	if err != nil {
+		return r, fmt.Errorf("read what was reported: %w", err)
 	}
-	var err error
-	if r.Deployments, err = exists("deployments", `SELECT 1 FROM deployments WHERE service IN `+list+` AND environment = ?`,
-		append(args, delivery.EnvironmentProduction)...); err != nil {
-		return r, err
-	}
-	if r.Failures, err = exists("incidents", `SELECT 1 FROM incidents WHERE service IN `+list, args...); err != nil || r.Failures {
-		return r, err
-	}
-	r.Failures, err = exists("failed deployments", `SELECT 1 FROM deployments WHERE service IN `+list+` AND environment = ? AND status IN (?, ?)`,
-		append(args, delivery.EnvironmentProduction, string(delivery.DeploymentFailure), string(delivery.DeploymentRolledBack))...)
-	return r, err
+	r.Deployments, r.Failures = deployments == 1, incidents == 1 || failed == 1
+	return r, nil
 }
 
 // MissingCommit is a successful production deployment whose commit the

@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"time"
 
@@ -496,49 +495,10 @@ func (db *DB) EachSLICount(ctx context.Context, fn func(slo string, c SLICount) 
 		}
 		return fn(n, c)
 	}
-	if err := db.eachDriverRow(ctx, `SELECT slo, start, good, total, left_good, left_total FROM sli_hours`, 6, hours); err != nil {
+	if err := db.eachDriverRow(ctx, "read SLI", `SELECT slo, start, good, total, left_good, left_total FROM sli_hours`, nil, 6, hours); err != nil {
 		return err
 	}
-	return db.eachDriverRow(ctx, `SELECT slo, start, width, good, total FROM sli_buckets`, 5, minutes)
-}
-
-// eachDriverRow runs a query without arguments on one read connection and
-// calls fn with each row's values as the driver gives them. It goes
-// around database/sql's Scan, whose conversions and locking are a third
-// of the cost of a row when a full load reads millions. Both drivers the
-// store opens (modernc.org/sqlite, pgx's stdlib) answer queries directly
-// and give integers as int64 and text as string.
-func (db *DB) eachDriverRow(ctx context.Context, query string, columns int, fn func([]driver.Value) error) error {
-	conn, err := db.read.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("read SLI: %w", err)
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		q, ok := dc.(driver.QueryerContext)
-		if !ok {
-			return fmt.Errorf("read SLI: the %T driver cannot be queried directly", dc)
-		}
-		rows, err := q.QueryContext(ctx, query, nil)
-		if err != nil {
-			return fmt.Errorf("read SLI: %w", err)
-		}
-		defer rows.Close()
-		if n := len(rows.Columns()); n != columns {
-			return fmt.Errorf("read SLI: %d columns, want %d", n, columns)
-		}
-		v := make([]driver.Value, columns)
-		for {
-			if err := rows.Next(v); errors.Is(err, io.EOF) {
-				return nil
-			} else if err != nil {
-				return fmt.Errorf("read SLI: %w", err)
-			}
-			if err := fn(v); err != nil {
-				return err
-			}
-		}
-	})
+	return db.eachDriverRow(ctx, "read SLI", `SELECT slo, start, width, good, total FROM sli_buckets`, nil, 5, minutes)
 }
 
 // driverInts sets each of to to its value, an integer as a driver gives it.

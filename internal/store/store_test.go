@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stride-oss/stride/internal/delivery"
+	"github.com/stride-oss/stride/internal/dora"
 	"github.com/stride-oss/stride/internal/report"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
@@ -34,6 +35,22 @@ func deploy(service, id, sha string, status delivery.DeploymentStatus, at time.T
 // metric input they make.
 func reads(db *store.DB) *report.Reader {
 	return &report.Reader{Store: db, Fresh: storetest.Fresh(db)}
+}
+
+// shippedTimes lists each change in shipped, named or summarised, as its
+// deployment and commit time, sorted: what lead time reads of it.
+func shippedTimes(in dora.Input) []string {
+	var out []string
+	for _, s := range in.Shipments {
+		out = append(out, s.Deployment.String()+"@"+s.CommitTime.Format(time.RFC3339Nano))
+	}
+	for _, s := range in.Summaries {
+		for _, us := range s.CommitMicros {
+			out = append(out, s.Deployment.String()+"@"+time.UnixMicro(us).UTC().Format(time.RFC3339Nano))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ingest stores events as the one write path, internal/intake, hands them
@@ -373,8 +390,8 @@ func TestMonorepoServicesShipOnlyTheirOwnPaths(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(sum.Shipments) != len(in.Shipments) {
-				t.Errorf("%s: %d summarised shipments, %d in detail", service, len(sum.Shipments), len(in.Shipments))
+			if got, want := shippedTimes(sum), shippedTimes(in); !slices.Equal(got, want) {
+				t.Errorf("%s: the summaries ship %v, the detail %v", service, got, want)
 			}
 		}
 		for id, shas := range got {
@@ -404,8 +421,8 @@ func TestRefreshMovesChangesBetweenDeployments(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(sum.Shipments) != len(in.Shipments) {
-				t.Fatalf("the summaries hold %d changes, the shipments %d", len(sum.Shipments), len(in.Shipments))
+			if got, want := shippedTimes(sum), shippedTimes(in); !slices.Equal(got, want) {
+				t.Fatalf("the summaries ship %v, the shipments %v", got, want)
 			}
 			out := map[string]string{}
 			for _, s := range in.Shipments {
@@ -526,6 +543,83 @@ func TestFirstShipmentsReadsInChunks(t *testing.T) {
 		}
 		if _, ok := first[store.CommitRef{Repository: "mono", SHA: "never"}]; ok {
 			t.Error("a commit never shipped is listed")
+		}
+	})
+}
+
+// TestATeamsServicesAreReadTogether reads a team of three services whose
+// deployments share ids, as one report reads them (the summaries and the
+// next success after the period for every service at once), and checks it
+// against each service's detail.
+func TestATeamsServicesAreReadTogether(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		services := []string{"api", "web", "worker"}
+		for i, s := range services {
+			if err := db.SetService(ctx, delivery.Service{Name: s, Team: "core", Repositories: []string{s}}, nil); err != nil {
+				t.Fatal(err)
+			}
+			base := t0.Add(time.Duration(i) * time.Minute)
+			ingest(t, db, change(s, "a", base), change(s, "b", base.Add(time.Hour), "a"), change(s, "c", base.Add(2*time.Hour), "b"),
+				change(s, "d", base.Add(3*time.Hour), "c"), change(s, "e", base.Add(30*time.Hour), "d"))
+			ingest(t, db, deploy(s, "v1", "a", delivery.DeploymentSuccess, base.Add(90*time.Minute)),
+				deploy(s, "v2", "c", delivery.DeploymentSuccess, base.Add(time.Duration(4+i)*time.Hour)),
+				deploy(s, "v3", "d", delivery.DeploymentFailure, base.Add(5*time.Hour)))
+			if i < 2 { // worker has no deployment after the period
+				ingest(t, db, deploy(s, "v4", "e", delivery.DeploymentSuccess, base.Add(31*time.Hour)))
+			}
+		}
+		period := delivery.Period{From: t0, To: t0.Add(24 * time.Hour)}
+		team, err := reads(db).DORASummaryInput(ctx, store.Scope{Team: "core"}, period)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var detail []string
+		var deployments []string
+		for _, s := range services {
+			in, err := reads(db).DORAInput(ctx, store.Scope{Service: s}, period)
+			if err != nil {
+				t.Fatal(err)
+			}
+			detail = append(detail, shippedTimes(in)...)
+			for _, d := range in.Deployments {
+				deployments = append(deployments, fmt.Sprintf("%s %s %s", d.Key(), d.Status, d.FinishedAt.Format(time.RFC3339)))
+			}
+		}
+		slices.Sort(detail)
+		if got := shippedTimes(team); !slices.Equal(got, detail) {
+			t.Errorf("the team's summaries ship\n%v\nits services'\n%v", got, detail)
+		}
+		var got []string
+		for _, d := range team.Deployments {
+			got = append(got, fmt.Sprintf("%s %s %s", d.Key(), d.Status, d.FinishedAt.Format(time.RFC3339)))
+		}
+		slices.Sort(got)
+		slices.Sort(deployments)
+		if !slices.Equal(got, deployments) {
+			t.Errorf("the team's deployments\n%v\nits services'\n%v", got, deployments)
+		}
+		// v4 of api and web: the fix after the period, one per service.
+		if n := strings.Count(strings.Join(got, "\n"), "/v4 "); n != 2 {
+			t.Errorf("%d deployments after the period, want api's and web's v4: %v", n, got)
+		}
+
+		// x's failed v2 is read just before y's v2, which shipped: the
+		// summary of y's is y's.
+		for _, s := range []string{"x", "y"} {
+			if err := db.SetService(ctx, delivery.Service{Name: s, Team: "pair", Repositories: []string{s}}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ingest(t, db, change("x", "a", t0), change("x", "b", t0.Add(time.Hour), "a"), change("y", "a", t0), change("y", "b", t0.Add(time.Hour), "a"))
+		ingest(t, db, deploy("x", "v1", "b", delivery.DeploymentSuccess, t0.Add(2*time.Hour)), deploy("x", "v2", "b", delivery.DeploymentFailure, t0.Add(3*time.Hour)))
+		ingest(t, db, deploy("y", "v1", "a", delivery.DeploymentFailure, t0.Add(90*time.Minute)), deploy("y", "v2", "b", delivery.DeploymentSuccess, t0.Add(4*time.Hour)))
+		pair, err := reads(db).DORASummaryInput(ctx, store.Scope{Team: "pair"}, period)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"x/production/v1@" + t0.Add(time.Hour).Format(time.RFC3339Nano), "y/production/v2@" + t0.Add(time.Hour).Format(time.RFC3339Nano)}
+		if got := shippedTimes(pair); !slices.Equal(got, want) {
+			t.Errorf("the pair's summaries ship %v, want %v", got, want)
 		}
 	})
 }
