@@ -46,8 +46,10 @@ type DB struct {
 	file string
 	// group commits concurrent SQLite writes together (see committer).
 	group committer
-	// stmts keeps the fixed write statements prepared on SQLite.
-	stmts statements
+	// stmts keeps the fixed write statements prepared on SQLite, and
+	// readStmts the fixed reads.
+	stmts     statements
+	readStmts readStatements
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -220,7 +222,7 @@ func (db *DB) Close() error {
 	err := db.write.Close()
 	err = errors.Join(err, db.stmts.close())
 	if db.read != db.write {
-		err = errors.Join(err, db.read.Close())
+		err = errors.Join(err, db.readStmts.close(), db.read.Close())
 	}
 	return err
 }

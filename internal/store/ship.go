@@ -55,7 +55,13 @@ func (db *DB) RefreshShipments(ctx context.Context, services ...string) (int, er
 		q += ` AND service IN ` + list
 		args = a
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(q), args...)
+	var rows *sql.Rows
+	var err error
+	if len(services) == 0 {
+		rows, err = db.readQuery(ctx, q) // the job's and the reports' refresh: one text
+	} else {
+		rows, err = db.read.QueryContext(ctx, db.q(q), args...)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("find stale services: %w", err)
 	}
@@ -161,7 +167,7 @@ func (db *DB) lockShipState(ctx context.Context, tx *sql.Tx, service string) (sh
 	if db.dialect == Postgres {
 		q += ` FOR UPDATE`
 	}
-	st, err := scanShipState(tx.QueryRowContext(ctx, db.q(q), service), nil)
+	st, err := scanShipState(db.queryRow(ctx, tx, q, service), nil)
 	if err != nil {
 		return st, fmt.Errorf("read state of %s: %w", service, err)
 	}
@@ -176,7 +182,7 @@ type serviceInputs struct {
 func (db *DB) serviceInputs(ctx context.Context, service string) (serviceInputs, error) {
 	var in serviceInputs
 	var base, prefixList, repoList string
-	err := db.read.QueryRowContext(ctx, db.q(`SELECT base, paths, repositories FROM services WHERE name = ?`), service).Scan(&base, &prefixList, &repoList)
+	err := db.readQueryRow(ctx, `SELECT base, paths, repositories FROM services WHERE name = ?`, service).Scan(&base, &prefixList, &repoList)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return in, fmt.Errorf("read service %s: %w", service, err)
 	}
@@ -261,7 +267,7 @@ func lastCounted(ds []delivery.Deployment, after *deploymentMark) *deploymentMar
 // only if the inputs did not change meanwhile (the generation is still
 // gen). Otherwise the service stays stale and the next refresh starts over.
 func (db *DB) ship(ctx context.Context, service string, gen int64) error {
-	deployments, err := db.successfulDeployments(ctx, db.read, service, nil)
+	deployments, err := db.successfulDeployments(ctx, service, nil)
 	if err != nil {
 		return err
 	}
@@ -305,7 +311,7 @@ func (db *DB) ship(ctx context.Context, service string, gen int64) error {
 	}
 	// Which deployments' shipments differ from what is stored: compared by
 	// digest, so a refresh does not read back every stored shipment.
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT environment, deployment_id, digest FROM deployment_changes WHERE service = ?`), service)
+	rows, err := db.readQuery(ctx, `SELECT environment, deployment_id, digest FROM deployment_changes WHERE service = ?`, service)
 	if err != nil {
 		return fmt.Errorf("read summaries of %s: %w", service, err)
 	}
@@ -399,7 +405,7 @@ type continuation struct {
 // only if the service's state is still the one it continued from.
 func (db *DB) continueShipping(ctx context.Context, service string, st shipState) (continuation, error) {
 	c := continuation{service: service, from: st, last: st.last, walk: walkResult{shipped: map[delivery.DeploymentKey][]shipment{}}}
-	deployments, err := db.successfulDeployments(ctx, db.read, service, st.last)
+	deployments, err := db.successfulDeployments(ctx, service, st.last)
 	if err != nil || len(deployments) == 0 {
 		// Only commits arrived: nothing ships until a deployment does.
 		c.walk.unknownAncestry, c.walk.unknownCommit = mergeLines(st.unknownAncestry, nil), mergeLines(st.unknownCommit, nil)
@@ -515,8 +521,8 @@ func (db *DB) writeShipments(ctx context.Context, tx *sql.Tx, service string, ch
 		if len(args) == 0 {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO shipments (service, environment, deployment_id, repository, sha, commit_time, finished_at, incident) VALUES `+
-			placeholders(len(args)/cols, cols)), args...)
+		_, err := db.exec(ctx, tx, `INSERT INTO shipments (service, environment, deployment_id, repository, sha, commit_time, finished_at, incident) VALUES `+
+			placeholders(len(args)/cols, cols), args...)
 		args = args[:0]
 		if err != nil {
 			return fmt.Errorf("write shipments of %s: %w", service, err)
@@ -574,9 +580,9 @@ func (db *DB) finishRefresh(ctx context.Context, tx *sql.Tx, service string, gen
 	if last != nil {
 		lastFinished, lastID = sql.NullInt64{Int64: last.finished, Valid: true}, last.id
 	}
-	res, err := tx.ExecContext(ctx, db.q(`UPDATE shipping_state SET dirty = 0, recompute = 0, computed_at = ?, last_finished = ?, last_id = ?,
+	res, err := db.exec(ctx, tx, `UPDATE shipping_state SET dirty = 0, recompute = 0, computed_at = ?, last_finished = ?, last_id = ?,
 		missing = (SELECT COUNT(*) FROM shipping_missing WHERE service = ?), unknown_ancestry = ?, unknown_commit = ?
-		WHERE service = ? AND dirty = ?`),
+		WHERE service = ? AND dirty = ?`,
 		db.Now().UnixMicro(), lastFinished, lastID, service, strings.Join(w.unknownAncestry, "\n"), strings.Join(w.unknownCommit, "\n"), service, gen)
 	if err != nil {
 		return fmt.Errorf("mark %s fresh: %w", service, err)
@@ -622,14 +628,14 @@ func digestShipments(rows []shipment) string {
 
 // successfulDeployments reads the successful production deployments of
 // service: all of them, or those counted after the deployment after.
-func (db *DB) successfulDeployments(ctx context.Context, q querier, service string, after *deploymentMark) ([]delivery.Deployment, error) {
+func (db *DB) successfulDeployments(ctx context.Context, service string, after *deploymentMark) ([]delivery.Deployment, error) {
 	query := `SELECT ` + deploymentColumns + ` FROM deployments WHERE service = ? AND environment = ? AND status = ?`
 	args := []any{service, delivery.EnvironmentProduction, string(delivery.DeploymentSuccess)}
 	if after != nil {
 		query += ` AND finished_at >= ?`
 		args = append(args, after.finished)
 	}
-	rows, err := q.QueryContext(ctx, db.q(query), args...)
+	rows, err := db.readQuery(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read deployments of %s: %w", service, err)
 	}
@@ -732,10 +738,20 @@ func (db *DB) subgraph(ctx context.Context, service, repository string, starts [
 	for len(frontier) > 0 {
 		for start := 0; start < len(frontier); start += 500 {
 			list, args := inList(frontier[start:min(start+500, len(frontier))])
-			rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+graphColumns(withPaths)+`,
+			query := `SELECT ` + graphColumns(withPaths) + `,
 				CASE WHEN EXISTS (SELECT 1 FROM shipments s WHERE s.service = ? AND s.repository = c.repository AND s.sha = c.sha)
 					OR EXISTS (SELECT 1 FROM shipping_covered v WHERE v.service = ? AND v.repository = c.repository AND v.sha = c.sha) THEN 1 ELSE 0 END
-				FROM changes c WHERE c.repository = ? AND c.sha IN `+list), append([]any{service, service, repository}, args...)...)
+				FROM changes c WHERE c.repository = ? AND c.sha IN ` + list
+			args = append([]any{service, service, repository}, args...)
+			var rows *sql.Rows
+			var err error
+			if len(args) <= 3+8 {
+				// A release's walk reads a commit or a few at a time: those
+				// few texts stay prepared.
+				rows, err = db.readQuery(ctx, query, args...)
+			} else {
+				rows, err = db.read.QueryContext(ctx, db.q(query), args...)
+			}
 			if err != nil {
 				return g, nil, fmt.Errorf("read commits of %s: %w", repository, err)
 			}
@@ -763,7 +779,7 @@ func (db *DB) subgraph(ctx context.Context, service, repository string, starts [
 // holdsCommit reports whether Stride was told of commit sha of repository.
 func (db *DB) holdsCommit(ctx context.Context, repository, sha string) (bool, error) {
 	var one int
-	err := db.read.QueryRowContext(ctx, db.q(`SELECT 1 FROM changes WHERE repository = ? AND sha = ?`), repository, sha).Scan(&one)
+	err := db.readQueryRow(ctx, `SELECT 1 FROM changes WHERE repository = ? AND sha = ?`, repository, sha).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -784,7 +800,7 @@ func (db *DB) writeSummary(ctx context.Context, tx *sql.Tx, k delivery.Deploymen
 			packed = binary.LittleEndian.AppendUint64(packed, uint64(r.commitTime))
 		}
 	}
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO deployment_changes (service, environment, deployment_id, finished_at, commit_times, digest) VALUES (?, ?, ?, ?, ?, ?)`),
+	if _, err := db.exec(ctx, tx, `INSERT INTO deployment_changes (service, environment, deployment_id, finished_at, commit_times, digest) VALUES (?, ?, ?, ?, ?, ?)`,
 		k.Service, k.Environment, k.ID, finished, packed, digest); err != nil {
 		return fmt.Errorf("write summary of %s: %w", k, err)
 	}

@@ -107,7 +107,14 @@ func (db *DB) mark(ctx context.Context, tx *sql.Tx, in *shipInputs) error {
 	repos := maps.Clone(in.repos)
 	maps.Copy(repos, in.recomputeRepos)
 	for _, repo := range slices.Sorted(maps.Keys(repos)) {
-		of, err := stringsOf(ctx, tx, db.q(`SELECT service FROM service_repositories WHERE repository = ?`), repo)
+		rows, err := db.query(ctx, tx, `SELECT service FROM service_repositories WHERE repository = ?`, repo)
+		if err != nil {
+			return fmt.Errorf("find services of %s: %w", repo, err)
+		}
+		of, err := collect(rows, func(s interface{ Scan(...any) error }) (string, error) {
+			var v string
+			return v, s.Scan(&v)
+		})
 		if err != nil {
 			return fmt.Errorf("find services of %s: %w", repo, err)
 		}
@@ -133,11 +140,11 @@ func (db *DB) mark(ctx context.Context, tx *sql.Tx, in *shipInputs) error {
 		app, appended := in.appended[s]
 		// A deployment finishing before the last one counted changes what
 		// the later ones ship: continuing after them would miss that.
-		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO shipping_state (service, dirty) VALUES (?, 1)
+		_, err := db.exec(ctx, tx, `INSERT INTO shipping_state (service, dirty) VALUES (?, 1)
 			ON CONFLICT (service) DO UPDATE SET dirty = shipping_state.dirty + 1,
 			recompute = CASE WHEN CAST(? AS INTEGER) = 1 OR (CAST(? AS INTEGER) = 1 AND shipping_state.last_finished IS NOT NULL
 				AND (shipping_state.last_finished > CAST(? AS BIGINT) OR (shipping_state.last_finished = CAST(? AS BIGINT) AND shipping_state.last_id >= CAST(? AS TEXT))))
-				THEN 1 ELSE shipping_state.recompute END`),
+				THEN 1 ELSE shipping_state.recompute END`,
 			s, boolInt(recompute[s]), boolInt(appended), app.finished, app.finished, app.id)
 		if err != nil {
 			return fmt.Errorf("mark %s stale: %w", s, err)

@@ -178,3 +178,75 @@ func (db *DB) rowChunks(n, most int) []int {
 	}
 	return sizes
 }
+
+// readStatements keeps the fixed queries of the refresh and of the reports
+// prepared on the SQLite read pool, for the reason statements keeps the
+// writes'. A statement of a pool is prepared once on each connection it
+// runs on (database/sql does that), and preparing it takes a read
+// connection for a moment, which no caller holds while it asks: there is
+// nothing to wait for but a free connection, as for any read.
+type readStatements struct {
+	mu       sync.Mutex
+	prepared map[string]*sql.Stmt
+	closed   bool
+}
+
+// readStmt returns query prepared on the read pool, preparing it on first
+// use; nil when the dialect needs no preparing or the cache is full.
+func (db *DB) readStmt(ctx context.Context, query string) *sql.Stmt {
+	if db.dialect != SQLite {
+		return nil
+	}
+	c := &db.readStmts
+	c.mu.Lock()
+	s, full := c.prepared[query], len(c.prepared) >= maxPrepared || c.closed
+	c.mu.Unlock()
+	if s != nil || full {
+		return s
+	}
+	s, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // run it unprepared; the next use tries again
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.prepared[query]; old != nil || c.closed {
+		s.Close() // another caller prepared it meanwhile, or the store closed
+		return old
+	}
+	if c.prepared == nil {
+		c.prepared = map[string]*sql.Stmt{}
+	}
+	c.prepared[query] = s
+	return s
+}
+
+// readQuery runs a fixed query, written with ? placeholders, on the read
+// pool.
+func (db *DB) readQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := db.readStmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return db.read.QueryContext(ctx, db.q(query), args...)
+}
+
+// readQueryRow runs a fixed query of one row on the read pool.
+func (db *DB) readQueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := db.readStmt(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return db.read.QueryRowContext(ctx, db.q(query), args...)
+}
+
+// close closes the prepared read statements; later uses run unprepared.
+func (c *readStatements) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	var err error
+	for _, s := range c.prepared {
+		err = errors.Join(err, s.Close())
+	}
+	c.prepared = nil
+	return err
+}
