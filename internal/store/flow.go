@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -106,43 +107,52 @@ const firstShipmentChunk = 500
 
 // FirstShipments returns, for each of commits that was shipped, the
 // earliest deployment that shipped it (of two finished at the same instant,
-// the first by service and id). Commits never shipped are absent. It reads
-// in one query per 500 commits, not one per commit.
+// the first by service and id). Commits never shipped are absent. Shipments
+// are keyed by service first, so it asks each service deployed from a
+// commit's repository (service_repositories, which holds every pair a
+// shipment can have) for up to 500 of the repository's commits at a time,
+// through the key: its cost is that of the commits asked, where matching
+// (repository, sha) alone scanned every shipment.
 func (db *DB) FirstShipments(ctx context.Context, commits []CommitRef) (map[CommitRef]FirstShipment, error) {
 	out := map[CommitRef]FirstShipment{}
+	byRepo := map[string][]string{}
 	seen := map[CommitRef]bool{}
-	var unique []CommitRef
 	for _, c := range commits {
 		if c.SHA != "" && !seen[c] {
 			seen[c] = true
-			unique = append(unique, c)
+			byRepo[c.Repository] = append(byRepo[c.Repository], c.SHA)
 		}
 	}
-	for chunk := range slices.Chunk(unique, firstShipmentChunk) {
-		args := make([]any, 0, 2*len(chunk))
-		for _, c := range chunk {
-			args = append(args, c.Repository, c.SHA)
-		}
-		rows, err := db.read.QueryContext(ctx, db.q(`SELECT repository, sha, service, environment, deployment_id, finished_at FROM shipments
-			WHERE (repository, sha) IN (VALUES `+placeholders(len(chunk), 2)+`)`), args...)
+	for _, repo := range slices.Sorted(maps.Keys(byRepo)) {
+		services, err := stringsOf(ctx, db.read, db.q(`SELECT service FROM service_repositories WHERE repository = ?`), repo)
 		if err != nil {
-			return nil, fmt.Errorf("find deployments of %d commits: %w", len(chunk), err)
+			return nil, fmt.Errorf("find services of %s: %w", repo, err)
 		}
-		for rows.Next() {
-			var c CommitRef
-			var f FirstShipment
-			var finished int64
-			if err := rows.Scan(&c.Repository, &c.SHA, &f.Deployment.Service, &f.Deployment.Environment, &f.Deployment.ID, &finished); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("find deployments of %d commits: %w", len(chunk), err)
+		for _, service := range services {
+			for chunk := range slices.Chunk(byRepo[repo], firstShipmentChunk) {
+				list, args := inList(chunk)
+				rows, err := db.read.QueryContext(ctx, db.q(`SELECT sha, environment, deployment_id, finished_at FROM shipments
+					WHERE service = ? AND repository = ? AND sha IN `+list), append([]any{service, repo}, args...)...)
+				if err != nil {
+					return nil, fmt.Errorf("find deployments of %d commits: %w", len(chunk), err)
+				}
+				for rows.Next() {
+					c := CommitRef{Repository: repo}
+					f := FirstShipment{Deployment: delivery.DeploymentKey{Service: service}}
+					var finished int64
+					if err := rows.Scan(&c.SHA, &f.Deployment.Environment, &f.Deployment.ID, &finished); err != nil {
+						rows.Close()
+						return nil, fmt.Errorf("find deployments of %d commits: %w", len(chunk), err)
+					}
+					f.FinishedAt = time.UnixMicro(finished).UTC()
+					if cur, ok := out[c]; !ok || earlierShipment(f, cur) {
+						out[c] = f
+					}
+				}
+				if err := rows.Close(); err != nil {
+					return nil, fmt.Errorf("find deployments of %d commits: %w", len(chunk), err)
+				}
 			}
-			f.FinishedAt = time.UnixMicro(finished).UTC()
-			if cur, ok := out[c]; !ok || earlierShipment(f, cur) {
-				out[c] = f
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("find deployments of %d commits: %w", len(chunk), err)
 		}
 	}
 	return out, nil

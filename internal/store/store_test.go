@@ -544,6 +544,28 @@ func TestFirstShipmentsReadsInChunks(t *testing.T) {
 		if _, ok := first[store.CommitRef{Repository: "mono", SHA: "never"}]; ok {
 			t.Error("a commit never shipped is listed")
 		}
+
+		// Deployments that name no repository are found too: one of a
+		// service's own (the default repository is the service's name), and
+		// one of a service configured with another repository.
+		if err := db.SetService(ctx, delivery.Service{Name: "cfg", Repositories: []string{"lib"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		ingest(t, db, change("solo", "s1", t0), change("lib", "l1", t0),
+			deploy("solo", "x1", "s1", delivery.DeploymentSuccess, t0.Add(time.Hour)), deploy("cfg", "y1", "l1", delivery.DeploymentSuccess, t0.Add(2*time.Hour)))
+		if _, err := db.RefreshShipments(ctx); err != nil {
+			t.Fatal(err)
+		}
+		first, err = db.FirstShipments(ctx, []store.CommitRef{{Repository: "solo", SHA: "s1"}, {Repository: "lib", SHA: "l1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := first[store.CommitRef{Repository: "solo", SHA: "s1"}]; f.Deployment.String() != "solo/production/x1" {
+			t.Errorf("solo's commit first shipped by %v, want solo/production/x1", f.Deployment)
+		}
+		if f := first[store.CommitRef{Repository: "lib", SHA: "l1"}]; f.Deployment.String() != "cfg/production/y1" {
+			t.Errorf("lib's commit first shipped by %v, want cfg/production/y1", f.Deployment)
+		}
 	})
 }
 
