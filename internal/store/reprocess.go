@@ -132,7 +132,12 @@ func (db *DB) replayDeliveries(ctx context.Context, tx *sql.Tx, source string, r
 // stringsOf reads the one text column of query's rows, in a transaction or
 // not.
 func stringsOf(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+	return textColumn(q.QueryContext(ctx, query, args...))
+}
+
+// textColumn reads the one text column of rows, which a query returned
+// with err, and closes them.
+func textColumn(rows *sql.Rows, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -107,14 +107,7 @@ func (db *DB) mark(ctx context.Context, tx *sql.Tx, in *shipInputs) error {
 	repos := maps.Clone(in.repos)
 	maps.Copy(repos, in.recomputeRepos)
 	for _, repo := range slices.Sorted(maps.Keys(repos)) {
-		rows, err := db.query(ctx, tx, `SELECT service FROM service_repositories WHERE repository = ?`, repo)
-		if err != nil {
-			return fmt.Errorf("find services of %s: %w", repo, err)
-		}
-		of, err := collect(rows, func(s interface{ Scan(...any) error }) (string, error) {
-			var v string
-			return v, s.Scan(&v)
-		})
+		of, err := textColumn(db.query(ctx, tx, `SELECT service FROM service_repositories WHERE repository = ?`, repo))
 		if err != nil {
 			return fmt.Errorf("find services of %s: %w", repo, err)
 		}
