@@ -20,34 +20,8 @@ func TestDeploymentImpactAPI(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ts := newTestServer(t, db)
 		in := intake.New(db, nil)
-		defs, err := slo.ParseOpenSLO(strings.NewReader(`apiVersion: openslo/v1
-kind: SLO
-metadata: {name: app-availability}
-spec:
-  service: app
-  indicator: {spec: {ratioMetric: {good: {metricSource: {type: stride}}, total: {metricSource: {type: stride}}}}}
-  timeWindow: [{duration: 30d, isRolling: true}]
-  budgetingMethod: Occurrences
-  objectives: [{target: 0.999}]
-`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := in.SLOs(ctx, defs); err != nil {
-			t.Fatal(err)
-		}
-		// 12:00 deployment: 30 minutes of 1,000 calls each side, 1 failed
-		// a minute before (0.1 %), 30 after (3 %).
 		fin := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-		var ps []slo.Push
-		for i := range 30 {
-			b, a := fin.Add(time.Duration(i-30)*time.Minute), fin.Add(time.Duration(i)*time.Minute)
-			ps = append(ps, slo.Push{Service: "app", Start: b, End: b.Add(time.Minute), Good: 999, Total: 1000},
-				slo.Push{Service: "app", Start: a, End: a.Add(time.Minute), Good: 970, Total: 1000})
-		}
-		if _, err := in.SLI(ctx, ps); err != nil {
-			t.Fatal(err)
-		}
+		worseAfter(t, in, fin)
 		if code, b := ts.do(t, "POST", "/api/v1/events", ts.ingest, []byte("["+deployJSON("d:1", "d1", "abc", "success", "2026-03-10T12:00:00Z")+"]")); code != 200 {
 			t.Fatalf("events: %d %v", code, b)
 		}
@@ -93,4 +67,36 @@ spec:
 			t.Errorf("deployment=d2: %d %v, want none", code, rep)
 		}
 	})
+}
+
+// worseAfter defines app's availability SLO and pushes its calls around a
+// deployment finishing at fin: 30 minutes of 1,000 calls on each side, 1
+// failed a minute before (0.1 %), 30 after (3 %).
+func worseAfter(t *testing.T, in *intake.Intake, fin time.Time) {
+	t.Helper()
+	defs, err := slo.ParseOpenSLO(strings.NewReader(`apiVersion: openslo/v1
+kind: SLO
+metadata: {name: app-availability}
+spec:
+  service: app
+  indicator: {spec: {ratioMetric: {good: {metricSource: {type: stride}}, total: {metricSource: {type: stride}}}}}
+  timeWindow: [{duration: 30d, isRolling: true}]
+  budgetingMethod: Occurrences
+  objectives: [{target: 0.999}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.SLOs(ctx, defs); err != nil {
+		t.Fatal(err)
+	}
+	var ps []slo.Push
+	for i := range 30 {
+		b, a := fin.Add(time.Duration(i-30)*time.Minute), fin.Add(time.Duration(i)*time.Minute)
+		ps = append(ps, slo.Push{Service: "app", Start: b, End: b.Add(time.Minute), Good: 999, Total: 1000},
+			slo.Push{Service: "app", Start: a, End: a.Add(time.Minute), Good: 970, Total: 1000})
+	}
+	if _, err := in.SLI(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
 }

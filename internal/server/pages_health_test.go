@@ -9,7 +9,6 @@ import (
 
 	"github.com/stride-oss/stride/internal/impacteval"
 	"github.com/stride-oss/stride/internal/intake"
-	"github.com/stride-oss/stride/internal/slo"
 	"github.com/stride-oss/stride/internal/store"
 	"github.com/stride-oss/stride/internal/store/storetest"
 )
@@ -60,32 +59,8 @@ func TestDashboardHealthPanelsThroughTheStore(t *testing.T) {
 			t.Fatalf("events: %d %v", code, b)
 		}
 		in := intake.New(db, nil)
-		defs, err := slo.ParseOpenSLO(strings.NewReader(`apiVersion: openslo/v1
-kind: SLO
-metadata: {name: app-availability}
-spec:
-  service: app
-  indicator: {spec: {ratioMetric: {good: {metricSource: {type: stride}}, total: {metricSource: {type: stride}}}}}
-  timeWindow: [{duration: 30d, isRolling: true}]
-  budgetingMethod: Occurrences
-  objectives: [{target: 0.999}]
-`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := in.SLOs(ctx, defs); err != nil {
-			t.Fatal(err)
-		}
 		fin := time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)
-		var ps []slo.Push
-		for i := range 30 {
-			b, a := fin.Add(time.Duration(i-30)*time.Minute), fin.Add(time.Duration(i)*time.Minute)
-			ps = append(ps, slo.Push{Service: "app", Start: b, End: b.Add(time.Minute), Good: 999, Total: 1000},
-				slo.Push{Service: "app", Start: a, End: a.Add(time.Minute), Good: 970, Total: 1000})
-		}
-		if _, err := in.SLI(ctx, ps); err != nil {
-			t.Fatal(err)
-		}
+		worseAfter(t, in, fin)
 		if err := (&impacteval.Job{DB: db, Now: func() time.Time { return fin.Add(time.Hour) }}).Run(ctx); err != nil {
 			t.Fatal(err)
 		}
